@@ -1,0 +1,259 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Auditor runs one audit: scan, match, validate, write, summarise.
+type Auditor struct {
+	Source  Source
+	Sink    Sink // nil for a dry run: validate and report, write nothing
+	Matcher *Matcher
+	// Workers is the number of validator goroutines; 0 means GOMAXPROCS.
+	Workers int
+	// UnplannedIsViolation makes each unplanned message a violation with
+	// keyword "unplanned" and counts it as invalid.
+	UnplannedIsViolation bool
+	Thresholds           Thresholds
+	Logger               *slog.Logger
+	Now                  func() time.Time
+	// Progress, when set, is called from one goroutine with the running
+	// count of scanned rows after each batch.
+	Progress func(rowsScanned int64)
+}
+
+// batchResult is what one worker made of one batch.
+type batchResult struct {
+	violations []Violation
+	agg        aggregate
+}
+
+// Run audits run.Window of the source. run carries the identity fields
+// (RunID, Source, Window, SchemasDigest, Version); Run fills the rest. Nothing
+// is written unless the whole run succeeds.
+func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error) {
+	now := a.Now
+	if now == nil {
+		now = time.Now
+	}
+	logger := a.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	workers := a.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	run.StartedAt = now().UTC()
+
+	var tx SinkTx
+	if a.Sink != nil {
+		tx, err = a.Sink.Begin(ctx, run)
+		if err != nil {
+			return nil, fmt.Errorf("open results transaction: %w", err)
+		}
+		defer func() {
+			if rbErr := tx.Rollback(context.WithoutCancel(ctx)); rbErr != nil && err != nil {
+				logger.Warn("rollback failed", "err", rbErr)
+			}
+		}()
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	// Channel capacities bound memory at about 2×workers batches in flight.
+	batches := make(chan []Row, workers)
+	results := make(chan batchResult, workers)
+
+	g.Go(func() error {
+		defer close(batches)
+		err := a.Source.Scan(gctx, run.Window, func(rows []Row) error {
+			own := make([]Row, len(rows)) // the source may reuse its slice
+			copy(own, rows)
+			select {
+			case batches <- own:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("scan %s: %w", run.Source, err)
+		}
+		return nil
+	})
+
+	var active atomic.Int32
+	active.Store(int32(workers))
+	for range workers {
+		g.Go(func() error {
+			defer func() {
+				if active.Add(-1) == 0 {
+					close(results)
+				}
+			}()
+			for rows := range batches {
+				res := a.checkBatch(run.RunID, rows)
+				select {
+				case results <- res:
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			return nil
+		})
+	}
+
+	total := newAggregate()
+	g.Go(func() error {
+		for res := range results {
+			total.merge(&res.agg)
+			if tx != nil && len(res.violations) > 0 {
+				if err := tx.WriteViolations(gctx, res.violations); err != nil {
+					return fmt.Errorf("write violations: %w", err)
+				}
+			}
+			if a.Progress != nil {
+				a.Progress(total.rows)
+			}
+		}
+		return nil
+	})
+
+	if err := g.Wait(); err != nil {
+		// Prefer the caller's cancellation over the errors it caused.
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+
+	run.FinishedAt = now().UTC()
+	run.RowsScanned = total.rows
+	run.RowsInvalid = total.invalid
+	run.RowsUnplanned = total.unplanned
+	run.Violations = total.violations
+	summary = newSummary(run, total)
+	summary.Breaches = a.Thresholds.Check(summary)
+	if len(summary.Breaches) > 0 {
+		summary.Run.Status = StatusFailed
+	} else {
+		summary.Run.Status = StatusPassed
+	}
+
+	if tx != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := tx.Commit(ctx, summary.Run, total.stats(run.RunID)); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("commit results: %w", err)
+		}
+	}
+	logger.Info("audit finished", "rows", run.RowsScanned, "invalid", run.RowsInvalid,
+		"unplanned", run.RowsUnplanned, "violations", run.Violations, "status", summary.Run.Status)
+	return summary, nil
+}
+
+// checkBatch validates rows; it touches no shared state.
+func (a *Auditor) checkBatch(runID string, rows []Row) batchResult {
+	res := batchResult{agg: newAggregate()}
+	for i := range rows {
+		vs := a.checkRow(runID, &rows[i], &res.agg)
+		res.violations = append(res.violations, vs...)
+	}
+	return res
+}
+
+func (a *Auditor) checkRow(runID string, row *Row, agg *aggregate) []Violation {
+	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
+	msg, err := DecodePayload(row.Payload)
+	if err != nil {
+		v := base
+		v.Keyword, v.Message = KeywordPayload, err.Error()
+		v.Value = truncate(string(row.Payload))
+		agg.add(base, false, []Violation{v})
+		return []Violation{v}
+	}
+	m := a.Matcher.Match(msg)
+	base.EventType, base.EventName, base.SchemaID = m.Type, m.Name, m.SchemaID
+	var vs []Violation
+	switch {
+	case m.Problem != nil:
+		v := base
+		v.InstancePath, v.Keyword, v.Message = m.Problem.InstancePath, m.Problem.Keyword, m.Problem.Message
+		v.Value = valueAt(msg, m.Problem.InstancePath)
+		vs = append(vs, v)
+	case m.Unplanned:
+		if a.UnplannedIsViolation {
+			v := base
+			v.Keyword = KeywordUnplanned
+			v.Message = fmt.Sprintf("no schema matches %s event %q", m.Type, m.Name)
+			vs = append(vs, v)
+		}
+	default:
+		for _, f := range m.Schema.Validate(m.Object) {
+			v := base
+			v.InstancePath = m.ObjectPath + f.InstancePath
+			v.Keyword, v.Message = f.Keyword, f.Message
+			v.Value = valueAt(m.Object, f.InstancePath)
+			vs = append(vs, v)
+		}
+	}
+	agg.add(base, m.Unplanned, vs)
+	return vs
+}
+
+// valueAt returns the JSON of the value at pointer ptr inside v, truncated;
+// "" when the pointer does not resolve (e.g. a missing required property).
+func valueAt(v any, ptr string) string {
+	if ptr != "" {
+		for _, tok := range strings.Split(ptr[1:], "/") {
+			tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			switch c := v.(type) {
+			case map[string]any:
+				var ok bool
+				if v, ok = c[tok]; !ok {
+					return ""
+				}
+			case []any:
+				var i int
+				if _, err := fmt.Sscan(tok, &i); err != nil || i < 0 || i >= len(c) {
+					return ""
+				}
+				v = c[i]
+			default:
+				return ""
+			}
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return truncate(string(b))
+}
+
+// truncate cuts s to MaxValueBytes on a UTF-8 boundary, marking the cut.
+func truncate(s string) string {
+	if len(s) <= MaxValueBytes {
+		return s
+	}
+	cut := MaxValueBytes - len("…")
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,113 @@
+// Package audit holds eventaudit's domain: the rows a warehouse yields, the
+// matching of a Segment message to its schema, the validation pipeline and the
+// run summary every report is rendered from. It imports no sibling package;
+// warehouses and schema registries plug in through the interfaces defined here.
+package audit
+
+import (
+	"context"
+	"time"
+)
+
+// Row is one raw Segment message as a warehouse stores it.
+type Row struct {
+	MessageID  string
+	ReceivedAt time.Time
+	// Payload is the whole Segment message as JSON. Nil means the column was
+	// NULL, which is reported as a violation rather than skipped.
+	Payload []byte
+}
+
+// Window is the half-open interval [Start, End) of received_at a run audits.
+type Window struct {
+	Start time.Time
+	End   time.Time
+}
+
+// Contains reports whether t falls inside the window.
+func (w Window) Contains(t time.Time) bool {
+	return !t.Before(w.Start) && t.Before(w.End)
+}
+
+// Source yields the rows of a window in batches. The batch slice is only valid
+// for the duration of the yield call; a Source may reuse it.
+type Source interface {
+	Scan(ctx context.Context, w Window, yield func([]Row) error) error
+}
+
+// Sink persists one run. Begin opens the run's transaction; nothing becomes
+// visible to readers until Commit returns.
+type Sink interface {
+	Begin(ctx context.Context, run Run) (SinkTx, error)
+}
+
+// SinkTx receives a run's violations while the scan is still going, so that
+// memory stays bounded, and writes the run row and its statistics at the end.
+// Rollback after Commit is a no-op, so callers can defer it.
+type SinkTx interface {
+	WriteViolations(ctx context.Context, vs []Violation) error
+	Commit(ctx context.Context, run Run, stats []EventStats) error
+	Rollback(ctx context.Context) error
+}
+
+// Violation is one failed check on one message: one row of
+// eventaudit_violations.
+type Violation struct {
+	RunID      string
+	MessageID  string
+	ReceivedAt time.Time
+	EventType  string
+	EventName  string
+	SchemaID   string
+	// InstancePath is a JSON pointer into the whole message, e.g.
+	// "/properties/products/0/price".
+	InstancePath string
+	Keyword      string
+	Message      string
+	// Value is the offending value as JSON, truncated to MaxValueBytes.
+	Value string
+}
+
+// Keywords eventaudit itself reports, beside the JSON Schema keywords.
+const (
+	KeywordPayload   = "payload"   // NULL, malformed JSON or not an object
+	KeywordSchemaID  = "schema_id" // schema_id names no loaded schema
+	KeywordUnplanned = "unplanned" // only when unplanned events count as violations
+)
+
+// MaxValueBytes bounds the offending value stored per violation, so a huge
+// array cannot bloat the violations table.
+const MaxValueBytes = 256
+
+// EventStats is one row of eventaudit_event_stats: one event × schema in a run.
+type EventStats struct {
+	RunID       string
+	EventType   string
+	EventName   string
+	SchemaID    string
+	Rows        int64
+	InvalidRows int64
+	Unplanned   bool
+}
+
+// Run is one row of eventaudit_runs.
+type Run struct {
+	RunID         string
+	Source        string
+	Window        Window
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	Status        string
+	RowsScanned   int64
+	RowsInvalid   int64
+	RowsUnplanned int64
+	Violations    int64
+	SchemasDigest string
+	Version       string
+}
+
+// Run statuses. A run that fails writes nothing, so only finished runs have a row.
+const (
+	StatusPassed = "passed" // within thresholds
+	StatusFailed = "failed" // over a --fail-on threshold
+)

@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/reports"
+	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/spf13/cobra"
+)
+
+type auditOptions struct {
+	Warehouse     string
+	Table         string
+	MessageIDCol  string
+	ReceivedAtCol string
+	PayloadCol    string
+	ResultsSchema string
+	Schemas       string
+	Plan          string
+	Since, Until  string
+	Workers       int
+	FailOn        []string
+	Format        string
+	DryRun        bool
+	Validate      string
+	Unplanned     string
+	AssertFormat  bool
+	Events        map[string]string
+}
+
+const auditExample = `  # Audit the last 24 hours of a DuckDB table against a schemas directory
+  eventaudit audit --warehouse duckdb://events.duckdb --table segment_events \
+    --schemas ./schemas --plan segment/shop --since 24h
+
+  # A nightly job: fail (exit 1) when more than 1% of events are invalid
+  eventaudit audit --config eventaudit.yml --since 2026-11-20 --until 2026-11-21 \
+    --fail-on invalid_rate=0.01
+
+  # Look without writing anything
+  eventaudit audit --config eventaudit.yml --since 6h --dry-run --format markdown`
+
+func newCmdAudit(d *deps, root *rootOptions, runF func(context.Context, *auditOptions) error) *cobra.Command {
+	o := &auditOptions{}
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Validate a window of Segment events and write the violations to the warehouse",
+		Long: `Validate every Segment message received in a window against its event's JSON Schema.
+
+Matching (first that applies): the validated object's schema_id; the config's events
+mapping; the event name (track), page/screen name, then Page/Screen, Identify, Group.
+The highest MAJOR-MINOR version wins. Messages with no schema are "unplanned".
+
+Results go to <results-schema>.eventaudit_runs, eventaudit_violations and
+eventaudit_event_stats in one transaction; re-auditing a window replaces its results.
+
+Exit status: 0 within thresholds, 1 over a --fail-on threshold, 2 usage or
+configuration error, 3 runtime error (warehouse, write), 130 interrupted.`,
+		Example: auditExample,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(root.ConfigPath, d.getenv)
+			if err != nil {
+				return err
+			}
+			if err := o.resolve(cmd, cfg, d.getenv); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runAudit(cmd.Context(), d, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL: duckdb://PATH, postgres://…, redshift://… [EVENTAUDIT_WAREHOUSE]")
+	f.StringVar(&o.Table, "table", "", "raw events table, schema-qualified allowed [EVENTAUDIT_TABLE]")
+	f.StringVar(&o.MessageIDCol, "message-id-column", "message_id", "column holding the message id")
+	f.StringVar(&o.ReceivedAtCol, "received-at-column", "received_at", "timestamp column the window filters on")
+	f.StringVar(&o.PayloadCol, "payload-column", "payload", "column holding the whole Segment message as JSON")
+	f.StringVar(&o.ResultsSchema, "results-schema", "eventaudit", "schema that holds the result tables, created if missing [EVENTAUDIT_RESULTS_SCHEMA]")
+	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory of a Reflekt-style project [EVENTAUDIT_SCHEMAS]")
+	f.StringVar(&o.Plan, "plan", "", "only match event names against schemas under this prefix, e.g. segment/shop [EVENTAUDIT_PLAN]")
+	f.StringVar(&o.Since, "since", "24h", "window start: RFC 3339, a date, or a duration back from now (24h, 7d)")
+	f.StringVar(&o.Until, "until", "now", "window end (exclusive), same forms as --since")
+	f.IntVar(&o.Workers, "workers", 0, "validator goroutines (default: number of CPUs) [EVENTAUDIT_WORKERS]")
+	f.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 1 when a metric exceeds a limit: invalid_rate=0.01, invalid_rows=N, violations=N, unplanned=N [EVENTAUDIT_FAIL_ON]")
+	f.StringVar(&o.Format, "format", "table", "report format: table, json or markdown [EVENTAUDIT_FORMAT]")
+	f.BoolVar(&o.DryRun, "dry-run", false, "validate and report, write nothing")
+	f.StringVar(&o.Validate, "validate", "object", "what to validate: object (properties/traits) or message (the whole message)")
+	f.StringVar(&o.Unplanned, "unplanned", "allow", "unplanned events: allow (count and list them) or fail (each is a violation)")
+	f.BoolVar(&o.AssertFormat, "assert-format", false, "treat JSON Schema \"format\" as an assertion (off, as in Python's jsonschema)")
+	return cmd
+}
+
+// resolve applies config-file and environment values under the flags.
+func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(string) string) error {
+	l := &layer{flags: cmd.Flags(), getenv: getenv}
+	l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
+	l.str(&o.Table, "table", "EVENTAUDIT_TABLE", cfg.Table.Name)
+	l.str(&o.MessageIDCol, "message-id-column", "EVENTAUDIT_MESSAGE_ID_COLUMN", cfg.Table.MessageID)
+	l.str(&o.ReceivedAtCol, "received-at-column", "EVENTAUDIT_RECEIVED_AT_COLUMN", cfg.Table.ReceivedAt)
+	l.str(&o.PayloadCol, "payload-column", "EVENTAUDIT_PAYLOAD_COLUMN", cfg.Table.Payload)
+	l.str(&o.ResultsSchema, "results-schema", "EVENTAUDIT_RESULTS_SCHEMA", deref(cfg.ResultsSchema))
+	l.str(&o.Schemas, "schemas", "EVENTAUDIT_SCHEMAS", cfg.Schemas)
+	l.str(&o.Plan, "plan", "EVENTAUDIT_PLAN", cfg.Plan)
+	l.str(&o.Since, "since", "EVENTAUDIT_SINCE", cfg.Since)
+	l.str(&o.Until, "until", "EVENTAUDIT_UNTIL", cfg.Until)
+	l.integer(&o.Workers, "workers", "EVENTAUDIT_WORKERS", cfg.Workers)
+	l.list(&o.FailOn, "fail-on", "EVENTAUDIT_FAIL_ON", cfg.FailOn)
+	l.str(&o.Format, "format", "EVENTAUDIT_FORMAT", cfg.Format)
+	l.str(&o.Validate, "validate", "EVENTAUDIT_VALIDATE", cfg.Validate)
+	l.str(&o.Unplanned, "unplanned", "EVENTAUDIT_UNPLANNED", cfg.Unplanned)
+	l.boolean(&o.AssertFormat, "assert-format", "EVENTAUDIT_ASSERT_FORMAT", cfg.AssertFormat)
+	if cfg.ResultsSchema != nil && *cfg.ResultsSchema == "" && !cmd.Flags().Changed("results-schema") && getenv("EVENTAUDIT_RESULTS_SCHEMA") == "" {
+		o.ResultsSchema = "" // an explicit empty value means the connection's default schema
+	}
+	o.Events = cfg.Events
+	if l.err != nil {
+		return l.err
+	}
+	switch {
+	case o.Warehouse == "":
+		return usageError{errors.New("no warehouse: pass --warehouse duckdb://PATH (or postgres://…), set EVENTAUDIT_WAREHOUSE, or put warehouse: in eventaudit.yml")}
+	case o.Table == "":
+		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml")}
+	case !slices.Contains([]string{reports.FormatTable, reports.FormatJSON, reports.FormatMarkdown}, o.Format):
+		return usageError{fmt.Errorf("--format %q: use table, json or markdown", o.Format)}
+	case o.Validate != string(audit.ValidateObject) && o.Validate != string(audit.ValidateMessage):
+		return usageError{fmt.Errorf("--validate %q: use object or message", o.Validate)}
+	case o.Unplanned != "allow" && o.Unplanned != "fail":
+		return usageError{fmt.Errorf("--unplanned %q: use allow or fail", o.Unplanned)}
+	case o.Workers < 0:
+		return usageError{fmt.Errorf("--workers %d: must be 0 (all CPUs) or more", o.Workers)}
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// loadRegistry loads and compiles the tracking plan; every problem with it is
+// the user's to fix, so every error is a ConfigError (exit 2).
+func loadRegistry(ctx context.Context, dir, plan string, assertFormat bool) (*schemas.Registry, error) {
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return nil, audit.Configf(fmt.Errorf("schemas directory %q not found: pass --schemas DIR (the folder holding your plans, e.g. schemas/)", dir))
+	}
+	reg, err := schemas.Load(ctx, os.DirFS(dir), schemas.Options{Plan: plan, AssertFormat: assertFormat})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, audit.Configf(fmt.Errorf("schemas in %s: %w", dir, err))
+	}
+	if reg.Len() == 0 {
+		return nil, audit.Configf(fmt.Errorf("no event schemas under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", dir))
+	}
+	return reg, nil
+}
+
+func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
+	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
+	thresholds, err := audit.ParseThresholds(o.FailOn)
+	if err != nil {
+		return usageError{err}
+	}
+	now := d.now()
+	window, err := parseWindow(o.Since, o.Until, now)
+	if err != nil {
+		return err
+	}
+	table, err := sqlwh.ParseIdent(o.Table)
+	if err != nil {
+		return usageError{fmt.Errorf("--table: %w", err)}
+	}
+	reg, err := loadRegistry(ctx, o.Schemas, o.Plan, o.AssertFormat)
+	if err != nil {
+		return err
+	}
+	if amb := reg.Ambiguities(); len(amb) > 0 {
+		return audit.Configf(fmt.Errorf("event names are ambiguous across plans; pass --plan (one of: %s):\n  %s",
+			strings.Join(reg.Plans(), ", "), strings.Join(amb, "\n  ")))
+	}
+	for name, id := range o.Events {
+		if _, ok := reg.ByID(id); !ok {
+			return audit.Configf(fmt.Errorf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
+		}
+	}
+
+	wh, err := warehouse.Open(ctx, o.Warehouse)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+
+	runID := newRunID(now)
+	logger := d.logger.With("run_id", runID)
+	a := &audit.Auditor{
+		Source: &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
+			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}},
+		Matcher:              &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)},
+		Workers:              o.Workers,
+		UnplannedIsViolation: o.Unplanned == "fail",
+		Thresholds:           thresholds,
+		Logger:               logger,
+		Now:                  d.now,
+	}
+	if !o.DryRun {
+		a.Sink = &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
+	}
+	if d.isTTY(d.stderr) {
+		p := newProgress(d.stderr, d.now)
+		a.Progress = p.update
+		defer p.done()
+	}
+	logger.Info("audit started", "source", table.String(), "window_start", window.Start, "window_end", window.End,
+		"schemas", reg.Len(), "dry_run", o.DryRun)
+	summary, err := a.Run(ctx, audit.Run{
+		RunID: runID, Source: table.String(), Window: window, SchemasDigest: reg.Digest(), Version: version,
+	})
+	if err != nil {
+		return err
+	}
+	if err := reports.Render(d.stdout, o.Format, summary); err != nil {
+		return err
+	}
+	if o.Format == reports.FormatTable {
+		if o.DryRun {
+			fmt.Fprintln(d.stdout, "Dry run: nothing was written.")
+		} else {
+			fmt.Fprintf(d.stdout, "Violations are in %s; query them with:\n  SELECT * FROM %s WHERE run_id = '%s';\n",
+				resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), runID)
+		}
+	}
+	if len(summary.Breaches) > 0 {
+		return errThreshold
+	}
+	return nil
+}
+
+func resultsTable(schema, table string) string {
+	if schema == "" {
+		return table
+	}
+	return sqlwh.Ident{schema, table}.String()
+}
+
+// newRunID is sortable by start time and unique across concurrent runs.
+func newRunID(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/spf13/cobra"
+)
+
+type loadOptions struct {
+	Warehouse   string
+	Table       string
+	PayloadType string
+	Replace     bool
+	Files       []string
+}
+
+func newCmdLoad(d *deps, root *rootOptions, runF func(context.Context, *loadOptions) error) *cobra.Command {
+	o := &loadOptions{}
+	cmd := &cobra.Command{
+		Use:   "load FILE.ndjson...",
+		Short: "Load newline-delimited Segment messages into a raw events table (demo and testing)",
+		Long: `Load newline-delimited JSON into a raw-layout table (message_id, received_at, payload),
+creating it if missing. Each line is either a table row
+  {"message_id": "…", "received_at": "2026-11-20T10:00:00Z", "payload": "<message JSON as a string>" | null}
+or a plain Segment message, whose messageId and receivedAt fill the first two columns.`,
+		Example: `  eventaudit load --warehouse duckdb://demo.duckdb --table segment_events testdata/demo/events.ndjson`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := loadConfig(root.ConfigPath, d.getenv)
+			if err != nil {
+				return err
+			}
+			l := &layer{flags: cmd.Flags(), getenv: d.getenv}
+			l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
+			l.str(&o.Table, "table", "EVENTAUDIT_TABLE", cfg.Table.Name)
+			if o.Warehouse == "" || o.Table == "" {
+				return usageError{errors.New("load needs --warehouse and --table")}
+			}
+			o.Files = args
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runLoad(cmd.Context(), d, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL [EVENTAUDIT_WAREHOUSE]")
+	f.StringVar(&o.Table, "table", "", "table to create or append to [EVENTAUDIT_TABLE]")
+	f.StringVar(&o.PayloadType, "payload-type", "", "SQL type of a new table's payload column (default: the warehouse's text type, which can also hold malformed rows)")
+	f.BoolVar(&o.Replace, "replace", false, "drop the table first")
+	return cmd
+}
+
+func runLoad(ctx context.Context, d *deps, o *loadOptions) error {
+	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
+	table, err := sqlwh.ParseIdent(o.Table)
+	if err != nil {
+		return usageError{fmt.Errorf("--table: %w", err)}
+	}
+	var rows []audit.Row
+	for _, path := range o.Files {
+		f, err := os.Open(path)
+		if err != nil {
+			return usageError{err}
+		}
+		rs, err := ReadNDJSON(f)
+		f.Close()
+		if err != nil {
+			return usageError{fmt.Errorf("%s: %w", path, err)}
+		}
+		rows = append(rows, rs...)
+	}
+	wh, err := warehouse.Open(ctx, o.Warehouse)
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	raw := sqlwh.RawTable{Table: table, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	if o.Replace {
+		if err := wh.Conn.Exec(ctx, "DROP TABLE IF EXISTS "+wh.Dialect.Quote(table)); err != nil {
+			return fmt.Errorf("drop %s: %w", table, err)
+		}
+	}
+	payloadType := o.PayloadType
+	if payloadType == "" {
+		payloadType = wh.Dialect.Text
+	}
+	if err := wh.LoadRaw(ctx, raw, payloadType, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.stdout, "loaded %d rows into %s\n", len(rows), table)
+	return nil
+}
+
+// ReadNDJSON reads rows in either of the forms load accepts.
+func ReadNDJSON(r io.Reader) ([]audit.Row, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var rows []audit.Row
+	for line := 1; sc.Scan(); line++ {
+		if len(sc.Bytes()) == 0 {
+			continue
+		}
+		var rec struct {
+			MessageID  string          `json:"message_id"`
+			ReceivedAt time.Time       `json:"received_at"`
+			Payload    json.RawMessage `json:"payload"`
+			// plain Segment messages
+			SegmentID       string    `json:"messageId"`
+			SegmentReceived time.Time `json:"receivedAt"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			return nil, fmt.Errorf("line %d: %w", line, err)
+		}
+		row := audit.Row{MessageID: rec.MessageID, ReceivedAt: rec.ReceivedAt}
+		switch {
+		case rec.MessageID == "" && rec.SegmentID != "":
+			row = audit.Row{MessageID: rec.SegmentID, ReceivedAt: rec.SegmentReceived,
+				Payload: append([]byte(nil), sc.Bytes()...)}
+		case string(rec.Payload) == "null" || rec.Payload == nil:
+			// NULL payload
+		default:
+			var s string
+			if err := json.Unmarshal(rec.Payload, &s); err != nil {
+				return nil, fmt.Errorf("line %d: payload must be a JSON string holding the message, or null", line)
+			}
+			row.Payload = []byte(s)
+		}
+		if row.ReceivedAt.IsZero() {
+			return nil, fmt.Errorf("line %d: no received_at", line)
+		}
+		rows = append(rows, row)
+	}
+	return rows, sc.Err()
+}

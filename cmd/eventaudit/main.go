@@ -1,0 +1,27 @@
+// Command eventaudit audits Segment events in a warehouse against a
+// Reflekt-style tracking plan of JSON Schemas.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		// The first signal cancels the run, which rolls its transaction
+		// back; a second one means "now".
+		cancel()
+		<-sigs
+		os.Exit(exitInterrupted)
+	}()
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	cancel()
+	os.Exit(code)
+}

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/eventaudit/eventaudit/reports"
+)
+
+// progress draws one self-overwriting line on a terminal's stderr. It is
+// only attached when stderr is a TTY, so logs and pipes never see it.
+type progress struct {
+	w       io.Writer
+	now     func() time.Time
+	start   time.Time
+	last    time.Time
+	rows    int64
+	printed bool
+}
+
+func newProgress(w io.Writer, now func() time.Time) *progress {
+	t := now()
+	return &progress{w: w, now: now, start: t}
+}
+
+func (p *progress) update(rows int64) {
+	p.rows = rows
+	t := p.now()
+	if t.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = t
+	p.draw(t)
+}
+
+func (p *progress) draw(t time.Time) {
+	secs := t.Sub(p.start).Seconds()
+	rate := 0.0
+	if secs > 0 {
+		rate = float64(p.rows) / secs
+	}
+	fmt.Fprintf(p.w, "\r\033[Kscanned %s rows (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
+	p.printed = true
+}
+
+func (p *progress) done() {
+	if p.printed {
+		p.draw(p.now())
+		fmt.Fprintln(p.w)
+	}
+}

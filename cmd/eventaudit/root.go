@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// version is set by the Makefile with -ldflags.
+var version = "dev"
+
+// deps is everything a command touches outside itself, injected so that
+// tests run the CLI in-process.
+type deps struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	// isTTY reports whether w is an interactive terminal; progress goes
+	// to stderr only then.
+	isTTY func(w io.Writer) bool
+	// logger is built from the root flags once they are parsed.
+	logger *slog.Logger
+	// secrets collects values that must never be printed.
+	secrets []string
+}
+
+type rootOptions struct {
+	ConfigPath string
+	LogFormat  string
+	LogLevel   string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	d := &deps{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now, isTTY: isTerminal}
+	root := newRootCmd(d)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		reportError(stderr, err, d.redact)
+	}
+	return exitCode(err)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func newRootCmd(d *deps) *cobra.Command {
+	o := &rootOptions{}
+	root := &cobra.Command{
+		Use:   "eventaudit",
+		Short: "Audit Segment events in your warehouse against your tracking plan's JSON Schemas",
+		Long: `eventaudit reads raw Segment messages (track, page, screen, identify, group) for a
+time window from DuckDB, Postgres, Redshift or Snowflake, validates each against the
+Reflekt-style JSON Schema of its event, writes the violations back to the warehouse
+and prints a report.
+
+Start with:  eventaudit audit --help`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {
+				return usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", o.LogLevel)}
+			}
+			hopts := &slog.HandlerOptions{Level: level}
+			switch o.LogFormat {
+			case "text":
+				d.logger = slog.New(slog.NewTextHandler(d.stderr, hopts))
+			case "json":
+				d.logger = slog.New(slog.NewJSONHandler(d.stderr, hopts))
+			default:
+				return usageError{fmt.Errorf("--log-format %q: use text or json", o.LogFormat)}
+			}
+			return nil
+		},
+	}
+	root.SetOut(d.stdout)
+	root.SetErr(d.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	pf := root.PersistentFlags()
+	pf.StringVar(&o.ConfigPath, "config", "", "config file (default ./eventaudit.yml when present)")
+	pf.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
+	pf.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	root.AddCommand(
+		newCmdAudit(d, o, nil),
+		newCmdLoad(d, o, nil),
+		newCmdVersion(d),
+	)
+	return root
+}
+
+// redact removes every known secret from s.
+func (d *deps) redact(s string) string {
+	for _, secret := range d.secrets {
+		if len(secret) >= 4 {
+			s = strings.ReplaceAll(s, secret, "xxxxx")
+		}
+	}
+	return s
+}

@@ -1,0 +1,97 @@
+package reports
+
+import (
+	"encoding/json"
+	"io"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
+
+type jsonReport struct {
+	RunID         string       `json:"run_id"`
+	Source        string       `json:"source"`
+	WindowStart   time.Time    `json:"window_start"`
+	WindowEnd     time.Time    `json:"window_end"`
+	Status        string       `json:"status"`
+	RowsScanned   int64        `json:"rows_scanned"`
+	RowsInvalid   int64        `json:"rows_invalid"`
+	RowsUnplanned int64        `json:"rows_unplanned"`
+	Violations    int64        `json:"violations"`
+	InvalidRate   float64      `json:"invalid_rate"`
+	SchemasDigest string       `json:"schemas_digest"`
+	Breaches      []jsonBreach `json:"breaches"`
+	Events        []jsonEvent  `json:"events"`
+	Unplanned     []jsonUnplan `json:"unplanned"`
+}
+
+type jsonBreach struct {
+	Metric string  `json:"metric"`
+	Limit  float64 `json:"limit"`
+	Actual float64 `json:"actual"`
+}
+
+type jsonEvent struct {
+	Type        string       `json:"type"`
+	Name        string       `json:"name"`
+	SchemaID    string       `json:"schema_id"`
+	Unplanned   bool         `json:"unplanned"`
+	Rows        int64        `json:"rows"`
+	InvalidRows int64        `json:"invalid_rows"`
+	InvalidRate float64      `json:"invalid_rate"`
+	Violations  int64        `json:"violations"`
+	TopCheck    *jsonCheck   `json:"top_check,omitempty"`
+	Example     *jsonExample `json:"example,omitempty"`
+}
+
+type jsonCheck struct {
+	Keyword string `json:"keyword"`
+	Path    string `json:"path"`
+	Count   int64  `json:"count"`
+}
+
+type jsonExample struct {
+	MessageID    string `json:"message_id"`
+	InstancePath string `json:"instance_path"`
+	Keyword      string `json:"keyword"`
+	Message      string `json:"message"`
+	Value        string `json:"value"`
+}
+
+type jsonUnplan struct {
+	Type string `json:"type"`
+	Name string `json:"name"`
+	Rows int64  `json:"rows"`
+}
+
+// JSON renders the summary as one indented JSON object.
+func JSON(w io.Writer, s *audit.Summary) error {
+	r := s.Run
+	out := jsonReport{
+		RunID: r.RunID, Source: r.Source, WindowStart: r.Window.Start.UTC(), WindowEnd: r.Window.End.UTC(),
+		Status: r.Status, RowsScanned: r.RowsScanned, RowsInvalid: r.RowsInvalid, RowsUnplanned: r.RowsUnplanned,
+		Violations: r.Violations, InvalidRate: s.InvalidRate(), SchemasDigest: r.SchemasDigest,
+		Breaches: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{},
+	}
+	for _, b := range s.Breaches {
+		out.Breaches = append(out.Breaches, jsonBreach(b))
+	}
+	for _, e := range s.Events {
+		je := jsonEvent{Type: e.Type, Name: e.Name, SchemaID: e.SchemaID, Unplanned: e.Unplanned, Rows: e.Rows,
+			InvalidRows: e.InvalidRows, InvalidRate: e.InvalidRate(), Violations: e.Violations}
+		if e.TopCheckCount > 0 {
+			je.TopCheck = &jsonCheck{Keyword: e.TopCheck.Keyword, Path: e.TopCheck.Path, Count: e.TopCheckCount}
+		}
+		if x := e.Example; x != nil {
+			je.Example = &jsonExample{MessageID: x.MessageID, InstancePath: x.InstancePath, Keyword: x.Keyword,
+				Message: x.Message, Value: x.Value}
+		}
+		out.Events = append(out.Events, je)
+	}
+	for _, e := range s.Unplanned() {
+		out.Unplanned = append(out.Unplanned, jsonUnplan{Type: e.Type, Name: e.Name, Rows: e.Rows})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}

@@ -1,0 +1,38 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
+
+// Markdown renders the summary for a pull request, wiki or ticket.
+func Markdown(w io.Writer, s *audit.Summary) error {
+	r := s.Run
+	var b strings.Builder
+	fmt.Fprintf(&b, "## eventaudit: %s %s\n\n", r.Source, strings.ToUpper(r.Status))
+	fmt.Fprintf(&b, "Run `%s`, window %s.\n\n", r.RunID, Window(r.Window))
+	fmt.Fprintf(&b, "%s\n\n", Totals(s))
+	for _, br := range s.Breaches {
+		fmt.Fprintf(&b, "- **Failed threshold:** %s\n", br)
+	}
+	if len(s.Breaches) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("| Event | Schema | Rows | Invalid | Invalid % | Most common check |\n")
+	b.WriteString("|---|---|--:|--:|--:|---|\n")
+	for _, e := range s.Events {
+		top := ""
+		if e.TopCheckCount > 0 {
+			top = fmt.Sprintf("`%s` (%s)", CheckLabel(e.TopCheck), Count(e.TopCheckCount))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(EventLabel(e)), mdEscape(SchemaLabel(e)),
+			Count(e.Rows), Count(e.InvalidRows), Percent(e.InvalidRate()), top)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }

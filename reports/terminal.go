@@ -1,0 +1,40 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Terminal renders a table, one row per event, then the totals and run id.
+func Terminal(w io.Writer, s *audit.Summary) error {
+	fmt.Fprintf(w, "eventaudit run %s: %s, window %s\n\n", s.Run.RunID, s.Run.Source, Window(s.Run.Window))
+	t := tablewriter.NewTable(w,
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
+			tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignLeft}}),
+	)
+	t.Header("Event", "Schema", "Rows", "Invalid", "Invalid %", "Most common check")
+	for _, e := range s.Events {
+		top := CheckLabel(e.TopCheck)
+		if e.TopCheckCount > 0 {
+			top = fmt.Sprintf("%s (%s)", top, Count(e.TopCheckCount))
+		}
+		if err := t.Append(EventLabel(e), SchemaLabel(e), Count(e.Rows), Count(e.InvalidRows),
+			Percent(e.InvalidRate()), top); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "\n%s\n", Totals(s))
+	for _, b := range s.Breaches {
+		fmt.Fprintf(w, "FAILED threshold: %s\n", b)
+	}
+	_, err := fmt.Fprintf(w, "Run %s: %s\n", s.Run.RunID, s.Run.Status)
+	return err
+}

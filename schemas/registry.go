@@ -1,0 +1,404 @@
+// Package schemas loads a Reflekt-style tracking plan — JSON Schemas whose $id
+// is their path under the schemas root, versioned MAJOR-MINOR — compiles each
+// once with jsonschema/v5, and resolves events to schemas for the auditor.
+package schemas
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// baseURL roots every schema's URL. It is not a network location: the
+// compiler's loader refuses anything not in the loaded set.
+const baseURL = "eventaudit:///"
+
+// Options scope and tune a load.
+type Options struct {
+	// Plan restricts name lookup to schemas whose $id is under this prefix,
+	// e.g. "segment/shop". Lookup by explicit $id is never restricted.
+	Plan string
+	// AssertFormat makes "format" an assertion. Off by default, as in
+	// Python's jsonschema, which the tracking plans were written against.
+	AssertFormat bool
+}
+
+// Info describes one event schema file.
+type Info struct {
+	ID      string `json:"id"`
+	Plan    string `json:"plan"`
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Major   int    `json:"-"`
+	Minor   int    `json:"-"`
+	File    string `json:"file"`
+	// Err is why the schema does not compile, or nil.
+	Err error `json:"-"`
+}
+
+// Schema is a compiled event schema; safe for concurrent use.
+type Schema struct {
+	info     Info
+	compiled *jsonschema.Schema
+}
+
+// ID is the schema's $id, its path under the schemas root.
+func (s *Schema) ID() string { return s.info.ID }
+
+// Info describes the schema's file.
+func (s *Schema) Info() Info { return s.info }
+
+// Registry is the loaded tracking plan. It is read-only after Load.
+type Registry struct {
+	byID   map[string]*Schema
+	byName map[string][]*Schema // in-plan schemas, highest version first
+	infos  []Info
+	digest string
+}
+
+// FileError locates a problem in one schema file.
+type FileError struct {
+	File string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Err.Error() }
+func (e *FileError) Unwrap() error { return e.Err }
+
+// LoadError lists every schema file that failed to parse or compile.
+type LoadError struct{ Files []*FileError }
+
+func (e *LoadError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d schema file(s) failed to compile:", len(e.Files))
+	for _, f := range e.Files {
+		b.WriteString("\n  " + f.Error())
+	}
+	return b.String()
+}
+
+// Load reads every *.json under fsys. Files under a directory starting with
+// "." (Reflekt's .reflekt/ meta-schemas) are available to $ref but are not
+// event schemas. When some files fail, Load still returns the registry of
+// the others together with a *LoadError naming each failed file.
+func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
+	plan := strings.Trim(opts.Plan, "/")
+	type file struct {
+		path string
+		doc  map[string]any
+		raw  []byte
+		meta bool
+	}
+	var files []file
+	var failed []*FileError
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		raw, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		doc, err := decodeSchema(raw)
+		if err != nil {
+			failed = append(failed, &FileError{File: p, Err: err})
+			return nil
+		}
+		files = append(files, file{path: p, doc: doc, raw: raw, meta: hiddenPath(p)})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read schemas: %w", err)
+	}
+
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	c.AssertFormat = opts.AssertFormat
+	known := map[string]bool{}
+	for _, f := range files {
+		known[fileURL(f.path)] = true
+	}
+	c.LoadURL = func(u string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("%s is not in the schemas directory: an unknown $schema draft or $ref target (eventaudit never fetches schemas over the network)", displayURL(u))
+	}
+	for _, f := range files {
+		// The file's path is its $id. Rewriting a relative $id to the
+		// absolute URL keeps $refs relative to the file, as JSON Schema says.
+		f.doc["$id"] = fileURL(f.path)
+		rewriteRootRefs(f.doc, f.path, known)
+		buf, _ := json.Marshal(f.doc)
+		if err := c.AddResource(fileURL(f.path), bytes.NewReader(buf)); err != nil {
+			failed = append(failed, &FileError{File: f.path, Err: err})
+		}
+	}
+
+	r := &Registry{byID: map[string]*Schema{}, byName: map[string][]*Schema{}}
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%d\x00", f.path, len(f.raw))
+		h.Write(f.raw)
+		if f.meta {
+			continue
+		}
+		info := describe(f.path, f.doc)
+		compiled, err := c.Compile(fileURL(f.path))
+		if err != nil {
+			info.Err = cleanCompileError(err)
+			failed = append(failed, &FileError{File: f.path, Err: info.Err})
+			r.infos = append(r.infos, info)
+			continue
+		}
+		s := &Schema{info: info, compiled: compiled}
+		r.infos = append(r.infos, info)
+		r.byID[info.ID] = s
+		if plan == "" || info.ID == plan || strings.HasPrefix(info.ID, plan+"/") {
+			r.byName[info.Name] = append(r.byName[info.Name], s)
+		}
+	}
+	r.digest = hex.EncodeToString(h.Sum(nil))[:16]
+	for _, list := range r.byName {
+		slices.SortFunc(list, func(a, b *Schema) int {
+			return cmp.Or(cmp.Compare(b.info.Major, a.info.Major), cmp.Compare(b.info.Minor, a.info.Minor),
+				cmp.Compare(a.info.ID, b.info.ID))
+		})
+	}
+	if plan != "" && len(r.byName) == 0 && len(r.infos) > 0 {
+		return r, audit.Configf(fmt.Errorf("--plan %q matches no schema (plans here: %s)", plan, strings.Join(r.Plans(), ", ")))
+	}
+	if len(failed) > 0 {
+		slices.SortFunc(failed, func(a, b *FileError) int { return cmp.Compare(a.File, b.File) })
+		return r, &LoadError{Files: failed}
+	}
+	return r, nil
+}
+
+func decodeSchema(raw []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	doc, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("a schema file must hold a JSON object")
+	}
+	return doc, nil
+}
+
+// hiddenPath reports whether any directory of p starts with a dot.
+func hiddenPath(p string) bool {
+	for _, part := range strings.Split(path.Dir(p), "/") {
+		if strings.HasPrefix(part, ".") && part != "." {
+			return true
+		}
+	}
+	return false
+}
+
+func fileURL(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
+	}
+	return baseURL + strings.Join(parts, "/")
+}
+
+func displayURL(u string) string {
+	if rest, ok := strings.CutPrefix(u, baseURL); ok {
+		if p, err := url.PathUnescape(rest); err == nil {
+			return strconv.Quote(p)
+		}
+	}
+	return strconv.Quote(u)
+}
+
+// rewriteRootRefs lets a $ref name another schema by its $id from the root
+// ("segment/common/1-0.json"), the way Reflekt projects write them: a ref
+// that does not resolve relative to the file but does from the root is
+// rewritten to the root form.
+func rewriteRootRefs(v any, filePath string, known map[string]bool) {
+	switch n := v.(type) {
+	case map[string]any:
+		for k, child := range n {
+			if ref, ok := child.(string); ok && k == "$ref" {
+				n[k] = rootRef(ref, filePath, known)
+				continue
+			}
+			rewriteRootRefs(child, filePath, known)
+		}
+	case []any:
+		for _, child := range n {
+			rewriteRootRefs(child, filePath, known)
+		}
+	}
+}
+
+func rootRef(ref, filePath string, known map[string]bool) string {
+	target, frag, _ := strings.Cut(ref, "#")
+	if target == "" || strings.Contains(target, ":") {
+		return ref
+	}
+	rel := path.Join(path.Dir(filePath), target)
+	if known[fileURL(rel)] {
+		return ref
+	}
+	if root := path.Clean(strings.TrimPrefix(target, "/")); known[fileURL(root)] {
+		if frag != "" {
+			return fileURL(root) + "#" + frag
+		}
+		return fileURL(root)
+	}
+	return ref
+}
+
+// describe reads the Reflekt conventions off a schema: name from self.name
+// (else the folder), version from self.version (else the file name).
+func describe(p string, doc map[string]any) Info {
+	info := Info{ID: p, File: p}
+	dir := path.Dir(p)
+	info.Name = path.Base(dir)
+	info.Plan = path.Dir(dir)
+	if info.Plan == "." {
+		info.Plan = ""
+	}
+	info.Version = strings.TrimSuffix(path.Base(p), ".json")
+	if self, ok := doc["self"].(map[string]any); ok {
+		if n, ok := self["name"].(string); ok && n != "" {
+			info.Name = n
+		}
+		if v, ok := self["version"].(string); ok && v != "" {
+			info.Version = v
+		}
+	}
+	info.Major, info.Minor, _ = ParseVersion(info.Version)
+	return info
+}
+
+// ParseVersion parses a Reflekt MAJOR-MINOR version such as "1-12".
+func ParseVersion(v string) (major, minor int, err error) {
+	a, b, ok := strings.Cut(v, "-")
+	if ok {
+		major, err = strconv.Atoi(a)
+		if err == nil {
+			minor, err = strconv.Atoi(b)
+		}
+	}
+	if !ok || err != nil || major < 0 || minor < 0 {
+		return 0, 0, fmt.Errorf("version %q is not MAJOR-MINOR", v)
+	}
+	return major, minor, nil
+}
+
+// cleanCompileError turns the library's URL-laden message into one that
+// names files by their path.
+func cleanCompileError(err error) error {
+	msg := err.Error()
+	for {
+		i := strings.Index(msg, baseURL)
+		if i < 0 {
+			break
+		}
+		j := i + len(baseURL)
+		for j < len(msg) && !strings.ContainsRune(" '\"#\n", rune(msg[j])) {
+			j++
+		}
+		p, uerr := url.PathUnescape(msg[i+len(baseURL) : j])
+		if uerr != nil {
+			p = msg[i+len(baseURL) : j]
+		}
+		msg = msg[:i] + p + msg[j:]
+	}
+	msg = strings.TrimPrefix(msg, "jsonschema ")
+	// The caller names the file; drop the library's "<file> compilation failed: ".
+	if _, rest, ok := strings.Cut(msg, " compilation failed: "); ok {
+		msg = rest
+	}
+	return errors.New(msg)
+}
+
+// ByID implements audit.Catalog.
+func (r *Registry) ByID(id string) (audit.Schema, bool) {
+	s, ok := r.byID[id]
+	if !ok {
+		return nil, false
+	}
+	return s, true
+}
+
+// ByName implements audit.Catalog: the highest MAJOR, then MINOR, in plan.
+func (r *Registry) ByName(name string) (audit.Schema, bool) {
+	list := r.byName[name]
+	if len(list) == 0 {
+		return nil, false
+	}
+	return list[0], true
+}
+
+// Schemas lists every event schema file, compiled or not, by $id.
+func (r *Registry) Schemas() []Info {
+	out := slices.Clone(r.infos)
+	slices.SortFunc(out, func(a, b Info) int { return cmp.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Plans lists the distinct plans of the loaded schemas.
+func (r *Registry) Plans() []string {
+	var out []string
+	for _, i := range r.infos {
+		if !slices.Contains(out, i.Plan) {
+			out = append(out, i.Plan)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Digest fingerprints the loaded files, so a run records which plan it used.
+func (r *Registry) Digest() string { return r.digest }
+
+// Len is the number of compiled event schemas.
+func (r *Registry) Len() int { return len(r.byID) }
+
+// Ambiguities lists event names that more than one plan in scope defines;
+// name lookup cannot choose between them, so an audit must pass --plan.
+func (r *Registry) Ambiguities() []string {
+	var out []string
+	for name, list := range r.byName {
+		plans := map[string]bool{}
+		for _, s := range list {
+			plans[s.info.Plan] = true
+		}
+		if len(plans) > 1 {
+			var ps []string
+			for p := range plans {
+				ps = append(ps, p)
+			}
+			slices.Sort(ps)
+			out = append(out, fmt.Sprintf("%q is defined in plans %s", name, strings.Join(ps, " and ")))
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,55 @@
+package schemas
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/santhosh-tekuri/jsonschema/v5"
+)
+
+// Validate implements audit.Schema. It reports only the leaves of the
+// library's error tree: the parents just say "doesn't validate with …".
+func (s *Schema) Validate(instance any) []audit.Failure {
+	err := s.compiled.Validate(instance)
+	if err == nil {
+		return nil
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		// Only an infinite $ref loop gets here; report it rather than
+		// calling the event valid.
+		return []audit.Failure{{Keyword: "$ref", Message: err.Error()}}
+	}
+	var out []audit.Failure
+	var walk func(*jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) == 0 {
+			out = append(out, audit.Failure{
+				InstancePath: e.InstanceLocation,
+				Keyword:      lastKeyword(e.KeywordLocation),
+				Message:      e.Message,
+			})
+			return
+		}
+		for _, c := range e.Causes {
+			walk(c)
+		}
+	}
+	walk(ve)
+	return out
+}
+
+// lastKeyword is the keyword that failed: the last token of the keyword
+// location, skipping the index of an allOf/anyOf branch and the like.
+func lastKeyword(loc string) string {
+	toks := strings.Split(loc, "/")
+	for i := len(toks) - 1; i >= 0; i-- {
+		t := toks[i]
+		if t == "" || (t[0] >= '0' && t[0] <= '9') {
+			continue
+		}
+		return strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+	}
+	return "schema"
+}

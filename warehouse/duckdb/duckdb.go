@@ -1,0 +1,66 @@
+// Package duckdb is the embedded default warehouse: a DuckDB file holding
+// the raw events and, beside them, the result tables.
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// NewDialect returns DuckDB's SQL.
+func NewDialect() *sqlwh.Dialect {
+	return &sqlwh.Dialect{
+		Name:        "duckdb",
+		Placeholder: sqlwh.Question,
+		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMPTZ", Bigint: "BIGINT", Bool: "BOOLEAN",
+		PayloadExpr: func(col, typ string) (string, bool) {
+			switch typ {
+			case "json":
+				// Scanning JSON into []byte is unsupported by the driver.
+				return "CAST(" + col + " AS VARCHAR)", true
+			case "varchar", "text", "string":
+				return col, true
+			}
+			return "", false
+		},
+		Columns: func(schema, table string) (string, []any) {
+			if schema == "" {
+				return `SELECT column_name, data_type FROM information_schema.columns
+WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position`, []any{table}
+			}
+			return `SELECT column_name, data_type FROM information_schema.columns
+WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, []any{schema, table}
+		},
+		MaxParams:         30000,
+		MaxStatementBytes: 64 << 20,
+	}
+}
+
+// Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
+// duckdb://:memory: is an in-memory database).
+func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
+	path, ok := strings.CutPrefix(rawURL, "duckdb://")
+	if !ok {
+		return nil, fmt.Errorf("not a duckdb URL: %q", rawURL)
+	}
+	if path == ":memory:" {
+		path = ""
+	}
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+	}
+	// Timestamps are compared and returned in UTC whatever the host's zone;
+	// GLOBAL so that every pooled connection sees it.
+	if _, err := db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+	}
+	d := NewDialect()
+	return &sqlwh.Warehouse{Dialect: d, Conn: &sqlwh.StdConn{DB: db, Dialect: d}}, nil
+}

@@ -1,0 +1,97 @@
+// Package warehouse opens a warehouse backend from its URL. The backends
+// live in sub-packages and never import each other; this package only
+// dispatches on the URL scheme.
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse/duckdb"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// Open connects to the warehouse a URL names:
+//
+//	duckdb://PATH
+//	postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=…
+//	redshift://USER:PASSWORD@HOST:5439/DB?payload=super
+func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
+	scheme, _, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil, audit.Configf(fmt.Errorf("warehouse %q is not a URL: use duckdb://PATH, postgres://…, redshift://… or snowflake://…", Redact(rawURL)))
+	}
+	switch scheme {
+	case "duckdb":
+		return duckdb.Open(ctx, rawURL)
+	}
+	return nil, audit.Configf(fmt.Errorf("unknown warehouse scheme %q (use duckdb, postgres, redshift or snowflake)", scheme))
+}
+
+// Redact hides the password and secret query parameters of a URL, for logs
+// and errors. It tolerates unescaped '/' and '@' in the password.
+func Redact(rawURL string) string {
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return rawURL
+	}
+	rest, query, hasQuery := strings.Cut(rest, "?")
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if user, _, hasPass := strings.Cut(rest[:at], ":"); hasPass {
+			rest = user + ":xxxxx" + rest[at:]
+		}
+	}
+	if !hasQuery {
+		return scheme + "://" + rest
+	}
+	params := strings.Split(query, "&")
+	for i, p := range params {
+		if k, _, _ := strings.Cut(p, "="); isSecretParam(k) {
+			params[i] = k + "=xxxxx"
+		}
+	}
+	return scheme + "://" + rest + "?" + strings.Join(params, "&")
+}
+
+// Secrets returns the password and secret parameters of a URL, raw and
+// percent-decoded, so callers can scrub them from anything they print.
+func Secrets(rawURL string) []string {
+	var out []string
+	add := func(s string) {
+		if s == "" {
+			return
+		}
+		out = append(out, s)
+		if dec, err := url.PathUnescape(s); err == nil && dec != s {
+			out = append(out, dec)
+		}
+	}
+	_, rest, ok := strings.Cut(rawURL, "://")
+	if !ok {
+		return nil
+	}
+	rest, query, _ := strings.Cut(rest, "?")
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		if _, pass, ok := strings.Cut(rest[:at], ":"); ok {
+			add(pass)
+		}
+	}
+	for _, p := range strings.Split(query, "&") {
+		k, v, _ := strings.Cut(p, "=")
+		if isSecretParam(k) {
+			add(v)
+		}
+	}
+	return out
+}
+
+func isSecretParam(k string) bool {
+	switch strings.ToLower(k) {
+	case "password", "token", "passcode", "privatekey", "private_key", "private_key_passphrase", "privatekeypassphrase":
+		return true
+	}
+	return false
+}

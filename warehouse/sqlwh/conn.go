@@ -1,0 +1,40 @@
+package sqlwh
+
+import "context"
+
+// Conn is the little a backend's connection must do for the shared SQL.
+type Conn interface {
+	Execer
+	// Query streams a result: rows are fetched as they are consumed, so a
+	// large window never sits in memory.
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	Begin(ctx context.Context) (Tx, error)
+	Close() error
+}
+
+// Rows is a streaming result set.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// Tx is one transaction on one connection.
+type Tx interface {
+	Execer
+	// BulkInsert loads rows into table: COPY where the warehouse has it,
+	// multi-row INSERTs under the dialect's caps where it does not.
+	BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Warehouse is an open backend: its dialect and its connection.
+type Warehouse struct {
+	Dialect *Dialect
+	Conn    Conn
+}
+
+// Close releases the connection.
+func (w *Warehouse) Close() error { return w.Conn.Close() }

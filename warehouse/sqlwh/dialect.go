@@ -1,0 +1,115 @@
+package sqlwh
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Dialect is what differs between warehouses. It is a plain value, so a new
+// backend is a new value, not a new type hierarchy.
+type Dialect struct {
+	Name string
+	// Placeholder renders the n-th (1-based) bind parameter.
+	Placeholder func(n int) string
+	// Types of the result tables' columns.
+	Text, ShortText, Timestamp, Bigint, Bool string
+	// PayloadExpr renders the SELECT expression that reads a payload column
+	// of the given (lower-case) type as JSON text; ok=false means the type
+	// cannot hold a Segment message.
+	PayloadExpr func(quotedCol, colType string) (expr string, ok bool)
+	// Columns renders the catalog query listing (column_name, data_type) of
+	// a table; schema "" means the connection's current schema.
+	Columns func(schema, table string) (query string, args []any)
+	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
+	MaxParams         int
+	MaxStatementBytes int
+}
+
+// Dollar renders $1, $2, … (Postgres, Redshift).
+func Dollar(n int) string { return "$" + strconv.Itoa(n) }
+
+// Question renders ? for every parameter (DuckDB, Snowflake).
+func Question(int) string { return "?" }
+
+// Quote quotes an identifier with all its parts.
+func (d *Dialect) Quote(id Ident) string {
+	parts := make([]string, len(id))
+	for i, p := range id {
+		parts[i] = QuoteDouble(p)
+	}
+	return strings.Join(parts, ".")
+}
+
+// InsertSQL renders a multi-row INSERT of rows×len(cols) parameters.
+func (d *Dialect) InsertSQL(table Ident, cols []string, rows int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "INSERT INTO %s (", d.Quote(table))
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(QuoteDouble(c))
+	}
+	b.WriteString(") VALUES ")
+	n := 1
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for i := range cols {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(d.Placeholder(n))
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Execer runs a statement; a pgx.Tx, *sql.Tx or *sql.Conn adapter.
+type Execer interface {
+	Exec(ctx context.Context, query string, args ...any) error
+}
+
+// InsertBatched inserts rows with as few multi-row INSERTs as the dialect's
+// parameter and statement-size caps allow.
+func (d *Dialect) InsertBatched(ctx context.Context, ex Execer, table Ident, cols []string, rows [][]any) error {
+	maxRows := d.MaxParams / len(cols)
+	for start := 0; start < len(rows); {
+		end, size := start, 0
+		for end < len(rows) && end-start < maxRows {
+			rs := rowSize(rows[end])
+			if end > start && size+rs > d.MaxStatementBytes/2 {
+				break // half the cap leaves room for the SQL text itself
+			}
+			size += rs
+			end++
+		}
+		args := make([]any, 0, (end-start)*len(cols))
+		for _, r := range rows[start:end] {
+			args = append(args, r...)
+		}
+		if err := ex.Exec(ctx, d.InsertSQL(table, cols, end-start), args...); err != nil {
+			return fmt.Errorf("insert into %s: %w", table, err)
+		}
+		start = end
+	}
+	return nil
+}
+
+func rowSize(r []any) int {
+	n := 0
+	for _, v := range r {
+		if s, ok := v.(string); ok {
+			n += len(s) + 4
+		} else {
+			n += 16
+		}
+	}
+	return n
+}

@@ -1,0 +1,142 @@
+package sqlwh
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
+
+// RawTable names a raw-layout table: one row per Segment message.
+type RawTable struct {
+	Table                          Ident
+	MessageID, ReceivedAt, Payload string
+}
+
+// DefaultBatchSize rows per batch: large enough to amortise channel hand-offs,
+// small enough that workers×batch stays a few MB.
+const DefaultBatchSize = 1000
+
+// Source scans a raw-layout table.
+type Source struct {
+	WH        *Warehouse
+	Table     RawTable
+	BatchSize int
+}
+
+// column is one column as the warehouse's catalog describes it.
+type column struct{ name, typ string }
+
+func (s *Source) describe(ctx context.Context) ([]column, error) {
+	q, args := s.WH.Dialect.Columns(s.Table.Table.Schema(), s.Table.Table.Table())
+	rows, err := s.WH.Conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", s.Table.Table, err)
+	}
+	defer rows.Close()
+	var cols []column
+	for rows.Next() {
+		var c column
+		if err := rows.Scan(&c.name, &c.typ); err != nil {
+			return nil, fmt.Errorf("describe table %s: %w", s.Table.Table, err)
+		}
+		c.typ = strings.ToLower(c.typ)
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("describe table %s: %w", s.Table.Table, err)
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("table %s not found: check --table and that the user may read it", s.Table.Table)
+	}
+	return cols, nil
+}
+
+// findColumn matches exactly first, then case-insensitively, since
+// unquoted names fold to lower case in Postgres and upper in Snowflake.
+func findColumn(table Ident, cols []column, name string) (column, error) {
+	if i := slices.IndexFunc(cols, func(c column) bool { return c.name == name }); i >= 0 {
+		return cols[i], nil
+	}
+	if i := slices.IndexFunc(cols, func(c column) bool { return strings.EqualFold(c.name, name) }); i >= 0 {
+		return cols[i], nil
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	return column{}, fmt.Errorf("table %s has no column %q (it has: %s); set the column names in the config's table section",
+		table, name, strings.Join(names, ", "))
+}
+
+// ScanSQL is the window query; its parameters are the window's start and end.
+func (s *Source) ScanSQL(ctx context.Context) (string, error) {
+	cols, err := s.describe(ctx)
+	if err != nil {
+		return "", err
+	}
+	var found [3]column
+	for i, name := range []string{s.Table.MessageID, s.Table.ReceivedAt, s.Table.Payload} {
+		if found[i], err = findColumn(s.Table.Table, cols, name); err != nil {
+			return "", err
+		}
+	}
+	d := s.WH.Dialect
+	q := func(c column) string { return QuoteDouble(c.name) }
+	payload, ok := d.PayloadExpr(q(found[2]), found[2].typ)
+	if !ok {
+		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
+			s.Table.Table, found[2].name, found[2].typ)
+	}
+	return fmt.Sprintf("SELECT CAST(%s AS VARCHAR), %s, %s FROM %s WHERE %s >= %s AND %s < %s",
+		q(found[0]), q(found[1]), payload, d.Quote(s.Table.Table),
+		q(found[1]), d.Placeholder(1), q(found[1]), d.Placeholder(2)), nil
+}
+
+// Scan implements audit.Source.
+func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
+	query, err := s.ScanSQL(ctx)
+	if err != nil {
+		return err
+	}
+	rows, err := s.WH.Conn.Query(ctx, query, w.Start.UTC(), w.End.UTC())
+	if err != nil {
+		return fmt.Errorf("query %s: %w", s.Table.Table, err)
+	}
+	defer rows.Close()
+	size := s.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	batch := make([]audit.Row, 0, size)
+	for rows.Next() {
+		var r audit.Row
+		var id *string
+		if err := rows.Scan(&id, &r.ReceivedAt, &r.Payload); err != nil {
+			return fmt.Errorf("read %s: %w", s.Table.Table, err)
+		}
+		if id != nil {
+			r.MessageID = *id
+		}
+		r.ReceivedAt = r.ReceivedAt.UTC()
+		batch = append(batch, r)
+		if len(batch) == size {
+			if err := yield(batch); err != nil {
+				return err
+			}
+			batch = batch[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("read %s: %w", s.Table.Table, err)
+	}
+	if len(batch) > 0 {
+		return yield(batch)
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package sqlwh
+
+import (
+	"context"
+	"database/sql"
+)
+
+// StdConn adapts a database/sql pool to Conn, for drivers without a native
+// API we need (DuckDB, Snowflake).
+type StdConn struct {
+	DB      *sql.DB
+	Dialect *Dialect
+}
+
+func (c *StdConn) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := c.DB.ExecContext(ctx, q, args...)
+	return err
+}
+
+func (c *StdConn) Query(ctx context.Context, q string, args ...any) (Rows, error) {
+	return c.DB.QueryContext(ctx, q, args...)
+}
+
+func (c *StdConn) Begin(ctx context.Context) (Tx, error) {
+	tx, err := c.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &stdTx{tx: tx, dialect: c.Dialect}, nil
+}
+
+func (c *StdConn) Close() error { return c.DB.Close() }
+
+type stdTx struct {
+	tx      *sql.Tx
+	dialect *Dialect
+}
+
+func (t *stdTx) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, q, args...)
+	return err
+}
+
+func (t *stdTx) BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error {
+	return t.dialect.InsertBatched(ctx, t, table, cols, rows)
+}
+
+func (t *stdTx) Commit(context.Context) error   { return t.tx.Commit() }
+func (t *stdTx) Rollback(context.Context) error { return t.tx.Rollback() }

@@ -208,7 +208,7 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	}
 	defer wh.Close()
 
-	runID := newRunID(now)
+	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
 	a := &audit.Auditor{
 		Source: &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,

@@ -25,6 +25,7 @@ type deps struct {
 	// isTTY reports whether w is an interactive terminal; progress goes
 	// to stderr only then.
 	isTTY func(w io.Writer) bool
+	newRunID func(now time.Time) string
 	// logger is built from the root flags once they are parsed.
 	logger *slog.Logger
 	// secrets collects values that must never be printed.
@@ -38,12 +39,17 @@ type rootOptions struct {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
-	d := &deps{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now, isTTY: isTerminal}
+	return execute(ctx, &deps{stdout: stdout, stderr: stderr, getenv: getenv, now: time.Now, isTTY: isTerminal,
+		newRunID: newRunID}, args)
+}
+
+// execute runs the CLI with d; tests inject a clock and run ids through it.
+func execute(ctx context.Context, d *deps, args []string) int {
 	root := newRootCmd(d)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		reportError(stderr, err, d.redact)
+		reportError(d.stderr, err, d.redact)
 	}
 	return exitCode(err)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -17,7 +18,7 @@ func NewDialect() *sqlwh.Dialect {
 	return &sqlwh.Dialect{
 		Name:        "duckdb",
 		Placeholder: sqlwh.Question,
-		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMPTZ", Bigint: "BIGINT", Bool: "BOOLEAN",
+		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMPTZ", Bigint: "BIGINT", Bool: "BOOLEAN", JSON: "JSON",
 		PayloadExpr: func(col, typ string) (string, bool) {
 			switch typ {
 			case "json":
@@ -50,6 +51,11 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	}
 	if path == ":memory:" {
 		path = ""
+	}
+	// duckdb-go parses the DSN as a URL but opens the raw string as the file,
+	// so neither escaping nor these characters can work.
+	if strings.ContainsAny(path, "%?") {
+		return nil, audit.Configf(fmt.Errorf("duckdb path %q contains %% or ?, which the DuckDB driver cannot open: rename the file or its folder", path))
 	}
 	db, err := sql.Open("duckdb", path)
 	if err != nil {

@@ -14,6 +14,7 @@ type Conn interface {
 
 // Rows is a streaming result set.
 type Rows interface {
+	Columns() ([]string, error)
 	Next() bool
 	Scan(dest ...any) error
 	Err() error

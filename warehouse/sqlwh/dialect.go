@@ -15,6 +15,9 @@ type Dialect struct {
 	Placeholder func(n int) string
 	// Types of the result tables' columns.
 	Text, ShortText, Timestamp, Bigint, Bool string
+	// JSON is the native type for a JSON payload column (JSON, JSONB, SUPER,
+	// VARIANT); tests and the load command create tables with it.
+	JSON string
 	// PayloadExpr renders the SELECT expression that reads a payload column
 	// of the given (lower-case) type as JSON text; ok=false means the type
 	// cannot hold a Segment message.

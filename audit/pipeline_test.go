@@ -1,0 +1,214 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/google/go-cmp/cmp"
+)
+
+// memSink records committed runs; uncommitted writes vanish on rollback.
+type memSink struct {
+	committed []audit.Violation
+	runs      []audit.Run
+	stats     []audit.EventStats
+}
+
+type memTx struct {
+	s       *memSink
+	pending []audit.Violation
+}
+
+func (s *memSink) Begin(context.Context, audit.Run) (audit.SinkTx, error) { return &memTx{s: s}, nil }
+func (t *memTx) WriteViolations(_ context.Context, vs []audit.Violation) error {
+	t.pending = append(t.pending, vs...)
+	return nil
+}
+func (t *memTx) Commit(_ context.Context, run audit.Run, stats []audit.EventStats) error {
+	t.s.committed = append(t.s.committed, t.pending...)
+	t.s.runs = append(t.s.runs, run)
+	t.s.stats = append(t.s.stats, stats...)
+	return nil
+}
+func (t *memTx) Rollback(context.Context) error { return nil }
+
+var window = audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+
+func demoCatalog() *audittest.Catalog {
+	c := audittest.NewCatalog()
+	c.Add("Product Viewed", &audittest.Schema{SchemaID: "pv", Required: []string{"price"}, Types: map[string]string{"price": "number"}})
+	c.Add("Product Added", &audittest.Schema{SchemaID: "pa", Types: map[string]string{"quantity": "integer"}})
+	c.Add("Page", &audittest.Schema{SchemaID: "page"})
+	return c
+}
+
+func runCorpus(t *testing.T, workers int, rows []audit.Row) (*audit.Summary, *memSink) {
+	t.Helper()
+	sink := &memSink{}
+	a := &audit.Auditor{
+		Source:  &audittest.Source{Rows: rows, BatchSize: 37},
+		Sink:    sink,
+		Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
+		Workers: workers,
+		Now:     func() time.Time { return audittest.CorpusStart },
+	}
+	s, err := a.Run(context.Background(), audit.Run{RunID: "r", Source: "t", Window: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, sink
+}
+
+func violationKeys(vs []audit.Violation) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = fmt.Sprintf("%s|%s|%s|%s|%s|%s", v.MessageID, v.SchemaID, v.Keyword, v.InstancePath, v.Message, v.Value)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestWorkersDoNotChangeResults(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 2000, BadRate: 0.1, Seed: 7}).Rows
+	s1, sink1 := runCorpus(t, 1, rows)
+	if s1.Run.RowsInvalid == 0 {
+		t.Fatal("corpus produced no violations; the comparison would prove nothing")
+	}
+	for _, workers := range []int{2, 8} {
+		sN, sinkN := runCorpus(t, workers, rows)
+		if got, want := violationKeys(sinkN.committed), violationKeys(sink1.committed); !slices.Equal(got, want) {
+			t.Errorf("workers=%d: %d violations, want the %d of workers=1", workers, len(got), len(want))
+		}
+		if fmt.Sprint(sinkN.stats) != fmt.Sprint(sink1.stats) {
+			t.Errorf("workers=%d: stats differ:\n%v\n%v", workers, sinkN.stats, sink1.stats)
+		}
+		if diff := cmp.Diff(s1.Events, sN.Events); diff != "" {
+			t.Errorf("workers=%d: summary differs (-1 worker +%d):\n%s", workers, workers, diff)
+		}
+	}
+}
+
+func TestRunCountsAndExample(t *testing.T) {
+	at := audittest.CorpusStart.Add(time.Minute)
+	row := func(id, payload string) audit.Row {
+		return audit.Row{MessageID: id, ReceivedAt: at, Payload: []byte(payload)}
+	}
+	rows := []audit.Row{
+		row("b", `{"type":"track","event":"Product Viewed","properties":{"price":"9"}}`),
+		row("a", `{"type":"track","event":"Product Viewed","properties":{"price":"1"}}`),
+		row("c", `{"type":"track","event":"Product Viewed","properties":{}}`),
+		row("d", `{"type":"track","event":"Product Viewed","properties":{"price":3}}`),
+		row("e", `{"type":"track","event":"Mystery"}`),
+		{MessageID: "f", ReceivedAt: at.Add(-time.Hour * 48)}, // outside the window
+	}
+	s, sink := runCorpus(t, 3, rows)
+	r := s.Run
+	if got := []int64{r.RowsScanned, r.RowsInvalid, r.RowsUnplanned, r.Violations}; fmt.Sprint(got) != "[5 3 1 3]" {
+		t.Fatalf("scanned/invalid/unplanned/violations = %v, want [5 3 1 3]", got)
+	}
+	pv := s.Events[0]
+	if pv.Name != "Product Viewed" || pv.Rows != 4 || pv.InvalidRows != 3 {
+		t.Fatalf("first event = %+v", pv)
+	}
+	if pv.TopCheck != (audit.Check{Keyword: "type", Path: "/properties/price"}) || pv.TopCheckCount != 2 {
+		t.Errorf("top check = %+v ×%d, want type at /properties/price ×2", pv.TopCheck, pv.TopCheckCount)
+	}
+	if pv.Example == nil || pv.Example.MessageID != "a" || pv.Example.Value != `"1"` {
+		t.Errorf("example = %+v, want message a with value \"1\"", pv.Example)
+	}
+	if len(sink.runs) != 1 || sink.runs[0].Status != audit.StatusPassed || sink.runs[0].RowsScanned != 5 {
+		t.Errorf("committed run = %+v", sink.runs)
+	}
+}
+
+func TestFailuresRollBack(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 500, BadRate: 0.5, Seed: 3}).Rows
+	for _, tc := range []struct {
+		name string
+		src  audit.Source
+		sink audit.Sink
+	}{
+		{"scan fails", &audittest.Source{Rows: rows, BatchSize: 10, FailAfter: 5}, &memSink{}},
+		{"write fails", &audittest.Source{Rows: rows, BatchSize: 10}, &audittest.FailingSink{Sink: &memSink{}, FailWrite: 3}},
+		{"commit fails", &audittest.Source{Rows: rows, BatchSize: 10}, &audittest.FailingSink{Sink: &memSink{}, FailCommit: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &audit.Auditor{Source: tc.src, Sink: tc.sink, Workers: 4,
+				Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject}}
+			_, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: window})
+			if err == nil || !strings.Contains(err.Error(), "injected") {
+				t.Fatalf("want the injected error, got %v", err)
+			}
+			var inner *memSink
+			switch s := tc.sink.(type) {
+			case *memSink:
+				inner = s
+			case *audittest.FailingSink:
+				inner = s.Sink.(*memSink)
+			}
+			if len(inner.committed) != 0 || len(inner.runs) != 0 {
+				t.Errorf("a failed run committed %d violations and %d runs", len(inner.committed), len(inner.runs))
+			}
+		})
+	}
+}
+
+func TestCancelStopsTheScan(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 5000, Seed: 3}).Rows
+	ctx, cancel := context.WithCancel(context.Background())
+	scanned := int64(0)
+	a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 10}, Sink: &memSink{}, Workers: 2,
+		Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
+		Progress: func(n int64) {
+			scanned = n
+			if n >= 100 {
+				cancel()
+			}
+		}}
+	_, err := a.Run(ctx, audit.Run{RunID: "r", Window: window})
+	if err != context.Canceled {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if scanned >= int64(len(rows)) {
+		t.Errorf("the scan ran to the end (%d rows) after cancel", scanned)
+	}
+}
+
+func TestThresholds(t *testing.T) {
+	th, err := audit.ParseThresholds([]string{"invalid_rate=0.01", "unplanned=5,violations=100"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &audit.Summary{Run: audit.Run{RowsScanned: 1000, RowsInvalid: 10, RowsUnplanned: 6, Violations: 100}}
+	got := fmt.Sprint(th.Check(s))
+	if got != "[unplanned 6 > 5]" {
+		t.Errorf("breaches = %s; invalid_rate 0.01 and violations 100 are at, not over, their limits", got)
+	}
+	for _, bad := range []string{"invalid_rate", "speed=1", "invalid_rate=-1", "violations=lots"} {
+		if _, err := audit.ParseThresholds([]string{bad}); err == nil {
+			t.Errorf("ParseThresholds(%q) accepted", bad)
+		}
+	}
+}
+
+func TestValueIsTruncated(t *testing.T) {
+	long := strings.Repeat("é", 400)
+	rows := []audit.Row{{MessageID: "x", ReceivedAt: window.Start,
+		Payload: []byte(`{"type":"track","event":"Product Viewed","properties":{"price":"` + long + `"}}`)}}
+	_, sink := runCorpus(t, 1, rows)
+	v := sink.committed[0].Value
+	if len(v) > audit.MaxValueBytes || !strings.HasSuffix(v, "…") || !strings.HasPrefix(v, `"éé`) {
+		t.Errorf("value of %d bytes: %q", len(v), v)
+	}
+	if !utf8Valid(v) {
+		t.Error("truncation split a UTF-8 sequence")
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }

@@ -1,0 +1,25 @@
+package duckdb_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/eventaudit/eventaudit/warehouse/duckdb"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
+)
+
+func TestConformance(t *testing.T) {
+	warehousetest.Run(t, warehousetest.Backend{
+		Name: "duckdb",
+		Open: func(t *testing.T) *sqlwh.Warehouse {
+			wh, err := duckdb.Open(context.Background(), "duckdb://"+filepath.Join(t.TempDir(), "test.duckdb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { wh.Close() })
+			return wh
+		},
+	})
+}

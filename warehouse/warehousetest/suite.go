@@ -1,0 +1,456 @@
+// Package warehousetest is the one conformance suite every warehouse backend
+// passes: the same scans, writes, re-runs and faults, checked through SQL.
+package warehousetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// Backend is a warehouse under test. Open returns a connected warehouse;
+// the suite isolates its cases with fresh schema names, so Open may return
+// the same database every time.
+type Backend struct {
+	Name string
+	Open func(t *testing.T) *sqlwh.Warehouse
+	// Skip lists cases the backend cannot run, each with the reason, which
+	// the suite logs.
+	Skip map[string]string
+}
+
+var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+
+// Run runs every conformance case against b.
+func Run(t *testing.T, b Backend) {
+	cases := []struct {
+		name string
+		fn   func(*testing.T, *fixture)
+	}{
+		{"ScanWindowEdges", testScanWindowEdges},
+		{"WritesResults", testWritesResults},
+		{"RerunReplaces", testRerunReplaces},
+		{"OverlappingWindowOwnsOverlap", testOverlap},
+		{"FailedWriteLeavesNothing", testFailedWrite},
+		{"FailedCommitLeavesNothing", testFailedCommit},
+		{"CancelMidScanLeavesNothing", testCancelMidScan},
+		{"BadPayloadsAreViolations", testBadPayloads},
+		{"JSONPayloadColumn", testJSONPayload},
+		{"UnusualIdentifiers", testUnusualIdentifiers},
+		{"MissingTableAndColumn", testMissing},
+		{"PayloadColumnOfWrongType", testWrongPayloadType},
+		{"ManyViolationsInOneRun", testManyViolations},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if why, ok := b.Skip[c.name]; ok {
+				t.Skipf("%s: %s", b.Name, why)
+			}
+			wh := b.Open(t)
+			f := &fixture{t: t, wh: wh, ctx: context.Background(), id: uniq()}
+			f.src = sqlwh.RawTable{Table: sqlwh.Ident{"src_" + f.id, "events"}, MessageID: "message_id",
+				ReceivedAt: "received_at", Payload: "payload"}
+			f.results = "res_" + f.id
+			c.fn(t, f)
+		})
+	}
+}
+
+func uniq() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+type fixture struct {
+	t       *testing.T
+	wh      *sqlwh.Warehouse
+	ctx     context.Context
+	id      string
+	src     sqlwh.RawTable
+	results string
+}
+
+// catalog: "Order Completed" needs order_id (string) and total (number).
+func catalog() *audittest.Catalog {
+	return audittest.NewCatalog().Add("Order Completed", &audittest.Schema{
+		SchemaID: "shop/Order Completed/1-0.json", Required: []string{"order_id", "total"},
+		Types: map[string]string{"order_id": "string", "total": "number"}})
+}
+
+func track(id string, at time.Time, event string, props map[string]any) audit.Row {
+	b, _ := json.Marshal(map[string]any{"type": "track", "event": event, "messageId": id, "properties": props})
+	return audit.Row{MessageID: id, ReceivedAt: at, Payload: b}
+}
+
+// missingTotal fails exactly one check: required total.
+func missingTotal(id string, at time.Time) audit.Row {
+	return track(id, at, "Order Completed", map[string]any{"order_id": "o-" + id})
+}
+
+func good(id string, at time.Time) audit.Row {
+	return track(id, at, "Order Completed", map[string]any{"order_id": "o-" + id, "total": 10.5})
+}
+
+func (f *fixture) load(rows ...audit.Row) { f.loadAs(f.src, f.wh.Dialect.Text, rows...) }
+
+func (f *fixture) loadAs(t sqlwh.RawTable, payloadType string, rows ...audit.Row) {
+	f.t.Helper()
+	if err := f.wh.LoadRaw(f.ctx, t, payloadType, rows); err != nil {
+		f.t.Fatalf("load: %v", err)
+	}
+}
+
+func (f *fixture) sink() *sqlwh.Sink { return &sqlwh.Sink{WH: f.wh, Schema: f.results} }
+
+func (f *fixture) auditor(src audit.Source, sink audit.Sink) *audit.Auditor {
+	return &audit.Auditor{Source: src, Sink: sink, Workers: 2,
+		Matcher: &audit.Matcher{Catalog: catalog(), Target: audit.ValidateObject}}
+}
+
+func (f *fixture) source(batch int) *sqlwh.Source {
+	return &sqlwh.Source{WH: f.wh, Table: f.src, BatchSize: batch}
+}
+
+func (f *fixture) run(w audit.Window) (*audit.Summary, error) {
+	return f.auditor(f.source(0), f.sink()).Run(f.ctx, f.newRun(w))
+}
+
+func (f *fixture) newRun(w audit.Window) audit.Run {
+	return audit.Run{RunID: "run-" + uniq(), Source: f.src.Table.String(), Window: w}
+}
+
+func (f *fixture) mustRun(w audit.Window) *audit.Summary {
+	f.t.Helper()
+	s, err := f.run(w)
+	if err != nil {
+		f.t.Fatalf("audit: %v", err)
+	}
+	return s
+}
+
+func (f *fixture) table(name string) string {
+	return f.wh.Dialect.Quote(sqlwh.Ident{f.results, name})
+}
+
+// query returns every row as strings, in the query's order.
+func (f *fixture) query(q string, args ...any) [][]string {
+	f.t.Helper()
+	rows, err := f.wh.Conn.Query(f.ctx, q, args...)
+	if err != nil {
+		f.t.Fatalf("query %s: %v", q, err)
+	}
+	defer rows.Close()
+	var out [][]string
+	for rows.Next() {
+		cols, err := rows.Columns()
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		n := len(cols)
+		vals := make([]any, n)
+		ptrs := make([]any, n)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			f.t.Fatalf("scan %s: %v", q, err)
+		}
+		row := make([]string, n)
+		for i := range n {
+			row[i] = str(vals[i])
+		}
+		out = append(out, row)
+	}
+	if err := rows.Err(); err != nil {
+		f.t.Fatalf("query %s: %v", q, err)
+	}
+	return out
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		return string(x)
+	case time.Time:
+		return x.UTC().Format(time.RFC3339Nano)
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	}
+	return fmt.Sprint(v)
+}
+
+// snapshot reads all three result tables in a stable order.
+func (f *fixture) snapshot() string {
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT "run_id", "source", "window_start", "window_end", "status", "rows_scanned", "rows_invalid" FROM ` + f.table(sqlwh.RunsTable) + ` ORDER BY 1`,
+		`SELECT "run_id", "message_id", "keyword", "instance_path", "received_at" FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1, 2, 3, 4`,
+		`SELECT "run_id", "event_name", "schema_id", "rows", "invalid_rows" FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2, 3`,
+	} {
+		for _, r := range f.query(q) {
+			b.WriteString(strings.Join(r, "|") + "\n")
+		}
+		b.WriteString("--\n")
+	}
+	return b.String()
+}
+
+func equal(t *testing.T, what string, got, want any) {
+	t.Helper()
+	g, w := fmt.Sprint(got), fmt.Sprint(want)
+	if g != w {
+		t.Errorf("%s:\n got %s\nwant %s", what, g, w)
+	}
+}
+
+func testScanWindowEdges(t *testing.T, f *fixture) {
+	w := audit.Window{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)}
+	f.load(
+		good("before", w.Start.Add(-time.Microsecond)),
+		good("at-start", w.Start),
+		good("middle", w.Start.Add(30*time.Minute+123456*time.Microsecond)),
+		good("last", w.End.Add(-time.Microsecond)),
+		good("at-end", w.End),
+	)
+	var got []string
+	err := f.source(2).Scan(f.ctx, w, func(rows []audit.Row) error {
+		for _, r := range rows {
+			got = append(got, r.MessageID+"@"+r.ReceivedAt.Format(time.RFC3339Nano))
+			if _, err := audit.DecodePayload(r.Payload); err != nil {
+				t.Errorf("%s: payload did not survive the round trip: %v", r.MessageID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	equal(t, "rows in [start, end)", got, []string{
+		"at-start@2026-11-20T01:00:00Z", "last@2026-11-20T01:59:59.999999Z", "middle@2026-11-20T01:30:00.123456Z"})
+}
+
+func testWritesResults(t *testing.T, f *fixture) {
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	at := t0.Add(time.Minute)
+	f.load(
+		good("a", at), good("b", at),
+		track("c", at, "Order Completed", map[string]any{"total": 3}),
+		track("d", at, "Order Completed", map[string]any{"order_id": "o-d", "total": "3.00"}),
+		track("e", at, "Coupon Applied", nil),
+		audit.Row{MessageID: "f", ReceivedAt: at},
+	)
+	s := f.mustRun(w)
+	equal(t, "summary", []int64{s.Run.RowsScanned, s.Run.RowsInvalid, s.Run.RowsUnplanned, s.Run.Violations}, []int64{6, 3, 1, 3})
+	runs := f.query(`SELECT "run_id", "source", "window_start", "window_end", "status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations" FROM ` + f.table(sqlwh.RunsTable))
+	equal(t, "runs", runs, [][]string{{s.Run.RunID, f.src.Table.String(), "2026-11-20T00:00:00Z", "2026-11-20T01:00:00Z", "passed", "6", "3", "1", "3"}})
+	viol := f.query(`SELECT "message_id", "event_type", "event_name", "schema_id", "keyword", "instance_path", "value", "received_at" FROM ` +
+		f.table(sqlwh.ViolationsTable) + ` ORDER BY 1`)
+	equal(t, "violations", viol, [][]string{
+		{"c", "track", "Order Completed", "shop/Order Completed/1-0.json", "required", "/properties", `{"total":3}`, "2026-11-20T00:01:00Z"},
+		{"d", "track", "Order Completed", "shop/Order Completed/1-0.json", "type", "/properties/total", `"3.00"`, "2026-11-20T00:01:00Z"},
+		{"f", "", "", "", "payload", "", "", "2026-11-20T00:01:00Z"},
+	})
+	stats := f.query(`SELECT "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned" FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2`)
+	equal(t, "event stats", stats, [][]string{
+		{"", "", "", "1", "1", "false"},
+		{"track", "Coupon Applied", "", "1", "0", "true"},
+		{"track", "Order Completed", "shop/Order Completed/1-0.json", "4", "2", "false"},
+	})
+}
+
+func testRerunReplaces(t *testing.T, f *fixture) {
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	f.load(good("a", t0), missingTotal("b", t0.Add(time.Second)))
+	first := f.mustRun(w)
+	second := f.mustRun(w)
+	if first.Run.RunID == second.Run.RunID {
+		t.Fatal("run ids must differ")
+	}
+	equal(t, "runs", f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable)), [][]string{{second.Run.RunID}})
+	equal(t, "violations", f.query(`SELECT "run_id", "message_id", "keyword" FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 2, 3`),
+		[][]string{{second.Run.RunID, "b", "required"}})
+	equal(t, "stats", f.query(`SELECT "run_id", "rows" FROM `+f.table(sqlwh.StatsTable)), [][]string{{second.Run.RunID, "2"}})
+}
+
+func testOverlap(t *testing.T, f *fixture) {
+	bad := missingTotal
+	f.load(bad("early", t0.Add(30*time.Minute)), bad("overlap", t0.Add(90*time.Minute)), bad("late", t0.Add(150*time.Minute)))
+	a := f.mustRun(audit.Window{Start: t0, End: t0.Add(2 * time.Hour)})
+	b := f.mustRun(audit.Window{Start: t0.Add(time.Hour), End: t0.Add(3 * time.Hour)})
+	equal(t, "each message's violation is held once, by the latest run covering it",
+		f.query(`SELECT "message_id", "run_id" FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 1`),
+		[][]string{{"early", a.Run.RunID}, {"late", b.Run.RunID}, {"overlap", b.Run.RunID}})
+	equal(t, "a run only partly overlapped keeps its row", len(f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable))), 2)
+}
+
+// setupRerun writes a first run and returns the snapshot a failed re-run
+// must leave untouched.
+func setupRerun(t *testing.T, f *fixture) (audit.Window, string) {
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	var rows []audit.Row
+	for i := range 20 {
+		rows = append(rows, track(fmt.Sprintf("m%02d", i), t0.Add(time.Duration(i)*time.Minute), "Order Completed", map[string]any{"total": "x"}))
+	}
+	f.load(rows...)
+	f.mustRun(w)
+	before := f.snapshot()
+	if !strings.Contains(before, "m19") {
+		t.Fatalf("first run wrote no violations:\n%s", before)
+	}
+	return w, before
+}
+
+func testFailedWrite(t *testing.T, f *fixture) {
+	w, before := setupRerun(t, f)
+	a := f.auditor(f.source(3), &audittest.FailingSink{Sink: f.sink(), FailWrite: 2})
+	if _, err := a.Run(f.ctx, f.newRun(w)); err == nil || !strings.Contains(err.Error(), audittest.ErrInjected.Error()) {
+		t.Fatalf("want the injected failure, got %v", err)
+	}
+	equal(t, "tables after a failed re-run", f.snapshot(), before)
+}
+
+func testFailedCommit(t *testing.T, f *fixture) {
+	w, before := setupRerun(t, f)
+	a := f.auditor(f.source(3), &audittest.FailingSink{Sink: f.sink(), FailCommit: true})
+	if _, err := a.Run(f.ctx, f.newRun(w)); err == nil {
+		t.Fatal("want an error")
+	}
+	equal(t, "tables after a failed commit", f.snapshot(), before)
+}
+
+// cancelAfter cancels the run's context once the scan has yielded n batches.
+type cancelAfter struct {
+	audit.Source
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
+	seen := 0
+	return c.Source.Scan(ctx, w, func(rows []audit.Row) error {
+		if seen++; seen == c.n {
+			c.cancel()
+		}
+		return yield(rows)
+	})
+}
+
+func testCancelMidScan(t *testing.T, f *fixture) {
+	w, before := setupRerun(t, f)
+	ctx, cancel := context.WithCancel(f.ctx)
+	defer cancel()
+	a := f.auditor(&cancelAfter{Source: f.source(2), n: 3, cancel: cancel}, f.sink())
+	if _, err := a.Run(ctx, f.newRun(w)); err != context.Canceled {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	equal(t, "tables after a cancelled re-run", f.snapshot(), before)
+}
+
+func testBadPayloads(t *testing.T, f *fixture) {
+	at := t0.Add(time.Minute)
+	f.load(
+		audit.Row{MessageID: "null", ReceivedAt: at},
+		audit.Row{MessageID: "truncated", ReceivedAt: at, Payload: []byte(`{"type":"track","event":"Order`)},
+		audit.Row{MessageID: "array", ReceivedAt: at, Payload: []byte(`[1,2]`)},
+		audit.Row{MessageID: "string", ReceivedAt: at, Payload: []byte(`"track"`)},
+		audit.Row{MessageID: "empty", ReceivedAt: at, Payload: []byte(``)},
+		audit.Row{MessageID: "notype", ReceivedAt: at, Payload: []byte(`{"event":"Order Completed"}`)},
+		good("fine", at),
+	)
+	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	equal(t, "rows scanned / invalid", []int64{s.Run.RowsScanned, s.Run.RowsInvalid}, []int64{7, 6})
+	got := f.query(`SELECT "message_id", "keyword", "message" FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1`)
+	want := map[string]string{
+		"array": "payload is an array, not a JSON object", "empty": "payload is not valid JSON",
+		"notype": "message has no type", "null": "payload is NULL",
+		"string": "payload is a string, not a JSON object", "truncated": "payload is not valid JSON",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("want one violation per bad payload, got %v", got)
+	}
+	for _, r := range got {
+		if r[1] != audit.KeywordPayload || !strings.HasPrefix(r[2], want[r[0]]) {
+			t.Errorf("%s: got keyword %q message %q, want payload / %q", r[0], r[1], r[2], want[r[0]])
+		}
+	}
+}
+
+func testJSONPayload(t *testing.T, f *fixture) {
+	at := t0.Add(time.Minute)
+	f.loadAs(f.src, f.wh.Dialect.JSON, good("a", at), track("b", at, "Order Completed", map[string]any{"order_id": 7, "total": 1}))
+	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	equal(t, "scanned, invalid", []int64{s.Run.RowsScanned, s.Run.RowsInvalid}, []int64{2, 1})
+	equal(t, "violation", f.query(`SELECT "message_id", "instance_path", "value" FROM `+f.table(sqlwh.ViolationsTable)),
+		[][]string{{"b", "/properties/order_id", "7"}})
+}
+
+func testUnusualIdentifiers(t *testing.T, f *fixture) {
+	f.src = sqlwh.RawTable{Table: sqlwh.Ident{"Mixed Case " + f.id, "select"}, MessageID: "Message ID",
+		ReceivedAt: "Received-At", Payload: "order"}
+	f.results = "Audit \"Results\" " + f.id
+	f.load(good("a", t0), missingTotal("b", t0))
+	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	equal(t, "scanned, invalid", []int64{s.Run.RowsScanned, s.Run.RowsInvalid}, []int64{2, 1})
+	equal(t, "violations", f.query(`SELECT "message_id" FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"b"}})
+	if got := f.src.Table.String(); got != `"Mixed Case `+f.id+`"."select"` && got != `"Mixed Case `+f.id+`".select` {
+		t.Errorf("source name %s", got)
+	}
+}
+
+func testMissing(t *testing.T, f *fixture) {
+	_, err := f.run(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), "events") || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("missing table: want an error naming it, got %v", err)
+	}
+	f.load(good("a", t0))
+	f.src.Payload = "body"
+	_, err = f.run(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), `no column "body"`) {
+		t.Errorf("missing column: want an error naming it, got %v", err)
+	}
+}
+
+func testWrongPayloadType(t *testing.T, f *fixture) {
+	ddl := fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %s`, sqlwh.QuoteDouble(f.src.Table.Schema()))
+	tbl := fmt.Sprintf(`CREATE TABLE %s ("message_id" %s, "received_at" %s, "payload" %s)`,
+		f.wh.Dialect.Quote(f.src.Table), f.wh.Dialect.ShortText, f.wh.Dialect.Timestamp, f.wh.Dialect.Bigint)
+	for _, q := range []string{ddl, tbl} {
+		if err := f.wh.Conn.Exec(f.ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.run(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	if err == nil || !strings.Contains(err.Error(), "payload") || !strings.Contains(strings.ToLower(err.Error()), "bigint") {
+		t.Errorf("want an error naming the column and its type, got %v", err)
+	}
+}
+
+func testManyViolations(t *testing.T, f *fixture) {
+	// Enough rows to need several bulk-insert statements on every dialect.
+	var rows []audit.Row
+	for i := range 3000 {
+		rows = append(rows, track(fmt.Sprintf("m%05d", i), t0.Add(time.Duration(i)*time.Second), "Order Completed",
+			map[string]any{"order_id": i, "total": strings.Repeat("x", 300)}))
+	}
+	f.load(rows...)
+	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(2 * time.Hour)})
+	equal(t, "violations", s.Run.Violations, 6000)
+	equal(t, "rows in the table", f.query(`SELECT COUNT(*) FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"6000"}})
+}

@@ -24,7 +24,7 @@ type deps struct {
 	now            func() time.Time
 	// isTTY reports whether w is an interactive terminal; progress goes
 	// to stderr only then.
-	isTTY func(w io.Writer) bool
+	isTTY    func(w io.Writer) bool
 	newRunID func(now time.Time) string
 	// logger is built from the root flags once they are parsed.
 	logger *slog.Logger

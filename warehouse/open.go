@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
+	"github.com/eventaudit/eventaudit/warehouse/postgres"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -27,6 +28,8 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	switch scheme {
 	case "duckdb":
 		return duckdb.Open(ctx, rawURL)
+	case "postgres", "postgresql", "redshift":
+		return postgres.Open(ctx, rawURL)
 	}
 	return nil, audit.Configf(fmt.Errorf("unknown warehouse scheme %q (use duckdb, postgres, redshift or snowflake)", scheme))
 }

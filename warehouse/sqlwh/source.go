@@ -71,7 +71,8 @@ func findColumn(table Ident, cols []column, name string) (column, error) {
 		table, name, strings.Join(names, ", "))
 }
 
-// ScanSQL is the window query; its parameters are the window's start and end.
+// ScanSQL describes the table, checks its columns, and returns the window
+// query; its parameters are the window's start and end.
 func (s *Source) ScanSQL(ctx context.Context) (string, error) {
 	cols, err := s.describe(ctx)
 	if err != nil {
@@ -83,16 +84,22 @@ func (s *Source) ScanSQL(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	d := s.WH.Dialect
-	q := func(c column) string { return QuoteDouble(c.name) }
-	payload, ok := d.PayloadExpr(q(found[2]), found[2].typ)
+	t := s.Table
+	t.MessageID, t.ReceivedAt, t.Payload = found[0].name, found[1].name, found[2].name
+	return WindowQuery(s.WH.Dialect, t, found[2].typ)
+}
+
+// WindowQuery renders the scan of a raw table whose payload column has the
+// given type. The received_at filter runs in SQL, half-open like the window.
+func WindowQuery(d *Dialect, t RawTable, payloadType string) (string, error) {
+	payload, ok := d.PayloadExpr(QuoteDouble(t.Payload), strings.ToLower(payloadType))
 	if !ok {
 		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
-			s.Table.Table, found[2].name, found[2].typ)
+			t.Table, t.Payload, payloadType)
 	}
+	at := QuoteDouble(t.ReceivedAt)
 	return fmt.Sprintf("SELECT CAST(%s AS VARCHAR), %s, %s FROM %s WHERE %s >= %s AND %s < %s",
-		q(found[0]), q(found[1]), payload, d.Quote(s.Table.Table),
-		q(found[1]), d.Placeholder(1), q(found[1]), d.Placeholder(2)), nil
+		QuoteDouble(t.MessageID), at, payload, d.Quote(t.Table), at, d.Placeholder(1), at, d.Placeholder(2)), nil
 }
 
 // Scan implements audit.Source.

@@ -1,0 +1,189 @@
+// Package postgres is the pgx backend for PostgreSQL and Amazon Redshift.
+// They share the wire protocol and most SQL; what Redshift does not accept
+// lives in its own dialect (redshift.go), the way pressly/goose keeps
+// redshift beside postgres.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// PostgresDialect is PostgreSQL's SQL.
+func PostgresDialect() *sqlwh.Dialect {
+	return &sqlwh.Dialect{
+		Name:        "postgres",
+		Placeholder: sqlwh.Dollar,
+		Text:        "TEXT", ShortText: "TEXT", Timestamp: "TIMESTAMPTZ", Bigint: "BIGINT", Bool: "BOOLEAN", JSON: "JSONB",
+		PayloadExpr: func(col, typ string) (string, bool) {
+			switch typ {
+			case "json", "jsonb":
+				return col + "::text", true
+			case "text", "character varying", "character":
+				return col, true
+			}
+			return "", false
+		},
+		Columns:           infoSchemaColumns,
+		MaxParams:         65535,
+		MaxStatementBytes: 256 << 20,
+	}
+}
+
+// infoSchemaColumns is the catalog query both Postgres and, for plain
+// tables, Redshift accept.
+func infoSchemaColumns(schema, table string) (string, []any) {
+	return `SELECT column_name::text, data_type::text FROM information_schema.columns
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
+ORDER BY ordinal_position`, []any{schema, table}
+}
+
+// Open connects to postgres://… or redshift://… (pgx connection-string
+// parameters apply; default_query_exec_mode=simple_protocol suits poolers).
+func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
+	scheme, rest, _ := strings.Cut(rawURL, "://")
+	redshift := scheme == "redshift"
+	cfg, err := pgxpool.ParseConfig("postgres://" + rest)
+	if err != nil {
+		// pgx's parse errors can quote the URL, password included.
+		return nil, audit.Configf(fmt.Errorf("warehouse URL %s://…: %s", scheme, describeParseError(err)))
+	}
+	if redshift && !hasPort(rest) {
+		cfg.ConnConfig.Port = 5439
+	}
+	// Timestamps without a zone are read and compared as UTC.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	cfg.ConnConfig.RuntimeParams["application_name"] = "eventaudit"
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", scheme, err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to %s at %s:%d as %s: %w", scheme, cfg.ConnConfig.Host, cfg.ConnConfig.Port,
+			cfg.ConnConfig.User, connectHint(err))
+	}
+	d := PostgresDialect()
+	if redshift {
+		d = RedshiftDialect()
+	}
+	return &sqlwh.Warehouse{Dialect: d, Conn: NewConn(pool, d)}, nil
+}
+
+// hasPort reports whether the host part of USER:PASS@HOST:PORT/DB names a port.
+// The password may hold '/' or ':', so the host starts after the last '@'.
+func hasPort(rest string) bool {
+	rest, _, _ = strings.Cut(rest, "?")
+	if at := strings.LastIndex(rest, "@"); at >= 0 {
+		rest = rest[at+1:]
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return strings.Contains(host, ":")
+}
+
+func describeParseError(err error) string {
+	var pe *pgconn.ParseConfigError
+	if errors.As(err, &pe) && pe.Unwrap() != nil {
+		return pe.Unwrap().Error()
+	}
+	return "cannot parse it: check its form, postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+}
+
+// connectHint keeps the driver's reason and adds what to check.
+func connectHint(err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "password authentication failed"), strings.Contains(msg, "SQLSTATE 28"):
+		return fmt.Errorf("%w (check the user and password)", err)
+	case strings.Contains(msg, "connect: connection refused"), strings.Contains(msg, "no such host"), strings.Contains(msg, "i/o timeout"):
+		return fmt.Errorf("%w (check the host, port and network access)", err)
+	}
+	return err
+}
+
+// Conn adapts a pgx pool to sqlwh.Conn. Exported so tests can pair a pool
+// with another dialect.
+type Conn struct {
+	pool    *pgxpool.Pool
+	dialect *sqlwh.Dialect
+}
+
+// NewConn wraps pool for dialect d.
+func NewConn(pool *pgxpool.Pool, d *sqlwh.Dialect) *Conn { return &Conn{pool: pool, dialect: d} }
+
+func (c *Conn) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := c.pool.Exec(ctx, q, args...)
+	return err
+}
+
+// Query streams: pgx reads rows off the socket as they are consumed, and the
+// server waits on TCP back-pressure, so a large window never sits in
+// client memory.
+func (c *Conn) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	rows, err := c.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rows}, nil
+}
+
+func (c *Conn) Begin(ctx context.Context) (sqlwh.Tx, error) {
+	tx, err := c.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgTx{tx: tx, dialect: c.dialect}, nil
+}
+
+func (c *Conn) Close() error { c.pool.Close(); return nil }
+
+type pgRows struct{ pgx.Rows }
+
+func (r pgRows) Columns() ([]string, error) {
+	fds := r.FieldDescriptions()
+	out := make([]string, len(fds))
+	for i, fd := range fds {
+		out[i] = fd.Name
+	}
+	return out, nil
+}
+
+func (r pgRows) Close() error { r.Rows.Close(); return r.Rows.Err() }
+
+type pgTx struct {
+	tx      pgx.Tx
+	dialect *sqlwh.Dialect
+}
+
+func (t *pgTx) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.Exec(ctx, q, args...)
+	return err
+}
+
+// BulkInsert uses COPY on Postgres. Redshift has no COPY FROM STDIN, so its
+// dialect inserts multi-row VALUES under its statement caps instead.
+func (t *pgTx) BulkInsert(ctx context.Context, table sqlwh.Ident, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if t.dialect.Name == "redshift" {
+		return t.dialect.InsertBatched(ctx, t, table, cols, truncateForRedshift(rows))
+	}
+	_, err := t.tx.CopyFrom(ctx, pgx.Identifier(table), cols, pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", table, err)
+	}
+	return nil
+}
+
+func (t *pgTx) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t *pgTx) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }

@@ -1,0 +1,179 @@
+package postgres_test
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/warehouse/postgres"
+	"github.com/eventaudit/eventaudit/warehouse/postgres/pgtest"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
+	"github.com/google/go-cmp/cmp"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// pgURL is the package's server, started once by TestMain.
+var pgURL, pgErr = "", error(nil)
+
+func TestMain(m *testing.M) {
+	os.Exit(pgtest.Main(m, func(url string, err error) { pgURL, pgErr = url, err }))
+}
+
+func openPostgres(t *testing.T) *sqlwh.Warehouse {
+	url := pgtest.Require(t, pgURL, pgErr)
+	wh, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	return wh
+}
+
+func TestConformancePostgres(t *testing.T) {
+	warehousetest.Run(t, warehousetest.Backend{Name: "postgres", Open: openPostgres})
+}
+
+// The Redshift dialect runs against Postgres wherever their SQL overlaps:
+// DDL, window scans of VARCHAR payloads, replace, multi-row INSERT instead
+// of COPY. What only Redshift accepts is in testdata/redshift.sql.
+func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
+	warehousetest.Run(t, warehousetest.Backend{
+		Name: "redshift dialect on postgres",
+		Open: func(t *testing.T) *sqlwh.Warehouse {
+			url := pgtest.Require(t, pgURL, pgErr)
+			pool, err := pgxpool.New(context.Background(), url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := postgres.RedshiftDialect()
+			// svv_columns is Redshift's; Postgres has the standard view.
+			d.Columns = postgres.PostgresDialect().Columns
+			wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
+			t.Cleanup(func() { wh.Close() })
+			return wh
+		},
+		Skip: map[string]string{
+			"JSONPayloadColumn": "SUPER exists only on Redshift; its JSON_SERIALIZE read is in testdata/redshift.sql",
+		},
+	})
+}
+
+// TestSQL pins the SQL each dialect sends, so a change to Redshift's — which
+// no test server here can run — shows up in review.
+func TestSQL(t *testing.T) {
+	for _, d := range []*sqlwh.Dialect{postgres.PostgresDialect(), postgres.RedshiftDialect()} {
+		t.Run(d.Name, func(t *testing.T) {
+			wh := &sqlwh.Warehouse{Dialect: d}
+			sink := &sqlwh.Sink{WH: wh, Schema: "eventaudit"}
+			raw := sqlwh.RawTable{Table: sqlwh.Ident{"segment", "raw_events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+			var b strings.Builder
+			section := func(name string, stmts ...string) {
+				b.WriteString("-- " + name + "\n")
+				for _, s := range stmts {
+					b.WriteString(s + ";\n")
+				}
+				b.WriteString("\n")
+			}
+			section("result tables", sink.DDL()...)
+			cols, _ := d.Columns("segment", "raw_events")
+			section("describe the source", cols)
+			for _, typ := range map[string][]string{"postgres": {"jsonb", "text"}, "redshift": {"super", "character varying"}}[d.Name] {
+				q, err := sqlwh.WindowQuery(d, raw, typ)
+				if err != nil {
+					t.Fatal(err)
+				}
+				section("window scan, payload "+typ, q)
+			}
+			section("replace the window's earlier results", sink.ReplaceSQL()...)
+			section("bulk insert where COPY is unavailable (2 rows)", d.InsertSQL(sqlwh.Ident{"eventaudit", sqlwh.StatsTable}, sqlwh.StatsColumns, 2))
+			path := filepath.Join("testdata", d.Name+".sql")
+			if *update {
+				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(string(want), b.String()); diff != "" {
+				t.Errorf("%s (-want +got):\n%s", path, diff)
+			}
+		})
+	}
+}
+
+// killer terminates the scanning backend from another session once the
+// first batch has arrived.
+type killer struct {
+	audit.Source
+	wh *sqlwh.Warehouse
+	t  *testing.T
+}
+
+func (k *killer) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
+	first := true
+	return k.Source.Scan(ctx, w, func(rows []audit.Row) error {
+		if first {
+			first = false
+			err := k.wh.Conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE query LIKE 'SELECT CAST(%' AND pid <> pg_backend_pid()`)
+			if err != nil {
+				k.t.Errorf("terminate: %v", err)
+			}
+		}
+		return yield(rows)
+	})
+}
+
+func TestConnectionKilledMidScan(t *testing.T) {
+	wh := openPostgres(t)
+	ctx := context.Background()
+	corpus := audittest.Generate(audittest.Options{N: 20000, BadRate: 0.2, Seed: 5})
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{"killed", "events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	if err := wh.LoadRaw(ctx, raw, "TEXT", corpus.Rows); err != nil {
+		t.Fatal(err)
+	}
+	sink := &sqlwh.Sink{WH: wh, Schema: "killed_results"}
+	a := &audit.Auditor{
+		Source:  &killer{Source: &sqlwh.Source{WH: wh, Table: raw, BatchSize: 100}, wh: wh, t: t},
+		Sink:    sink,
+		Matcher: &audit.Matcher{Catalog: audittest.NewCatalog(), Target: audit.ValidateObject},
+		Workers: 2,
+	}
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(48 * time.Hour)}
+	_, err := a.Run(ctx, audit.Run{RunID: "killed", Source: "killed.events", Window: w})
+	if err == nil {
+		t.Fatal("the audit succeeded though its scan connection was killed")
+	}
+	if audit.IsConfig(err) || err == context.Canceled {
+		t.Errorf("a killed connection is a runtime error (exit 3), got %T %v", err, err)
+	}
+	if !strings.Contains(err.Error(), "killed.events") {
+		t.Errorf("the error should name the source: %v", err)
+	}
+	rows, err := wh.Conn.Query(ctx, `SELECT count(*) FROM killed_results.eventaudit_violations`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 0 {
+		t.Errorf("%d violations were written by a failed run", n)
+	}
+}

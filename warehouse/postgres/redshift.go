@@ -1,0 +1,63 @@
+package postgres
+
+import (
+	"unicode/utf8"
+
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// Redshift limits, from its documentation.
+const (
+	redshiftMaxStatement = 16 << 20 // bytes in one SQL statement
+	redshiftMaxVarchar   = 65535    // bytes in a VARCHAR
+)
+
+// RedshiftDialect is where Redshift is not Postgres: no JSONB (payloads are
+// SUPER or VARCHAR), no TEXT beyond 256 bytes (VARCHAR(65535) instead), no
+// COPY FROM STDIN (multi-row INSERT under 16 MB), and its own catalog view,
+// SVV_COLUMNS, which also sees late-binding views.
+func RedshiftDialect() *sqlwh.Dialect {
+	return &sqlwh.Dialect{
+		Name:        "redshift",
+		Placeholder: sqlwh.Dollar,
+		Text:        "VARCHAR(65535)", ShortText: "VARCHAR(512)", Timestamp: "TIMESTAMPTZ", Bigint: "BIGINT",
+		Bool: "BOOLEAN", JSON: "SUPER",
+		PayloadExpr: func(col, typ string) (string, bool) {
+			switch typ {
+			case "super":
+				// Without JSON_SERIALIZE a SUPER object reads back in
+				// Redshift's own text form, not JSON.
+				return "JSON_SERIALIZE(" + col + ")", true
+			case "character varying", "varchar", "text", "character":
+				return col, true
+			}
+			return "", false
+		},
+		Columns: func(schema, table string) (string, []any) {
+			return `SELECT column_name::text, data_type::text FROM svv_columns
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
+ORDER BY ordinal_position`, []any{schema, table}
+		},
+		// pgx caps bind parameters at 65535; half the statement cap is
+		// left for the SQL text by InsertBatched.
+		MaxParams:         65535,
+		MaxStatementBytes: redshiftMaxStatement,
+	}
+}
+
+// truncateForRedshift cuts strings to VARCHAR(65535) bytes on a rune
+// boundary: Redshift rejects longer values instead of truncating them.
+func truncateForRedshift(rows [][]any) [][]any {
+	for _, r := range rows {
+		for i, v := range r {
+			if s, ok := v.(string); ok && len(s) > redshiftMaxVarchar {
+				cut := redshiftMaxVarchar
+				for cut > 0 && !utf8.RuneStart(s[cut]) {
+					cut--
+				}
+				r[i] = s[:cut]
+			}
+		}
+	}
+	return rows
+}

@@ -1,0 +1,58 @@
+-- result tables
+CREATE SCHEMA IF NOT EXISTS "eventaudit";
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
+  "run_id" TEXT,
+  "source" TEXT,
+  "window_start" TIMESTAMPTZ,
+  "window_end" TIMESTAMPTZ,
+  "started_at" TIMESTAMPTZ,
+  "finished_at" TIMESTAMPTZ,
+  "status" TEXT,
+  "rows_scanned" BIGINT,
+  "rows_invalid" BIGINT,
+  "rows_unplanned" BIGINT,
+  "violations" BIGINT,
+  "schemas_digest" TEXT,
+  "version" TEXT
+);
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
+  "run_id" TEXT,
+  "message_id" TEXT,
+  "received_at" TIMESTAMPTZ,
+  "event_type" TEXT,
+  "event_name" TEXT,
+  "schema_id" TEXT,
+  "instance_path" TEXT,
+  "keyword" TEXT,
+  "message" TEXT,
+  "value" TEXT
+);
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
+  "run_id" TEXT,
+  "event_type" TEXT,
+  "event_name" TEXT,
+  "schema_id" TEXT,
+  "rows" BIGINT,
+  "invalid_rows" BIGINT,
+  "unplanned" BOOLEAN
+);
+
+-- describe the source
+SELECT column_name::text, data_type::text FROM information_schema.columns
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
+ORDER BY ordinal_position;
+
+-- window scan, payload jsonb
+SELECT CAST("message_id" AS VARCHAR), "received_at", "payload"::text FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2;
+
+-- window scan, payload text
+SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2;
+
+-- replace the window's earlier results
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1) AND "received_at" >= $2 AND "received_at" < $3;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3);
+DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3;
+
+-- bulk insert where COPY is unavailable (2 rows)
+INSERT INTO "eventaudit"."eventaudit_event_stats" ("run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);
+

@@ -65,6 +65,7 @@ func (s *Schema) Info() Info { return s.info }
 
 // Registry is the loaded tracking plan. It is read-only after Load.
 type Registry struct {
+	docs   map[string]map[string]any // every event schema file's JSON, by $id, for lint
 	byID   map[string]*Schema
 	byName map[string][]*Schema // in-plan schemas, highest version first
 	infos  []Info
@@ -106,6 +107,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	}
 	var files []file
 	var failed []*FileError
+	var unreadable []Info // event schema files that are not even JSON
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -123,6 +125,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		doc, err := decodeSchema(raw)
 		if err != nil {
 			failed = append(failed, &FileError{File: p, Err: err})
+			if !hiddenPath(p) {
+				unreadable = append(unreadable, Info{ID: p, File: p, Name: path.Base(path.Dir(p)), Err: err})
+			}
 			return nil
 		}
 		files = append(files, file{path: p, doc: doc, raw: raw, meta: hiddenPath(p)})
@@ -153,7 +158,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 	}
 
-	r := &Registry{byID: map[string]*Schema{}, byName: map[string][]*Schema{}}
+	r := &Registry{docs: map[string]map[string]any{}, byID: map[string]*Schema{}, byName: map[string][]*Schema{}}
 	h := sha256.New()
 	for _, f := range files {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.path, len(f.raw))
@@ -162,6 +167,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			continue
 		}
 		info := describe(f.path, f.doc)
+		r.docs[info.ID] = f.doc
 		compiled, err := c.Compile(fileURL(f.path))
 		if err != nil {
 			info.Err = cleanCompileError(err)
@@ -172,10 +178,11 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		s := &Schema{info: info, compiled: compiled}
 		r.infos = append(r.infos, info)
 		r.byID[info.ID] = s
-		if plan == "" || info.ID == plan || strings.HasPrefix(info.ID, plan+"/") {
+		if InPlan(info.ID, plan) {
 			r.byName[info.Name] = append(r.byName[info.Name], s)
 		}
 	}
+	r.infos = append(r.infos, unreadable...)
 	r.digest = hex.EncodeToString(h.Sum(nil))[:16]
 	for _, list := range r.byName {
 		slices.SortFunc(list, func(a, b *Schema) int {
@@ -336,6 +343,12 @@ func cleanCompileError(err error) error {
 		msg = rest
 	}
 	return errors.New(msg)
+}
+
+// InPlan reports whether the schema file id lies under plan ("" is every plan).
+func InPlan(id, plan string) bool {
+	plan = strings.Trim(plan, "/")
+	return plan == "" || strings.HasPrefix(id, plan+"/")
 }
 
 // ByID implements audit.Catalog.

@@ -6,14 +6,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
-	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/spf13/cobra"
@@ -89,7 +87,7 @@ configuration error, 3 runtime error (warehouse, write), 130 interrupted.`,
 	f.StringVar(&o.ReceivedAtCol, "received-at-column", "received_at", "timestamp column the window filters on")
 	f.StringVar(&o.PayloadCol, "payload-column", "payload", "column holding the whole Segment message as JSON")
 	f.StringVar(&o.ResultsSchema, "results-schema", "eventaudit", "schema that holds the result tables, created if missing [EVENTAUDIT_RESULTS_SCHEMA]")
-	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory of a Reflekt-style project [EVENTAUDIT_SCHEMAS]")
+	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory of a Reflekt-style project, or s3://BUCKET/PREFIX [EVENTAUDIT_SCHEMAS]")
 	f.StringVar(&o.Plan, "plan", "", "only match event names against schemas under this prefix, e.g. segment/shop [EVENTAUDIT_PLAN]")
 	f.StringVar(&o.Since, "since", "24h", "window start: RFC 3339, a date, or a duration back from now (24h, 7d)")
 	f.StringVar(&o.Until, "until", "now", "window end (exclusive), same forms as --since")
@@ -153,26 +151,6 @@ func deref(s *string) string {
 	return *s
 }
 
-// loadRegistry loads and compiles the tracking plan; every problem with it is
-// the user's to fix, so every error is a ConfigError (exit 2).
-func loadRegistry(ctx context.Context, dir, plan string, assertFormat bool) (*schemas.Registry, error) {
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return nil, audit.Configf(fmt.Errorf("schemas directory %q not found: pass --schemas DIR (the folder holding your plans, e.g. schemas/)", dir))
-	}
-	reg, err := schemas.Load(ctx, os.DirFS(dir), schemas.Options{Plan: plan, AssertFormat: assertFormat})
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, audit.Configf(fmt.Errorf("schemas in %s: %w", dir, err))
-	}
-	if reg.Len() == 0 {
-		return nil, audit.Configf(fmt.Errorf("no event schemas under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", dir))
-	}
-	return reg, nil
-}
-
 func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
 	thresholds, err := audit.ParseThresholds(o.FailOn)
@@ -188,7 +166,7 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	if err != nil {
 		return usageError{fmt.Errorf("--table: %w", err)}
 	}
-	reg, err := loadRegistry(ctx, o.Schemas, o.Plan, o.AssertFormat)
+	reg, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
@@ -35,6 +36,8 @@ type fileConfig struct {
 	Format        string            `yaml:"format"`
 	Since         string            `yaml:"since"`
 	Until         string            `yaml:"until"`
+	// Lint starts from Reflekt's defaults; the file overrides field by field.
+	Lint schemas.LintRules `yaml:"lint"`
 }
 
 type tableConfig struct {
@@ -50,7 +53,7 @@ var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 // ${VAR} is expanded from the environment so secrets stay out of the file;
 // an unset variable is an error rather than a silent empty password.
 func loadConfig(path string, getenv func(string) string) (*fileConfig, error) {
-	cfg := &fileConfig{}
+	cfg := &fileConfig{Lint: schemas.DefaultLintRules()}
 	explicit := path != ""
 	if !explicit {
 		path = defaultConfigFile

@@ -102,7 +102,7 @@ func TestE2E(t *testing.T) {
 					t.Errorf("step %d: stdout does not contain %q:\n%s", i, step.StdoutContains, r.stdout)
 				}
 				if step.Stdout != "" {
-					golden(t, filepath.Join(dir, step.Stdout), strings.ReplaceAll(r.stdout, tmp, "$TMP"))
+					golden(t, filepath.Join(dir, step.Stdout), strings.NewReplacer(tmp, "$TMP", abs, "$ROOT").Replace(r.stdout))
 				}
 			}
 		})

@@ -99,6 +99,7 @@ Start with:  eventaudit audit --help`,
 	root.AddCommand(
 		newCmdAudit(d, o, nil),
 		newCmdLoad(d, o, nil),
+		newCmdSchemas(d, o, nil, nil),
 		newCmdVersion(d),
 	)
 	return root

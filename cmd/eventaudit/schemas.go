@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/reports"
+	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+)
+
+type schemasOptions struct {
+	Schemas string
+	Plan    string
+	Format  string
+	Lint    schemas.LintRules
+}
+
+func newCmdSchemas(d *deps, root *rootOptions, runList, runCheck func(context.Context, *schemasOptions) error) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "schemas",
+		Short: "List and lint the tracking plan's schemas",
+	}
+	cmd.AddCommand(
+		newSchemasSub(d, root, "list", "List every event schema: id, plan, event, version, file, and whether it compiles",
+			`  eventaudit schemas list --schemas ./schemas
+  eventaudit schemas list --schemas s3://acme-tracking/reflekt/schemas --format json`, runList, runSchemasList),
+		newSchemasSub(d, root, "check", `Compile every schema and lint it with Reflekt's conventions; exit 1 on any finding
+
+Rules (configure them under lint: in eventaudit.yml):
+  events / properties: casing (title, snake, camel, any), numbers (digits allowed), reserved names
+  require_descriptions: every event and property has a description
+  data_types: the JSON types a property may use
+  self.name matches the folder, self.version the file's MAJOR-MINOR
+  no two schemas with the same name and version in one plan`,
+			`  eventaudit schemas check --schemas ./schemas     # in CI, before the nightly audit`, runCheck, runSchemasCheck),
+	)
+	return cmd
+}
+
+func newSchemasSub(d *deps, root *rootOptions, use, help, example string, runF func(context.Context, *schemasOptions) error,
+	run func(context.Context, *deps, *schemasOptions) error) *cobra.Command {
+	o := &schemasOptions{}
+	short, _, _ := strings.Cut(help, "\n")
+	long := ""
+	if short != help {
+		long = help
+	}
+	cmd := &cobra.Command{
+		Use: use, Short: short, Long: long, Example: example, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(root.ConfigPath, d.getenv)
+			if err != nil {
+				return err
+			}
+			l := &layer{flags: cmd.Flags(), getenv: d.getenv}
+			l.str(&o.Schemas, "schemas", "EVENTAUDIT_SCHEMAS", cfg.Schemas)
+			l.str(&o.Plan, "plan", "EVENTAUDIT_PLAN", cfg.Plan)
+			o.Lint = cfg.Lint
+			if err := o.Lint.Validate(); err != nil {
+				return usageError{err}
+			}
+			if o.Format != "table" && o.Format != "json" {
+				return usageError{fmt.Errorf("--format %q: use table or json", o.Format)}
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return run(cmd.Context(), d, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory or s3://BUCKET/PREFIX [EVENTAUDIT_SCHEMAS]")
+	f.StringVar(&o.Plan, "plan", "", "only schemas under this prefix, e.g. segment/shop")
+	f.StringVar(&o.Format, "format", "table", "table or json")
+	return cmd
+}
+
+// loadForListing loads every schema, keeping those that fail to compile:
+// listing and linting them is the point.
+func loadForListing(ctx context.Context, d *deps, o *schemasOptions) (*schemas.Registry, schemaSource, error) {
+	source, err := openSchemas(ctx, d, o.Schemas)
+	if err != nil {
+		return nil, source, err
+	}
+	reg, err := schemas.Load(ctx, source.fsys, schemas.Options{})
+	if reg == nil {
+		return nil, source, fmt.Errorf("read schemas from %s: %w", o.Schemas, err)
+	}
+	return reg, source, nil
+}
+
+func runSchemasList(ctx context.Context, d *deps, o *schemasOptions) error {
+	reg, source, err := loadForListing(ctx, d, o)
+	if err != nil {
+		return err
+	}
+	type row struct {
+		schemas.Info
+		Location string `json:"location"`
+		Compiles bool   `json:"compiles"`
+		Error    string `json:"error,omitempty"`
+	}
+	var rows []row
+	for _, info := range reg.Schemas() {
+		if !schemas.InPlan(info.ID, o.Plan) {
+			continue
+		}
+		r := row{Info: info, Location: source.location(info.File), Compiles: info.Err == nil}
+		if info.Err != nil {
+			r.Error = info.Err.Error()
+		}
+		rows = append(rows, r)
+	}
+	if o.Format == "json" {
+		enc := json.NewEncoder(d.stdout)
+		enc.SetIndent("", "  ")
+		if rows == nil {
+			rows = []row{}
+		}
+		return enc.Encode(rows)
+	}
+	t := tablewriter.NewTable(d.stdout, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("ID", "Plan", "Event", "Version", "File", "Compiles")
+	for _, r := range rows {
+		ok := "yes"
+		if !r.Compiles {
+			ok = "NO: " + r.Error
+		}
+		if err := t.Append(r.ID, r.Plan, r.Name, r.Version, r.Location, ok); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(d.stdout, "%s schemas in %s\n", reports.Count(int64(len(rows))), o.Schemas)
+	return err
+}
+
+func runSchemasCheck(ctx context.Context, d *deps, o *schemasOptions) error {
+	reg, source, err := loadForListing(ctx, d, o)
+	if err != nil {
+		return err
+	}
+	var findings []schemas.Finding
+	files := map[string]bool{}
+	checked := 0
+	for _, info := range reg.Schemas() {
+		if schemas.InPlan(info.ID, o.Plan) {
+			checked++
+		}
+	}
+	for _, f := range reg.Lint(o.Lint) {
+		if !schemas.InPlan(f.File, o.Plan) {
+			continue
+		}
+		f.File = source.location(f.File)
+		findings = append(findings, f)
+		files[f.File] = true
+	}
+	if o.Format == "json" {
+		enc := json.NewEncoder(d.stdout)
+		enc.SetIndent("", "  ")
+		if findings == nil {
+			findings = []schemas.Finding{}
+		}
+		if err := enc.Encode(findings); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(d.stdout, f)
+		}
+		if len(findings) == 0 {
+			fmt.Fprintf(d.stdout, "%d schemas checked: no findings\n", checked)
+		} else {
+			fmt.Fprintf(d.stdout, "%d schemas checked: %d findings in %d files\n", checked, len(findings), len(files))
+		}
+	}
+	if len(findings) > 0 {
+		return errThreshold
+	}
+	return nil
+}

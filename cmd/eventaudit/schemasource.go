@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/schemas/s3fs"
+)
+
+// schemaSource is where the tracking plan is read from, and how to name a
+// file in it for a person.
+type schemaSource struct {
+	fsys fs.FS
+	root string // DIR or s3://BUCKET/PREFIX
+}
+
+func (s schemaSource) location(file string) string {
+	return strings.TrimSuffix(s.root, "/") + "/" + file
+}
+
+// openSchemas opens a directory or s3://BUCKET/PREFIX.
+func openSchemas(ctx context.Context, d *deps, src string) (schemaSource, error) {
+	if strings.HasPrefix(src, "s3://") {
+		bucket, prefix, err := s3fs.ParseURL(src)
+		if err != nil {
+			return schemaSource{}, usageError{fmt.Errorf("--schemas: %w", err)}
+		}
+		client, err := s3Client(ctx, d)
+		if err != nil {
+			return schemaSource{}, err
+		}
+		fsys, err := s3fs.New(ctx, client, bucket, prefix)
+		if err != nil {
+			return schemaSource{}, err // runtime: exit 3
+		}
+		return schemaSource{fsys: fsys, root: src}, nil
+	}
+	st, err := os.Stat(src)
+	if err != nil || !st.IsDir() {
+		return schemaSource{}, audit.Configf(fmt.Errorf("schemas directory %q not found: pass --schemas DIR (the folder holding your plans, e.g. schemas/) or s3://BUCKET/PREFIX", src))
+	}
+	return schemaSource{fsys: os.DirFS(src), root: src}, nil
+}
+
+// s3Client uses the default AWS chain (profile, SSO, instance or task role),
+// except that credentials and region in the injected environment win, and
+// EVENTAUDIT_S3_ENDPOINT points at an S3-compatible store with path-style
+// addressing.
+func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
+	var opts []func(*config.LoadOptions) error
+	if r := d.getenv("AWS_REGION"); r != "" {
+		opts = append(opts, config.WithRegion(r))
+	}
+	if id := d.getenv("AWS_ACCESS_KEY_ID"); id != "" {
+		secret, token := d.getenv("AWS_SECRET_ACCESS_KEY"), d.getenv("AWS_SESSION_TOKEN")
+		d.secrets = append(d.secrets, secret, token)
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, token)))
+	}
+	if d.getenv("AWS_EC2_METADATA_DISABLED") == "true" {
+		opts = append(opts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	endpoint := d.getenv("EVENTAUDIT_S3_ENDPOINT")
+	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		if endpoint != "" {
+			o.BaseEndpoint = aws.String(endpoint)
+			o.UsePathStyle = true
+		}
+	}), nil
+}
+
+// loadRegistry loads and compiles the plan. Schemas that do not compile and
+// a --plan that matches nothing are the user's to fix (exit 2); failing to
+// read them at all is a runtime error (exit 3).
+func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat bool) (*schemas.Registry, error) {
+	source, err := openSchemas(ctx, d, src)
+	if err != nil {
+		return nil, err
+	}
+	reg, err := schemas.Load(ctx, source.fsys, schemas.Options{Plan: plan, AssertFormat: assertFormat})
+	var le *schemas.LoadError
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case errors.As(err, &le), audit.IsConfig(err):
+		return nil, audit.Configf(fmt.Errorf("schemas in %s: %w", src, err))
+	default:
+		return nil, fmt.Errorf("read schemas from %s: %w", src, err)
+	}
+	if reg.Len() == 0 {
+		return nil, audit.Configf(fmt.Errorf("no event schemas under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", src))
+	}
+	return reg, nil
+}

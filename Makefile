@@ -21,9 +21,13 @@ demo: build
 	@echo
 	./$(BIN) audit --config testdata/demo/eventaudit.yml; status=$$?; \
 	  echo; echo "audit exit status: $$status (1 = over the demo's --fail-on invalid_rate=0.05)"; \
-	  echo "The results are in demo.duckdb, schema eventaudit. Try:"; \
-	  echo "  duckdb demo.duckdb \"SELECT event_name, keyword, instance_path, count(*) FROM eventaudit.eventaudit_violations GROUP BY ALL ORDER BY 4 DESC\""; \
 	  test $$status -le 1
+	@echo
+	./$(BIN) runs --warehouse duckdb://demo.duckdb
+	@echo
+	@echo "The results are in demo.duckdb, schema eventaudit (tables eventaudit_runs, eventaudit_violations,"
+	@echo "eventaudit_event_stats). From any DuckDB client:"
+	@echo "  SELECT event_name, keyword, instance_path, count(*) FROM eventaudit.eventaudit_violations GROUP BY ALL ORDER BY 4 DESC;"
 
 test:
 	$(GO) vet ./...

@@ -92,9 +92,11 @@ type EventStats struct {
 
 // Run is one row of eventaudit_runs.
 type Run struct {
-	RunID         string
-	Source        string
-	Window        Window
+	RunID  string
+	Source string
+	Window Window
+	// Shard is the part of the window this run audited; "" is all of it.
+	Shard         Shard
 	StartedAt     time.Time
 	FinishedAt    time.Time
 	Status        string

@@ -35,6 +35,14 @@ type auditOptions struct {
 	Unplanned     string
 	AssertFormat  bool
 	Events        map[string]string
+	Incremental   bool
+	Lookback      time.Duration
+	Lag           time.Duration
+	Shard         string
+	LockTimeout   time.Duration
+	// sinceSet records whether --since came from the user rather than its
+	// default: the first --incremental run must be told where to start.
+	sinceSet bool
 }
 
 const auditExample = `  # Audit the last 24 hours of a DuckDB table against a schemas directory
@@ -44,6 +52,13 @@ const auditExample = `  # Audit the last 24 hours of a DuckDB table against a sc
   # A nightly job: fail (exit 1) when more than 1% of events are invalid
   eventaudit audit --config eventaudit.yml --since 2026-11-20 --until 2026-11-21 \
     --fail-on invalid_rate=0.01
+
+  # Hourly from cron or Airflow: continue where the last run stopped, re-auditing
+  # the last 2h for late events (the first run needs --since)
+  eventaudit audit --config eventaudit.yml --incremental --since 2026-11-01
+
+  # Fan one big window out over 4 tasks
+  eventaudit audit --config eventaudit.yml --since 2026-11-20 --until 2026-11-21 --shard 2/4
 
   # Look without writing anything
   eventaudit audit --config eventaudit.yml --since 6h --dry-run --format markdown`
@@ -98,6 +113,11 @@ configuration error, 3 runtime error (warehouse, write), 130 interrupted.`,
 	f.StringVar(&o.Validate, "validate", "object", "what to validate: object (properties/traits) or message (the whole message)")
 	f.StringVar(&o.Unplanned, "unplanned", "allow", "unplanned events: allow (count and list them) or fail (each is a violation)")
 	f.BoolVar(&o.AssertFormat, "assert-format", false, "treat JSON Schema \"format\" as an assertion (off, as in Python's jsonschema)")
+	f.BoolVar(&o.Incremental, "incremental", false, "start where the last completed run of this source (and shard) ended, minus --lookback; end at now minus --lag")
+	f.DurationVar(&o.Lookback, "lookback", 2*time.Hour, "with --incremental: re-audit this much before the last run's end, for late-arriving events")
+	f.DurationVar(&o.Lag, "lag", 5*time.Minute, "with --incremental: stop this long before now, for events still loading")
+	f.StringVar(&o.Shard, "shard", "", "audit only the rows whose message_id hashes to shard K of N (K/N, 0 <= K < N)")
+	f.DurationVar(&o.LockTimeout, "lock-timeout", time.Hour, "a run's lock on its source goes stale this long after its last heartbeat (a crashed run)")
 	return cmd
 }
 
@@ -113,6 +133,7 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 	l.str(&o.Schemas, "schemas", "EVENTAUDIT_SCHEMAS", cfg.Schemas)
 	l.str(&o.Plan, "plan", "EVENTAUDIT_PLAN", cfg.Plan)
 	l.str(&o.Since, "since", "EVENTAUDIT_SINCE", cfg.Since)
+	o.sinceSet = cmd.Flags().Changed("since") || getenv("EVENTAUDIT_SINCE") != "" || cfg.Since != ""
 	l.str(&o.Until, "until", "EVENTAUDIT_UNTIL", cfg.Until)
 	l.integer(&o.Workers, "workers", "EVENTAUDIT_WORKERS", cfg.Workers)
 	l.list(&o.FailOn, "fail-on", "EVENTAUDIT_FAIL_ON", cfg.FailOn)
@@ -158,13 +179,19 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 		return usageError{err}
 	}
 	now := d.now()
-	window, err := parseWindow(o.Since, o.Until, now)
+	shard, err := audit.ParseShard(o.Shard)
 	if err != nil {
-		return err
+		return usageError{fmt.Errorf("--shard: %w", err)}
 	}
 	table, err := sqlwh.ParseIdent(o.Table)
 	if err != nil {
 		return usageError{fmt.Errorf("--table: %w", err)}
+	}
+	if !o.Incremental {
+		// Fail on a bad window before loading schemas or connecting.
+		if _, err := parseWindow(o.Since, o.Until, now); err != nil {
+			return err
+		}
 	}
 	reg, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat)
 	if err != nil {
@@ -186,11 +213,25 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	}
 	defer wh.Close()
 
+	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
+	window, err := o.window(ctx, sink, table.String(), shard, now)
+	if err != nil {
+		return err
+	}
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
+	run := audit.Run{RunID: runID, Source: table.String(), Window: window, Shard: shard,
+		SchemasDigest: reg.Digest(), Version: version}
+	if !o.DryRun {
+		release, err := sink.Lock(ctx, run, d.now, o.LockTimeout)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	a := &audit.Auditor{
 		Source: &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
-			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}},
+			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard},
 		Matcher:              &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)},
 		Workers:              o.Workers,
 		UnplannedIsViolation: o.Unplanned == "fail",
@@ -199,18 +240,23 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 		Now:                  d.now,
 	}
 	if !o.DryRun {
-		a.Sink = &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
+		a.Sink = sink
 	}
 	if d.isTTY(d.stderr) {
 		p := newProgress(d.stderr, d.now)
 		a.Progress = p.update
 		defer p.done()
+		// The total, for an ETA, costs one COUNT(*): worth it for a person
+		// watching, not for a scheduled job, which has no TTY.
+		go func() {
+			if n, err := a.Source.(*sqlwh.Source).Count(ctx, window); err == nil {
+				p.setTotal(n)
+			}
+		}()
 	}
-	logger.Info("audit started", "source", table.String(), "window_start", window.Start, "window_end", window.End,
-		"schemas", reg.Len(), "dry_run", o.DryRun)
-	summary, err := a.Run(ctx, audit.Run{
-		RunID: runID, Source: table.String(), Window: window, SchemasDigest: reg.Digest(), Version: version,
-	})
+	logger.Info("audit started", "source", run.Source, "window_start", window.Start, "window_end", window.End,
+		"shard", shard.String(), "schemas", reg.Len(), "dry_run", o.DryRun)
+	summary, err := a.Run(ctx, run)
 	if err != nil {
 		return err
 	}
@@ -229,6 +275,29 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 		return errThreshold
 	}
 	return nil
+}
+
+// window is [--since, --until), or with --incremental [last end - lookback,
+// now - lag), where "last end" is the watermark in eventaudit_runs.
+func (o *auditOptions) window(ctx context.Context, sink *sqlwh.Sink, source string, shard audit.Shard, now time.Time) (audit.Window, error) {
+	if !o.Incremental {
+		return parseWindow(o.Since, o.Until, now)
+	}
+	last, ok, err := sink.LastWindowEnd(ctx, source, shard)
+	if err != nil {
+		return audit.Window{}, err
+	}
+	until := now.Add(-o.Lag).UTC().Format(time.RFC3339Nano)
+	if o.Until != "now" && o.Until != "" {
+		until = o.Until
+	}
+	if !ok {
+		if !o.sinceSet {
+			return audit.Window{}, usageError{fmt.Errorf("the first --incremental run of %s needs --since: there is no earlier run to continue from", source)}
+		}
+		return parseWindow(o.Since, until, now)
+	}
+	return parseWindow(last.Add(-o.Lookback).UTC().Format(time.RFC3339Nano), until, now)
 }
 
 func resultsTable(schema, table string) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"github.com/eventaudit/eventaudit/reports"
@@ -16,8 +17,11 @@ type progress struct {
 	start   time.Time
 	last    time.Time
 	rows    int64
+	total   atomic.Int64 // 0 until known
 	printed bool
 }
+
+func (p *progress) setTotal(n int64) { p.total.Store(n) }
 
 func newProgress(w io.Writer, now func() time.Time) *progress {
 	t := now()
@@ -40,7 +44,13 @@ func (p *progress) draw(t time.Time) {
 	if secs > 0 {
 		rate = float64(p.rows) / secs
 	}
-	fmt.Fprintf(p.w, "\r\033[Kscanned %s rows (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
+	line := fmt.Sprintf("scanned %s rows (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
+	if total := p.total.Load(); total > 0 && rate > 0 && p.rows < total {
+		eta := time.Duration(float64(total-p.rows) / rate * float64(time.Second)).Round(time.Second)
+		line = fmt.Sprintf("scanned %s of %s rows (%s rows/s, ETA %s)", reports.Count(p.rows), reports.Count(total),
+			reports.Count(int64(rate)), eta)
+	}
+	fmt.Fprint(p.w, "\r\033[K"+line)
 	p.printed = true
 }
 

@@ -100,6 +100,7 @@ Start with:  eventaudit audit --help`,
 		newCmdAudit(d, o, nil),
 		newCmdLoad(d, o, nil),
 		newCmdSchemas(d, o, nil, nil),
+		newCmdRuns(d, o, nil),
 		newCmdVersion(d),
 	)
 	return root

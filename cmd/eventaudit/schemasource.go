@@ -79,6 +79,9 @@ func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
 	}
 	endpoint := d.getenv("EVENTAUDIT_S3_ENDPOINT")
 	return s3.NewFromConfig(cfg, func(o *s3.Options) {
+		// S3-compatible stores often send no checksum; the SDK would log
+		// that on every object.
+		o.DisableLogOutputChecksumValidationSkipped = true
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
 			o.UsePathStyle = true

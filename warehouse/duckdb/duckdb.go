@@ -29,6 +29,9 @@ func NewDialect() *sqlwh.Dialect {
 			}
 			return "", false
 		},
+		ShardExpr: func(x string, n int) string {
+			return fmt.Sprintf("CAST(hash(COALESCE(%s, '')) %% %d AS INTEGER)", x, n)
+		},
 		Columns: func(schema, table string) (string, []any) {
 			if schema == "" {
 				return `SELECT column_name, data_type FROM information_schema.columns

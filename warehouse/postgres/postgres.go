@@ -32,6 +32,10 @@ func PostgresDialect() *sqlwh.Dialect {
 			}
 			return "", false
 		},
+		ShardExpr: func(x string, n int) string {
+			return fmt.Sprintf("MOD(ABS(hashtext(COALESCE(%s, ''))::BIGINT), %d)", x, n)
+		},
+		LockTable:         "LOCK TABLE %s IN EXCLUSIVE MODE",
 		Columns:           infoSchemaColumns,
 		MaxParams:         65535,
 		MaxStatementBytes: 256 << 20,
@@ -167,6 +171,14 @@ type pgTx struct {
 func (t *pgTx) Exec(ctx context.Context, q string, args ...any) error {
 	_, err := t.tx.Exec(ctx, q, args...)
 	return err
+}
+
+func (t *pgTx) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	rows, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgRows{rows}, nil
 }
 
 // BulkInsert uses COPY on Postgres. Redshift has no COPY FROM STDIN, so its

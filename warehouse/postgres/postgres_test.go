@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,8 +56,10 @@ func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := postgres.RedshiftDialect()
-			// svv_columns is Redshift's; Postgres has the standard view.
+			// svv_columns and FNV_HASH are Redshift's; Postgres has the
+			// standard view and hashtext.
 			d.Columns = postgres.PostgresDialect().Columns
+			d.ShardExpr = postgres.PostgresDialect().ShardExpr
 			wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
 			t.Cleanup(func() { wh.Close() })
 			return wh
@@ -87,13 +90,19 @@ func TestSQL(t *testing.T) {
 			cols, _ := d.Columns("segment", "raw_events")
 			section("describe the source", cols)
 			for _, typ := range map[string][]string{"postgres": {"jsonb", "text"}, "redshift": {"super", "character varying"}}[d.Name] {
-				q, err := sqlwh.WindowQuery(d, raw, typ)
+				q, err := sqlwh.WindowQuery(d, raw, typ, audit.Shard{})
 				if err != nil {
 					t.Fatal(err)
 				}
 				section("window scan, payload "+typ, q)
 			}
-			section("replace the window's earlier results", sink.ReplaceSQL()...)
+			q, _ := sqlwh.WindowQuery(d, raw, "text", audit.Shard{Index: 2, Count: 4})
+			section("window scan of shard 2/4", q)
+			stmts, _ := sink.ReplaceSQL(audit.Run{})
+			section("replace the window's earlier results", stmts...)
+			stmts, _ = sink.ReplaceSQL(audit.Run{Shard: audit.Shard{Index: 2, Count: 4}})
+			section("replace the window's earlier results of shard 2/4", stmts...)
+			section("serialise lock-taking", fmt.Sprintf(d.LockTable, `"eventaudit"."eventaudit_locks"`))
 			section("bulk insert where COPY is unavailable (2 rows)", d.InsertSQL(sqlwh.Ident{"eventaudit", sqlwh.StatsTable}, sqlwh.StatsColumns, 2))
 			path := filepath.Join("testdata", d.Name+".sql")
 			if *update {

@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"fmt"
 	"unicode/utf8"
 
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
@@ -33,6 +34,11 @@ func RedshiftDialect() *sqlwh.Dialect {
 			}
 			return "", false
 		},
+		// Redshift has no hashtext; FNV_HASH is its documented hash.
+		ShardExpr: func(x string, n int) string {
+			return fmt.Sprintf("MOD(ABS(FNV_HASH(COALESCE(%s, ''))), %d)", x, n)
+		},
+		LockTable: "LOCK %s",
 		Columns: func(schema, table string) (string, []any) {
 			return `SELECT column_name::text, data_type::text FROM svv_columns
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2

@@ -24,6 +24,7 @@ type Rows interface {
 // Tx is one transaction on one connection.
 type Tx interface {
 	Execer
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
 	// BulkInsert loads rows into table: COPY where the warehouse has it,
 	// multi-row INSERTs under the dialect's caps where it does not.
 	BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error

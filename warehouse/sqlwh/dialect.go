@@ -22,6 +22,12 @@ type Dialect struct {
 	// of the given (lower-case) type as JSON text; ok=false means the type
 	// cannot hold a Segment message.
 	PayloadExpr func(quotedCol, colType string) (expr string, ok bool)
+	// ShardExpr renders a non-negative integer hash bucket in [0, n) of a
+	// text expression; a NULL message id must land in some bucket.
+	ShardExpr func(textExpr string, n int) string
+	// LockTable, when set, is the statement that serialises lock-taking
+	// (%s is the locks table); without it a primary key does the job.
+	LockTable string
 	// Columns renders the catalog query listing (column_name, data_type) of
 	// a table; schema "" means the connection's current schema.
 	Columns func(schema, table string) (query string, args []any)

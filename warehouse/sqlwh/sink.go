@@ -13,16 +13,18 @@ const (
 	RunsTable       = "eventaudit_runs"
 	ViolationsTable = "eventaudit_violations"
 	StatsTable      = "eventaudit_event_stats"
+	LocksTable      = "eventaudit_locks"
 )
 
 // Column lists of the result tables, in DDL order: the same on every
 // warehouse (DESIGN.md §5).
 var (
 	RunsColumns = []string{"run_id", "source", "window_start", "window_end", "started_at", "finished_at",
-		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version"}
+		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard"}
 	ViolationsColumns = []string{"run_id", "message_id", "received_at", "event_type", "event_name", "schema_id",
 		"instance_path", "keyword", "message", "value"}
 	StatsColumns = []string{"run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned"}
+	LocksColumns = []string{"source", "shard", "run_id", "acquired_at", "heartbeat_at"}
 )
 
 // Sink writes runs to the result tables in Schema.
@@ -52,49 +54,73 @@ func (s *Sink) DDL() []string {
 		for i, c := range cols {
 			defs[i] = "  " + QuoteDouble(c) + " " + types[i]
 		}
+		if name == LocksTable {
+			// Enforced on DuckDB and Postgres; Redshift takes it as a hint and
+			// relies on LOCK instead.
+			defs = append(defs, `  PRIMARY KEY ("source", "shard")`)
+		}
 		return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n)", d.Quote(s.table(name)), strings.Join(defs, ",\n"))
 	}
 	out = append(out,
-		create(RunsTable, RunsColumns, st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st),
+		create(RunsTable, RunsColumns, st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st),
 		create(ViolationsTable, ViolationsColumns, st, st, ts, st, t, t, t, st, t, t),
 		create(StatsTable, StatsColumns, st, st, t, t, bi, bi, b),
+		create(LocksTable, LocksColumns, st, st, st, ts, ts),
 	)
 	return out
 }
 
-// ReplaceSQL deletes what an earlier run of the same source recorded for the
-// new window: every violation whose received_at falls inside it, and the run
-// and stats rows of runs lying wholly inside it. Its parameters are the
-// source, the window start and the window end.
-func (s *Sink) ReplaceSQL() []string {
+// ReplaceSQL deletes what earlier runs of the same source recorded for the
+// new run's window and shard: every violation whose received_at falls in the
+// window (and, for a shard, whose message_id hashes to it), and the run and
+// stats rows of earlier runs lying wholly inside the window (for a shard,
+// only runs of that same shard). Each statement's parameters are returned
+// beside it.
+func (s *Sink) ReplaceSQL(run audit.Run) (stmts []string, args [][]any) {
 	d := s.WH.Dialect
 	runs, viol, stats := d.Quote(s.table(RunsTable)), d.Quote(s.table(ViolationsTable)), d.Quote(s.table(StatsTable))
-	p1, p2, p3 := d.Placeholder(1), d.Placeholder(2), d.Placeholder(3)
-	return []string{
-		fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (SELECT "run_id" FROM %s WHERE "source" = %s) AND "received_at" >= %s AND "received_at" < %s`,
-			viol, runs, p1, p2, p3),
-		fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (SELECT "run_id" FROM %s WHERE "source" = %s AND "window_start" >= %s AND "window_end" <= %s)`,
-			stats, runs, p1, p2, p3),
-		fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "window_start" >= %s AND "window_end" <= %s`,
-			runs, p1, p2, p3),
+	p := d.Placeholder
+	base := []any{run.Source, run.Window.Start.UTC(), run.Window.End.UTC()}
+	violations := fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (SELECT "run_id" FROM %s WHERE "source" = %s) AND "received_at" >= %s AND "received_at" < %s`,
+		viol, runs, p(1), p(2), p(3))
+	inside := fmt.Sprintf(`"source" = %s AND "window_start" >= %s AND "window_end" <= %s`, p(1), p(2), p(3))
+	runArgs := base
+	if run.Shard.Sharded() {
+		violations += fmt.Sprintf(` AND %s = %d`, d.ShardExpr(`"message_id"`, run.Shard.Count), run.Shard.Index)
+		inside += fmt.Sprintf(` AND "shard" = %s`, p(4))
+		runArgs = append(append([]any{}, base...), run.Shard.String())
 	}
+	return []string{
+		violations,
+		fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (SELECT "run_id" FROM %s WHERE %s)`, stats, runs, inside),
+		fmt.Sprintf(`DELETE FROM %s WHERE %s`, runs, inside),
+	}, [][]any{base, runArgs, runArgs}
+}
+
+// EnsureTables creates the result schema and tables if they are missing.
+// It runs outside any transaction: some warehouses (Snowflake) commit DDL
+// implicitly, and creating empty tables is harmless either way.
+func (s *Sink) EnsureTables(ctx context.Context) error {
+	for _, q := range s.DDL() {
+		if err := s.WH.Conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("create result tables in schema %q: %w", s.Schema, err)
+		}
+	}
+	return nil
 }
 
 // Begin implements audit.Sink.
 func (s *Sink) Begin(ctx context.Context, run audit.Run) (audit.SinkTx, error) {
-	// DDL runs before the transaction: some warehouses (Snowflake) commit
-	// DDL implicitly, and creating empty tables is harmless either way.
-	for _, q := range s.DDL() {
-		if err := s.WH.Conn.Exec(ctx, q); err != nil {
-			return nil, fmt.Errorf("create result tables in schema %q: %w", s.Schema, err)
-		}
+	if err := s.EnsureTables(ctx); err != nil {
+		return nil, err
 	}
 	tx, err := s.WH.Conn.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	for _, q := range s.ReplaceSQL() {
-		if err := tx.Exec(ctx, q, run.Source, run.Window.Start.UTC(), run.Window.End.UTC()); err != nil {
+	stmts, args := s.ReplaceSQL(run)
+	for i, q := range stmts {
+		if err := tx.Exec(ctx, q, args[i]...); err != nil {
 			_ = tx.Rollback(ctx)
 			return nil, fmt.Errorf("replace earlier results of the window: %w", err)
 		}
@@ -127,7 +153,7 @@ func (t *sinkTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventS
 	}
 	runRow := [][]any{{run.RunID, run.Source, run.Window.Start.UTC(), run.Window.End.UTC(), run.StartedAt.UTC(),
 		run.FinishedAt.UTC(), run.Status, run.RowsScanned, run.RowsInvalid, run.RowsUnplanned, run.Violations,
-		run.SchemasDigest, run.Version}}
+		run.SchemasDigest, run.Version, run.Shard.String()}}
 	if err := t.tx.BulkInsert(ctx, t.sink.table(RunsTable), RunsColumns, runRow); err != nil {
 		return err
 	}

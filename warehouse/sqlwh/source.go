@@ -24,6 +24,7 @@ type Source struct {
 	WH        *Warehouse
 	Table     RawTable
 	BatchSize int
+	Shard     audit.Shard
 }
 
 // column is one column as the warehouse's catalog describes it.
@@ -86,20 +87,48 @@ func (s *Source) ScanSQL(ctx context.Context) (string, error) {
 	}
 	t := s.Table
 	t.MessageID, t.ReceivedAt, t.Payload = found[0].name, found[1].name, found[2].name
-	return WindowQuery(s.WH.Dialect, t, found[2].typ)
+	return WindowQuery(s.WH.Dialect, t, found[2].typ, s.Shard)
 }
 
 // WindowQuery renders the scan of a raw table whose payload column has the
-// given type. The received_at filter runs in SQL, half-open like the window.
-func WindowQuery(d *Dialect, t RawTable, payloadType string) (string, error) {
+// given type. The received_at filter and the shard run in SQL.
+func WindowQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard) (string, error) {
 	payload, ok := d.PayloadExpr(QuoteDouble(t.Payload), strings.ToLower(payloadType))
 	if !ok {
 		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
 			t.Table, t.Payload, payloadType)
 	}
+	return fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s", messageIDText(t), QuoteDouble(t.ReceivedAt), payload,
+		d.Quote(t.Table), windowWhere(d, t, shard)), nil
+}
+
+func messageIDText(t RawTable) string { return "CAST(" + QuoteDouble(t.MessageID) + " AS VARCHAR)" }
+
+// windowWhere filters the window (parameters 1 and 2) and the shard.
+func windowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
 	at := QuoteDouble(t.ReceivedAt)
-	return fmt.Sprintf("SELECT CAST(%s AS VARCHAR), %s, %s FROM %s WHERE %s >= %s AND %s < %s",
-		QuoteDouble(t.MessageID), at, payload, d.Quote(t.Table), at, d.Placeholder(1), at, d.Placeholder(2)), nil
+	w := fmt.Sprintf("%s >= %s AND %s < %s", at, d.Placeholder(1), at, d.Placeholder(2))
+	if shard.Sharded() {
+		w += fmt.Sprintf(" AND %s = %d", d.ShardExpr(messageIDText(t), shard.Count), shard.Index)
+	}
+	return w
+}
+
+// Count is the number of rows in the window, for a progress ETA.
+func (s *Source) Count(ctx context.Context, w audit.Window) (int64, error) {
+	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", s.WH.Dialect.Quote(s.Table.Table),
+		windowWhere(s.WH.Dialect, s.Table, s.Shard)), w.Start.UTC(), w.End.UTC())
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
 }
 
 // Scan implements audit.Source.

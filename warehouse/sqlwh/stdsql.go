@@ -41,6 +41,10 @@ func (t *stdTx) Exec(ctx context.Context, q string, args ...any) error {
 	return err
 }
 
+func (t *stdTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
+	return t.tx.QueryContext(ctx, q, args...)
+}
+
 func (t *stdTx) BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error {
 	return t.dialect.InsertBatched(ctx, t, table, cols, rows)
 }

@@ -50,6 +50,11 @@ func Run(t *testing.T, b Backend) {
 		{"MissingTableAndColumn", testMissing},
 		{"PayloadColumnOfWrongType", testWrongPayloadType},
 		{"ManyViolationsInOneRun", testManyViolations},
+		{"ShardsUnionEqualsFull", testShardsUnionEqualsFull},
+		{"Locks", testLocks},
+		{"ConcurrentLocks", testConcurrentLocks},
+		{"LateEventsBehindTheWatermark", testLateEvents},
+		{"CancelAtManyPoints", testCancelAtManyPoints},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -13,7 +13,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "rows_unplanned" BIGINT,
   "violations" BIGINT,
   "schemas_digest" VARCHAR(512),
-  "version" VARCHAR(512)
+  "version" VARCHAR(512),
+  "shard" VARCHAR(512)
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR(512),
@@ -36,6 +37,14 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "invalid_rows" BIGINT,
   "unplanned" BOOLEAN
 );
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
+  "source" VARCHAR(512),
+  "shard" VARCHAR(512),
+  "run_id" VARCHAR(512),
+  "acquired_at" TIMESTAMPTZ,
+  "heartbeat_at" TIMESTAMPTZ,
+  PRIMARY KEY ("source", "shard")
+);
 
 -- describe the source
 SELECT column_name::text, data_type::text FROM svv_columns
@@ -48,10 +57,21 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", JSON_SERIALIZE("payload") F
 -- window scan, payload character varying
 SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2;
 
+-- window scan of shard 2/4
+SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 AND MOD(ABS(FNV_HASH(COALESCE(CAST("message_id" AS VARCHAR), ''))), 4) = 2;
+
 -- replace the window's earlier results
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1) AND "received_at" >= $2 AND "received_at" < $3;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3);
 DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3;
+
+-- replace the window's earlier results of shard 2/4
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1) AND "received_at" >= $2 AND "received_at" < $3 AND MOD(ABS(FNV_HASH(COALESCE("message_id", ''))), 4) = 2;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3 AND "shard" = $4);
+DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3 AND "shard" = $4;
+
+-- serialise lock-taking
+LOCK "eventaudit"."eventaudit_locks";
 
 -- bulk insert where COPY is unavailable (2 rows)
 INSERT INTO "eventaudit"."eventaudit_event_stats" ("run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);

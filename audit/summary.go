@@ -106,6 +106,8 @@ type Summary struct {
 	Events []EventSummary // most invalid rows first
 	// Breaches lists the --fail-on thresholds the run exceeded.
 	Breaches []Breach
+	// Previous is the baseline of the trend, nil for a first run.
+	Previous *Run
 }
 
 // EventSummary is one event × schema of a run.
@@ -123,6 +125,10 @@ type EventSummary struct {
 	TopCheckCount int64
 	// Example is one violation of this event, for reports to quote.
 	Example *Violation
+	// PreviousInvalidRows is this event's invalid rows in the previous run;
+	// NewFailure is set when it fails now and did not then.
+	PreviousInvalidRows int64
+	NewFailure          bool
 }
 
 // Check is a failed keyword at a JSON pointer.

@@ -3,6 +3,7 @@ package reports
 import (
 	"encoding/json"
 	"io"
+	"math"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
@@ -23,6 +24,19 @@ type jsonReport struct {
 	Breaches      []jsonBreach `json:"breaches"`
 	Events        []jsonEvent  `json:"events"`
 	Unplanned     []jsonUnplan `json:"unplanned"`
+	// Trend is null for the first run of a source.
+	Trend *jsonTrend `json:"trend"`
+}
+
+type jsonTrend struct {
+	PreviousRunID       string   `json:"previous_run_id"`
+	PreviousWindowStart string   `json:"previous_window_start"`
+	PreviousWindowEnd   string   `json:"previous_window_end"`
+	RowsScanned         int64    `json:"rows_scanned_change"`
+	RowsInvalid         int64    `json:"rows_invalid_change"`
+	RowsInvalidRelative *float64 `json:"rows_invalid_relative_change"`
+	InvalidRate         float64  `json:"invalid_rate_change"`
+	RowsUnplanned       int64    `json:"rows_unplanned_change"`
 }
 
 type jsonBreach struct {
@@ -40,6 +54,7 @@ type jsonEvent struct {
 	InvalidRows int64        `json:"invalid_rows"`
 	InvalidRate float64      `json:"invalid_rate"`
 	Violations  int64        `json:"violations"`
+	NewFailure  bool         `json:"new_since_previous"`
 	TopCheck    *jsonCheck   `json:"top_check,omitempty"`
 	Example     *jsonExample `json:"example,omitempty"`
 }
@@ -78,7 +93,8 @@ func JSON(w io.Writer, s *audit.Summary) error {
 	}
 	for _, e := range s.Events {
 		je := jsonEvent{Type: e.Type, Name: e.Name, SchemaID: e.SchemaID, Unplanned: e.Unplanned, Rows: e.Rows,
-			InvalidRows: e.InvalidRows, InvalidRate: e.InvalidRate(), Violations: e.Violations}
+			InvalidRows: e.InvalidRows, InvalidRate: e.InvalidRate(), Violations: e.Violations,
+			NewFailure: e.NewFailure && s.Previous != nil}
 		if e.TopCheckCount > 0 {
 			je.TopCheck = &jsonCheck{Keyword: e.TopCheck.Keyword, Path: e.TopCheck.Path, Count: e.TopCheckCount}
 		}
@@ -90,6 +106,15 @@ func JSON(w io.Writer, s *audit.Summary) error {
 	}
 	for _, e := range s.Unplanned() {
 		out.Unplanned = append(out.Unplanned, jsonUnplan{Type: e.Type, Name: e.Name, Rows: e.Rows})
+	}
+	if t := s.Trend(); t != nil {
+		out.Trend = &jsonTrend{PreviousRunID: t.Previous.RunID,
+			PreviousWindowStart: t.Previous.Window.Start.UTC().Format(time.RFC3339),
+			PreviousWindowEnd:   t.Previous.Window.End.UTC().Format(time.RFC3339),
+			RowsScanned:         t.RowsScanned, RowsInvalid: t.RowsInvalid, InvalidRate: t.InvalidRate, RowsUnplanned: t.RowsUnplanned}
+		if !math.IsNaN(t.RowsInvalidRel) {
+			out.Trend.RowsInvalidRelative = &t.RowsInvalidRel
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

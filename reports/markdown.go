@@ -15,6 +15,9 @@ func Markdown(w io.Writer, s *audit.Summary) error {
 	fmt.Fprintf(&b, "## eventaudit: %s %s\n\n", r.Source, strings.ToUpper(r.Status))
 	fmt.Fprintf(&b, "Run `%s`, window %s.\n\n", r.RunID, Window(r.Window))
 	fmt.Fprintf(&b, "%s\n\n", Totals(s))
+	if line := TrendLine(s); line != "" {
+		fmt.Fprintf(&b, "%s\n\n", line)
+	}
 	for _, br := range s.Breaches {
 		fmt.Fprintf(&b, "- **Failed threshold:** %s\n", br)
 	}
@@ -28,7 +31,11 @@ func Markdown(w io.Writer, s *audit.Summary) error {
 		if e.TopCheckCount > 0 {
 			top = fmt.Sprintf("`%s` (%s)", CheckLabel(e.TopCheck), Count(e.TopCheckCount))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", mdEscape(EventLabel(e)), mdEscape(SchemaLabel(e)),
+		label := mdEscape(EventLabel(e))
+		if e.NewFailure && s.Previous != nil {
+			label += " (new)"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", label, mdEscape(SchemaLabel(e)),
 			Count(e.Rows), Count(e.InvalidRows), Percent(e.InvalidRate()), top)
 	}
 	_, err := io.WriteString(w, b.String())

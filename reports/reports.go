@@ -6,6 +6,7 @@ package reports
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 
@@ -98,4 +99,31 @@ func Totals(s *audit.Summary) string {
 	r := s.Run
 	return fmt.Sprintf("%s rows scanned: %s invalid (%s), %s unplanned, %s violations.",
 		Count(r.RowsScanned), Count(r.RowsInvalid), Percent(s.InvalidRate()), Count(r.RowsUnplanned), Count(r.Violations))
+}
+
+// Signed formats a count change: "+12", "-3", "±0".
+func Signed(n int64) string {
+	switch {
+	case n > 0:
+		return "+" + Count(n)
+	case n < 0:
+		return "-" + Count(-n)
+	}
+	return "±0"
+}
+
+// TrendLine says how the run compares with the previous one, or "" for a
+// first run.
+func TrendLine(s *audit.Summary) string {
+	t := s.Trend()
+	if t == nil {
+		return ""
+	}
+	rel := ""
+	if !math.IsNaN(t.RowsInvalidRel) {
+		rel = fmt.Sprintf(", %+.1f%%", t.RowsInvalidRel*100)
+	}
+	return fmt.Sprintf("Since run %s (%s): invalid rows %s%s, invalid rate %+.2f pp, unplanned %s, rows scanned %s.",
+		t.Previous.RunID, Window(t.Previous.Window), Signed(t.RowsInvalid), rel, t.InvalidRate*100,
+		Signed(t.RowsUnplanned), Signed(t.RowsScanned))
 }

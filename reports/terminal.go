@@ -32,6 +32,9 @@ func Terminal(w io.Writer, s *audit.Summary) error {
 		return err
 	}
 	fmt.Fprintf(w, "\n%s\n", Totals(s))
+	if line := TrendLine(s); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	for _, b := range s.Breaches {
 		fmt.Fprintf(w, "FAILED threshold: %s\n", b)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 )
 
@@ -40,6 +42,12 @@ type auditOptions struct {
 	Lag           time.Duration
 	Shard         string
 	LockTimeout   time.Duration
+	Slack         string
+	SlackChannel  string
+	SlackTop      int
+	SlackLink     string
+	slackWebhook  string // secret: env or config only, never a flag
+	slackToken    string // secret: env or config only, never a flag
 	// sinceSet records whether --since came from the user rather than its
 	// default: the first --incremental run must be told where to start.
 	sinceSet bool
@@ -108,7 +116,7 @@ configuration error, 3 runtime error (warehouse, write), 130 interrupted.`,
 	f.StringVar(&o.Until, "until", "now", "window end (exclusive), same forms as --since")
 	f.IntVar(&o.Workers, "workers", 0, "validator goroutines (default: number of CPUs) [EVENTAUDIT_WORKERS]")
 	f.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 1 when a metric exceeds a limit: invalid_rate=0.01, invalid_rows=N, violations=N, unplanned=N [EVENTAUDIT_FAIL_ON]")
-	f.StringVar(&o.Format, "format", "table", "report format: table, json or markdown [EVENTAUDIT_FORMAT]")
+	f.StringVar(&o.Format, "format", "table", "report format: table, json, markdown, or slack (the digest's Block Kit JSON) [EVENTAUDIT_FORMAT]")
 	f.BoolVar(&o.DryRun, "dry-run", false, "validate and report, write nothing")
 	f.StringVar(&o.Validate, "validate", "object", "what to validate: object (properties/traits) or message (the whole message)")
 	f.StringVar(&o.Unplanned, "unplanned", "allow", "unplanned events: allow (count and list them) or fail (each is a violation)")
@@ -118,6 +126,10 @@ configuration error, 3 runtime error (warehouse, write), 130 interrupted.`,
 	f.DurationVar(&o.Lag, "lag", 5*time.Minute, "with --incremental: stop this long before now, for events still loading")
 	f.StringVar(&o.Shard, "shard", "", "audit only the rows whose message_id hashes to shard K of N (K/N, 0 <= K < N)")
 	f.DurationVar(&o.LockTimeout, "lock-timeout", time.Hour, "a run's lock on its source goes stale this long after its last heartbeat (a crashed run)")
+	f.StringVar(&o.Slack, "slack", "failure", "post a Slack digest: always, failure (over --fail-on or a runtime error) or never; needs SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --slack-channel")
+	f.StringVar(&o.SlackChannel, "slack-channel", "", "channel for the bot-token digest [EVENTAUDIT_SLACK_CHANNEL]")
+	f.IntVar(&o.SlackTop, "slack-top", 10, "failing events listed in the digest")
+	f.StringVar(&o.SlackLink, "slack-link", "", "link in the digest's footer instead of SQL, {run_id} and {source} substituted, e.g. https://bi.example.com/audit?run={run_id}")
 	return cmd
 }
 
@@ -144,6 +156,12 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 	if cfg.ResultsSchema != nil && *cfg.ResultsSchema == "" && !cmd.Flags().Changed("results-schema") && getenv("EVENTAUDIT_RESULTS_SCHEMA") == "" {
 		o.ResultsSchema = "" // an explicit empty value means the connection's default schema
 	}
+	l.str(&o.Slack, "slack", "EVENTAUDIT_SLACK", cfg.Slack.Mode)
+	l.str(&o.SlackChannel, "slack-channel", "EVENTAUDIT_SLACK_CHANNEL", cfg.Slack.Channel)
+	l.integer(&o.SlackTop, "slack-top", "EVENTAUDIT_SLACK_TOP", cfg.Slack.Top)
+	l.str(&o.SlackLink, "slack-link", "EVENTAUDIT_SLACK_LINK", cfg.Slack.Link)
+	o.slackWebhook = firstNonEmpty(getenv("SLACK_WEBHOOK_URL"), cfg.Slack.WebhookURL)
+	o.slackToken = firstNonEmpty(getenv("SLACK_BOT_TOKEN"), cfg.Slack.BotToken)
 	o.Events = cfg.Events
 	if l.err != nil {
 		return l.err
@@ -153,16 +171,34 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 		return usageError{errors.New("no warehouse: pass --warehouse duckdb://PATH (or postgres://…), set EVENTAUDIT_WAREHOUSE, or put warehouse: in eventaudit.yml")}
 	case o.Table == "":
 		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml")}
-	case !slices.Contains([]string{reports.FormatTable, reports.FormatJSON, reports.FormatMarkdown}, o.Format):
-		return usageError{fmt.Errorf("--format %q: use table, json or markdown", o.Format)}
+	case !slices.Contains([]string{reports.FormatTable, reports.FormatJSON, reports.FormatMarkdown, "slack"}, o.Format):
+		return usageError{fmt.Errorf("--format %q: use table, json, markdown or slack", o.Format)}
 	case o.Validate != string(audit.ValidateObject) && o.Validate != string(audit.ValidateMessage):
 		return usageError{fmt.Errorf("--validate %q: use object or message", o.Validate)}
 	case o.Unplanned != "allow" && o.Unplanned != "fail":
 		return usageError{fmt.Errorf("--unplanned %q: use allow or fail", o.Unplanned)}
+	case o.Slack != "always" && o.Slack != "failure" && o.Slack != "never":
+		return usageError{fmt.Errorf("--slack %q: use always, failure or never", o.Slack)}
+	case o.Slack != "never" && o.slackToken != "" && o.slackWebhook == "" && o.SlackChannel == "":
+		return usageError{errors.New("SLACK_BOT_TOKEN is set but no channel: pass --slack-channel (or set slack.channel)")}
 	case o.Workers < 0:
 		return usageError{fmt.Errorf("--workers %d: must be 0 (all CPUs) or more", o.Workers)}
 	}
 	return nil
+}
+
+func (o *auditOptions) slackOptions() reports.SlackOptions {
+	return reports.SlackOptions{TopN: o.SlackTop, LinkTemplate: o.SlackLink,
+		ViolationsTable: resultsTable(o.ResultsSchema, sqlwh.ViolationsTable)}
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func deref(s *string) string {
@@ -172,51 +208,86 @@ func deref(s *string) string {
 	return *s
 }
 
+// runAudit audits, reports, then posts the Slack digest; a digest that
+// cannot be delivered turns the exit status into 3, after the results are
+// committed, so an orchestrator's retry re-audits (idempotently) and
+// re-posts.
 func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
+	d.secrets = append(d.secrets, o.slackWebhook, o.slackToken)
+	summary, err := auditAndReport(ctx, d, o)
+	return notifySlack(ctx, d, o, summary, err)
+}
+
+func auditAndReport(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {
+	summary, err := executeAudit(ctx, d, o)
+	if err != nil {
+		return nil, err
+	}
+	if o.Format == "slack" {
+		msg := reports.SlackMessage(summary, o.slackOptions())
+		enc := json.NewEncoder(d.stdout)
+		enc.SetIndent("", "  ")
+		return summary, enc.Encode(slack.WebhookMessage{Text: msg.Text, Blocks: &msg.Blocks})
+	}
+	if err := reports.Render(d.stdout, o.Format, summary); err != nil {
+		return summary, err
+	}
+	if o.Format == reports.FormatTable {
+		if o.DryRun {
+			fmt.Fprintln(d.stdout, "Dry run: nothing was written.")
+		} else {
+			fmt.Fprintf(d.stdout, "Violations are in %s; query them with:\n  SELECT * FROM %s WHERE run_id = '%s';\n",
+				resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), summary.Run.RunID)
+		}
+	}
+	return summary, nil
+}
+
+func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {
 	thresholds, err := audit.ParseThresholds(o.FailOn)
 	if err != nil {
-		return usageError{err}
+		return nil, usageError{err}
 	}
 	now := d.now()
 	shard, err := audit.ParseShard(o.Shard)
 	if err != nil {
-		return usageError{fmt.Errorf("--shard: %w", err)}
+		return nil, usageError{fmt.Errorf("--shard: %w", err)}
 	}
 	table, err := sqlwh.ParseIdent(o.Table)
 	if err != nil {
-		return usageError{fmt.Errorf("--table: %w", err)}
+		return nil, usageError{fmt.Errorf("--table: %w", err)}
 	}
 	if !o.Incremental {
 		// Fail on a bad window before loading schemas or connecting.
 		if _, err := parseWindow(o.Since, o.Until, now); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	reg, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if amb := reg.Ambiguities(); len(amb) > 0 {
-		return audit.Configf(fmt.Errorf("event names are ambiguous across plans; pass --plan (one of: %s):\n  %s",
+		return nil, audit.Configf(fmt.Errorf("event names are ambiguous across plans; pass --plan (one of: %s):\n  %s",
 			strings.Join(reg.Plans(), ", "), strings.Join(amb, "\n  ")))
 	}
 	for name, id := range o.Events {
 		if _, ok := reg.ByID(id); !ok {
-			return audit.Configf(fmt.Errorf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
+			return nil, audit.Configf(fmt.Errorf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
 		}
 	}
 
 	wh, err := warehouse.Open(ctx, o.Warehouse)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer wh.Close()
 
 	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
 	window, err := o.window(ctx, sink, table.String(), shard, now)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
@@ -225,7 +296,7 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	if !o.DryRun {
 		release, err := sink.Lock(ctx, run, d.now, o.LockTimeout)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		defer release()
 	}
@@ -256,25 +327,18 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	}
 	logger.Info("audit started", "source", run.Source, "window_start", window.Start, "window_end", window.End,
 		"shard", shard.String(), "schemas", reg.Len(), "dry_run", o.DryRun)
+	// Read before the run: a re-run of a window compares with the run it
+	// replaces. A trend is a nicety; failing to read one is only logged.
+	prev, err := sink.Previous(ctx, run.Source, shard)
+	if err != nil {
+		logger.Warn("could not read the previous run for the trend", "err", d.redact(err.Error()))
+	}
 	summary, err := a.Run(ctx, run)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := reports.Render(d.stdout, o.Format, summary); err != nil {
-		return err
-	}
-	if o.Format == reports.FormatTable {
-		if o.DryRun {
-			fmt.Fprintln(d.stdout, "Dry run: nothing was written.")
-		} else {
-			fmt.Fprintf(d.stdout, "Violations are in %s; query them with:\n  SELECT * FROM %s WHERE run_id = '%s';\n",
-				resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), runID)
-		}
-	}
-	if len(summary.Breaches) > 0 {
-		return errThreshold
-	}
-	return nil
+	summary.WithPrevious(prev)
+	return summary, nil
 }
 
 // window is [--since, --until), or with --incremental [last end - lookback,

@@ -37,7 +37,17 @@ type fileConfig struct {
 	Since         string            `yaml:"since"`
 	Until         string            `yaml:"until"`
 	// Lint starts from Reflekt's defaults; the file overrides field by field.
-	Lint schemas.LintRules `yaml:"lint"`
+	Lint  schemas.LintRules `yaml:"lint"`
+	Slack slackConfig       `yaml:"slack"`
+}
+
+type slackConfig struct {
+	Mode       string `yaml:"mode"` // always | failure | never
+	WebhookURL string `yaml:"webhook_url"`
+	BotToken   string `yaml:"bot_token"`
+	Channel    string `yaml:"channel"`
+	Top        int    `yaml:"top"`
+	Link       string `yaml:"link"`
 }
 
 type tableConfig struct {

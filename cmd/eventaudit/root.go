@@ -26,6 +26,8 @@ type deps struct {
 	// to stderr only then.
 	isTTY    func(w io.Writer) bool
 	newRunID func(now time.Time) string
+	// sleep waits between Slack delivery attempts; nil is a real wait.
+	sleep func(ctx context.Context, d time.Duration) error
 	// logger is built from the root flags once they are parsed.
 	logger *slog.Logger
 	// secrets collects values that must never be printed.

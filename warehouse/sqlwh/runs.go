@@ -47,3 +47,38 @@ FROM %s WHERE (%s = '' OR "source" = %s) ORDER BY "finished_at" DESC, "run_id" D
 	}
 	return out, rows.Err()
 }
+
+// Previous reads the newest completed run of source and shard, with its
+// event statistics; nil when there is none.
+func (s *Sink) Previous(ctx context.Context, source string, shard audit.Shard) (*audit.Previous, error) {
+	runs, err := s.RecentRuns(ctx, source, 50)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	var prev *audit.Run
+	for i := range runs {
+		if runs[i].Shard == shard {
+			prev = &runs[i]
+			break
+		}
+	}
+	if prev == nil {
+		return nil, nil
+	}
+	p := s.WH.Dialect.Placeholder
+	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf(`SELECT "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned"
+FROM %s WHERE "run_id" = %s`, s.WH.Dialect.Quote(s.table(StatsTable)), p(1)), prev.RunID)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", StatsTable, err)
+	}
+	defer rows.Close()
+	out := &audit.Previous{Run: *prev}
+	for rows.Next() {
+		st := audit.EventStats{RunID: prev.RunID}
+		if err := rows.Scan(&st.EventType, &st.EventName, &st.SchemaID, &st.Rows, &st.InvalidRows, &st.Unplanned); err != nil {
+			return nil, err
+		}
+		out.Stats = append(out.Stats, st)
+	}
+	return out, rows.Err()
+}

@@ -46,7 +46,8 @@ func (c *cli) run(args ...string) result {
 }
 
 // e2eCase is testdata/e2e/<case>/case.json: steps run in order, sharing one
-// temporary directory ($TMP); $ROOT is the repository, $CASE the case dir.
+// temporary directory ($TMP); $ROOT is the repository, $CASE the case dir,
+// $REL the repository as a relative path.
 type e2eCase struct {
 	Steps []struct {
 		Args   []string `json:"args"`
@@ -80,7 +81,9 @@ func TestE2E(t *testing.T) {
 			tmp := t.TempDir()
 			abs, _ := filepath.Abs(root)
 			absCase, _ := filepath.Abs(dir)
-			subst := strings.NewReplacer("$TMP", tmp, "$ROOT", abs, "$CASE", absCase).Replace
+			// $REL is the repository relative to this package: for output
+			// whose layout depends on a path's length, like table widths.
+			subst := strings.NewReplacer("$TMP", tmp, "$ROOT", abs, "$CASE", absCase, "$REL", root).Replace
 			c := newCLI()
 			for i, step := range tc.Steps {
 				args := make([]string, len(step.Args))

@@ -90,24 +90,45 @@ func DecodePayload(payload []byte) (map[string]any, error) {
 	return m, nil
 }
 
-// Match finds the schema for a decoded message and the object to validate.
-func (m *Matcher) Match(msg map[string]any) Match {
-	typ, _ := msg["type"].(string)
-	var res Match
-	res.Type = typ
-	var objKey, fallback string
+// FastSchema is a Schema that can also prove an object valid from its raw
+// JSON, without decoding it. ValidJSON returning false proves nothing: the
+// caller then decodes and asks Validate, which stays the judge.
+type FastSchema interface {
+	Schema
+	ValidJSON(raw []byte) bool
+}
+
+// objectKey is the member validated for a call type, and the fallback
+// schema name.
+func objectKey(typ string) (key, fallback string) {
 	switch typ {
 	case "track":
-		res.Name, _ = msg["event"].(string)
-		objKey = "properties"
-	case "page", "screen":
-		res.Name, _ = msg["name"].(string)
-		objKey = "properties"
-		fallback = map[string]string{"page": "Page", "screen": "Screen"}[typ]
+		return "properties", ""
+	case "page":
+		return "properties", "Page"
+	case "screen":
+		return "properties", "Screen"
 	case "identify":
-		objKey, fallback = "traits", "Identify"
+		return "traits", "Identify"
 	case "group":
-		objKey, fallback = "traits", "Group"
+		return "traits", "Group"
+	}
+	return "", ""
+}
+
+// route applies DESIGN.md §4 to a message's envelope: its type, its track
+// event or page/screen name, and the schema_id of its validated object.
+// Both the decoded path and the raw-bytes fast path go through it, so they
+// cannot disagree on matching.
+func (m *Matcher) route(typ, event, name, schemaID string) Match {
+	res := Match{Type: typ}
+	key, fallback := objectKey(typ)
+	switch typ {
+	case "track":
+		res.Name = event
+	case "page", "screen":
+		res.Name = name
+	case "identify", "group":
 	case "":
 		res.Problem = &Failure{Keyword: KeywordPayload, InstancePath: "/type", Message: "message has no type"}
 		return res
@@ -120,33 +141,23 @@ func (m *Matcher) Match(msg map[string]any) Match {
 		res.Problem = &Failure{Keyword: KeywordPayload, InstancePath: "/event", Message: "track message has no event name"}
 		return res
 	}
-
+	res.ObjectPath = "/" + key
 	if m.Target == ValidateMessage {
-		res.Object, res.ObjectPath = msg, ""
-	} else {
-		obj, ok := msg[objKey]
-		if !ok || obj == nil {
-			// SDKs omit an empty properties/traits object; validate it as {}.
-			obj = map[string]any{}
-		}
-		res.Object, res.ObjectPath = obj, "/"+objKey
+		res.ObjectPath = ""
 	}
-
 	// Rule 1: an explicit schema_id wins, and must exist.
-	if obj, ok := res.Object.(map[string]any); ok {
-		if id, ok := obj["schema_id"].(string); ok && id != "" {
-			res.SchemaID = id
-			if s, ok := m.Catalog.ByID(id); ok {
-				res.Schema = s
-				return res
-			}
-			res.Problem = &Failure{
-				Keyword:      KeywordSchemaID,
-				InstancePath: res.ObjectPath + "/schema_id",
-				Message:      fmt.Sprintf("schema_id %q names no loaded schema", id),
-			}
+	if schemaID != "" {
+		res.SchemaID = schemaID
+		if s, ok := m.Catalog.ByID(schemaID); ok {
+			res.Schema = s
 			return res
 		}
+		res.Problem = &Failure{
+			Keyword:      KeywordSchemaID,
+			InstancePath: res.ObjectPath + "/schema_id",
+			Message:      fmt.Sprintf("schema_id %q names no loaded schema", schemaID),
+		}
+		return res
 	}
 	// The config may pin an event name to a schema id.
 	if id, ok := m.EventSchemas[res.Name]; ok && res.Name != "" {
@@ -156,16 +167,40 @@ func (m *Matcher) Match(msg map[string]any) Match {
 		}
 	}
 	// Rules 2–4: by name, then the call type's fallback.
-	for _, name := range []string{res.Name, fallback} {
-		if name == "" {
+	for _, n := range []string{res.Name, fallback} {
+		if n == "" {
 			continue
 		}
-		if s, ok := m.Catalog.ByName(name); ok {
+		if s, ok := m.Catalog.ByName(n); ok {
 			res.Schema, res.SchemaID = s, s.ID()
 			return res
 		}
 	}
 	res.Unplanned = true
+	return res
+}
+
+// Match finds the schema for a decoded message and the object to validate.
+func (m *Matcher) Match(msg map[string]any) Match {
+	typ, _ := msg["type"].(string)
+	event, _ := msg["event"].(string)
+	name, _ := msg["name"].(string)
+	var obj any = msg
+	if m.Target != ValidateMessage {
+		key, _ := objectKey(typ)
+		if obj = msg[key]; obj == nil {
+			// SDKs omit an empty properties/traits object; validate it as {}.
+			obj = map[string]any{}
+		}
+	}
+	schemaID := ""
+	if o, ok := obj.(map[string]any); ok {
+		schemaID, _ = o["schema_id"].(string)
+	}
+	res := m.route(typ, event, name, schemaID)
+	if res.Problem == nil && !res.Unplanned {
+		res.Object = obj
+	}
 	return res
 }
 

@@ -36,6 +36,8 @@ type Options struct {
 	// AssertFormat makes "format" an assertion. Off by default, as in
 	// Python's jsonschema, which the tracking plans were written against.
 	AssertFormat bool
+	// DisableFastPath leaves every verdict to the JSON Schema library.
+	DisableFastPath bool
 }
 
 // Info describes one event schema file.
@@ -55,6 +57,7 @@ type Info struct {
 type Schema struct {
 	info     Info
 	compiled *jsonschema.Schema
+	fast     *fastNode // nil: always the library
 }
 
 // ID is the schema's $id, its path under the schemas root.
@@ -140,6 +143,14 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft7
 	c.AssertFormat = opts.AssertFormat
+	if !opts.AssertFormat {
+		// jsonschema/v5 asserts "format" for drafts before 2019-09 whatever
+		// AssertFormat says; an always-true checker per known format makes
+		// it the annotation that Python's jsonschema treats it as.
+		for name := range jsonschema.Formats {
+			c.Formats[name] = func(any) bool { return true }
+		}
+	}
 	known := map[string]bool{}
 	for _, f := range files {
 		known[fileURL(f.path)] = true
@@ -159,6 +170,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	}
 
 	r := &Registry{docs: map[string]map[string]any{}, byID: map[string]*Schema{}, byName: map[string][]*Schema{}}
+	fc := &fastCompiler{docs: map[string]any{}, assertFormat: opts.AssertFormat, memo: map[string]*fastNode{}}
+	for _, f := range files {
+		fc.docs[f.path] = f.doc
+	}
 	h := sha256.New()
 	for _, f := range files {
 		fmt.Fprintf(h, "%s\x00%d\x00", f.path, len(f.raw))
@@ -176,6 +191,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			continue
 		}
 		s := &Schema{info: info, compiled: compiled}
+		if !opts.DisableFastPath {
+			s.fast = fc.compile(f.path)
+		}
 		r.infos = append(r.infos, info)
 		r.byID[info.ID] = s
 		if InPlan(info.ID, plan) {

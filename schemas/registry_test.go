@@ -239,3 +239,38 @@ func decode(s string) (any, error) {
 	}
 	return m["v"], nil
 }
+
+// format is an annotation unless AssertFormat is set, as in Python's
+// jsonschema (jsonschema/v5 alone would assert it under draft 7).
+func TestFormatIsNotAssertedByDefault(t *testing.T) {
+	fsys := mapFS(map[string]string{"p/Signed Up/1-0.json": `{"$schema":"http://json-schema.org/draft-07/schema#",
+		"properties":{"email":{"type":"string","format":"email"},"at":{"type":"string","format":"date-time"}}}`})
+	instance := map[string]any{"email": "not an email", "at": "yesterday"}
+	for _, tc := range []struct {
+		assert bool
+		want   int
+	}{{false, 0}, {true, 2}} {
+		reg, err := schemas.Load(context.Background(), fsys, schemas.Options{AssertFormat: tc.assert})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, _ := reg.ByName("Signed Up")
+		if got := s.Validate(instance); len(got) != tc.want {
+			t.Errorf("AssertFormat=%v: %d failures %v, want %d", tc.assert, len(got), got, tc.want)
+		}
+	}
+}
+
+func TestAdditionalPropertiesMessageIsStable(t *testing.T) {
+	reg, err := schemas.Load(context.Background(), mapFS(map[string]string{"p/A/1-0.json": `{"additionalProperties":false}`}), schemas.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := reg.ByName("A")
+	inst := map[string]any{"zeta": 1, "alpha": 2, "mid": 3, "": 4}
+	for range 50 {
+		if got := s.Validate(inst)[0].Message; got != "additionalProperties '', 'alpha', 'mid', 'zeta' not allowed" {
+			t.Fatalf("message %q", got)
+		}
+	}
+}

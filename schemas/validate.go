@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/eventaudit/eventaudit/audit"
@@ -25,10 +26,11 @@ func (s *Schema) Validate(instance any) []audit.Failure {
 	var walk func(*jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
+			kw := lastKeyword(e.KeywordLocation)
 			out = append(out, audit.Failure{
 				InstancePath: e.InstanceLocation,
-				Keyword:      lastKeyword(e.KeywordLocation),
-				Message:      e.Message,
+				Keyword:      kw,
+				Message:      stableMessage(kw, e.Message),
 			})
 			return
 		}
@@ -52,4 +54,20 @@ func lastKeyword(loc string) string {
 		return strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
 	}
 	return "schema"
+}
+
+// stableMessage sorts the property names the library lists in Go map order
+// ("additionalProperties 'b', 'a' not allowed"), so the same event gets the
+// same message on every run and with any number of workers.
+func stableMessage(keyword, msg string) string {
+	if keyword != "additionalProperties" {
+		return msg
+	}
+	names, ok := strings.CutPrefix(msg, "additionalProperties ")
+	if names, ok2 := strings.CutSuffix(names, " not allowed"); ok && ok2 {
+		parts := strings.Split(names, ", ")
+		slices.Sort(parts)
+		return "additionalProperties " + strings.Join(parts, ", ") + " not allowed"
+	}
+	return msg
 }

@@ -1,0 +1,244 @@
+package audit
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// A strict, allocation-free JSON scanner for the fast path. Every function
+// returns ok=false on anything it does not fully understand, and the caller
+// then takes the slow path (encoding/json and the JSON Schema library), which
+// stays the judge. It never needs to be right about invalid input, only to
+// never call it valid.
+
+// SkipSpace returns the index of the first non-space byte at or after i.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// ScanString scans the JSON string starting at b[i] == '"'. It returns the
+// index after the closing quote and whether the string holds escapes.
+func ScanString(b []byte, i int) (end int, escaped, ok bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false, false
+	}
+	for i++; i < len(b); i++ {
+		switch c := b[i]; {
+		case c == '"':
+			return i + 1, escaped, true
+		case c == '\\':
+			escaped = true
+			i++
+			if i >= len(b) {
+				return 0, false, false
+			}
+			switch b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(b) {
+					return 0, false, false
+				}
+				for _, h := range b[i+1 : i+5] {
+					if !isHex(h) {
+						return 0, false, false
+					}
+				}
+				i += 4
+			default:
+				return 0, false, false
+			}
+		case c < 0x20:
+			return 0, false, false
+		}
+	}
+	return 0, false, false
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// StringValue returns the content of an escape-free string token b[start:end]
+// (quotes included); ok is false when it has escapes or invalid UTF-8, since
+// encoding/json would rewrite those.
+func StringValue(b []byte, start, end int, escaped bool) ([]byte, bool) {
+	s := b[start+1 : end-1]
+	if escaped || !utf8.Valid(s) {
+		return nil, false
+	}
+	return s, true
+}
+
+// ScanNumber scans a JSON number at b[i] and reports whether it has a
+// fraction or exponent.
+func ScanNumber(b []byte, i int) (end int, fractional, ok bool) {
+	start := i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && b[i] >= '1' && b[i] <= '9':
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+	default:
+		return 0, false, false
+	}
+	if i < len(b) && b[i] == '.' {
+		fractional = true
+		i++
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, false, false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		fractional = true
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		d := i
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+		}
+		if i == d {
+			return 0, false, false
+		}
+	}
+	return i, fractional, i > start
+}
+
+// ParseNumber is the float64 of a number token scanned by ScanNumber.
+func ParseNumber(tok []byte) (float64, bool) {
+	f, err := strconv.ParseFloat(string(tok), 64)
+	return f, err == nil
+}
+
+// maxDepth bounds nesting, as encoding/json does (10,000) but tighter: the
+// fast path gives up rather than recursing deep.
+const maxDepth = 200
+
+// SkipValue returns the index after the JSON value at b[i] (no leading space).
+func SkipValue(b []byte, i int) (int, bool) { return skipValue(b, i, 0) }
+
+func skipValue(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) || depth > maxDepth {
+		return 0, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		end, _, ok := ScanString(b, i)
+		return end, ok
+	case c == '{':
+		ok := true
+		end, ok2 := EachMember(b, i, func(_, _ int, _ bool, vs int) (int, bool) {
+			var e int
+			e, ok = skipValue(b, vs, depth+1)
+			return e, ok
+		})
+		return end, ok && ok2
+	case c == '[':
+		ok := true
+		end, ok2 := EachElement(b, i, func(_, vs int) (int, bool) {
+			var e int
+			e, ok = skipValue(b, vs, depth+1)
+			return e, ok
+		})
+		return end, ok && ok2
+	case c == 't':
+		return literal(b, i, "true")
+	case c == 'f':
+		return literal(b, i, "false")
+	case c == 'n':
+		return literal(b, i, "null")
+	case c == '-' || c >= '0' && c <= '9':
+		end, _, ok := ScanNumber(b, i)
+		return end, ok
+	}
+	return 0, false
+}
+
+func literal(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
+		return i + len(lit), true
+	}
+	return 0, false
+}
+
+// EachMember walks the object at b[i] == '{'. For each member it calls fn
+// with the key token's bounds (quotes included), whether the key has
+// escapes, and the value's start; fn scans the value and returns its end.
+func EachMember(b []byte, i int, fn func(ks, ke int, kEscaped bool, vs int) (int, bool)) (int, bool) {
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		ks := i
+		ke, esc, ok := ScanString(b, i)
+		if !ok {
+			return 0, false
+		}
+		i = SkipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		vs := SkipSpace(b, i+1)
+		ve, ok := fn(ks, ke, esc, vs)
+		if !ok {
+			return 0, false
+		}
+		i = SkipSpace(b, ve)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case '}':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}
+
+// EachElement walks the array at b[i] == '['; fn scans each element from
+// its start and returns its end.
+func EachElement(b []byte, i int, fn func(index, vs int) (int, bool)) (int, bool) {
+	if i >= len(b) || b[i] != '[' {
+		return 0, false
+	}
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for n := 0; ; n++ {
+		ve, ok := fn(n, i)
+		if !ok {
+			return 0, false
+		}
+		i = SkipSpace(b, ve)
+		if i >= len(b) {
+			return 0, false
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case ']':
+			return i + 1, true
+		default:
+			return 0, false
+		}
+	}
+}

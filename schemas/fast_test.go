@@ -1,0 +1,218 @@
+package schemas_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/schemas"
+)
+
+// loadOne compiles one schema document as the plan's only file.
+func loadOne(t testing.TB, schema []byte) (*schemas.Schema, error) {
+	reg, err := schemas.Load(context.Background(), fstest.MapFS{"suite/Case/1-0.json": {Data: schema}}, schemas.Options{})
+	if err != nil {
+		return nil, err
+	}
+	s, ok := reg.ByID("suite/Case/1-0.json")
+	if !ok {
+		return nil, fmt.Errorf("not loaded")
+	}
+	return s.(*schemas.Schema), nil
+}
+
+// Every JSON-Schema-Test-Suite (draft 7) case the fast path claims to
+// decide must agree with the suite: the fast path only ever says "valid",
+// so it must never say it of an invalid instance.
+func TestFastPathAgreesWithTheTestSuite(t *testing.T) {
+	dir := sharedDir(t, "corpora/json-schema-test-suite/draft7")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) == 0 {
+		t.Fatal("no suite files")
+	}
+	decided, cases := 0, 0
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var groups []struct {
+			Description string          `json:"description"`
+			Schema      json.RawMessage `json:"schema"`
+			Tests       []struct {
+				Description string          `json:"description"`
+				Data        json.RawMessage `json:"data"`
+				Valid       bool            `json:"valid"`
+			} `json:"tests"`
+		}
+		if err := json.Unmarshal(raw, &groups); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for _, g := range groups {
+			s, err := loadOne(t, g.Schema)
+			if err != nil {
+				continue // remote refs and the like: the library refuses them too
+			}
+			for _, tc := range g.Tests {
+				cases++
+				if !s.ValidJSON(tc.Data) {
+					continue
+				}
+				decided++
+				if !tc.Valid {
+					t.Errorf("%s / %s / %s: the fast path called an invalid instance valid: %s",
+						filepath.Base(f), g.Description, tc.Description, tc.Data)
+				}
+			}
+		}
+	}
+	t.Logf("the fast path proved %d of %d suite instances valid", decided, cases)
+	if decided < 200 {
+		t.Errorf("only %d instances decided: the fast path is not exercised", decided)
+	}
+}
+
+// With the fast path on or off, the audit of a corpus writes the same
+// violations and the same statistics.
+func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
+	corpus := audittest.Generate(audittest.Options{N: 20000, BadRate: 0.1, Seed: 77})
+	run := func(disable bool) ([]string, []audit.EventStats) {
+		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
+			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &collectSink{}
+		a := &audit.Auditor{Source: &audittest.Source{Rows: corpus.Rows, BatchSize: 500}, Sink: sink, Workers: 2,
+			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
+		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+			t.Fatal(err)
+		}
+		var vs []string
+		for _, v := range sink.violations {
+			vs = append(vs, v.MessageID+"|"+v.Keyword+"|"+v.InstancePath+"|"+v.Message+"|"+v.Value)
+		}
+		slices.Sort(vs)
+		return vs, sink.stats
+	}
+	fastV, fastS := run(false)
+	slowV, slowS := run(true)
+	if len(slowV) < 1000 {
+		t.Fatalf("only %d violations: the comparison proves little", len(slowV))
+	}
+	if !slices.Equal(fastV, slowV) {
+		t.Errorf("violations differ: %d with the fast path, %d without", len(fastV), len(slowV))
+	}
+	if fmt.Sprint(fastS) != fmt.Sprint(slowS) {
+		t.Errorf("stats differ:\n fast %v\n slow %v", fastS, slowS)
+	}
+}
+
+type collectSink struct {
+	violations []audit.Violation
+	stats      []audit.EventStats
+}
+
+type collectTx struct{ s *collectSink }
+
+func (c *collectSink) Begin(context.Context, audit.Run) (audit.SinkTx, error) {
+	return collectTx{c}, nil
+}
+func (t collectTx) WriteViolations(_ context.Context, vs []audit.Violation) error {
+	t.s.violations = append(t.s.violations, vs...)
+	return nil
+}
+func (t collectTx) Commit(_ context.Context, _ audit.Run, st []audit.EventStats) error {
+	t.s.stats = st
+	return nil
+}
+func (t collectTx) Rollback(context.Context) error { return nil }
+
+// FuzzFastPathAgrees mutates schemas and instances: whenever the fast path
+// calls an instance valid, the library must too.
+func FuzzFastPathAgrees(f *testing.F) {
+	seeds := []struct{ schema, instance string }{
+		{`{"type":"object","properties":{"a":{"type":"integer","minimum":1}},"required":["a"],"additionalProperties":false}`, `{"a":1}`},
+		{`{"type":"object","properties":{"p":{"type":"number","exclusiveMaximum":10}}}`, `{"p":9.999999999999999999}`},
+		{`{"properties":{"c":{"enum":["USD","EUR"]}}}`, `{"c":"US\u0044"}`},
+		{`{"properties":{"s":{"type":"string","minLength":2,"maxLength":3,"pattern":"^a"}}}`, `{"s":"aé"}`},
+		{`{"type":"array","items":{"$ref":"#/definitions/x"},"minItems":1,"definitions":{"x":{"type":"boolean"}}}`, `[true,false]`},
+		{`{"properties":{"n":{"type":"integer"}}}`, `{"n":1.0}`},
+		{`{"properties":{"n":{"minimum":9007199254740993}}}`, `{"n":9007199254740992}`},
+		{`{"additionalProperties":{"type":"string"}}`, `{"a":"x","a":1}`},
+		{`{"$ref":"#"}`, `{}`},
+		{`{"const":"x"}`, `"x"`},
+		{`{"type":["null","string"]}`, `null`},
+	}
+	for _, s := range seeds {
+		f.Add(s.schema, s.instance)
+	}
+	f.Fuzz(func(t *testing.T, schema, instance string) {
+		s, err := loadOne(t, []byte(schema))
+		if err != nil || !s.ValidJSON([]byte(instance)) {
+			return
+		}
+		v, err := decode(instance)
+		if err != nil {
+			t.Fatalf("the fast path accepted JSON that encoding/json rejects: %q (%v)", instance, err)
+		}
+		if fails := s.Validate(v); len(fails) > 0 {
+			t.Fatalf("schema %s\ninstance %s\nfast path: valid; library: %v", schema, instance, fails)
+		}
+		if strings.TrimSpace(instance) == "" {
+			t.Fatal("empty input called valid")
+		}
+	})
+}
+
+// FuzzFastPathMessages mutates whole Segment messages: the audit with the
+// fast path must write exactly what the library alone writes.
+func FuzzFastPathMessages(f *testing.F) {
+	for _, r := range audittest.Generate(audittest.Options{N: 40, BadRate: 0.3, Seed: 3}).Rows {
+		f.Add(r.Payload)
+	}
+	for _, s := range []string{
+		`{"type":"track","event":"Signed Up","properties":{"method":"email"},"type":"page"}`,
+		`{"type":"track","event":"Signed Up","properties":{"method":"email","schema_id":"segment/shop/Signed Up/1-0.json","schema_id":1}}`,
+		`{"type":"track","event":"Signed Up","properties":{"method":"em\u0061il"}}`,
+		`{"type":"track","event":"Signed Up","properties":null}`,
+		`{"typ\u0065":"track","event":"Signed Up","properties":{}}`,
+		`{"type":"identify","traits":{"email":"a@b.c","plan":"pro"}} x`,
+	} {
+		f.Add([]byte(s))
+	}
+	reg := map[bool]*schemas.Registry{}
+	for _, disable := range []bool{false, true} {
+		r, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
+			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
+		if err != nil {
+			f.Fatal(err)
+		}
+		reg[disable] = r
+	}
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		var out [2]string
+		for i, disable := range []bool{false, true} {
+			sink := &collectSink{}
+			a := &audit.Auditor{Source: &audittest.Source{Rows: []audit.Row{{MessageID: "m", ReceivedAt: w.Start, Payload: payload}}},
+				Sink: sink, Workers: 1, Matcher: &audit.Matcher{Catalog: reg[disable], Target: audit.ValidateObject}, DisableFastPath: disable}
+			if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+				t.Fatal(err)
+			}
+			out[i] = fmt.Sprint(sink.violations, sink.stats)
+		}
+		if out[0] != out[1] {
+			t.Fatalf("payload %q\nfast path: %s\nlibrary:   %s", payload, out[0], out[1])
+		}
+	})
+}

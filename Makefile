@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # race-tested over DuckDB through the CLI anyway.
 RACE_PKGS := ./audit/... ./cmd/... ./warehouse/postgres/...
 
-.PHONY: build demo test bench lint fmt clean
+.PHONY: build demo test bench bench-e2e lint fmt clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventaudit
@@ -34,9 +34,17 @@ test:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
+# Go benchmarks of the validation core (fast path and library, 1 and 2
+# workers), summarised by benchstat.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./audit/... | tee bench.txt
-	@$(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260209193117-8e8e4aa5c8f4 bench.txt 2>/dev/null || true
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./schemas/ | tee bench.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /workers bench.txt
+
+# End to end: 1M rows in DuckDB and Postgres, 10M in DuckDB, the Python
+# reference and the raw read limits, in one run (needs postgresql, GNU time
+# and python3-jsonschema; takes several minutes).
+bench-e2e:
+	bash testdata/bench/e2e.sh
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }

@@ -19,6 +19,16 @@ func SkipSpace(b []byte, i int) int {
 	return i
 }
 
+// stringStop marks the bytes that end a run of plain string content: the
+// quote, the backslash, and control characters, which JSON forbids raw.
+var stringStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
+
 // ScanString scans the JSON string starting at b[i] == '"'. It returns the
 // index after the closing quote and whether the string holds escapes.
 func ScanString(b []byte, i int) (end int, escaped, ok bool) {
@@ -26,6 +36,12 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 		return 0, false, false
 	}
 	for i++; i < len(b); i++ {
+		for i < len(b) && !stringStop[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, escaped, true

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -223,31 +224,41 @@ func (a *Auditor) checkRow(runID string, row *Row, agg *aggregate) []Violation {
 // valueAt returns the JSON of the value at pointer ptr inside v, truncated;
 // "" when the pointer does not resolve (e.g. a missing required property).
 func valueAt(v any, ptr string) string {
-	if ptr != "" {
-		for _, tok := range strings.Split(ptr[1:], "/") {
-			tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-			switch c := v.(type) {
-			case map[string]any:
-				var ok bool
-				if v, ok = c[tok]; !ok {
-					return ""
-				}
-			case []any:
-				var i int
-				if _, err := fmt.Sscan(tok, &i); err != nil || i < 0 || i >= len(c) {
-					return ""
-				}
-				v = c[i]
-			default:
-				return ""
-			}
-		}
+	v, ok := Lookup(v, ptr)
+	if !ok {
+		return ""
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
 		return ""
 	}
 	return truncate(string(b))
+}
+
+// Lookup resolves a JSON pointer (RFC 6901) inside a decoded JSON value.
+func Lookup(v any, ptr string) (any, bool) {
+	if ptr == "" {
+		return v, true
+	}
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		switch c := v.(type) {
+		case map[string]any:
+			var ok bool
+			if v, ok = c[tok]; !ok {
+				return nil, false
+			}
+		case []any:
+			i, err := strconv.Atoi(tok)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil, false
+			}
+			v = c[i]
+		default:
+			return nil, false
+		}
+	}
+	return v, true
 }
 
 // truncate cuts s to MaxValueBytes on a UTF-8 boundary, marking the cut.

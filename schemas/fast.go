@@ -118,7 +118,7 @@ func (c *fastCompiler) fill(n *fastNode, file, ptr string, s map[string]any, roo
 			n.unsupported = true
 			return
 		}
-		target, ok := lookupPointer(c.docs[tf], tp)
+		target, ok := audit.Lookup(c.docs[tf], tp)
 		if !ok {
 			n.unsupported = true
 			return
@@ -208,7 +208,7 @@ func (c *fastCompiler) fill(n *fastNode, file, ptr string, s map[string]any, roo
 	if props, ok := s["properties"].(map[string]any); ok {
 		n.props = map[string]*fastNode{}
 		for name, sub := range props {
-			n.props[name] = c.node(file, ptr+"/properties/"+escapeToken(name), sub, false)
+			n.props[name] = c.node(file, ptr+"/properties/"+escapePointer(name), sub, false)
 		}
 	}
 	switch a := s["additionalProperties"].(type) {
@@ -309,34 +309,6 @@ func (c *fastCompiler) resolve(file, ref string) (string, string, bool) {
 	}
 	return target, f, true
 }
-
-func lookupPointer(doc any, ptr string) (any, bool) {
-	if ptr == "" {
-		return doc, true
-	}
-	v := doc
-	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
-		switch c := v.(type) {
-		case map[string]any:
-			var ok bool
-			if v, ok = c[tok]; !ok {
-				return nil, false
-			}
-		case []any:
-			i, err := strconv.Atoi(tok)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, false
-			}
-			v = c[i]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
-}
-
-func escapeToken(s string) string { return strings.NewReplacer("~", "~0", "/", "~1").Replace(s) }
 
 // ValidJSON implements audit.FastSchema.
 func (s *Schema) ValidJSON(raw []byte) bool {

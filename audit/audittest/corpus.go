@@ -54,42 +54,76 @@ type gen struct {
 
 // Generate builds a deterministic corpus for the demo plan (testdata/demo/schemas).
 func Generate(o Options) *Corpus {
-	g := &gen{rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))}
-	c := &Corpus{Truth: Truth{Invalid: map[string][]Check{}, Bugs: map[string]int{}}}
-	step := CorpusSpan / time.Duration(max(o.N, 1))
-	for i := range o.N {
-		id := g.uuid()
-		// Warehouses keep microseconds.
-		at := CorpusStart.Add(time.Duration(i)*step + time.Duration(g.rng.Int64N(int64(step)))).Truncate(time.Microsecond)
-		msg := g.message(id, at)
-		row := audit.Row{MessageID: id, ReceivedAt: at}
-		var bug string
-		var checks []Check
-		if g.rng.Float64() < o.BadRate {
-			bug, checks = g.inject(msg)
-		} else if g.rng.Float64() < 0.02 {
-			msg["type"], msg["event"] = "track", g.pick("Wishlist Shared", "Coupon Applied", "Chat Opened")
-			msg["properties"] = map[string]any{"item_count": g.rng.IntN(5)}
-			c.Truth.Unplanned = append(c.Truth.Unplanned, id)
-		}
-		switch bug {
-		case "payload_null":
-			row.Payload = nil
-		case "payload_malformed":
-			b, _ := json.Marshal(msg)
-			row.Payload = b[:len(b)/2]
-		case "payload_not_object":
-			row.Payload = []byte(`["` + id + `"]`)
-		default:
-			row.Payload, _ = json.Marshal(msg)
-		}
-		if bug != "" {
-			c.Truth.Bugs[bug]++
-			c.Truth.Invalid[id] = checks
+	g := NewGenerator(o)
+	c := &Corpus{}
+	for {
+		row, ok := g.Next()
+		if !ok {
+			break
 		}
 		c.Rows = append(c.Rows, row)
 	}
+	c.Truth = g.Truth
 	return c
+}
+
+// Generator yields a corpus one row at a time, so that millions of rows can
+// be loaded without holding them.
+type Generator struct {
+	g     *gen
+	o     Options
+	i     int
+	step  time.Duration
+	Truth Truth
+}
+
+// NewGenerator starts the corpus o describes.
+func NewGenerator(o Options) *Generator {
+	return &Generator{
+		g:     &gen{rng: rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))},
+		o:     o,
+		step:  CorpusSpan / time.Duration(max(o.N, 1)),
+		Truth: Truth{Invalid: map[string][]Check{}, Bugs: map[string]int{}},
+	}
+}
+
+// Next returns the next row, or false after the last.
+func (gen *Generator) Next() (audit.Row, bool) {
+	if gen.i >= gen.o.N {
+		return audit.Row{}, false
+	}
+	g, i, step := gen.g, gen.i, gen.step
+	gen.i++
+	id := g.uuid()
+	// Warehouses keep microseconds.
+	at := CorpusStart.Add(time.Duration(i)*step + time.Duration(g.rng.Int64N(int64(step)))).Truncate(time.Microsecond)
+	msg := g.message(id, at)
+	row := audit.Row{MessageID: id, ReceivedAt: at}
+	var bug string
+	var checks []Check
+	if g.rng.Float64() < gen.o.BadRate {
+		bug, checks = g.inject(msg)
+	} else if g.rng.Float64() < 0.02 {
+		msg["type"], msg["event"] = "track", g.pick("Wishlist Shared", "Coupon Applied", "Chat Opened")
+		msg["properties"] = map[string]any{"item_count": g.rng.IntN(5)}
+		gen.Truth.Unplanned = append(gen.Truth.Unplanned, id)
+	}
+	switch bug {
+	case "payload_null":
+		row.Payload = nil
+	case "payload_malformed":
+		b, _ := json.Marshal(msg)
+		row.Payload = b[:len(b)/2]
+	case "payload_not_object":
+		row.Payload = []byte(`["` + id + `"]`)
+	default:
+		row.Payload, _ = json.Marshal(msg)
+	}
+	if bug != "" {
+		gen.Truth.Bugs[bug]++
+		gen.Truth.Invalid[id] = checks
+	}
+	return row, true
 }
 
 func (g *gen) pick(xs ...string) string { return xs[g.rng.IntN(len(xs))] }

@@ -1,11 +1,14 @@
 // Command eventaudit-corpus writes a deterministic Segment corpus for the
-// demo plan (testdata/demo/schemas) and the ground truth of its injected bugs.
+// demo plan (testdata/demo/schemas): as files with the ground truth of its
+// injected bugs, or straight into a warehouse table for benchmarks.
 //
 //	go run ./cmd/eventaudit-corpus -n 3000 -bad 0.08 -seed 1 -out testdata/demo
+//	go run ./cmd/eventaudit-corpus -n 1000000 -bad 0.05 -warehouse duckdb://bench.duckdb -table events
 package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,19 +16,118 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
 func main() {
 	n := flag.Int("n", 3000, "messages")
 	bad := flag.Float64("bad", 0.08, "fraction of messages with an injected bug")
 	seed := flag.Uint64("seed", 1, "random seed")
-	out := flag.String("out", ".", "directory for events.ndjson and truth.json")
+	out := flag.String("out", "", "directory for events.ndjson and truth.json")
+	wh := flag.String("warehouse", "", "load into this warehouse instead of writing files")
+	table := flag.String("table", "events", "table to create and fill with -warehouse")
+	payloadType := flag.String("payload-type", "", "payload column type with -warehouse (default: the warehouse's text type)")
+	scan := flag.Bool("scan", false, "with -warehouse: time a plain scan of -table through eventaudit's reader, no validation, and print rows/s")
+	exec := flag.String("exec", "", "with -warehouse: run this SQL statement (benchmark setup) and exit")
 	flag.Parse()
-	if err := write(*out, audittest.Generate(audittest.Options{N: *n, BadRate: *bad, Seed: *seed})); err != nil {
+	opts := audittest.Options{N: *n, BadRate: *bad, Seed: *seed}
+	var err error
+	switch {
+	case *wh != "" && *exec != "":
+		err = execSQL(*wh, *exec)
+	case *wh != "" && *scan:
+		err = scanOnly(*wh, *table)
+	case *wh != "":
+		err = load(*wh, *table, *payloadType, opts)
+	case *out != "":
+		err = write(*out, audittest.Generate(opts))
+	default:
+		err = fmt.Errorf("pass -out DIR or -warehouse URL")
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "eventaudit-corpus:", err)
 		os.Exit(1)
 	}
+}
+
+// load streams the corpus into a table in chunks, so memory stays flat.
+func load(url, table, payloadType string, o audittest.Options) error {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ident, err := sqlwh.ParseIdent(table)
+	if err != nil {
+		return err
+	}
+	if payloadType == "" {
+		payloadType = w.Dialect.Text
+	}
+	raw := sqlwh.RawTable{Table: ident, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	if err := w.Conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.Dialect.Quote(ident)); err != nil {
+		return err
+	}
+	g := audittest.NewGenerator(o)
+	start := time.Now()
+	const chunk = 20000
+	rows := make([]audit.Row, 0, chunk)
+	total := 0
+	for {
+		row, ok := g.Next()
+		if ok {
+			rows = append(rows, row)
+		}
+		if len(rows) == chunk || (!ok && len(rows) > 0) {
+			if err := w.LoadRaw(ctx, raw, payloadType, rows); err != nil {
+				return err
+			}
+			total += len(rows)
+			rows = rows[:0]
+		}
+		if !ok {
+			break
+		}
+	}
+	fmt.Fprintf(os.Stderr, "loaded %d rows into %s in %s\n", total, table, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func execSQL(url, q string) error {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	return w.Conn.Exec(ctx, q)
+}
+
+// scanOnly is the raw read limit: the same window query and row decoding
+// the audit uses, and nothing else.
+func scanOnly(url, table string) error {
+	ctx := context.Background()
+	w, err := warehouse.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	ident, err := sqlwh.ParseIdent(table)
+	if err != nil {
+		return err
+	}
+	src := &sqlwh.Source{WH: w, Table: sqlwh.RawTable{Table: ident, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}}
+	start := time.Now()
+	n := 0
+	err = src.Scan(ctx, audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)},
+		func(rows []audit.Row) error { n += len(rows); return nil })
+	secs := time.Since(start).Seconds()
+	fmt.Printf("%d %.3f %.0f\n", n, secs, float64(n)/secs)
+	return err
 }
 
 func write(dir string, c *audittest.Corpus) error {

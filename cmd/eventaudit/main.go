@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 )
 
@@ -21,7 +22,16 @@ func main() {
 		<-sigs
 		os.Exit(exitInterrupted)
 	}()
+	// EVENTAUDIT_CPUPROFILE=file writes a pprof CPU profile of the run.
+	if path := os.Getenv("EVENTAUDIT_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	cancel()
+	pprof.StopCPUProfile()
 	os.Exit(code)
 }

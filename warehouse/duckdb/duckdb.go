@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
@@ -40,18 +41,36 @@ WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_positi
 			return `SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, []any{schema, table}
 		},
+		// duckdb-go runs queries with duckdb_pending_prepared, which
+		// materialises the whole result: a 10M-row window would sit in memory.
+		// Cuts come from approx_quantile (a t-digest): exact quantiles would
+		// sort every timestamp, and any cut partitions the window correctly.
+		SliceRows: 10000,
+		Quantiles: func(at, from, where string, k int) string {
+			qs := make([]string, k-1)
+			for i := range qs {
+				qs[i] = strconv.FormatFloat(float64(i+1)/float64(k), 'f', -1, 64)
+			}
+			return fmt.Sprintf("SELECT DISTINCT UNNEST(approx_quantile(%s, [%s])) AS q FROM %s WHERE %s ORDER BY q",
+				at, strings.Join(qs, ", "), from, where)
+		},
 		MaxParams:         30000,
 		MaxStatementBytes: 64 << 20,
 	}
 }
 
+// DefaultMemoryLimit bounds DuckDB's buffer pool unless the URL sets one.
+const DefaultMemoryLimit = "64MB"
+
 // Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
 // duckdb://:memory: is an in-memory database).
 func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
-	path, ok := strings.CutPrefix(rawURL, "duckdb://")
+	rest, ok := strings.CutPrefix(rawURL, "duckdb://")
 	if !ok {
 		return nil, fmt.Errorf("not a duckdb URL: %q", rawURL)
 	}
+	// DuckDB settings ride in the query string: duckdb://f.duckdb?threads=4.
+	path, options, _ := strings.Cut(rest, "?")
 	if path == ":memory:" {
 		path = ""
 	}
@@ -60,7 +79,11 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	if strings.ContainsAny(path, "%?") {
 		return nil, audit.Configf(fmt.Errorf("duckdb path %q contains %% or ?, which the DuckDB driver cannot open: rename the file or its folder", path))
 	}
-	db, err := sql.Open("duckdb", path)
+	dsn := path
+	if options != "" {
+		dsn += "?" + options
+	}
+	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}
@@ -69,6 +92,15 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	if _, err := db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+	}
+	// DuckDB's buffer pool defaults to 80% of RAM; the audit reads each
+	// block once, so caching buys nothing and memory would grow with the
+	// table. Spills go to DuckDB's temp directory. ?memory_limit= overrides.
+	if !strings.Contains(options, "memory_limit") {
+		if _, err := db.ExecContext(ctx, "SET GLOBAL memory_limit = '"+DefaultMemoryLimit+"'"); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+		}
 	}
 	d := NewDialect()
 	return &sqlwh.Warehouse{Dialect: d, Conn: &sqlwh.StdConn{DB: db, Dialect: d}}, nil

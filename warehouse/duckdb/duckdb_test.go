@@ -23,3 +23,21 @@ func TestConformance(t *testing.T) {
 		},
 	})
 }
+
+// The same suite with tiny slices, so that every case — window edges,
+// shards, cancellation — also runs through the sliced scan that bounds
+// DuckDB's memory on big windows.
+func TestConformanceSlicedScan(t *testing.T) {
+	warehousetest.Run(t, warehousetest.Backend{
+		Name: "duckdb, 3-row slices",
+		Open: func(t *testing.T) *sqlwh.Warehouse {
+			wh, err := duckdb.Open(context.Background(), "duckdb://"+filepath.Join(t.TempDir(), "test.duckdb"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wh.Dialect.SliceRows = 3
+			t.Cleanup(func() { wh.Close() })
+			return wh
+		},
+	})
+}

@@ -31,6 +31,15 @@ type Dialect struct {
 	// Columns renders the catalog query listing (column_name, data_type) of
 	// a table; schema "" means the connection's current schema.
 	Columns func(schema, table string) (query string, args []any)
+	// SliceRows, when set, bounds how many rows one scan query may return:
+	// for drivers that materialise a whole result before yielding its first
+	// row (duckdb-go), the window is cut at quantiles of received_at into
+	// slices of about this many rows.
+	SliceRows int
+	// Quantiles renders a query returning, one per row, the received_at
+	// values that cut the window into k slices of equal row counts; its
+	// parameters are the window's start and end.
+	Quantiles func(receivedAt, from, where string, k int) string
 	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
 	MaxParams         int
 	MaxStatementBytes int

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -137,16 +138,70 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 	if err != nil {
 		return err
 	}
-	rows, err := s.WH.Conn.Query(ctx, query, w.Start.UTC(), w.End.UTC())
+	slices, err := s.slices(ctx, w)
 	if err != nil {
-		return fmt.Errorf("query %s: %w", s.Table.Table, err)
+		return err
 	}
-	defer rows.Close()
 	size := s.BatchSize
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
 	batch := make([]audit.Row, 0, size)
+	for _, slice := range slices {
+		if err := s.scanSlice(ctx, query, slice, size, &batch, yield); err != nil {
+			return err
+		}
+	}
+	if len(batch) > 0 {
+		return yield(batch)
+	}
+	return nil
+}
+
+// slices cuts the window for dialects with SliceRows; the cuts are
+// received_at quantiles, and the half-open slices cover every row once.
+func (s *Source) slices(ctx context.Context, w audit.Window) ([]audit.Window, error) {
+	d := s.WH.Dialect
+	if d.SliceRows <= 0 {
+		return []audit.Window{w}, nil
+	}
+	n, err := s.Count(ctx, w)
+	if err != nil {
+		return nil, fmt.Errorf("count %s: %w", s.Table.Table, err)
+	}
+	k := int((n + int64(d.SliceRows) - 1) / int64(d.SliceRows))
+	if k <= 1 {
+		return []audit.Window{w}, nil
+	}
+	rows, err := s.WH.Conn.Query(ctx, d.Quantiles(QuoteDouble(s.Table.ReceivedAt), d.Quote(s.Table.Table),
+		windowWhere(d, s.Table, s.Shard), k), w.Start.UTC(), w.End.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("slice the window of %s: %w", s.Table.Table, err)
+	}
+	defer rows.Close()
+	out, start := []audit.Window{}, w.Start
+	for rows.Next() {
+		var cut time.Time
+		if err := rows.Scan(&cut); err != nil {
+			return nil, err
+		}
+		if cut.After(start) && cut.Before(w.End) {
+			out = append(out, audit.Window{Start: start, End: cut})
+			start = cut
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return append(out, audit.Window{Start: start, End: w.End}), nil
+}
+
+func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
+	rows, err := s.WH.Conn.Query(ctx, query, w.Start.UTC(), w.End.UTC())
+	if err != nil {
+		return fmt.Errorf("query %s: %w", s.Table.Table, err)
+	}
+	defer rows.Close()
 	for rows.Next() {
 		var r audit.Row
 		var id *string
@@ -157,12 +212,12 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 			r.MessageID = *id
 		}
 		r.ReceivedAt = r.ReceivedAt.UTC()
-		batch = append(batch, r)
-		if len(batch) == size {
-			if err := yield(batch); err != nil {
+		*batch = append(*batch, r)
+		if len(*batch) == size {
+			if err := yield(*batch); err != nil {
 				return err
 			}
-			batch = batch[:0]
+			*batch = (*batch)[:0]
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -170,9 +225,6 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 			return ctx.Err()
 		}
 		return fmt.Errorf("read %s: %w", s.Table.Table, err)
-	}
-	if len(batch) > 0 {
-		return yield(batch)
 	}
 	return nil
 }

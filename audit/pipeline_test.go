@@ -135,8 +135,8 @@ func TestFailuresRollBack(t *testing.T) {
 		sink audit.Sink
 	}{
 		{"scan fails", &audittest.Source{Rows: rows, BatchSize: 10, FailAfter: 5}, &memSink{}},
-		{"write fails", &audittest.Source{Rows: rows, BatchSize: 10}, &audittest.FailingSink{Sink: &memSink{}, FailWrite: 3}},
-		{"commit fails", &audittest.Source{Rows: rows, BatchSize: 10}, &audittest.FailingSink{Sink: &memSink{}, FailCommit: true}},
+		{"write fails", &audittest.Source{Rows: rows, BatchSize: 10}, audittest.FailingSink(&memSink{}, 3, false)},
+		{"commit fails", &audittest.Source{Rows: rows, BatchSize: 10}, audittest.FailingSink(&memSink{}, 0, true)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := &audit.Auditor{Source: tc.src, Sink: tc.sink, Workers: 4,
@@ -149,7 +149,7 @@ func TestFailuresRollBack(t *testing.T) {
 			switch s := tc.sink.(type) {
 			case *memSink:
 				inner = s
-			case *audittest.FailingSink:
+			case *audittest.HookSink:
 				inner = s.Sink.(*memSink)
 			}
 			if len(inner.committed) != 0 || len(inner.runs) != 0 {

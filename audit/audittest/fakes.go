@@ -141,43 +141,60 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 	return nil
 }
 
-// FailingSink wraps a Sink so that the n-th WriteViolations (1-based), or
-// the Commit when FailCommit is set, fails after its work reached the
-// transaction: the write is real, so only a rollback can undo it.
-type FailingSink struct {
+// HookSink wraps a Sink and calls AfterWrite after the n-th (1-based)
+// WriteViolations has reached the transaction, and BeforeCommit before the
+// commit; a hook's error fails that call. Tests use it to fail or cancel a
+// run at a chosen point, when only a rollback can undo what was written.
+type HookSink struct {
 	audit.Sink
-	FailWrite  int
-	FailCommit bool
+	AfterWrite   func(n int) error
+	BeforeCommit func() error
 }
 
-func (f *FailingSink) Begin(ctx context.Context, run audit.Run) (audit.SinkTx, error) {
-	tx, err := f.Sink.Begin(ctx, run)
+func (h *HookSink) Begin(ctx context.Context, run audit.Run) (audit.SinkTx, error) {
+	tx, err := h.Sink.Begin(ctx, run)
 	if err != nil {
 		return nil, err
 	}
-	return &failingTx{SinkTx: tx, sink: f}, nil
+	return &hookTx{SinkTx: tx, sink: h}, nil
 }
 
-type failingTx struct {
+type hookTx struct {
 	audit.SinkTx
-	sink   *FailingSink
+	sink   *HookSink
 	writes int
 }
 
-func (t *failingTx) WriteViolations(ctx context.Context, vs []audit.Violation) error {
+func (t *hookTx) WriteViolations(ctx context.Context, vs []audit.Violation) error {
 	if err := t.SinkTx.WriteViolations(ctx, vs); err != nil {
 		return err
 	}
 	t.writes++
-	if t.writes == t.sink.FailWrite {
-		return ErrInjected
+	if t.sink.AfterWrite != nil {
+		return t.sink.AfterWrite(t.writes)
 	}
 	return nil
 }
 
-func (t *failingTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventStats) error {
-	if t.sink.FailCommit {
-		return ErrInjected
+func (t *hookTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventStats) error {
+	if t.sink.BeforeCommit != nil {
+		if err := t.sink.BeforeCommit(); err != nil {
+			return err
+		}
 	}
 	return t.SinkTx.Commit(ctx, run, stats)
+}
+
+// FailingSink fails the n-th write, or the commit.
+func FailingSink(inner audit.Sink, failWrite int, failCommit bool) *HookSink {
+	h := &HookSink{Sink: inner, AfterWrite: func(n int) error {
+		if n == failWrite {
+			return ErrInjected
+		}
+		return nil
+	}}
+	if failCommit {
+		h.BeforeCommit = func() error { return ErrInjected }
+	}
+	return h
 }

@@ -138,7 +138,7 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 	if err != nil {
 		return err
 	}
-	slices, err := s.slices(ctx, w)
+	parts, err := s.slices(ctx, w)
 	if err != nil {
 		return err
 	}
@@ -147,8 +147,8 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 		size = DefaultBatchSize
 	}
 	batch := make([]audit.Row, 0, size)
-	for _, slice := range slices {
-		if err := s.scanSlice(ctx, query, slice, size, &batch, yield); err != nil {
+	for _, part := range parts {
+		if err := s.scanSlice(ctx, query, part, size, &batch, yield); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -162,61 +163,37 @@ func testLateEvents(t *testing.T, f *fixture) {
 		[][]string{{"edge", "1"}, {"late", "1"}, {"next", "1"}, {"on-time", "1"}})
 }
 
-// cancelSink cancels the run's context at a chosen point inside the write.
-type cancelSink struct {
-	audit.Sink
-	cancel           context.CancelFunc
-	atWrite          int // cancel after this many WriteViolations calls
-	atCommit         bool
-	writes           int
-	sawWriteOrCommit bool
-}
-
-func (c *cancelSink) Begin(ctx context.Context, run audit.Run) (audit.SinkTx, error) {
-	tx, err := c.Sink.Begin(ctx, run)
-	if err != nil {
-		return nil, err
-	}
-	return &cancelTx{SinkTx: tx, s: c}, nil
-}
-
-type cancelTx struct {
-	audit.SinkTx
-	s *cancelSink
-}
-
-func (t *cancelTx) WriteViolations(ctx context.Context, vs []audit.Violation) error {
-	err := t.SinkTx.WriteViolations(ctx, vs)
-	if t.s.writes++; t.s.writes == t.s.atWrite {
-		t.s.sawWriteOrCommit = true
-		t.s.cancel()
-	}
-	return err
-}
-
-func (t *cancelTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventStats) error {
-	if t.s.atCommit {
-		t.s.sawWriteOrCommit = true
-		t.s.cancel()
-	}
-	return t.SinkTx.Commit(ctx, run, stats)
-}
-
 func testCancelAtManyPoints(t *testing.T, f *fixture) {
 	w, before := setupRerun(t, f)
 	for _, point := range []struct {
-		name string
-		sink func(context.CancelFunc) *cancelSink
+		name     string
+		atWrite  int // cancel after this write; 0: before commit
+		atCommit bool
 	}{
-		{"after the first write", func(c context.CancelFunc) *cancelSink { return &cancelSink{Sink: f.sink(), cancel: c, atWrite: 1} }},
-		{"mid-write", func(c context.CancelFunc) *cancelSink { return &cancelSink{Sink: f.sink(), cancel: c, atWrite: 3} }},
-		{"just before commit", func(c context.CancelFunc) *cancelSink { return &cancelSink{Sink: f.sink(), cancel: c, atCommit: true} }},
+		{"after the first write", 1, false},
+		{"mid-write", 3, false},
+		{"just before commit", 0, true},
 	} {
 		ctx, cancel := context.WithCancel(f.ctx)
-		cs := point.sink(cancel)
-		_, err := f.auditor(f.source(2), cs).Run(ctx, f.newRun(w))
+		reached := false
+		hook := &audittest.HookSink{Sink: f.sink(),
+			AfterWrite: func(n int) error {
+				if n == point.atWrite {
+					reached = true
+					cancel()
+				}
+				return nil
+			},
+			BeforeCommit: func() error {
+				if point.atCommit {
+					reached = true
+					cancel()
+				}
+				return nil
+			}}
+		_, err := f.auditor(f.source(2), hook).Run(ctx, f.newRun(w))
 		cancel()
-		if !cs.sawWriteOrCommit {
+		if !reached {
 			t.Fatalf("%s: the cancel point was never reached", point.name)
 		}
 		if !errors.Is(err, context.Canceled) {

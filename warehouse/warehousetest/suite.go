@@ -324,7 +324,7 @@ func setupRerun(t *testing.T, f *fixture) (audit.Window, string) {
 
 func testFailedWrite(t *testing.T, f *fixture) {
 	w, before := setupRerun(t, f)
-	a := f.auditor(f.source(3), &audittest.FailingSink{Sink: f.sink(), FailWrite: 2})
+	a := f.auditor(f.source(3), audittest.FailingSink(f.sink(), 2, false))
 	if _, err := a.Run(f.ctx, f.newRun(w)); err == nil || !strings.Contains(err.Error(), audittest.ErrInjected.Error()) {
 		t.Fatalf("want the injected failure, got %v", err)
 	}
@@ -333,7 +333,7 @@ func testFailedWrite(t *testing.T, f *fixture) {
 
 func testFailedCommit(t *testing.T, f *fixture) {
 	w, before := setupRerun(t, f)
-	a := f.auditor(f.source(3), &audittest.FailingSink{Sink: f.sink(), FailCommit: true})
+	a := f.auditor(f.source(3), audittest.FailingSink(f.sink(), 0, true))
 	if _, err := a.Run(f.ctx, f.newRun(w)); err == nil {
 		t.Fatal("want an error")
 	}

@@ -1,6 +1,10 @@
 package sqlwh
 
-import "context"
+import (
+	"context"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
 
 // Conn is the little a backend's connection must do for the shared SQL.
 type Conn interface {
@@ -19,6 +23,14 @@ type Rows interface {
 	Scan(dest ...any) error
 	Err() error
 	Close() error
+}
+
+// RowScanner is implemented by rows that can fill an audit.Row without a
+// separate allocation per payload: they append it to arena, one buffer per
+// batch, and return the grown buffer. ok=false means "use Scan for this
+// row".
+type RowScanner interface {
+	ScanRow(r *audit.Row, arena []byte) (grown []byte, ok bool, err error)
 }
 
 // Tx is one transaction on one connection.

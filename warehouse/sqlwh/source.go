@@ -202,14 +202,28 @@ func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, si
 		return fmt.Errorf("query %s: %w", s.Table.Table, err)
 	}
 	defer rows.Close()
+	raw, _ := rows.(RowScanner)
+	// Payloads of a batch share one buffer; a new one starts with each
+	// batch, since the pipeline holds rows after yield returns.
+	arenaSize := size * 1024
+	arena := make([]byte, 0, arenaSize)
 	for rows.Next() {
 		var r audit.Row
-		var id *string
-		if err := rows.Scan(&id, &r.ReceivedAt, &r.Payload); err != nil {
-			return fmt.Errorf("read %s: %w", s.Table.Table, err)
+		scanned := false
+		if raw != nil {
+			var err error
+			if arena, scanned, err = raw.ScanRow(&r, arena); err != nil {
+				return fmt.Errorf("read %s: %w", s.Table.Table, err)
+			}
 		}
-		if id != nil {
-			r.MessageID = *id
+		if !scanned {
+			var id *string
+			if err := rows.Scan(&id, &r.ReceivedAt, &r.Payload); err != nil {
+				return fmt.Errorf("read %s: %w", s.Table.Table, err)
+			}
+			if id != nil {
+				r.MessageID = *id
+			}
 		}
 		r.ReceivedAt = r.ReceivedAt.UTC()
 		*batch = append(*batch, r)
@@ -218,6 +232,7 @@ func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, si
 				return err
 			}
 			*batch = (*batch)[:0]
+			arena = make([]byte, 0, arenaSize)
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -22,7 +22,12 @@ func (c *StdConn) Query(ctx context.Context, q string, args ...any) (Rows, error
 }
 
 func (c *StdConn) Begin(ctx context.Context) (Tx, error) {
-	tx, err := c.DB.BeginTx(ctx, nil)
+	// database/sql rolls a transaction back by itself, in the background,
+	// when BeginTx's context is cancelled: a cancelled run would return
+	// before the rollback ended, and the next run's writes would conflict
+	// with it. The transaction's life is ours; each statement still takes
+	// the run's context.
+	tx, err := c.DB.BeginTx(context.WithoutCancel(ctx), nil)
 	if err != nil {
 		return nil, err
 	}

@@ -194,7 +194,7 @@ func testCancelAtManyPoints(t *testing.T, f *fixture) {
 		_, err := f.auditor(f.source(2), hook).Run(ctx, f.newRun(w))
 		cancel()
 		if !reached {
-			t.Fatalf("%s: the cancel point was never reached", point.name)
+			t.Fatalf("%s: the cancel point was never reached; the run ended with %v", point.name, err)
 		}
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("%s: want context.Canceled, got %v", point.name, err)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,6 +52,7 @@ func TestPostgresMatchesDuckDB(t *testing.T) {
 	pg := requirePG(t)
 	duck := "duckdb://" + filepath.Join(t.TempDir(), "demo.duckdb")
 	events := filepath.Join(root, "testdata/demo/events.ndjson")
+	results := uniqueName("demo_results")
 	var reports []string
 	for _, wh := range []string{duck, pg} {
 		c := newCLI()
@@ -57,7 +60,7 @@ func TestPostgresMatchesDuckDB(t *testing.T) {
 			t.Fatalf("load %s: %s", wh, r.stderr)
 		}
 		r := c.run("audit", "--warehouse", wh, "--table", "raw.segment_events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
-			"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--format", "json", "--results-schema", "demo_results")
+			"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--format", "json", "--results-schema", results)
 		if r.code != 0 {
 			t.Fatalf("audit %s: exit %d: %s", wh, r.code, r.stderr)
 		}
@@ -66,13 +69,21 @@ func TestPostgresMatchesDuckDB(t *testing.T) {
 	if reports[0] != reports[1] {
 		t.Errorf("JSON reports differ:\nduckdb:\n%s\npostgres:\n%s", reports[0], reports[1])
 	}
-	d, p := violationRows(t, duck, "demo_results"), violationRows(t, pg, "demo_results")
+	d, p := violationRows(t, duck, results), violationRows(t, pg, results)
 	if len(d) != 253 {
 		t.Errorf("duckdb has %d violations, want the demo's 253", len(d))
 	}
 	if diff := diffSets(d, p); diff != "" {
 		t.Errorf("violation rows differ (missing = only in DuckDB):\n%s", diff)
 	}
+}
+
+// uniqueName keeps tests that share the package's Postgres server apart,
+// also under go test -count=N.
+func uniqueName(prefix string) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return prefix + "_" + hex.EncodeToString(b[:])
 }
 
 func requirePG(t *testing.T) string {

@@ -52,10 +52,11 @@ func TestShardsOfTheDemoAddUpToTheFullRun(t *testing.T) {
 				}
 				return tot
 			}
-			full := audit("full_" + name)
+			fullSchema, shardSchema := uniqueName("full_"+name), uniqueName("sharded_"+name)
+			full := audit(fullSchema)
 			var sum jsonTotals
 			for _, sh := range []string{"0/4", "1/4", "2/4", "3/4"} {
-				s := audit("sharded_"+name, "--shard", sh)
+				s := audit(shardSchema, "--shard", sh)
 				if s.RowsScanned == 0 || s.RowsScanned == full.RowsScanned {
 					t.Errorf("shard %s scanned %d of %d rows", sh, s.RowsScanned, full.RowsScanned)
 				}
@@ -67,7 +68,7 @@ func TestShardsOfTheDemoAddUpToTheFullRun(t *testing.T) {
 			if sum != full {
 				t.Errorf("shards add up to %+v, the full run is %+v", sum, full)
 			}
-			if d := diffSets(violationRows(t, wh, "full_"+name), violationRows(t, wh, "sharded_"+name)); d != "" {
+			if d := diffSets(violationRows(t, wh, fullSchema), violationRows(t, wh, shardSchema)); d != "" {
 				t.Errorf("violation rows differ (missing = only in the full run):\n%s", d)
 			}
 		})

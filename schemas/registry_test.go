@@ -274,3 +274,25 @@ func TestAdditionalPropertiesMessageIsStable(t *testing.T) {
 		}
 	}
 }
+
+func TestFailuresComeInAStableOrder(t *testing.T) {
+	reg, err := schemas.Load(context.Background(), mapFS(map[string]string{"p/A/1-0.json": `{"properties":{
+		"a":{"type":"string"},"b":{"type":"string"},"c":{"type":"string"},"d":{"type":"string"}},"required":["z"]}`}), schemas.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := reg.ByName("A")
+	want := ""
+	for range 50 {
+		var got []string
+		for _, f := range s.Validate(map[string]any{"d": 1, "c": 1, "b": 1, "a": 1}) {
+			got = append(got, f.InstancePath+" "+f.Keyword)
+		}
+		if want == "" {
+			want = strings.Join(got, ",")
+		}
+		if strings.Join(got, ",") != want || want != " required,/a type,/b type,/c type,/d type" {
+			t.Fatalf("order %v, want %s", got, want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"cmp"
 	"errors"
 	"slices"
 	"strings"
@@ -39,6 +40,12 @@ func (s *Schema) Validate(instance any) []audit.Failure {
 		}
 	}
 	walk(ve)
+	// The library walks properties in map order; a stable order keeps the
+	// example a report quotes the same from run to run.
+	slices.SortStableFunc(out, func(a, b audit.Failure) int {
+		return cmp.Or(cmp.Compare(a.InstancePath, b.InstancePath), cmp.Compare(a.Keyword, b.Keyword),
+			cmp.Compare(a.Message, b.Message))
+	})
 	return out
 }
 

@@ -86,7 +86,8 @@ Results go to <results-schema>.eventaudit_runs, eventaudit_violations and
 eventaudit_event_stats in one transaction; re-auditing a window replaces its results.
 
 Exit status: 0 within thresholds, 1 over a --fail-on threshold, 2 usage or
-configuration error, 3 runtime error (warehouse, write), 130 interrupted.`,
+configuration error, 3 runtime error (warehouse, S3, write, source locked by another
+run, Slack digest not delivered), 130 interrupted (nothing written).`,
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -214,17 +214,9 @@ func EachMember(b []byte, i int, fn func(ks, ke int, kEscaped bool, vs int) (int
 		if !ok {
 			return 0, false
 		}
-		i = SkipSpace(b, ve)
-		if i >= len(b) {
-			return 0, false
-		}
-		switch b[i] {
-		case ',':
-			i = SkipSpace(b, i+1)
-		case '}':
-			return i + 1, true
-		default:
-			return 0, false
+		var done bool
+		if i, done, ok = afterValue(b, ve, '}'); !ok || done {
+			return i, ok
 		}
 	}
 }
@@ -244,17 +236,25 @@ func EachElement(b []byte, i int, fn func(index, vs int) (int, bool)) (int, bool
 		if !ok {
 			return 0, false
 		}
-		i = SkipSpace(b, ve)
-		if i >= len(b) {
-			return 0, false
-		}
-		switch b[i] {
-		case ',':
-			i = SkipSpace(b, i+1)
-		case ']':
-			return i + 1, true
-		default:
-			return 0, false
+		var done bool
+		if i, done, ok = afterValue(b, ve, ']'); !ok || done {
+			return i, ok
 		}
 	}
+}
+
+// afterValue reads what follows a member or element ending at ve: a comma
+// (next is where the following one starts) or the closing bracket (done,
+// next is past it).
+func afterValue(b []byte, ve int, closing byte) (next int, done, ok bool) {
+	i := SkipSpace(b, ve)
+	switch {
+	case i >= len(b):
+		return 0, false, false
+	case b[i] == ',':
+		return SkipSpace(b, i+1), false, true
+	case b[i] == closing:
+		return i + 1, true, true
+	}
+	return 0, false, false
 }

@@ -56,15 +56,11 @@ func main() {
 // load streams the corpus into a table in chunks, so memory stays flat.
 func load(url, table, payloadType string, o audittest.Options) error {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, url)
+	w, ident, err := open(ctx, url, table)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	ident, err := sqlwh.ParseIdent(table)
-	if err != nil {
-		return err
-	}
 	if payloadType == "" {
 		payloadType = w.Dialect.Text
 	}
@@ -97,6 +93,16 @@ func load(url, table, payloadType string, o audittest.Options) error {
 	return nil
 }
 
+// open connects to url and parses table, for the modes that need both.
+func open(ctx context.Context, url, table string) (*sqlwh.Warehouse, sqlwh.Ident, error) {
+	ident, err := sqlwh.ParseIdent(table)
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := warehouse.Open(ctx, url)
+	return w, ident, err
+}
+
 func execSQL(url, q string) error {
 	ctx := context.Background()
 	w, err := warehouse.Open(ctx, url)
@@ -111,15 +117,11 @@ func execSQL(url, q string) error {
 // the audit uses, and nothing else.
 func scanOnly(url, table string) error {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, url)
+	w, ident, err := open(ctx, url, table)
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	ident, err := sqlwh.ParseIdent(table)
-	if err != nil {
-		return err
-	}
 	src := &sqlwh.Source{WH: w, Table: sqlwh.RawTable{Table: ident, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}}
 	start := time.Now()
 	n := 0

@@ -301,9 +301,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		}
 		defer release()
 	}
+	src := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
+		ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard}
 	a := &audit.Auditor{
-		Source: &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
-			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard},
+		Source:               src,
 		Matcher:              &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)},
 		Workers:              o.Workers,
 		UnplannedIsViolation: o.Unplanned == "fail",
@@ -321,7 +322,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		// The total, for an ETA, costs one COUNT(*): worth it for a person
 		// watching, not for a scheduled job, which has no TTY.
 		go func() {
-			if n, err := a.Source.(*sqlwh.Source).Count(ctx, window); err == nil {
+			if n, err := src.Count(ctx, window); err == nil {
 				p.setTotal(n)
 			}
 		}()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -32,6 +33,10 @@ type Sink struct {
 	WH *Warehouse
 	// Schema holds the result tables; "" means the connection's default.
 	Schema string
+	// ensured records that the DDL ran: a run takes its lock and opens its
+	// transaction through the same Sink, and on a remote warehouse each
+	// statement is a round trip.
+	ensured atomic.Bool
 }
 
 func (s *Sink) table(name string) Ident {
@@ -101,11 +106,15 @@ func (s *Sink) ReplaceSQL(run audit.Run) (stmts []string, args [][]any) {
 // It runs outside any transaction: some warehouses (Snowflake) commit DDL
 // implicitly, and creating empty tables is harmless either way.
 func (s *Sink) EnsureTables(ctx context.Context) error {
+	if s.ensured.Load() {
+		return nil
+	}
 	for _, q := range s.DDL() {
 		if err := s.WH.Conn.Exec(ctx, q); err != nil {
 			return fmt.Errorf("create result tables in schema %q: %w", s.Schema, err)
 		}
 	}
+	s.ensured.Store(true)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
 	"github.com/eventaudit/eventaudit/warehouse/postgres"
+	"github.com/eventaudit/eventaudit/warehouse/snowflake"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -20,7 +21,11 @@ import (
 //	duckdb://PATH
 //	postgres://USER:PASSWORD@HOST:PORT/DB?sslmode=…
 //	redshift://USER:PASSWORD@HOST:5439/DB?payload=super
-func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
+//	snowflake://USER@ACCOUNT/DATABASE/SCHEMA?warehouse=WH&role=ROLE
+//
+// creds carries the secrets a URL should not (Snowflake's key, password or
+// token); the pgx backends ignore it and read PGPASSWORD themselves.
+func Open(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehouse, error) {
 	scheme, _, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, audit.Configf(fmt.Errorf("warehouse %q is not a URL: use duckdb://PATH, postgres://…, redshift://… or snowflake://…", Redact(rawURL)))
@@ -30,9 +35,14 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		return duckdb.Open(ctx, rawURL)
 	case "postgres", "postgresql", "redshift":
 		return postgres.Open(ctx, rawURL)
+	case "snowflake":
+		return snowflake.Open(ctx, rawURL, creds)
 	}
 	return nil, audit.Configf(fmt.Errorf("unknown warehouse scheme %q (use duckdb, postgres, redshift or snowflake)", scheme))
 }
+
+// Credentials are secrets kept out of the warehouse URL.
+type Credentials = snowflake.Credentials
 
 // Redact hides the password and secret query parameters of a URL, for logs
 // and errors. It tolerates unescaped '/' and '@' in the password.

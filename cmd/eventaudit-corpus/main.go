@@ -99,13 +99,13 @@ func open(ctx context.Context, url, table string) (*sqlwh.Warehouse, sqlwh.Ident
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := warehouse.Open(ctx, url)
+	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
 	return w, ident, err
 }
 
 func execSQL(url, q string) error {
 	ctx := context.Background()
-	w, err := warehouse.Open(ctx, url)
+	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
 	if err != nil {
 		return err
 	}

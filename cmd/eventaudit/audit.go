@@ -13,7 +13,6 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
-	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
@@ -214,7 +213,6 @@ func deref(s *string) string {
 // committed, so an orchestrator's retry re-audits (idempotently) and
 // re-posts.
 func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
-	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
 	d.secrets = append(d.secrets, o.slackWebhook, o.slackToken)
 	summary, err := auditAndReport(ctx, d, o)
 	return notifySlack(ctx, d, o, summary, err)
@@ -279,7 +277,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		}
 	}
 
-	wh, err := warehouse.Open(ctx, o.Warehouse)
+	wh, err := openWarehouse(ctx, d, o.Warehouse)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
-	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/spf13/cobra"
 )
@@ -62,7 +61,6 @@ or a plain Segment message, whose messageId and receivedAt fill the first two co
 }
 
 func runLoad(ctx context.Context, d *deps, o *loadOptions) error {
-	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
 	table, err := sqlwh.ParseIdent(o.Table)
 	if err != nil {
 		return usageError{fmt.Errorf("--table: %w", err)}
@@ -80,7 +78,7 @@ func runLoad(ctx context.Context, d *deps, o *loadOptions) error {
 		}
 		rows = append(rows, rs...)
 	}
-	wh, err := warehouse.Open(ctx, o.Warehouse)
+	wh, err := openWarehouse(ctx, d, o.Warehouse)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ import (
 // violationRows reads a results schema's violations, run id left out.
 func violationRows(t *testing.T, url, schema string) []string {
 	t.Helper()
-	wh, err := warehouse.Open(context.Background(), url)
+	wh, err := warehouse.Open(context.Background(), url, warehouse.Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/reports"
-	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
@@ -66,8 +65,7 @@ does not appear: after a failed night, re-run the same window (or let the next
 }
 
 func runRuns(ctx context.Context, d *deps, o *runsOptions) error {
-	d.secrets = append(d.secrets, warehouse.Secrets(o.Warehouse)...)
-	wh, err := warehouse.Open(ctx, o.Warehouse)
+	wh, err := openWarehouse(ctx, d, o.Warehouse)
 	if err != nil {
 		return err
 	}

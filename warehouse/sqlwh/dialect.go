@@ -18,6 +18,10 @@ type Dialect struct {
 	// JSON is the native type for a JSON payload column (JSON, JSONB, SUPER,
 	// VARIANT); tests and the load command create tables with it.
 	JSON string
+	// Value, when set, is the type of the violations' offending value, for
+	// warehouses whose JSON type takes any JSON text (Snowflake's VARIANT);
+	// otherwise it is Text, since a truncated value is not valid JSON.
+	Value string
 	// PayloadExpr renders the SELECT expression that reads a payload column
 	// of the given (lower-case) type as JSON text; ok=false means the type
 	// cannot hold a Segment message.

@@ -54,6 +54,10 @@ func (s *Sink) DDL() []string {
 		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+QuoteDouble(s.Schema))
 	}
 	t, st, ts, bi, b := d.Text, d.ShortText, d.Timestamp, d.Bigint, d.Bool
+	value := t
+	if d.Value != "" {
+		value = d.Value
+	}
 	create := func(name string, cols []string, types ...string) string {
 		defs := make([]string, len(cols))
 		for i, c := range cols {
@@ -68,7 +72,7 @@ func (s *Sink) DDL() []string {
 	}
 	out = append(out,
 		create(RunsTable, RunsColumns, st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st),
-		create(ViolationsTable, ViolationsColumns, st, st, ts, st, t, t, t, st, t, t),
+		create(ViolationsTable, ViolationsColumns, st, st, ts, st, t, t, t, st, t, value),
 		create(StatsTable, StatsColumns, st, st, t, t, bi, bi, b),
 		create(LocksTable, LocksColumns, st, st, st, ts, ts),
 	)

@@ -10,7 +10,13 @@ import (
 type StdConn struct {
 	DB      *sql.DB
 	Dialect *Dialect
+	// Bulk, when set, replaces the dialect's multi-row INSERTs in
+	// Tx.BulkInsert (Snowflake binds arrays instead).
+	Bulk BulkInserter
 }
+
+// BulkInserter loads rows into table inside tx.
+type BulkInserter func(ctx context.Context, tx Tx, table Ident, cols []string, rows [][]any) error
 
 func (c *StdConn) Exec(ctx context.Context, q string, args ...any) error {
 	_, err := c.DB.ExecContext(ctx, q, args...)
@@ -31,7 +37,7 @@ func (c *StdConn) Begin(ctx context.Context) (Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stdTx{tx: tx, dialect: c.Dialect}, nil
+	return &stdTx{tx: tx, dialect: c.Dialect, bulk: c.Bulk}, nil
 }
 
 func (c *StdConn) Close() error { return c.DB.Close() }
@@ -39,6 +45,7 @@ func (c *StdConn) Close() error { return c.DB.Close() }
 type stdTx struct {
 	tx      *sql.Tx
 	dialect *Dialect
+	bulk    BulkInserter
 }
 
 func (t *stdTx) Exec(ctx context.Context, q string, args ...any) error {
@@ -51,6 +58,9 @@ func (t *stdTx) Query(ctx context.Context, q string, args ...any) (Rows, error) 
 }
 
 func (t *stdTx) BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error {
+	if t.bulk != nil {
+		return t.bulk(ctx, t, table, cols, rows)
+	}
 	return t.dialect.InsertBatched(ctx, t, table, cols, rows)
 }
 

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// openWarehouse opens the warehouse a URL names with the credentials the
+// environment holds, first recording every secret so that no error or log
+// line can print one.
+func openWarehouse(ctx context.Context, d *deps, rawURL string) (*sqlwh.Warehouse, error) {
+	d.secrets = append(d.secrets, warehouse.Secrets(rawURL)...)
+	creds, err := warehouseCredentials(d.getenv)
+	d.secrets = append(d.secrets, creds.Password, creds.PrivateKeyPEM, creds.PrivateKeyPassphrase, creds.Token)
+	if err != nil {
+		return nil, err
+	}
+	return warehouse.Open(ctx, rawURL, creds)
+}
+
+// warehouseCredentials reads the Snowflake secrets the URL should not
+// carry (Postgres and Redshift read PGPASSWORD through pgx).
+func warehouseCredentials(getenv func(string) string) (warehouse.Credentials, error) {
+	c := warehouse.Credentials{
+		Password:             getenv("SNOWFLAKE_PASSWORD"),
+		PrivateKeyPEM:        getenv("SNOWFLAKE_PRIVATE_KEY"),
+		PrivateKeyPassphrase: getenv("SNOWFLAKE_PRIVATE_KEY_PASSPHRASE"),
+		Token:                getenv("SNOWFLAKE_TOKEN"),
+	}
+	if path := getenv("SNOWFLAKE_PRIVATE_KEY_FILE"); path != "" && c.PrivateKeyPEM == "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, audit.Configf(fmt.Errorf("SNOWFLAKE_PRIVATE_KEY_FILE: %w", err))
+		}
+		c.PrivateKeyPEM = string(b)
+	}
+	return c, nil
+}

@@ -8,7 +8,7 @@ LDFLAGS := -X main.version=$(VERSION)
 # that drives it end to end, and the pgx backend. The DuckDB conformance run
 # is left out: its cgo engine is opaque to the detector, and the pipeline is
 # race-tested over DuckDB through the CLI anyway.
-RACE_PKGS := ./audit/... ./cmd/... ./warehouse/postgres/...
+RACE_PKGS := ./audit/... ./cmd/... ./warehouse/postgres/... ./warehouse/snowflake/...
 
 .PHONY: build demo test bench bench-e2e lint fmt clean
 

@@ -91,6 +91,23 @@ func Open(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehou
 		db.Close()
 		return nil, connectError(cfg, err)
 	}
+	// Snowflake accepts a login naming a warehouse that does not exist or
+	// that the role may not use; the first query would then fail with
+	// "No active warehouse selected". Say so now, with the fix.
+	var current sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT CURRENT_WAREHOUSE()").Scan(&current); err != nil {
+		db.Close()
+		return nil, connectError(cfg, err)
+	}
+	if !current.Valid || current.String == "" {
+		db.Close()
+		role := cfg.Role
+		if role == "" {
+			role = "<the user's default role>"
+		}
+		return nil, fmt.Errorf("connect to Snowflake account %s as %s: warehouse %s does not exist or role %s may not use it; "+
+			"check ?warehouse= or run: GRANT USAGE ON WAREHOUSE %s TO ROLE %s", cfg.Account, cfg.User, cfg.Warehouse, role, cfg.Warehouse, role)
+	}
 	d := NewDialect()
 	b := &bulk{dialect: d, variants: map[string][]string{}}
 	return &sqlwh.Warehouse{Dialect: d, Conn: &sqlwh.StdConn{DB: db, Dialect: d, Bulk: b.insert}}, nil

@@ -27,6 +27,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -59,6 +60,9 @@ type Server struct {
 	Account    string
 	Users      map[string]User
 	Warehouses map[string]bool
+	// Stall, when it returns true for a statement, makes that statement run
+	// until the driver aborts it: a query that outlives its caller.
+	Stall func(sql string) bool
 
 	t        testing.TB
 	db       *sql.DB
@@ -223,6 +227,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "<html>403 Forbidden</html>", http.StatusForbidden)
 		return
 	}
+	if strings.EqualFold(d.Authenticator, "SNOWFLAKE_JWT") {
+		// The key pair's login names its user only in the JWT's subject.
+		d.LoginName = jwtUser(d.Token, s.Account)
+	}
 	user, known := s.Users[d.LoginName]
 	switch strings.ToUpper(d.Authenticator) {
 	case "SNOWFLAKE_JWT":
@@ -266,6 +274,21 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		"sessionInfo": map[string]any{"databaseName": q.Get("databaseName"), "schemaName": q.Get("schemaName"),
 			"warehouseName": wh, "roleName": q.Get("roleName")},
 	}})
+}
+
+// jwtUser reads the user from an unverified JWT's subject, ACCOUNT.USER,
+// matching it case-insensitively against the account's users.
+func jwtUser(token, account string) string {
+	claims := jwt.MapClaims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(token, claims); err != nil {
+		return ""
+	}
+	sub, _ := claims["sub"].(string)
+	user, ok := strings.CutPrefix(sub, strings.ToUpper(account)+".")
+	if !ok {
+		return ""
+	}
+	return strings.ToLower(user)
 }
 
 // verifyJWT checks what Snowflake checks: an RS256 signature by the user's
@@ -399,11 +422,17 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	kind := statementKind(req.SQLText)
-	if kind != typeDDL && !s.Warehouses[strings.ToUpper(ss.warehouse)] {
+	// Statements that read no table run without a warehouse.
+	needsWarehouse := kind != typeDDL && regexp.MustCompile(`(?i)\b(FROM|INTO|UPDATE)\b`).MatchString(req.SQLText)
+	if needsWarehouse && !s.Warehouses[strings.ToUpper(ss.warehouse)] {
 		failure(w, "000606", "57P03", "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.")
 		return
 	}
-	q, args, err := Translate(req.SQLText, args, arrayRows)
+	current := "NULL"
+	if s.Warehouses[strings.ToUpper(ss.warehouse)] {
+		current = "'" + strings.ToUpper(ss.warehouse) + "'"
+	}
+	q, args, err := Translate(strings.ReplaceAll(req.SQLText, "CURRENT_WAREHOUSE()", current), args, arrayRows)
 	if err != nil {
 		failure(w, "001003", "42000", "SQL compilation error: "+err.Error())
 		return
@@ -413,6 +442,11 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		ss.inTx = true
 	case "COMMIT", "ROLLBACK":
 		ss.inTx = false
+	}
+	if s.Stall != nil && s.Stall(req.SQLText) {
+		<-ctx.Done()
+		failure(w, "000604", "57014", "SQL execution canceled")
+		return
 	}
 	if kind == typeSelect {
 		s.answerRows(ctx, w, ss, q, args)

@@ -21,6 +21,8 @@ import (
 //   - functions missing from DuckDB are macros (setupSQL): PARSE_JSON,
 //     TRY_PARSE_JSON, TO_VARIANT, and TO_JSON, which returns VARCHAR in
 //     Snowflake and JSON in DuckDB; HASH and CURRENT_SCHEMA exist;
+//   - CURRENT_WAREHOUSE() → the session's warehouse when the account has
+//     it, else NULL;
 //   - information_schema.columns → a view that reports names upper-case
 //     and types by their Snowflake names, as a session with
 //     QUOTED_IDENTIFIERS_IGNORE_CASE sees them;

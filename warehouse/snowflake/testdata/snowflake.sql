@@ -1,0 +1,75 @@
+-- result tables
+CREATE SCHEMA IF NOT EXISTS "eventaudit";
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
+  "run_id" VARCHAR,
+  "source" VARCHAR,
+  "window_start" TIMESTAMP_TZ,
+  "window_end" TIMESTAMP_TZ,
+  "started_at" TIMESTAMP_TZ,
+  "finished_at" TIMESTAMP_TZ,
+  "status" VARCHAR,
+  "rows_scanned" BIGINT,
+  "rows_invalid" BIGINT,
+  "rows_unplanned" BIGINT,
+  "violations" BIGINT,
+  "schemas_digest" VARCHAR,
+  "version" VARCHAR,
+  "shard" VARCHAR
+);
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
+  "run_id" VARCHAR,
+  "message_id" VARCHAR,
+  "received_at" TIMESTAMP_TZ,
+  "event_type" VARCHAR,
+  "event_name" VARCHAR,
+  "schema_id" VARCHAR,
+  "instance_path" VARCHAR,
+  "keyword" VARCHAR,
+  "message" VARCHAR,
+  "value" VARIANT
+);
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
+  "run_id" VARCHAR,
+  "event_type" VARCHAR,
+  "event_name" VARCHAR,
+  "schema_id" VARCHAR,
+  "rows" BIGINT,
+  "invalid_rows" BIGINT,
+  "unplanned" BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
+  "source" VARCHAR,
+  "shard" VARCHAR,
+  "run_id" VARCHAR,
+  "acquired_at" TIMESTAMP_TZ,
+  "heartbeat_at" TIMESTAMP_TZ,
+  PRIMARY KEY ("source", "shard")
+);
+
+-- describe the source
+SELECT column_name, data_type FROM information_schema.columns
+WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name = UPPER(?)
+ORDER BY ordinal_position;
+
+-- window scan, payload variant
+SELECT CAST("message_id" AS VARCHAR), "received_at", TO_JSON("payload") FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ?;
+
+-- window scan, payload text
+SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ?;
+
+-- window scan of shard 2/4
+SELECT CAST("message_id" AS VARCHAR), "received_at", TO_JSON("payload") FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? AND ABS(HASH(COALESCE(CAST("message_id" AS VARCHAR), ''))) % 4 = 2;
+
+-- replace the window's earlier results
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?) AND "received_at" >= ? AND "received_at" < ?;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ?);
+DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ?;
+
+-- replace the window's earlier results of shard 2/4
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?) AND "received_at" >= ? AND "received_at" < ? AND ABS(HASH(COALESCE("message_id", ''))) % 4 = 2;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ? AND "shard" = ?);
+DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ? AND "shard" = ?;
+
+-- bulk insert of violations, one array bind per column
+INSERT INTO "eventaudit"."eventaudit_violations" ("run_id", "message_id", "received_at", "event_type", "event_name", "schema_id", "instance_path", "keyword", "message", "value") SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, COALESCE(TRY_PARSE_JSON(NULLIF(column10, '')), TO_VARIANT(NULLIF(column10, ''))) FROM VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+

@@ -116,6 +116,13 @@ func objectKey(typ string) (key, fallback string) {
 	return "", ""
 }
 
+// Resolve matches a message known only by its envelope: its type, its track
+// event or page/screen name, and the schema_id of its object. A layout that
+// must know an event's schema before it can rebuild the message uses it.
+func (m *Matcher) Resolve(typ, event, name, schemaID string) Match {
+	return m.route(typ, event, name, schemaID)
+}
+
 // route applies DESIGN.md §4 to a message's envelope: its type, its track
 // event or page/screen name, and the schema_id of its validated object.
 // Both the decoded path and the raw-bytes fast path go through it, so they

@@ -140,6 +140,26 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		return nil, err
 	}
 
+	if fs, ok := a.Source.(FindingSource); ok {
+		findings := fs.Findings()
+		for i := range findings {
+			findings[i].RunID = run.RunID
+			if findings[i].ReceivedAt.IsZero() {
+				// Inside the window, so that a re-run replaces it.
+				findings[i].ReceivedAt = run.Window.Start
+			}
+			total.addFinding(findings[i])
+		}
+		if tx != nil && len(findings) > 0 {
+			if err := tx.WriteViolations(ctx, findings); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, fmt.Errorf("write findings: %w", err)
+			}
+		}
+	}
+
 	run.FinishedAt = now().UTC()
 	run.RowsScanned = total.rows
 	run.RowsInvalid = total.invalid

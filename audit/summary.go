@@ -65,6 +65,19 @@ func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
 	}
 }
 
+// addFinding counts a violation that belongs to no message: it adds to the
+// violations of its event, not to its rows.
+func (a *aggregate) addFinding(v Violation) {
+	e := a.event(eventKey{v.EventType, v.EventName, v.SchemaID, false})
+	a.violations++
+	e.violations++
+	e.checks[checkKey{v.Keyword, v.InstancePath}]++
+	if e.example == nil {
+		ex := v
+		e.example = &ex
+	}
+}
+
 func (a *aggregate) merge(b *aggregate) {
 	a.rows += b.rows
 	a.invalid += b.invalid

@@ -20,7 +20,9 @@ import (
 
 type auditOptions struct {
 	Warehouse     string
+	Layout        string
 	Table         string
+	Source        string
 	MessageIDCol  string
 	ReceivedAtCol string
 	PayloadCol    string
@@ -67,6 +69,10 @@ const auditExample = `  # Audit the last 24 hours of a DuckDB table against a sc
   # Fan one big window out over 4 tasks
   eventaudit audit --config eventaudit.yml --since 2026-11-20 --until 2026-11-21 --shard 2/4
 
+  # Audit Segment's own warehouse layout (tracks, pages, identifies and one
+  # table per event) in the schema its destination writes to
+  eventaudit audit --config eventaudit.yml --layout segment --source web_prod --since 24h
+
   # Look without writing anything
   eventaudit audit --config eventaudit.yml --since 6h --dry-run --format markdown`
 
@@ -105,7 +111,9 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL: duckdb://PATH, postgres://…, redshift://… [EVENTAUDIT_WAREHOUSE]")
+	f.StringVar(&o.Layout, "layout", "raw", "how the events are stored: raw (one JSON payload per row, --table) or segment (Segment's warehouse destination: tracks, pages, identifies, one table per event, --source) [EVENTAUDIT_LAYOUT]")
 	f.StringVar(&o.Table, "table", "", "raw events table, schema-qualified allowed [EVENTAUDIT_TABLE]")
+	f.StringVar(&o.Source, "source", "", "with --layout segment: the schema Segment loads the source into, e.g. web_prod [EVENTAUDIT_SOURCE]")
 	f.StringVar(&o.MessageIDCol, "message-id-column", "message_id", "column holding the message id")
 	f.StringVar(&o.ReceivedAtCol, "received-at-column", "received_at", "timestamp column the window filters on")
 	f.StringVar(&o.PayloadCol, "payload-column", "payload", "column holding the whole Segment message as JSON")
@@ -137,7 +145,9 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(string) string) error {
 	l := &layer{flags: cmd.Flags(), getenv: getenv}
 	l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
+	l.str(&o.Layout, "layout", "EVENTAUDIT_LAYOUT", cfg.Layout)
 	l.str(&o.Table, "table", "EVENTAUDIT_TABLE", cfg.Table.Name)
+	l.str(&o.Source, "source", "EVENTAUDIT_SOURCE", cfg.Source)
 	l.str(&o.MessageIDCol, "message-id-column", "EVENTAUDIT_MESSAGE_ID_COLUMN", cfg.Table.MessageID)
 	l.str(&o.ReceivedAtCol, "received-at-column", "EVENTAUDIT_RECEIVED_AT_COLUMN", cfg.Table.ReceivedAt)
 	l.str(&o.PayloadCol, "payload-column", "EVENTAUDIT_PAYLOAD_COLUMN", cfg.Table.Payload)
@@ -169,8 +179,14 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 	switch {
 	case o.Warehouse == "":
 		return usageError{errors.New("no warehouse: pass --warehouse duckdb://PATH (or postgres://…), set EVENTAUDIT_WAREHOUSE, or put warehouse: in eventaudit.yml")}
-	case o.Table == "":
-		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml")}
+	case o.Layout != "raw" && o.Layout != "segment":
+		return usageError{fmt.Errorf("--layout %q: use raw or segment", o.Layout)}
+	case o.Layout == "raw" && o.Table == "":
+		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml (for Segment's own layout, pass --layout segment --source SCHEMA)")}
+	case o.Layout == "segment" && o.Source == "":
+		return usageError{errors.New("--layout segment needs --source: the schema Segment's warehouse destination writes the source to, e.g. web_prod")}
+	case o.Layout == "segment" && o.Table != "" && cmd.Flags().Changed("table"):
+		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
 	case !slices.Contains([]string{reports.FormatTable, reports.FormatJSON, reports.FormatMarkdown, "slack"}, o.Format):
 		return usageError{fmt.Errorf("--format %q: use table, json, markdown or slack", o.Format)}
 	case o.Validate != string(audit.ValidateObject) && o.Validate != string(audit.ValidateMessage):
@@ -253,9 +269,9 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--shard: %w", err)}
 	}
-	table, err := sqlwh.ParseIdent(o.Table)
+	sourceName, err := o.sourceName()
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--table: %w", err)}
+		return nil, err
 	}
 	if !o.Incremental {
 		// Fail on a bad window before loading schemas or connecting.
@@ -284,13 +300,13 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	defer wh.Close()
 
 	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
-	window, err := o.window(ctx, sink, table.String(), shard, now)
+	window, err := o.window(ctx, sink, sourceName, shard, now)
 	if err != nil {
 		return nil, err
 	}
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
-	run := audit.Run{RunID: runID, Source: table.String(), Window: window, Shard: shard,
+	run := audit.Run{RunID: runID, Source: sourceName, Window: window, Shard: shard,
 		SchemasDigest: reg.Digest(), Version: version}
 	if !o.DryRun {
 		release, err := sink.Lock(ctx, run, d.now, o.LockTimeout)
@@ -299,11 +315,23 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		}
 		defer release()
 	}
-	src := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
-		ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard}
+	matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
+	var src audit.Source
+	var count func(context.Context, audit.Window) (int64, error)
+	if o.Layout == "segment" {
+		src = &sqlwh.SegmentSource{WH: wh, Schema: o.Source, Events: reg.EventNames(), Matcher: matcher, Shard: shard}
+		for _, note := range segmentNotCheckable(reg) {
+			logger.Warn("not checkable in Segment's layout", "rule", note)
+		}
+	} else {
+		table, _ := sqlwh.ParseIdent(o.Table)
+		raw := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
+			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard}
+		src, count = raw, raw.Count
+	}
 	a := &audit.Auditor{
 		Source:               src,
-		Matcher:              &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)},
+		Matcher:              matcher,
 		Workers:              o.Workers,
 		UnplannedIsViolation: o.Unplanned == "fail",
 		Thresholds:           thresholds,
@@ -319,11 +347,13 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		defer p.done()
 		// The total, for an ETA, costs one COUNT(*): worth it for a person
 		// watching, not for a scheduled job, which has no TTY.
-		go func() {
-			if n, err := src.Count(ctx, window); err == nil {
-				p.setTotal(n)
-			}
-		}()
+		if count != nil {
+			go func() {
+				if n, err := count(ctx, window); err == nil {
+					p.setTotal(n)
+				}
+			}()
+		}
 	}
 	logger.Info("audit started", "source", run.Source, "window_start", window.Start, "window_end", window.End,
 		"shard", shard.String(), "schemas", reg.Len(), "dry_run", o.DryRun)
@@ -339,6 +369,24 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	}
 	summary.WithPrevious(prev)
 	return summary, nil
+}
+
+// sourceName names what the run audits, in eventaudit_runs.source: the raw
+// table, or "segment:SCHEMA" for Segment's layout.
+func (o *auditOptions) sourceName() (string, error) {
+	if o.Layout == "segment" {
+		id, err := sqlwh.ParseIdent(o.Source)
+		if err != nil || len(id) != 1 {
+			return "", usageError{fmt.Errorf("--source %q: name one schema, e.g. web_prod", o.Source)}
+		}
+		o.Source = id[0]
+		return "segment:" + id[0], nil
+	}
+	table, err := sqlwh.ParseIdent(o.Table)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--table: %w", err)}
+	}
+	return table.String(), nil
 }
 
 // window is [--since, --until), or with --incremental [last end - lookback,

@@ -24,6 +24,8 @@ const defaultConfigFile = "eventaudit.yml"
 type fileConfig struct {
 	Warehouse     string            `yaml:"warehouse"`
 	Table         tableConfig       `yaml:"table"`
+	Layout        string            `yaml:"layout"`
+	Source        string            `yaml:"source"`
 	ResultsSchema *string           `yaml:"results_schema"`
 	Schemas       string            `yaml:"schemas"`
 	Plan          string            `yaml:"plan"`

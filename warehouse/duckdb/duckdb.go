@@ -41,6 +41,10 @@ WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_positi
 			return `SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, []any{schema, table}
 		},
+		Tables: func(schema string) (string, []any) {
+			return `SELECT table_name FROM information_schema.tables
+WHERE table_schema = COALESCE(NULLIF(?, ''), current_schema()) ORDER BY table_name`, []any{schema}
+		},
 		// duckdb-go runs queries with duckdb_pending_prepared, which
 		// materialises the whole result: a 10M-row window would sit in memory.
 		// Cuts come from approx_quantile (a t-digest): exact quantiles would

@@ -44,6 +44,10 @@ func PostgresDialect() *sqlwh.Dialect {
 		},
 		LockTable:         "LOCK TABLE %s IN EXCLUSIVE MODE",
 		Columns:           infoSchemaColumns,
+		Tables: func(schema string) (string, []any) {
+			return `SELECT table_name::text FROM information_schema.tables
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_name`, []any{schema}
+		},
 		MaxParams:         65535,
 		MaxStatementBytes: 256 << 20,
 	}

@@ -56,9 +56,10 @@ func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
 				t.Fatal(err)
 			}
 			d := postgres.RedshiftDialect()
-			// svv_columns and FNV_HASH are Redshift's; Postgres has the
-			// standard view and hashtext.
+			// svv_columns, svv_tables and FNV_HASH are Redshift's; Postgres
+			// has the standard views and hashtext.
 			d.Columns = postgres.PostgresDialect().Columns
+			d.Tables = postgres.PostgresDialect().Tables
 			d.ShardExpr = postgres.PostgresDialect().ShardExpr
 			wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
 			t.Cleanup(func() { wh.Close() })
@@ -89,6 +90,8 @@ func TestSQL(t *testing.T) {
 			section("result tables", sink.DDL()...)
 			cols, _ := d.Columns("segment", "raw_events")
 			section("describe the source", cols)
+			tables, _ := d.Tables("web_prod")
+			section("list the tables of Segment's layout", tables)
 			for _, typ := range map[string][]string{"postgres": {"jsonb", "text"}, "redshift": {"super", "character varying"}}[d.Name] {
 				q, err := sqlwh.WindowQuery(d, raw, typ, audit.Shard{})
 				if err != nil {

@@ -44,6 +44,10 @@ func RedshiftDialect() *sqlwh.Dialect {
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
 ORDER BY ordinal_position`, []any{schema, table}
 		},
+		Tables: func(schema string) (string, []any) {
+			return `SELECT table_name::text FROM svv_tables
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_name`, []any{schema}
+		},
 		// pgx caps bind parameters at 65535; half the statement cap is
 		// left for the SQL text by InsertBatched.
 		MaxParams:         65535,

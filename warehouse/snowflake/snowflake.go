@@ -55,6 +55,10 @@ func NewDialect() *sqlwh.Dialect {
 WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name = UPPER(?)
 ORDER BY ordinal_position`, []any{schema, table}
 		},
+		Tables: func(schema string) (string, []any) {
+			return `SELECT table_name FROM information_schema.tables
+WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) ORDER BY table_name`, []any{schema}
+		},
 		MaxParams:         StageBindThreshold - 1,
 		MaxStatementBytes: 1 << 20,
 	}

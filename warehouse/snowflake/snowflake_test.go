@@ -348,6 +348,8 @@ func TestGoldenSQL(t *testing.T) {
 	section("result tables", sink.DDL()...)
 	cols, _ := d.Columns("segment", "raw_events")
 	section("describe the source", cols)
+	tables, _ := d.Tables("web_prod")
+	section("list the tables of Segment's layout", tables)
 	for _, typ := range []string{"variant", "text"} {
 		q, err := sqlwh.WindowQuery(d, raw, typ, audit.Shard{})
 		if err != nil {

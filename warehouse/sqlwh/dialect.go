@@ -35,6 +35,9 @@ type Dialect struct {
 	// Columns renders the catalog query listing (column_name, data_type) of
 	// a table; schema "" means the connection's current schema.
 	Columns func(schema, table string) (query string, args []any)
+	// Tables renders the catalog query listing the table names of a schema
+	// ("" is the connection's current schema), for Segment's layout.
+	Tables func(schema string) (query string, args []any)
 	// SliceRows, when set, bounds how many rows one scan query may return:
 	// for drivers that materialise a whole result before yielding its first
 	// row (duckdb-go), the window is cut at quantiles of received_at into

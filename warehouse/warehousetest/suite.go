@@ -56,6 +56,7 @@ func Run(t *testing.T, b Backend) {
 		{"ConcurrentLocks", testConcurrentLocks},
 		{"LateEventsBehindTheWatermark", testLateEvents},
 		{"CancelAtManyPoints", testCancelAtManyPoints},
+		{"SegmentLayout", testSegmentLayout},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

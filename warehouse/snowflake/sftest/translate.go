@@ -23,7 +23,7 @@ import (
 //     Snowflake and JSON in DuckDB; HASH and CURRENT_SCHEMA exist;
 //   - CURRENT_WAREHOUSE() → the session's warehouse when the account has
 //     it, else NULL;
-//   - information_schema.columns → a view that reports names upper-case
+//   - information_schema.columns and .tables → views that report names upper-case
 //     and types by their Snowflake names, as a session with
 //     QUOTED_IDENTIFIERS_IGNORE_CASE sees them;
 //   - array binds: the single VALUES tuple is repeated once per array row,
@@ -50,6 +50,9 @@ var setupSQL = []string{
     ELSE data_type
   END AS data_type
 FROM information_schema.columns`,
+	`CREATE VIEW sf_catalog.tables AS SELECT
+  UPPER(table_catalog) AS table_catalog, UPPER(table_schema) AS table_schema, UPPER(table_name) AS table_name, table_type
+FROM information_schema.tables`,
 }
 
 var rewrites = []struct {
@@ -61,6 +64,7 @@ var rewrites = []struct {
 	{regexp.MustCompile(`(?i)\bVARIANT\b`), "JSON"},
 	{regexp.MustCompile(`(?i)\bTO_JSON\s*\(`), "sf_to_json("},
 	{regexp.MustCompile(`(?i)\binformation_schema\.columns\b`), "sf_catalog.columns"},
+	{regexp.MustCompile(`(?i)\binformation_schema\.tables\b`), "sf_catalog.tables"},
 }
 
 // Translate rewrites one Snowflake statement for DuckDB; arrayRows > 0

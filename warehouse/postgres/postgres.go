@@ -42,8 +42,8 @@ func PostgresDialect() *sqlwh.Dialect {
 		ShardExpr: func(x string, n int) string {
 			return fmt.Sprintf("MOD(ABS(hashtext(COALESCE(%s, ''))::BIGINT), %d)", x, n)
 		},
-		LockTable:         "LOCK TABLE %s IN EXCLUSIVE MODE",
-		Columns:           infoSchemaColumns,
+		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
+		Columns:   infoSchemaColumns,
 		Tables: func(schema string) (string, []any) {
 			return `SELECT table_name::text FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_name`, []any{schema}

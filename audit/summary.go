@@ -121,6 +121,10 @@ type Summary struct {
 	Breaches []Breach
 	// Previous is the baseline of the trend, nil for a first run.
 	Previous *Run
+	// NotCheckable lists schema rules the audited layout cannot honour
+	// (Segment's warehouse layout): checks the run could not make, which
+	// are reported here rather than as violations.
+	NotCheckable []string
 }
 
 // EventSummary is one event × schema of a run.

@@ -26,6 +26,8 @@ type jsonReport struct {
 	Unplanned     []jsonUnplan `json:"unplanned"`
 	// Trend is null for the first run of a source.
 	Trend *jsonTrend `json:"trend"`
+	// NotCheckable: rules the layout cannot honour (Segment's layout only).
+	NotCheckable []string `json:"not_checkable,omitempty"`
 }
 
 type jsonTrend struct {
@@ -86,7 +88,7 @@ func JSON(w io.Writer, s *audit.Summary) error {
 		RunID: r.RunID, Source: r.Source, WindowStart: r.Window.Start.UTC(), WindowEnd: r.Window.End.UTC(),
 		Status: r.Status, RowsScanned: r.RowsScanned, RowsInvalid: r.RowsInvalid, RowsUnplanned: r.RowsUnplanned,
 		Violations: r.Violations, InvalidRate: s.InvalidRate(), SchemasDigest: r.SchemasDigest,
-		Breaches: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{},
+		Breaches: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{}, NotCheckable: s.NotCheckable,
 	}
 	for _, b := range s.Breaches {
 		out.Breaches = append(out.Breaches, jsonBreach(b))

@@ -24,6 +24,13 @@ func Markdown(w io.Writer, s *audit.Summary) error {
 	if len(s.Breaches) > 0 {
 		b.WriteString("\n")
 	}
+	if len(s.NotCheckable) > 0 {
+		b.WriteString("Not checkable in this layout:\n\n")
+		for _, n := range s.NotCheckable {
+			fmt.Fprintf(&b, "- %s\n", mdEscape(n))
+		}
+		b.WriteString("\n")
+	}
 	b.WriteString("| Event | Schema | Rows | Invalid | Invalid % | Most common check |\n")
 	b.WriteString("|---|---|--:|--:|--:|---|\n")
 	for _, e := range s.Events {

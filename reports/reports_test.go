@@ -57,7 +57,18 @@ func summaries() map[string]*audit.Summary {
 	failing.Run.RowsScanned, failing.Run.RowsInvalid, failing.Run.RowsUnplanned, failing.Run.Violations = 10045, 1237, 42, 1303
 	failing.Run.Status = audit.StatusFailed
 	failing.Breaches = []audit.Breach{{Metric: audit.MetricInvalidRate, Limit: 0.01, Actual: 1237.0 / 10045}}
-	return map[string]*audit.Summary{"clean": clean, "failing": failing}
+	// Segment's layout: a column typed wrong is one violation on no row, and
+	// the rules the layout cannot check are listed.
+	segment := &audit.Summary{Run: run, Events: []audit.EventSummary{
+		{Type: "track", Name: "Order Completed", SchemaID: "shop/Order Completed/1-1.json", Rows: 500, Violations: 1,
+			TopCheck: audit.Check{Keyword: "column_type", Path: "/properties/total"}, TopCheckCount: 1},
+	}, NotCheckable: []string{
+		"shop/Order Completed/1-1.json /coupon: null and absent look the same (a NULL column)",
+		"shop/Order Completed/1-1.json /note: maxLength 1000 (Segment keeps 512 characters)",
+	}}
+	segment.Run.Source = "segment:web_prod"
+	segment.Run.RowsScanned, segment.Run.Violations = 500, 1
+	return map[string]*audit.Summary{"clean": clean, "failing": failing, "segment": segment}
 }
 
 func TestRender(t *testing.T) {

@@ -38,6 +38,12 @@ func Terminal(w io.Writer, s *audit.Summary) error {
 	for _, b := range s.Breaches {
 		fmt.Fprintf(w, "FAILED threshold: %s\n", b)
 	}
+	if len(s.NotCheckable) > 0 {
+		fmt.Fprintf(w, "Not checkable in this layout (%d rules):\n", len(s.NotCheckable))
+		for _, n := range s.NotCheckable {
+			fmt.Fprintf(w, "  %s\n", n)
+		}
+	}
 	_, err := fmt.Fprintf(w, "Run %s: %s\n", s.Run.RunID, s.Run.Status)
 	return err
 }

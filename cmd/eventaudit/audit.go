@@ -318,11 +318,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
 	var src audit.Source
 	var count func(context.Context, audit.Window) (int64, error)
+	var notCheckable []string
 	if o.Layout == "segment" {
 		src = &sqlwh.SegmentSource{WH: wh, Schema: o.Source, Events: reg.EventNames(), Matcher: matcher, Shard: shard}
-		for _, note := range segmentNotCheckable(reg) {
-			logger.Warn("not checkable in Segment's layout", "rule", note)
-		}
+		notCheckable = segmentNotCheckable(reg)
 	} else {
 		table, _ := sqlwh.ParseIdent(o.Table)
 		raw := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
@@ -368,6 +367,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		return nil, err
 	}
 	summary.WithPrevious(prev)
+	summary.NotCheckable = notCheckable
 	return summary, nil
 }
 

@@ -39,6 +39,8 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./schemas/ | tee bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /workers bench.txt
+	$(GO) test -run '^$$' -bench WindowScan -benchtime 10x -count 8 ./warehouse/snowflake/ | tee bench-snowflake.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /read bench-snowflake.txt
 
 # End to end: 1M rows in DuckDB and Postgres, 10M in DuckDB, the Python
 # reference and the raw read limits, in one run (needs postgresql, GNU time
@@ -54,4 +56,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin demo.duckdb demo.duckdb.wal bench.txt
+	rm -rf bin demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt

@@ -33,11 +33,23 @@ type Credentials struct {
 // for five minutes, which a nightly job would spend waiting on a typo.
 const DefaultLoginTimeout = 60 * time.Second
 
-// ParseURL turns snowflake://USER[:PASSWORD]@ACCOUNT/DATABASE/SCHEMA?… into
+// options are the URL's settings for eventaudit rather than the driver.
+type options struct {
+	// arrowBatches reads window scans through the Arrow batch API.
+	arrowBatches bool
+}
+
+// parseURL turns snowflake://USER[:PASSWORD]@ACCOUNT/DATABASE/SCHEMA?… into
 // the driver's Config. Parameters: warehouse, role, authenticator
-// (snowflake, snowflake_jwt, oauth), private_key_file, login_timeout, and
-// host, port and protocol for private links and tests.
-func ParseURL(rawURL string, creds Credentials) (*sf.Config, error) {
+// (snowflake, snowflake_jwt, oauth), private_key_file, login_timeout,
+// arrow_batches, and host, port and protocol for private links and tests.
+func parseURL(rawURL string, creds Credentials) (*sf.Config, options, error) {
+	opts := options{arrowBatches: true}
+	cfg, err := parseConfig(rawURL, creds, &opts)
+	return cfg, opts, err
+}
+
+func parseConfig(rawURL string, creds Credentials, opts *options) (*sf.Config, error) {
 	bad := func(format string, args ...any) error {
 		return audit.Configf(fmt.Errorf("warehouse URL snowflake://…: "+format, args...))
 	}
@@ -90,6 +102,11 @@ func ParseURL(rawURL string, creds Credentials) (*sf.Config, error) {
 	if s := params.Get("login_timeout"); s != "" {
 		if cfg.LoginTimeout, err = time.ParseDuration(s); err != nil {
 			return nil, bad("login_timeout %q is not a duration such as 30s", s)
+		}
+	}
+	if s := params.Get("arrow_batches"); s != "" {
+		if opts.arrowBatches, err = strconv.ParseBool(s); err != nil {
+			return nil, bad("arrow_batches %q: use true or false", s)
 		}
 	}
 	if h := params.Get("host"); h != "" {

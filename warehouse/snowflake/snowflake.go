@@ -82,7 +82,7 @@ var sessionParams = map[string]string{
 // with the credentials the URL or creds name, and logs in once so that a
 // wrong account or credential fails here, readably.
 func Open(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehouse, error) {
-	cfg, err := ParseURL(rawURL, creds)
+	cfg, opts, err := parseURL(rawURL, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +114,8 @@ func Open(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehou
 	}
 	d := NewDialect()
 	b := &bulk{dialect: d, variants: map[string][]string{}}
-	return &sqlwh.Warehouse{Dialect: d, Conn: &sqlwh.StdConn{DB: db, Dialect: d, Bulk: b.insert}}, nil
+	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{StdConn: &sqlwh.StdConn{DB: db, Dialect: d, Bulk: b.insert},
+		arrowBatches: opts.arrowBatches}}, nil
 }
 
 var quietOnce sync.Once

@@ -31,9 +31,11 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 const password = "tester-password"
 
-func open(t *testing.T, srv *sftest.Server) *sqlwh.Warehouse {
+func open(t testing.TB, srv *sftest.Server) *sqlwh.Warehouse { return openWith(t, srv, "") }
+
+func openWith(t testing.TB, srv *sftest.Server, extra string) *sqlwh.Warehouse {
 	t.Helper()
-	wh, err := snowflake.Open(context.Background(), srv.URL("tester", "ANALYTICS", "PUBLIC", ""),
+	wh, err := snowflake.Open(context.Background(), srv.URL("tester", "ANALYTICS", "PUBLIC", extra),
 		snowflake.Credentials{Password: password})
 	if err != nil {
 		t.Fatal(err)
@@ -45,10 +47,24 @@ func open(t *testing.T, srv *sftest.Server) *sqlwh.Warehouse {
 // The conformance suite through the real gosnowflake driver: every
 // statement is logged in, submitted, bound and decoded by the driver and
 // answered by the in-process endpoint.
+//
+// Snowflake answers the Go driver in Arrow, so the endpoint does too, and the
+// window scans go through the Arrow batch API. The suite runs again with
+// scans through database/sql's rows (arrow_batches=false), and with JSON
+// result sets, for which the batch API falls back to rows.
 func TestConformanceThroughTheDriver(t *testing.T) {
-	srv := sftest.Start(t)
-	warehousetest.Run(t, warehousetest.Backend{Name: "snowflake (sftest)",
-		Open: func(t *testing.T) *sqlwh.Warehouse { return open(t, srv) }})
+	for _, v := range []struct{ name, format, extra string }{
+		{"arrow batches", "arrow", ""},
+		{"arrow rows", "arrow", "arrow_batches=false"},
+		{"json results", "json", ""},
+	} {
+		t.Run(v.name, func(t *testing.T) {
+			srv := sftest.Start(t)
+			srv.ResultFormat = v.format
+			warehousetest.Run(t, warehousetest.Backend{Name: "snowflake (sftest, " + v.name + ")",
+				Open: func(t *testing.T) *sqlwh.Warehouse { return openWith(t, srv, v.extra) }})
+		})
+	}
 }
 
 // keyPEM returns key as PKCS#8 PEM, encrypted when passphrase is set.

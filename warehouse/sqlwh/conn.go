@@ -52,3 +52,15 @@ type Warehouse struct {
 
 // Close releases the connection.
 func (w *Warehouse) Close() error { return w.Conn.Close() }
+
+type bulkReadKey struct{}
+
+// WithBulkRead marks a query as a window's data scan: a large result read
+// once, front to back. A backend may read it its faster way (Snowflake's
+// Arrow batches); other queries are small and use the ordinary path.
+func WithBulkRead(ctx context.Context) context.Context {
+	return context.WithValue(ctx, bulkReadKey{}, true)
+}
+
+// IsBulkRead reports whether ctx marks a window's data scan.
+func IsBulkRead(ctx context.Context) bool { return ctx.Value(bulkReadKey{}) != nil }

@@ -221,7 +221,7 @@ func (s *SegmentSource) scanTracks(ctx context.Context, w audit.Window, table st
 		slices.Sort(slugs)
 		q += fmt.Sprintf(` AND ("event" IS NULL OR LOWER("event") NOT IN (%s))`, strings.Join(slugs, ", "))
 	}
-	rows, err := s.WH.Conn.Query(ctx, q, w.Start.UTC(), w.End.UTC())
+	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), q, w.Start.UTC(), w.End.UTC())
 	if err != nil {
 		return fmt.Errorf("query %s: %w", table, err)
 	}
@@ -314,7 +314,7 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 		}
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(src.Table.Table), s.where(d))
-	rows, err := s.WH.Conn.Query(ctx, q, w.Start.UTC(), w.End.UTC())
+	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), q, w.Start.UTC(), w.End.UTC())
 	if err != nil {
 		return fmt.Errorf("query %s: %w", src.Table.Table, err)
 	}

@@ -197,7 +197,7 @@ func (s *Source) slices(ctx context.Context, w audit.Window) ([]audit.Window, er
 }
 
 func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
-	rows, err := s.WH.Conn.Query(ctx, query, w.Start.UTC(), w.End.UTC())
+	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), query, w.Start.UTC(), w.End.UTC())
 	if err != nil {
 		return fmt.Errorf("query %s: %w", s.Table.Table, err)
 	}

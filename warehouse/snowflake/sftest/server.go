@@ -26,6 +26,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -60,6 +61,13 @@ type Server struct {
 	Account    string
 	Users      map[string]User
 	Warehouses map[string]bool
+	// ResultFormat is how result sets are sent: "arrow", as Snowflake
+	// answers the Go driver (the default), or "json".
+	ResultFormat string
+	// ReplaySelects answers a SELECT it has answered before with the same
+	// bytes, without running it: benchmarks then measure the client.
+	ReplaySelects bool
+	replay        map[string][]byte
 	// Stall, when it returns true for a statement, makes that statement run
 	// until the driver aborts it: a query that outlives its caller.
 	Stall func(sql string) bool
@@ -108,7 +116,7 @@ func Start(t testing.TB) *Server {
 		Users:      map[string]User{"tester": {Password: "tester-password"}},
 		Warehouses: map[string]bool{"TEST_WH": true},
 		t:          t, db: db, listener: l,
-		sessions: map[string]*session{}, running: map[string]context.CancelFunc{},
+		sessions: map[string]*session{}, running: map[string]context.CancelFunc{}, replay: map[string][]byte{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /session/v1/login-request", s.login)
@@ -383,6 +391,14 @@ const (
 )
 
 func (s *Server) query(w http.ResponseWriter, r *http.Request) {
+	// A fixture bug must fail the test, not make the driver retry for
+	// minutes on a dropped connection.
+	defer func() {
+		if p := recover(); p != nil {
+			s.t.Errorf("sftest: panic answering a query: %v", p)
+			failure(w, "100000", "XX000", fmt.Sprintf("sftest panic: %v", p))
+		}
+	}()
 	ss := s.session(r)
 	if ss == nil {
 		failure(w, "390104", "08001", "User must login again to access the service.")
@@ -449,7 +465,24 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if kind == typeSelect {
-		s.answerRows(ctx, w, ss, q, args)
+		if !s.ReplaySelects {
+			s.answerRows(ctx, w, ss, q, args)
+			return
+		}
+		key := req.SQLText + "\x00" + fmt.Sprint(args)
+		s.mu.Lock()
+		body, ok := s.replay[key]
+		s.mu.Unlock()
+		if !ok {
+			rec := httptest.NewRecorder()
+			s.answerRows(ctx, rec, ss, q, args)
+			body = rec.Body.Bytes()
+			s.mu.Lock()
+			s.replay[key] = body
+			s.mu.Unlock()
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
 		return
 	}
 	res, err := ss.conn.ExecContext(ctx, q, args...)

@@ -17,7 +17,7 @@ import (
 // The translation from Snowflake SQL to DuckDB, all of it:
 //
 //   - types: TIMESTAMP_TZ → TIMESTAMPTZ, TIMESTAMP_NTZ → TIMESTAMP,
-//     VARIANT → JSON;
+//     VARIANT → JSON, FLOAT → DOUBLE;
 //   - functions missing from DuckDB are macros (setupSQL): PARSE_JSON,
 //     TRY_PARSE_JSON, TO_VARIANT, and TO_JSON, which returns VARCHAR in
 //     Snowflake and JSON in DuckDB; HASH and CURRENT_SCHEMA exist;
@@ -62,6 +62,7 @@ var rewrites = []struct {
 	{regexp.MustCompile(`(?i)\bTIMESTAMP_TZ\b`), "TIMESTAMPTZ"},
 	{regexp.MustCompile(`(?i)\bTIMESTAMP_NTZ\b`), "TIMESTAMP"},
 	{regexp.MustCompile(`(?i)\bVARIANT\b`), "JSON"},
+	{regexp.MustCompile(`(?i)\b(FLOAT|FLOAT8|DOUBLE PRECISION)\b`), "DOUBLE"}, // 64-bit in Snowflake, 32 in DuckDB
 	{regexp.MustCompile(`(?i)\bTO_JSON\s*\(`), "sf_to_json("},
 	{regexp.MustCompile(`(?i)\binformation_schema\.columns\b`), "sf_catalog.columns"},
 	{regexp.MustCompile(`(?i)\binformation_schema\.tables\b`), "sf_catalog.tables"},
@@ -339,28 +340,44 @@ func (s *Server) answerRows(ctx context.Context, w http.ResponseWriter, ss *sess
 		cols[i].Name = t.Name()
 		cols[i].Nullable = true
 	}
-	var set [][]*string
-	vals := make([]any, len(cols))
-	ptrs := make([]any, len(cols))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
+	var raw [][]any
 	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			duckFailure(w, err)
 			return
 		}
-		row := make([]*string, len(cols))
-		for i, v := range vals {
-			row[i] = wireValue(cols[i].Type, v)
-		}
-		set = append(set, row)
+		raw = append(raw, vals)
 	}
 	if err := rows.Err(); err != nil {
 		duckFailure(w, err)
 		return
 	}
-	writeResult(w, typeSelect, cols, set)
+	if s.ResultFormat == "json" || len(raw) == 0 {
+		set := make([][]*string, len(raw))
+		for r, vals := range raw {
+			set[r] = make([]*string, len(cols))
+			for i, v := range vals {
+				set[r][i] = wireValue(cols[i].Type, v)
+			}
+		}
+		writeResult(w, typeSelect, cols, set)
+		return
+	}
+	b64, err := arrowRowset(cols, raw)
+	if err != nil {
+		failure(w, "100000", "22000", err.Error())
+		return
+	}
+	writeJSON(w, map[string]any{"success": true, "code": nil, "message": nil, "data": map[string]any{
+		"rowtype": cols, "rowsetBase64": b64, "total": len(raw), "returned": len(raw),
+		"queryId": newID(), "queryResultFormat": "arrow", "statementTypeId": typeSelect,
+		"parameters": []map[string]any{},
+	}})
 }
 
 func writeResult(w http.ResponseWriter, kind int, cols []column, set [][]*string) {

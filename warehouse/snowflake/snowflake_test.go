@@ -51,16 +51,21 @@ func openWith(t testing.TB, srv *sftest.Server, extra string) *sqlwh.Warehouse {
 // Snowflake answers the Go driver in Arrow, so the endpoint does too, and the
 // window scans go through the Arrow batch API. The suite runs again with
 // scans through database/sql's rows (arrow_batches=false), and with JSON
-// result sets, for which the batch API falls back to rows.
+// result sets, for which the batch API falls back to rows; large results
+// come in chunks the driver downloads, as from Snowflake.
 func TestConformanceThroughTheDriver(t *testing.T) {
-	for _, v := range []struct{ name, format, extra string }{
-		{"arrow batches", "arrow", ""},
-		{"arrow rows", "arrow", "arrow_batches=false"},
-		{"json results", "json", ""},
+	for _, v := range []struct {
+		name, format, extra string
+		chunkRows           int
+	}{
+		{"arrow batches", "arrow", "", 0},
+		{"arrow batches, 700-row chunks", "arrow", "", 700},
+		{"arrow rows, 700-row chunks", "arrow", "arrow_batches=false", 700},
+		{"json results, 700-row chunks", "json", "", 700},
 	} {
 		t.Run(v.name, func(t *testing.T) {
 			srv := sftest.Start(t)
-			srv.ResultFormat = v.format
+			srv.ResultFormat, srv.ChunkRows = v.format, v.chunkRows
 			warehousetest.Run(t, warehousetest.Backend{Name: "snowflake (sftest, " + v.name + ")",
 				Open: func(t *testing.T) *sqlwh.Warehouse { return openWith(t, srv, v.extra) }})
 		})

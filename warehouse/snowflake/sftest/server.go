@@ -64,6 +64,10 @@ type Server struct {
 	// ResultFormat is how result sets are sent: "arrow", as Snowflake
 	// answers the Go driver (the default), or "json".
 	ResultFormat string
+	// ChunkRows, when set, sends results longer than this in chunks the
+	// driver downloads separately, as Snowflake does for large results.
+	ChunkRows int
+	chunks    map[string][]byte
 	// ReplaySelects answers a SELECT it has answered before with the same
 	// bytes, without running it: benchmarks then measure the client.
 	ReplaySelects bool
@@ -116,13 +120,23 @@ func Start(t testing.TB) *Server {
 		Users:      map[string]User{"tester": {Password: "tester-password"}},
 		Warehouses: map[string]bool{"TEST_WH": true},
 		t:          t, db: db, listener: l,
-		sessions: map[string]*session{}, running: map[string]context.CancelFunc{}, replay: map[string][]byte{},
+		sessions: map[string]*session{}, running: map[string]context.CancelFunc{}, replay: map[string][]byte{}, chunks: map[string][]byte{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /session/v1/login-request", s.login)
 	mux.HandleFunc("POST /queries/v1/query-request", s.query)
 	mux.HandleFunc("POST /queries/v1/abort-request", s.abort)
 	mux.HandleFunc("POST /session", s.closeSession)
+	mux.HandleFunc("GET /chunks/{id}", func(w http.ResponseWriter, r *http.Request) {
+		s.mu.Lock()
+		body, ok := s.chunks[r.PathValue("id")]
+		s.mu.Unlock()
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(body)
+	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		t.Errorf("sftest: the driver called %s %s, which the fixture does not serve", r.Method, r.URL.Path)
 		http.NotFound(w, r)

@@ -2,6 +2,7 @@ package sftest
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -357,27 +358,68 @@ func (s *Server) answerRows(ctx context.Context, w http.ResponseWriter, ss *sess
 		duckFailure(w, err)
 		return
 	}
-	if s.ResultFormat == "json" || len(raw) == 0 {
-		set := make([][]*string, len(raw))
-		for r, vals := range raw {
-			set[r] = make([]*string, len(cols))
-			for i, v := range vals {
-				set[r][i] = wireValue(cols[i].Type, v)
-			}
+	first, rest := raw, [][][]any(nil)
+	if s.ChunkRows > 0 && len(raw) > s.ChunkRows {
+		first = raw[:s.ChunkRows]
+		for i := s.ChunkRows; i < len(raw); i += s.ChunkRows {
+			rest = append(rest, raw[i:min(i+s.ChunkRows, len(raw))])
 		}
-		writeResult(w, typeSelect, cols, set)
-		return
 	}
-	b64, err := arrowRowset(cols, raw)
-	if err != nil {
-		failure(w, "100000", "22000", err.Error())
-		return
+	data := map[string]any{"rowtype": cols, "total": len(raw), "returned": len(raw), "queryId": newID(),
+		"statementTypeId": typeSelect, "parameters": []map[string]any{}}
+	var chunks []map[string]any
+	if s.ResultFormat == "json" || len(raw) == 0 {
+		data["queryResultFormat"] = "json"
+		data["rowset"] = jsonRowset(cols, first)
+		for _, c := range rest {
+			// A JSON chunk is its rows without the enclosing brackets.
+			b, _ := json.Marshal(jsonRowset(cols, c))
+			chunks = append(chunks, s.storeChunk(b[1:len(b)-1], len(c)))
+		}
+	} else {
+		b64, err := arrowRowset(cols, first)
+		if err != nil {
+			failure(w, "100000", "22000", err.Error())
+			return
+		}
+		data["queryResultFormat"], data["rowsetBase64"] = "arrow", b64
+		for _, c := range rest {
+			b64, err := arrowRowset(cols, c)
+			if err != nil {
+				failure(w, "100000", "22000", err.Error())
+				return
+			}
+			// An Arrow chunk is the IPC stream itself.
+			b, _ := base64.StdEncoding.DecodeString(b64)
+			chunks = append(chunks, s.storeChunk(b, len(c)))
+		}
 	}
-	writeJSON(w, map[string]any{"success": true, "code": nil, "message": nil, "data": map[string]any{
-		"rowtype": cols, "rowsetBase64": b64, "total": len(raw), "returned": len(raw),
-		"queryId": newID(), "queryResultFormat": "arrow", "statementTypeId": typeSelect,
-		"parameters": []map[string]any{},
-	}})
+	if chunks != nil {
+		data["chunks"] = chunks
+	}
+	writeJSON(w, map[string]any{"success": true, "code": nil, "message": nil, "data": data})
+}
+
+func jsonRowset(cols []column, rows [][]any) [][]*string {
+	set := make([][]*string, len(rows))
+	for r, vals := range rows {
+		set[r] = make([]*string, len(cols))
+		for i, v := range vals {
+			set[r][i] = wireValue(cols[i].Type, v)
+		}
+	}
+	return set
+}
+
+// storeChunk keeps a result chunk for the driver to download, as it would
+// from cloud storage.
+func (s *Server) storeChunk(body []byte, rows int) map[string]any {
+	id := newID()
+	s.mu.Lock()
+	s.chunks[id] = body
+	s.mu.Unlock()
+	return map[string]any{"url": fmt.Sprintf("http://127.0.0.1:%d/chunks/%s", s.Port(), id), "rowCount": rows,
+		"uncompressedSize": len(body), "compressedSize": len(body)}
 }
 
 func writeResult(w http.ResponseWriter, kind int, cols []column, set [][]*string) {

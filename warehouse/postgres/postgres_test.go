@@ -16,7 +16,6 @@ import (
 	"github.com/eventaudit/eventaudit/warehouse/postgres/pgtest"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
-	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -76,51 +75,11 @@ func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
 func TestSQL(t *testing.T) {
 	for _, d := range []*sqlwh.Dialect{postgres.PostgresDialect(), postgres.RedshiftDialect()} {
 		t.Run(d.Name, func(t *testing.T) {
-			wh := &sqlwh.Warehouse{Dialect: d}
-			sink := &sqlwh.Sink{WH: wh, Schema: "eventaudit"}
-			raw := sqlwh.RawTable{Table: sqlwh.Ident{"segment", "raw_events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-			var b strings.Builder
-			section := func(name string, stmts ...string) {
-				b.WriteString("-- " + name + "\n")
-				for _, s := range stmts {
-					b.WriteString(s + ";\n")
-				}
-				b.WriteString("\n")
-			}
-			section("result tables", sink.DDL()...)
-			cols, _ := d.Columns("segment", "raw_events")
-			section("describe the source", cols)
-			tables, _ := d.Tables("web_prod")
-			section("list the tables of Segment's layout", tables)
-			for _, typ := range map[string][]string{"postgres": {"jsonb", "text"}, "redshift": {"super", "character varying"}}[d.Name] {
-				q, err := sqlwh.WindowQuery(d, raw, typ, audit.Shard{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				section("window scan, payload "+typ, q)
-			}
-			q, _ := sqlwh.WindowQuery(d, raw, "text", audit.Shard{Index: 2, Count: 4})
-			section("window scan of shard 2/4", q)
-			stmts, _ := sink.ReplaceSQL(audit.Run{})
-			section("replace the window's earlier results", stmts...)
-			stmts, _ = sink.ReplaceSQL(audit.Run{Shard: audit.Shard{Index: 2, Count: 4}})
-			section("replace the window's earlier results of shard 2/4", stmts...)
-			section("serialise lock-taking", fmt.Sprintf(d.LockTable, `"eventaudit"."eventaudit_locks"`))
-			section("bulk insert where COPY is unavailable (2 rows)", d.InsertSQL(sqlwh.Ident{"eventaudit", sqlwh.StatsTable}, sqlwh.StatsColumns, 2))
-			path := filepath.Join("testdata", d.Name+".sql")
-			if *update {
-				if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if diff := cmp.Diff(string(want), b.String()); diff != "" {
-				t.Errorf("%s (-want +got):\n%s", path, diff)
-			}
+			types := map[string][]string{"postgres": {"jsonb", "text"}, "redshift": {"super", "character varying"}}[d.Name]
+			doc := warehousetest.DialectSQL(t, d, types, "text")
+			doc.Section("serialise lock-taking", fmt.Sprintf(d.LockTable, `"eventaudit"."eventaudit_locks"`))
+			doc.Section("bulk insert where COPY is unavailable (2 rows)", d.InsertSQL(sqlwh.Ident{"eventaudit", sqlwh.StatsTable}, sqlwh.StatsColumns, 2))
+			warehousetest.Golden(t, filepath.Join("testdata", d.Name+".sql"), doc.String(), *update)
 		})
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -356,48 +355,8 @@ func contains(list []string, s string) bool {
 // and the array-bound insert. go test -update rewrites it.
 func TestGoldenSQL(t *testing.T) {
 	d := snowflake.NewDialect()
-	sink := &sqlwh.Sink{WH: &sqlwh.Warehouse{Dialect: d}, Schema: "eventaudit"}
-	raw := sqlwh.RawTable{Table: sqlwh.Ident{"segment", "raw_events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-	var b strings.Builder
-	section := func(name string, stmts ...string) {
-		b.WriteString("-- " + name + "\n")
-		for _, s := range stmts {
-			b.WriteString(s + ";\n")
-		}
-		b.WriteString("\n")
-	}
-	section("result tables", sink.DDL()...)
-	cols, _ := d.Columns("segment", "raw_events")
-	section("describe the source", cols)
-	tables, _ := d.Tables("web_prod")
-	section("list the tables of Segment's layout", tables)
-	for _, typ := range []string{"variant", "text"} {
-		q, err := sqlwh.WindowQuery(d, raw, typ, audit.Shard{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		section("window scan, payload "+typ, q)
-	}
-	q, _ := sqlwh.WindowQuery(d, raw, "variant", audit.Shard{Index: 2, Count: 4})
-	section("window scan of shard 2/4", q)
-	stmts, _ := sink.ReplaceSQL(audit.Run{})
-	section("replace the window's earlier results", stmts...)
-	stmts, _ = sink.ReplaceSQL(audit.Run{Shard: audit.Shard{Index: 2, Count: 4}})
-	section("replace the window's earlier results of shard 2/4", stmts...)
-	section("bulk insert of violations, one array bind per column", snowflake.InsertSQL(d, sqlwh.Ident{"eventaudit", sqlwh.ViolationsTable},
+	doc := warehousetest.DialectSQL(t, d, []string{"variant", "text"}, "variant")
+	doc.Section("bulk insert of violations, one array bind per column", snowflake.InsertSQL(d, sqlwh.Ident{"eventaudit", sqlwh.ViolationsTable},
 		sqlwh.ViolationsColumns, []string{"VALUE"}))
-	path := filepath.Join("testdata", "snowflake.sql")
-	if *update {
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(string(want), b.String()); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
+	warehousetest.Golden(t, filepath.Join("testdata", "snowflake.sql"), doc.String(), *update)
 }

@@ -38,13 +38,19 @@ type SegmentTable struct {
 	Rows    []map[string]any
 }
 
+var (
+	lowerUpper    = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+	acronymWord   = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`)
+	nonAlphanumRe = regexp.MustCompile(`[^\p{L}\p{N}]+`)
+)
+
 // segmentName is the helper's own reading of Segment's naming: split
 // camelCase, then lower-case, with every run of non-alphanumerics as "_".
 func segmentName(s string) string {
-	s = regexp.MustCompile(`([a-z0-9])([A-Z])`).ReplaceAllString(s, "${1}_${2}")
-	s = regexp.MustCompile(`([A-Z]+)([A-Z][a-z])`).ReplaceAllString(s, "${1}_${2}")
+	s = lowerUpper.ReplaceAllString(s, "${1}_${2}")
+	s = acronymWord.ReplaceAllString(s, "${1}_${2}")
 	s = strings.ToLower(s)
-	s = strings.Trim(regexp.MustCompile(`[^\p{L}\p{N}]+`).ReplaceAllString(s, "_"), "_")
+	s = strings.Trim(nonAlphanumRe.ReplaceAllString(s, "_"), "_")
 	if s != "" && s[0] >= '0' && s[0] <= '9' {
 		s = "_" + s
 	}

@@ -1,0 +1,76 @@
+package sqlwh
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
+
+// Rebuilding an object from flattened columns, one rule per case.
+func TestRebuildObject(t *testing.T) {
+	str := func(types ...string) *audit.Shape { return &audit.Shape{Types: types, MaxLength: -1} }
+	obj := func(props map[string]*audit.Shape) *audit.Shape {
+		return &audit.Shape{Types: []string{"object"}, Properties: props, MaxLength: -1}
+	}
+	at := time.Date(2026, 11, 20, 1, 2, 3, 400000000, time.UTC)
+	tests := []struct {
+		name  string
+		shape *audit.Shape
+		cols  map[string]string // column → SQL type
+		vals  map[string]any
+		want  string
+	}{
+		{"camelCase property, snake_case column", obj(map[string]*audit.Shape{"orderId": str("string")}),
+			map[string]string{"order_id": "varchar"}, map[string]any{"order_id": "o-1"}, `{"orderId":"o-1"}`},
+		{"nested object joined with _", obj(map[string]*audit.Shape{"product": obj(map[string]*audit.Shape{"skuCode": str("string")})}),
+			map[string]string{"product_sku_code": "text"}, map[string]any{"product_sku_code": "S-1"}, `{"product":{"skuCode":"S-1"}}`},
+		{"all-NULL nested object is absent", obj(map[string]*audit.Shape{"product": obj(map[string]*audit.Shape{"sku": str("string")})}),
+			map[string]string{"product_sku": "text"}, map[string]any{"product_sku": nil}, `{}`},
+		{"array from JSON text", obj(map[string]*audit.Shape{"items": str("array")}),
+			map[string]string{"items": "character varying"}, map[string]any{"items": `[{"price":1.5}]`}, `{"items":[{"price":1.5}]}`},
+		{"integral float is an integer", obj(map[string]*audit.Shape{"qty": str("integer")}),
+			map[string]string{"qty": "double precision"}, map[string]any{"qty": 2.0}, `{"qty":2}`},
+		{"fractional float stays a float", obj(map[string]*audit.Shape{"qty": str("integer")}),
+			map[string]string{"qty": "double"}, map[string]any{"qty": 2.5}, `{"qty":2.5}`},
+		{"number held as text", obj(map[string]*audit.Shape{"price": str("number")}),
+			map[string]string{"price": "varchar"}, map[string]any{"price": "12.50"}, `{"price":12.50}`},
+		{"text that is no number stays text", obj(map[string]*audit.Shape{"price": str("number")}),
+			map[string]string{"price": "varchar"}, map[string]any{"price": "twelve"}, `{"price":"twelve"}`},
+		{"Snowflake's numbers arrive as text", obj(map[string]*audit.Shape{"qty": str("integer")}),
+			map[string]string{"qty": "NUMBER"}, map[string]any{"qty": "3"}, `{"qty":3}`},
+		{"number column for a string property", obj(map[string]*audit.Shape{"zip": str("string")}),
+			map[string]string{"zip": "bigint"}, map[string]any{"zip": int64(12345)}, `{"zip":"12345"}`},
+		{"timestamp column for a string", obj(map[string]*audit.Shape{"createdAt": str("string")}),
+			map[string]string{"created_at": "timestamp with time zone"}, map[string]any{"created_at": at}, `{"createdAt":"2026-11-20T01:02:03.4Z"}`},
+		{"NULL is null where null is allowed", obj(map[string]*audit.Shape{"coupon": str("string", "null")}),
+			map[string]string{"coupon": "varchar"}, map[string]any{"coupon": nil}, `{"coupon":null}`},
+		{"NULL is absent where null is not allowed", obj(map[string]*audit.Shape{"coupon": str("string")}),
+			map[string]string{"coupon": "varchar"}, map[string]any{"coupon": nil}, `{}`},
+		{"no column yet: absent, or null if allowed", obj(map[string]*audit.Shape{"a": str("string"), "b": str("null", "string")}),
+			map[string]string{}, map[string]any{}, `{"b":null}`},
+		{"boolean held as text", obj(map[string]*audit.Shape{"gift": str("boolean")}),
+			map[string]string{"gift": "text"}, map[string]any{"gift": "true"}, `{"gift":true}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var cols []column
+			idx := map[string]int{}
+			var vals []any
+			for name, typ := range tt.cols {
+				idx[name] = len(cols)
+				cols = append(cols, column{name: name, typ: typ})
+				vals = append(vals, tt.vals[name])
+			}
+			got := (&SegmentSource{}).object(tt.shape, "", idx, vals, cols, map[string]bool{})
+			b, err := json.Marshal(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(b) != tt.want {
+				t.Errorf("got %s, want %s", b, tt.want)
+			}
+		})
+	}
+}

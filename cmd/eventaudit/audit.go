@@ -110,7 +110,7 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL: duckdb://PATH, postgres://…, redshift://… [EVENTAUDIT_WAREHOUSE]")
+	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL: duckdb://PATH, postgres://…, redshift://… or snowflake://USER@ACCOUNT/DB/SCHEMA?warehouse=WH (credentials from SNOWFLAKE_PRIVATE_KEY_FILE, SNOWFLAKE_PASSWORD or SNOWFLAKE_TOKEN) [EVENTAUDIT_WAREHOUSE]")
 	f.StringVar(&o.Layout, "layout", "raw", "how the events are stored: raw (one JSON payload per row, --table) or segment (Segment's warehouse destination: tracks, pages, identifies, one table per event, --source) [EVENTAUDIT_LAYOUT]")
 	f.StringVar(&o.Table, "table", "", "raw events table, schema-qualified allowed [EVENTAUDIT_TABLE]")
 	f.StringVar(&o.Source, "source", "", "with --layout segment: the schema Segment loads the source into, e.g. web_prod [EVENTAUDIT_SOURCE]")

@@ -212,3 +212,54 @@ func TestValueIsTruncated(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+// findingSource adds table-level findings to a scan, as Segment's layout does.
+type findingSource struct {
+	audittest.Source
+	findings []audit.Violation
+}
+
+func (f *findingSource) Findings() []audit.Violation { return f.findings }
+
+// Findings count as violations of their event, not as rows, land in the
+// window so a re-run replaces them, and commit with the run.
+func TestFindingsJoinTheRun(t *testing.T) {
+	at := audittest.CorpusStart.Add(time.Minute)
+	src := &findingSource{
+		Source: audittest.Source{Rows: []audit.Row{
+			{MessageID: "a", ReceivedAt: at, Payload: []byte(`{"type":"track","event":"Product Viewed","properties":{"price":3}}`)},
+			{MessageID: "b", ReceivedAt: at, Payload: []byte(`{"type":"track","event":"Mystery"}`)},
+		}},
+		findings: []audit.Violation{
+			{EventType: "track", EventName: "Product Viewed", SchemaID: "pv", InstancePath: "/properties/price", Keyword: audit.KeywordColumnType},
+			{EventType: "track", EventName: "Mystery", Keyword: audit.KeywordUnplannedTable},
+		},
+	}
+	sink := &memSink{}
+	a := &audit.Auditor{Source: src, Sink: sink, Workers: 2, Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject}}
+	s, err := a.Run(context.Background(), audit.Run{RunID: "r9", Source: "segment:web", Window: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := []int64{s.Run.RowsScanned, s.Run.RowsInvalid, s.Run.RowsUnplanned, s.Run.Violations}; fmt.Sprint(got) != "[2 0 1 2]" {
+		t.Errorf("scanned/invalid/unplanned/violations = %v, want [2 0 1 2]", got)
+	}
+	if len(sink.committed) != 2 {
+		t.Fatalf("committed %d violations, want the 2 findings", len(sink.committed))
+	}
+	for _, v := range sink.committed {
+		if v.RunID != "r9" || !v.ReceivedAt.Equal(window.Start) {
+			t.Errorf("finding %+v: want run r9 at the window's start", v)
+		}
+	}
+	// One line per event: the unplanned table joins its unplanned event.
+	var events []string
+	for _, e := range s.Events {
+		events = append(events, fmt.Sprintf("%s unplanned=%v rows=%d violations=%d", e.Name, e.Unplanned, e.Rows, e.Violations))
+	}
+	slices.Sort(events)
+	want := []string{"Mystery unplanned=true rows=1 violations=1", "Product Viewed unplanned=false rows=1 violations=1"}
+	if diff := cmp.Diff(want, events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}

@@ -66,9 +66,10 @@ func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
 }
 
 // addFinding counts a violation that belongs to no message: it adds to the
-// violations of its event, not to its rows.
+// violations of its event, not to its rows. An unplanned table belongs to
+// its unplanned event.
 func (a *aggregate) addFinding(v Violation) {
-	e := a.event(eventKey{v.EventType, v.EventName, v.SchemaID, false})
+	e := a.event(eventKey{v.EventType, v.EventName, v.SchemaID, v.Keyword == KeywordUnplannedTable})
 	a.violations++
 	e.violations++
 	e.checks[checkKey{v.Keyword, v.InstancePath}]++

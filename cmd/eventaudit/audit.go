@@ -185,6 +185,8 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml (for Segment's own layout, pass --layout segment --source SCHEMA)")}
 	case o.Layout == "segment" && o.Source == "":
 		return usageError{errors.New("--layout segment needs --source: the schema Segment's warehouse destination writes the source to, e.g. web_prod")}
+	case o.Layout == "segment" && o.Validate == string(audit.ValidateMessage):
+		return usageError{errors.New("--validate message needs --layout raw: Segment's layout keeps the envelope flattened (context_* columns), and eventaudit rebuilds only properties and traits")}
 	case o.Layout == "segment" && o.Table != "" && cmd.Flags().Changed("table"):
 		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
 	case !slices.Contains([]string{reports.FormatTable, reports.FormatJSON, reports.FormatMarkdown, "slack"}, o.Format):

@@ -208,6 +208,7 @@ func TestSegmentLayoutUsage(t *testing.T) {
 		{[]string{"--layout", "flat", "--table", "t"}, `--layout "flat": use raw or segment`},
 		{[]string{"--layout", "segment", "--source", "a.b"}, `--source "a.b": name one schema`},
 		{[]string{"--layout", "segment", "--source", "web", "--table", "t"}, "--table is for --layout raw"},
+		{[]string{"--layout", "segment", "--source", "web", "--validate", "message"}, "--validate message needs --layout raw"},
 	} {
 		r := newCLI().run(append([]string{"audit", "--warehouse", "duckdb://:memory:", "--schemas", schemasDir}, tt.args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {

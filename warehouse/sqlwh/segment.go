@@ -285,7 +285,7 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 	var sel []column
 	idx := map[string]int{} // lower-case column name → position in sel
 	pick := func(name string) {
-		if c, ok := lookupColumn(cols, name); ok {
+		if c, err := findColumn(src.Table.Table, cols, name); err == nil {
 			idx[name] = len(sel)
 			sel = append(sel, c)
 		}
@@ -329,7 +329,7 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("read %s: %w", src.Table.Table, err)
 		}
-		r, err := s.rebuild(t, idx, vals, w)
+		r, err := s.rebuild(t, idx, vals)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", src.Table.Table, err)
 		}
@@ -346,17 +346,8 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 	return nil
 }
 
-func lookupColumn(cols []column, name string) (column, bool) {
-	for _, c := range cols {
-		if strings.EqualFold(c.name, name) {
-			return c, true
-		}
-	}
-	return column{}, false
-}
-
 // rebuild turns one row into a Segment message.
-func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any, w audit.Window) (audit.Row, error) {
+func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit.Row, error) {
 	text := func(name string) string {
 		if i, ok := idx[name]; ok && vals[i] != nil {
 			return fmt.Sprint(normalise(vals[i]))
@@ -373,7 +364,7 @@ func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any,
 	default:
 		return audit.Row{}, fmt.Errorf("received_at of row %q is %T, not a timestamp", id, v)
 	}
-	msg := map[string]any{"type": t.typ, "messageId": id}
+	msg := map[string]any{"type": t.typ}
 	event, name := t.event, ""
 	switch t.typ {
 	case "track":
@@ -414,8 +405,7 @@ func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any,
 		}
 	}
 	msg[t.member] = obj
-	id2 := id
-	return rowOf(&id2, at, msg), nil
+	return rowOf(&id, at, msg), nil
 }
 
 // shape is the matched schema's Shape, computed once per schema.
@@ -436,7 +426,8 @@ func (s *SegmentSource) shape(m audit.Match) *audit.Shape {
 }
 
 // object rebuilds the object shape describes from its flattened columns
-// (prefix_property, recursively); without a shape, every column.
+// (prefix_property, recursively), marking the columns it used; without a
+// shape it is empty, and the caller adds the unused columns as they are.
 func (s *SegmentSource) object(shape *audit.Shape, prefix string, idx map[string]int, vals []any, cols []column, used map[string]bool) map[string]any {
 	obj := map[string]any{}
 	if shape == nil {

@@ -118,13 +118,11 @@ func Open(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehou
 		arrowBatches: opts.arrowBatches}}, nil
 }
 
-var quietOnce sync.Once
-
-// quietDriver turns off gosnowflake's own logging: at its default level it
-// writes every request to stderr, and eventaudit reports errors itself.
-func quietDriver() {
-	quietOnce.Do(func() { _ = sf.GetLogger().SetLogLevel("fatal") })
-}
+// quietDriver turns off gosnowflake's own logging, a setting of the driver
+// as a whole: at its default level it writes each failure to stderr in its
+// own format ("level=error msg=\"Authentication FAILED\""), beside
+// eventaudit's report of the same error and whatever --log-format says.
+func quietDriver() { _ = sf.GetLogger().SetLogLevel("fatal") }
 
 // bulk inserts by array binding: one statement per chunk, each column bound
 // as one array. VARIANT columns are filled through PARSE_JSON, which

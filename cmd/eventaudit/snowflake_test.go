@@ -88,6 +88,9 @@ func TestSnowflakeConnectionErrors(t *testing.T) {
 			if strings.Contains(r.stderr+r.stdout, secret) {
 				t.Errorf("the password leaked: %s", r.stderr)
 			}
+			if strings.Count(strings.TrimSpace(r.stderr), "\n") > 0 {
+				t.Errorf("want one line on stderr, eventaudit's own; got:\n%s", r.stderr)
+			}
 		})
 	}
 }

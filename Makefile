@@ -41,6 +41,8 @@ bench:
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /workers bench.txt
 	$(GO) test -run '^$$' -bench WindowScan -benchtime 10x -count 8 ./warehouse/snowflake/ | tee bench-snowflake.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /read bench-snowflake.txt
+	$(GO) test -run '^$$' -bench Layouts -count 6 ./warehouse/duckdb/ | tee bench-layouts.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /layout bench-layouts.txt
 
 # End to end: 1M rows in DuckDB and Postgres, 10M in DuckDB, the Python
 # reference and the raw read limits, in one run (needs postgresql, GNU time
@@ -56,4 +58,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt
+	rm -rf bin demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt bench-layouts.txt

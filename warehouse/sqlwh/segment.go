@@ -200,19 +200,50 @@ func (b *batcher) flush() error {
 	return err
 }
 
-func (s *SegmentSource) where(d *Dialect) string {
-	w := fmt.Sprintf(`"received_at" >= %s AND "received_at" < %s`, d.Placeholder(1), d.Placeholder(2))
-	if s.Shard.Sharded() {
-		w += fmt.Sprintf(" AND %s = %d", d.ShardExpr(`CAST("id" AS VARCHAR)`, s.Shard.Count), s.Shard.Index)
+// rawTable is a layout table as the raw-layout reader sees it: its
+// id and received_at, for the window, the shard and DuckDB's slicing.
+func (s *SegmentSource) rawTable(name string) RawTable {
+	return RawTable{Table: s.table(name), MessageID: "id", ReceivedAt: "received_at"}
+}
+
+// each runs q, whose WHERE clause starts with windowWhere, over the window
+// — in slices where the dialect needs them, as for the raw layout — and
+// calls scan on each row.
+func (s *SegmentSource) each(ctx context.Context, w audit.Window, rt RawTable, q string, scan func(Rows) error) error {
+	parts, err := (&Source{WH: s.WH, Table: rt, Shard: s.Shard}).slices(ctx, w)
+	if err != nil {
+		return err
 	}
-	return w
+	for _, part := range parts {
+		rows, err := s.WH.Conn.Query(WithBulkRead(ctx), q, part.Start.UTC(), part.End.UTC())
+		if err != nil {
+			return fmt.Errorf("query %s: %w", rt.Table, err)
+		}
+		for rows.Next() {
+			if err := scan(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("read %s: %w", rt.Table, err)
+		}
+	}
+	return nil
 }
 
 // scanTracks reads, from tracks, the track calls of events with no schema:
 // they are unplanned, and an event table of theirs is reported once.
 func (s *SegmentSource) scanTracks(ctx context.Context, w audit.Window, table string, tables map[string]string, planned map[string]bool, b *batcher) error {
 	d := s.WH.Dialect
-	q := fmt.Sprintf(`SELECT CAST("id" AS VARCHAR), "received_at", "event", "event_text" FROM %s WHERE %s`, d.Quote(s.table(table)), s.where(d))
+	rt := s.rawTable(table)
+	q := fmt.Sprintf(`SELECT CAST("id" AS VARCHAR), "received_at", "event", "event_text" FROM %s WHERE %s`,
+		d.Quote(rt.Table), windowWhere(d, rt, s.Shard))
 	if len(planned) > 0 {
 		slugs := make([]string, 0, len(planned))
 		for slug := range planned {
@@ -221,12 +252,7 @@ func (s *SegmentSource) scanTracks(ctx context.Context, w audit.Window, table st
 		slices.Sort(slugs)
 		q += fmt.Sprintf(` AND ("event" IS NULL OR LOWER("event") NOT IN (%s))`, strings.Join(slugs, ", "))
 	}
-	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), q, w.Start.UTC(), w.End.UTC())
-	if err != nil {
-		return fmt.Errorf("query %s: %w", table, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
+	return s.each(ctx, w, rt, q, func(rows Rows) error {
 		var id, slug, text *string
 		var at time.Time
 		if err := rows.Scan(&id, &at, &slug, &text); err != nil {
@@ -240,17 +266,8 @@ func (s *SegmentSource) scanTracks(ctx context.Context, w audit.Window, table st
 					Message: fmt.Sprintf("table %s holds event %q, which no schema in the plan describes", name, deref(text))})
 			}
 		}
-		if err := b.add(rowOf(id, at, msg)); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("read %s: %w", table, err)
-	}
-	return nil
+		return b.add(rowOf(id, at, msg))
+	})
 }
 
 func deref(s *string) string {
@@ -276,7 +293,8 @@ func rowOf(id *string, at time.Time, msg map[string]any) audit.Row {
 
 // scanTable reads one table of the layout and rebuilds each row.
 func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmentTable, b *batcher) error {
-	src := &Source{WH: s.WH, Table: RawTable{Table: s.table(t.name)}}
+	rt := s.rawTable(t.name)
+	src := &Source{WH: s.WH, Table: rt}
 	cols, err := src.describe(ctx)
 	if err != nil {
 		return err
@@ -313,37 +331,23 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 			exprs[i] = `CAST("id" AS VARCHAR)`
 		}
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(src.Table.Table), s.where(d))
-	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), q, w.Start.UTC(), w.End.UTC())
-	if err != nil {
-		return fmt.Errorf("query %s: %w", src.Table.Table, err)
-	}
-	defer rows.Close()
+	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), windowWhere(d, rt, s.Shard))
 	vals := make([]any, len(sel))
 	ptrs := make([]any, len(sel))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	for rows.Next() {
+	return s.each(ctx, w, rt, q, func(rows Rows) error {
 		clear(vals)
 		if err := rows.Scan(ptrs...); err != nil {
-			return fmt.Errorf("read %s: %w", src.Table.Table, err)
+			return fmt.Errorf("read %s: %w", rt.Table, err)
 		}
 		r, err := s.rebuild(t, idx, vals)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", src.Table.Table, err)
+			return fmt.Errorf("read %s: %w", rt.Table, err)
 		}
-		if err := b.add(r); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return fmt.Errorf("read %s: %w", src.Table.Table, err)
-	}
-	return nil
+		return b.add(r)
+	})
 }
 
 // rebuild turns one row into a Segment message.

@@ -1,0 +1,62 @@
+package duckdb_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/warehouse/duckdb"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
+)
+
+// BenchmarkLayouts audits the same 50,000 generated messages stored raw and
+// stored as Segment's warehouse layout, in one DuckDB file, without writing
+// results: what rebuilding messages from columns costs.
+//
+//	go test ./warehouse/duckdb -run '^$' -bench Layouts -count 6 | benchstat -col /layout -
+func BenchmarkLayouts(b *testing.B) {
+	ctx := context.Background()
+	wh, err := duckdb.Open(ctx, "duckdb://"+filepath.Join(b.TempDir(), "bench.duckdb"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer wh.Close()
+	corpus := audittest.Generate(audittest.Options{N: 50000, BadRate: 0.05, Seed: 11})
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{"raw", "events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	if err := wh.LoadRaw(ctx, raw, "VARCHAR", corpus.Rows); err != nil {
+		b.Fatal(err)
+	}
+	if err := warehousetest.BuildSegmentLayout(corpus.Rows).Load(ctx, wh, "web_prod"); err != nil {
+		b.Fatal(err)
+	}
+	reg, err := schemas.Load(ctx, os.DirFS("../../testdata/demo/schemas"), schemas.Options{Plan: "segment/shop"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+	for _, layout := range []struct {
+		name string
+		src  audit.Source
+	}{
+		{"raw", &sqlwh.Source{WH: wh, Table: raw}},
+		{"segment", &sqlwh.SegmentSource{WH: wh, Schema: "web_prod", Events: reg.EventNames(), Matcher: m}},
+	} {
+		b.Run("layout="+layout.name, func(b *testing.B) {
+			var rows int64
+			for b.Loop() {
+				s, err := (&audit.Auditor{Source: layout.src, Matcher: m, Workers: 2}).Run(ctx, audit.Run{RunID: "bench", Window: w})
+				if err != nil {
+					b.Fatal(err)
+				}
+				rows += s.Run.RowsScanned
+			}
+			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

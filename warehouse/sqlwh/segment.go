@@ -141,6 +141,10 @@ func (s *SegmentSource) tables(ctx context.Context) (map[string]string, error) {
 // then tracks for every other track event, then pages, screens, identifies
 // and groups.
 func (s *SegmentSource) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
+	// Findings are per run.
+	s.mu.Lock()
+	s.findings, s.reported = nil, nil
+	s.mu.Unlock()
 	tables, err := s.tables(ctx)
 	if err != nil {
 		return err

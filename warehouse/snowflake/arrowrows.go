@@ -6,7 +6,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -252,4 +251,7 @@ func (r *arrowRows) ScanRow(row *audit.Row, arena []byte) ([]byte, bool, error) 
 	return arena, true, nil
 }
 
-var _ io.Closer = (*arrowRows)(nil)
+var (
+	_ sqlwh.Rows       = (*arrowRows)(nil)
+	_ sqlwh.RowScanner = (*arrowRows)(nil)
+)

@@ -395,6 +395,9 @@ type bindingJSON struct {
 	Value json.RawMessage `json:"value"`
 }
 
+// readsTable matches statements that need a running warehouse.
+var readsTable = regexp.MustCompile(`(?i)\b(FROM|INTO|UPDATE)\b`)
+
 // Statement type ids the driver tells apart.
 const (
 	typeSelect = 0x1000
@@ -453,7 +456,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) {
 
 	kind := statementKind(req.SQLText)
 	// Statements that read no table run without a warehouse.
-	needsWarehouse := kind != typeDDL && regexp.MustCompile(`(?i)\b(FROM|INTO|UPDATE)\b`).MatchString(req.SQLText)
+	needsWarehouse := kind != typeDDL && readsTable.MatchString(req.SQLText)
 	if needsWarehouse && !s.Warehouses[strings.ToUpper(ss.warehouse)] {
 		failure(w, "000606", "57P03", "No active warehouse selected in the current session.  Select an active warehouse with the 'use warehouse' command.")
 		return

@@ -86,7 +86,7 @@ func Translate(q string, args []any, arrayRows int) (string, []any, error) {
 		b.WriteString(t)
 	}
 	out := b.String()
-	if !regexp.MustCompile(`(?i)\bVALUES\s*\(`).MatchString(out) {
+	if !valuesRE.MatchString(out) {
 		if arrayRows > 0 {
 			return "", nil, errors.New("array binds outside an INSERT … VALUES")
 		}

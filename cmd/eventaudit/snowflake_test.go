@@ -38,6 +38,13 @@ func TestSnowflakeMatchesDuckDB(t *testing.T) {
 	if reports[0] != reports[1] {
 		t.Errorf("JSON reports differ:\nduckdb:\n%s\nsnowflake:\n%s", reports[0], reports[1])
 	}
+	// The run reads back from Snowflake's result tables.
+	c := newCLI()
+	c.env["SNOWFLAKE_PASSWORD"] = snowflakePassword
+	r := c.run("runs", "--warehouse", sf, "--format", "json")
+	if r.code != 0 || !strings.Contains(r.stdout, `"rows_scanned": 3000`) || !strings.Contains(r.stdout, `"source": "raw.segment_events"`) {
+		t.Errorf("runs: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	d := violationRows(t, duck, "eventaudit", warehouse.Credentials{})
 	s := violationRows(t, sf, "eventaudit", warehouse.Credentials{Password: snowflakePassword})
 	if len(d) != 253 {

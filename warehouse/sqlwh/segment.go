@@ -61,7 +61,9 @@ type SegmentSource struct {
 	mu       sync.Mutex
 	findings []audit.Violation
 	reported map[string]bool
-	shapes   map[string]*audit.Shape // by schema id; used by the scanning goroutine only
+	// By schema id; used by the scanning goroutine only.
+	shapes  map[string]*audit.Shape
+	layouts map[string][]segmentLeaf
 }
 
 // SegmentTable is what an audit reads from one table of the layout.
@@ -71,6 +73,7 @@ type segmentTable struct {
 	member string // "properties" or "traits"
 	event  string // the planned track event, for an event table
 	cols   []column
+	kinds  []int // kindOf each column
 	// checked records the schemas whose columns were checked.
 	checked map[string]bool
 }
@@ -327,6 +330,10 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 		sel = append(sel, c)
 	}
 	t.cols = sel
+	t.kinds = make([]int, len(sel))
+	for i, c := range sel {
+		t.kinds[i] = kindOf(c.typ)
+	}
 	d := s.WH.Dialect
 	exprs := make([]string, len(sel))
 	for i, c := range sel {
@@ -387,16 +394,16 @@ func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any)
 		}
 	}
 	m := s.Matcher.Resolve(t.typ, event, name, text("schema_id"))
-	shape := s.shape(m)
+	shape, leaves := s.layout(m)
 	if shape != nil && !t.checked[m.SchemaID] {
 		if t.checked == nil {
 			t.checked = map[string]bool{}
 		}
 		t.checked[m.SchemaID] = true
-		s.checkColumns(t, m, shape)
+		s.checkColumns(t, m, leaves)
 	}
 	used := map[string]bool{"id": true, "received_at": true, "event_text": true, "name": t.typ == "page" || t.typ == "screen"}
-	obj := s.object(shape, "", idx, vals, t.cols, used)
+	obj := object(leaves, idx, vals, t.kinds, used)
 	// Columns the shape does not know keep their values under their column
 	// name, so a closed schema reports them per message, as in the raw
 	// layout; the column itself is reported once.
@@ -404,7 +411,7 @@ func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any)
 		if used[low] || vals[i] == nil {
 			continue
 		}
-		obj[low] = natural(vals[i], kindOf(t.cols[i].typ))
+		obj[low] = natural(vals[i], t.kinds[i])
 		if shape != nil && shape.Closed && low != "schema_id" {
 			s.find("unknown/"+t.name+"/"+low+"/"+m.SchemaID, audit.Violation{EventType: m.Type, EventName: m.Name,
 				SchemaID: m.SchemaID, InstancePath: "/" + t.member, Keyword: audit.KeywordUnknownColumn, Value: jsonString(low),
@@ -416,65 +423,91 @@ func (s *SegmentSource) rebuild(t *segmentTable, idx map[string]int, vals []any)
 	return rowOf(&id, at, msg), nil
 }
 
-// shape is the matched schema's Shape, computed once per schema.
-func (s *SegmentSource) shape(m audit.Match) *audit.Shape {
-	sh, ok := m.Schema.(audit.Shaper)
-	if !ok || m.Schema == nil {
-		return nil
-	}
-	if s.shapes == nil {
-		s.shapes = map[string]*audit.Shape{}
-	}
-	if got, ok := s.shapes[m.SchemaID]; ok {
-		return got
-	}
-	shape := sh.Shape()
-	s.shapes[m.SchemaID] = shape
-	return shape
+// segmentLeaf is one column a schema's object is flattened into: the
+// property path to it (nested objects joined with "_" in the column name)
+// and the shape of its value.
+type segmentLeaf struct {
+	col   string
+	props []string
+	shape *audit.Shape
 }
 
-// object rebuilds the object shape describes from its flattened columns
-// (prefix_property, recursively), marking the columns it used; without a
-// shape it is empty, and the caller adds the unused columns as they are.
-func (s *SegmentSource) object(shape *audit.Shape, prefix string, idx map[string]int, vals []any, cols []column, used map[string]bool) map[string]any {
+// segmentLeaves flattens shape as Segment flattens objects: a nested object
+// with declared properties becomes its leaves' columns; anything else,
+// arrays included, is one column.
+func segmentLeaves(shape *audit.Shape) []segmentLeaf {
+	var out []segmentLeaf
+	var walk func(sh *audit.Shape, prefix string, path []string)
+	walk = func(sh *audit.Shape, prefix string, path []string) {
+		for prop, ps := range sh.Properties {
+			col, p := prefix+Slug(prop), append(slices.Clone(path), prop)
+			if len(ps.Properties) > 0 && !ps.Allows("array") {
+				walk(ps, col+"_", p)
+				continue
+			}
+			out = append(out, segmentLeaf{col: col, props: p, shape: ps})
+		}
+	}
+	if shape != nil {
+		walk(shape, "", nil)
+	}
+	slices.SortFunc(out, func(a, b segmentLeaf) int { return strings.Compare(a.col, b.col) })
+	return out
+}
+
+// layout is the matched schema's Shape and its columns, computed once per
+// schema; nil when nothing describes the event.
+func (s *SegmentSource) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
+	sh, ok := m.Schema.(audit.Shaper)
+	if !ok || m.Schema == nil {
+		return nil, nil
+	}
+	if s.layouts == nil {
+		s.layouts = map[string][]segmentLeaf{}
+		s.shapes = map[string]*audit.Shape{}
+	}
+	if leaves, ok := s.layouts[m.SchemaID]; ok {
+		return s.shapes[m.SchemaID], leaves
+	}
+	shape := sh.Shape()
+	s.shapes[m.SchemaID], s.layouts[m.SchemaID] = shape, segmentLeaves(shape)
+	return shape, s.layouts[m.SchemaID]
+}
+
+// object rebuilds an object from its flattened columns, marking the columns
+// it used; with no leaves it is empty, and the caller adds the unused
+// columns as they are.
+func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, used map[string]bool) map[string]any {
 	obj := map[string]any{}
-	if shape == nil {
-		return obj
-	}
-	names := make([]string, 0, len(shape.Properties))
-	for n := range shape.Properties {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, prop := range names {
-		ps := shape.Properties[prop]
-		col := prefix + Slug(prop)
-		if len(ps.Properties) > 0 && !ps.Allows("array") {
-			if sub := s.object(ps, col+"_", idx, vals, cols, used); len(sub) > 0 {
-				obj[prop] = sub
-			}
-			continue
+	for _, l := range leaves {
+		i, ok := idx[l.col]
+		if ok {
+			used[l.col] = true
 		}
-		i, ok := idx[col]
-		if !ok {
-			// Segment adds a column with its first non-null value.
-			if ps.Allows("null") {
-				obj[prop] = nil
-			}
-			continue
+		switch {
+		case ok && vals[i] != nil:
+			setPath(obj, l.props, convert(vals[i], kinds[i], l.shape))
+		case l.shape.Allows("null"):
+			// No column yet (Segment adds one with its first non-null
+			// value) or NULL: absent, or null where the schema allows
+			// null; the layout cannot tell the two apart.
+			setPath(obj, l.props, nil)
 		}
-		used[col] = true
-		if vals[i] == nil {
-			// NULL is absent, or null where the schema allows null: the
-			// layout cannot tell the two apart.
-			if ps.Allows("null") {
-				obj[prop] = nil
-			}
-			continue
-		}
-		obj[prop] = convert(vals[i], kindOf(cols[i].typ), ps)
 	}
 	return obj
+}
+
+// setPath sets obj[p0][p1]…= v, creating the objects on the way.
+func setPath(obj map[string]any, props []string, v any) {
+	for _, p := range props[:len(props)-1] {
+		next, ok := obj[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			obj[p] = next
+		}
+		obj = next
+	}
+	obj[props[len(props)-1]] = v
 }
 
 // Column kinds, from the catalog's type name.
@@ -526,37 +559,30 @@ func holds(k int, t string) bool {
 
 // checkColumns reports, once per run, each column whose type cannot hold
 // its property: the "typed from the first value" trap.
-func (s *SegmentSource) checkColumns(t *segmentTable, m audit.Match, shape *audit.Shape) {
-	byName := map[string]column{}
-	for _, c := range t.cols {
-		byName[strings.ToLower(c.name)] = c
+func (s *SegmentSource) checkColumns(t *segmentTable, m audit.Match, leaves []segmentLeaf) {
+	byName := map[string]int{}
+	for i, c := range t.cols {
+		byName[strings.ToLower(c.name)] = i
 	}
-	var walk func(sh *audit.Shape, prefix, path string)
-	walk = func(sh *audit.Shape, prefix, path string) {
-		for prop, ps := range sh.Properties {
-			col, p := prefix+Slug(prop), path+"/"+prop
-			if len(ps.Properties) > 0 && !ps.Allows("array") {
-				walk(ps, col+"_", p)
-				continue
-			}
-			c, ok := byName[col]
-			if !ok || len(ps.Types) == 0 {
-				continue
-			}
-			k := kindOf(c.typ)
-			fits := false
-			for _, typ := range ps.Types {
-				fits = fits || typ != "null" && holds(k, typ)
-			}
-			if !fits {
-				s.find("type/"+t.name+"/"+col+"/"+m.SchemaID, audit.Violation{EventType: m.Type, EventName: m.Name,
-					SchemaID: m.SchemaID, InstancePath: p, Keyword: audit.KeywordColumnType, Value: jsonString(c.typ),
-					Message: fmt.Sprintf("column %s.%s is %s, which cannot hold %s: Segment types a column from the first value it loads; "+
-						"fix the column's type, or the event that sent that value", t.name, c.name, c.typ, strings.Join(ps.Types, " or "))})
-			}
+	for _, l := range leaves {
+		i, ok := byName[l.col]
+		if !ok || len(l.shape.Types) == 0 {
+			continue
 		}
+		fits := false
+		for _, typ := range l.shape.Types {
+			fits = fits || typ != "null" && holds(t.kinds[i], typ)
+		}
+		if fits {
+			continue
+		}
+		c := t.cols[i]
+		s.find("type/"+t.name+"/"+l.col+"/"+m.SchemaID, audit.Violation{EventType: m.Type, EventName: m.Name,
+			SchemaID: m.SchemaID, InstancePath: "/" + t.member + "/" + strings.Join(l.props, "/"), Keyword: audit.KeywordColumnType,
+			Value: jsonString(c.typ),
+			Message: fmt.Sprintf("column %s.%s is %s, which cannot hold %s: Segment types a column from the first value it loads; "+
+				"fix the column's type, or the event that sent that value", t.name, c.name, c.typ, strings.Join(l.shape.Types, " or "))})
 	}
-	walk(shape, "", "/"+t.member)
 }
 
 // normalise turns a driver's value into string, int64, float64, bool or

@@ -55,15 +55,15 @@ func TestRebuildObject(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var cols []column
+			var kinds []int
 			idx := map[string]int{}
 			var vals []any
 			for name, typ := range tt.cols {
-				idx[name] = len(cols)
-				cols = append(cols, column{name: name, typ: typ})
+				idx[name] = len(kinds)
+				kinds = append(kinds, kindOf(typ))
 				vals = append(vals, tt.vals[name])
 			}
-			got := (&SegmentSource{}).object(tt.shape, "", idx, vals, cols, map[string]bool{})
+			got := object(segmentLeaves(tt.shape), idx, vals, kinds, map[string]bool{})
 			b, err := json.Marshal(got)
 			if err != nil {
 				t.Fatal(err)

@@ -131,7 +131,8 @@ func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) bool {
 		return false
 	}
 	env, ok := scanEnvelope(row.Payload, a.Matcher.Target)
-	if !ok {
+	if !ok || !rawStorable(env.typ, MaxIDBytes) || !rawStorable(env.event, MaxNameBytes) ||
+		!rawStorable(env.name, MaxNameBytes) || !rawStorable(env.schemaID, MaxNameBytes) || !rawStorable(row.MessageID, MaxIDBytes) {
 		return false
 	}
 	m := a.Matcher.route(env.typ, env.event, env.name, env.schemaID)

@@ -33,6 +33,13 @@ type Auditor struct {
 	// DisableFastPath decodes and validates every message with the JSON
 	// Schema library, for differential tests and benchmarks.
 	DisableFastPath bool
+	// MaxPayloadBytes, when positive, bounds the payload parsed per row: a
+	// larger one is a violation, not parsed, so one huge row cannot take
+	// the run's memory.
+	MaxPayloadBytes int
+	// Redact, when set, scrubs secrets from each violation's message and
+	// value before it is written or reported.
+	Redact func(string) string
 }
 
 // batchResult is what one worker made of one batch.
@@ -200,21 +207,46 @@ func (a *Auditor) checkBatch(runID string, rows []Row) batchResult {
 }
 
 func (a *Auditor) checkRow(runID string, row *Row, agg *aggregate) []Violation {
+	vs := a.judgeRow(runID, row, agg)
+	for i := range vs {
+		cleanViolation(&vs[i], a.Redact)
+	}
+	return vs
+}
+
+func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
+	if a.MaxPayloadBytes > 0 && len(row.Payload) > a.MaxPayloadBytes {
+		// Not parsed: decoding a huge payload into values costs many times
+		// its size in memory.
+		base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
+		vs := cleanIdentity(&base)
+		v := base
+		v.Keyword = KeywordPayload
+		v.Message = fmt.Sprintf("payload is %d bytes, over the %d-byte limit; it was not parsed", len(row.Payload), a.MaxPayloadBytes)
+		v.Value = truncate(string(row.Payload[:min(len(row.Payload), MaxValueBytes)]))
+		vs = append(vs, v)
+		agg.add(base, false, vs)
+		return vs
+	}
 	if a.checkFast(runID, row, agg) {
 		return nil
 	}
 	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
 	msg, err := DecodePayload(row.Payload)
 	if err != nil {
+		vs := cleanIdentity(&base)
 		v := base
 		v.Keyword, v.Message = KeywordPayload, err.Error()
 		v.Value = truncate(string(row.Payload))
-		agg.add(base, false, []Violation{v})
-		return []Violation{v}
+		vs = append(vs, v)
+		agg.add(base, false, vs)
+		return vs
 	}
 	m := a.Matcher.Match(msg)
 	base.EventType, base.EventName, base.SchemaID = m.Type, m.Name, m.SchemaID
-	var vs []Violation
+	// The identity goes into the stats and every violation row: it must be
+	// storable, and a row whose identity was not is flagged.
+	vs := cleanIdentity(&base)
 	switch {
 	case m.Problem != nil:
 		v := base

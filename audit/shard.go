@@ -39,3 +39,34 @@ func ParseShard(s string) (Shard, error) {
 	}
 	return Shard{Index: ki, Count: ni}, nil
 }
+
+// Overlaps reports whether some message falls in both s and o. A shard K/N
+// holds the messages whose hash h has h mod N = K; by the Chinese remainder
+// theorem, K/N and K'/N' share messages exactly when K ≡ K' modulo
+// gcd(N, N'). The whole window overlaps every shard.
+func (s Shard) Overlaps(o Shard) bool {
+	if !s.Sharded() || !o.Sharded() {
+		return true
+	}
+	g := gcd(s.Count, o.Count)
+	return s.Index%g == o.Index%g
+}
+
+// Covers reports whether every message of o is also in s: N divides N' and
+// K' mod N = K. The whole window covers every shard.
+func (s Shard) Covers(o Shard) bool {
+	if !s.Sharded() {
+		return true
+	}
+	if !o.Sharded() {
+		return false
+	}
+	return o.Count%s.Count == 0 && o.Index%s.Count == s.Index
+}
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}

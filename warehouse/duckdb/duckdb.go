@@ -4,8 +4,11 @@ package duckdb
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -41,6 +44,10 @@ WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_positi
 			return `SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, []any{schema, table}
 		},
+		ResolveTable: `SELECT table_catalog, table_schema, table_name, current_database()
+FROM information_schema.tables
+WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF(?, ''), current_schema())) AND LOWER(table_name) = LOWER(?)
+  AND LOWER(table_catalog) = LOWER(COALESCE(NULLIF(?, ''), current_database()))`,
 		Tables: func(schema string) (string, []any) {
 			return `SELECT table_name FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF(?, ''), current_schema()) ORDER BY table_name`, []any{schema}
@@ -107,5 +114,33 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		}
 	}
 	d := NewDialect()
-	return &sqlwh.Warehouse{Dialect: d, Conn: &sqlwh.StdConn{DB: db, Dialect: d}}, nil
+	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{&sqlwh.StdConn{DB: db, Dialect: d}}}, nil
 }
+
+// conn knows which locks are held by a live process. DuckDB lets one
+// process at a time open a file for writing, so a process that writes a
+// lock row can be sure that a lock held by any other process is left over
+// from one that has ended.
+type conn struct{ *sqlwh.StdConn }
+
+// process names this process: its pid alone could be a dead process's
+// again (every container's first process is pid 1), hence the nonce.
+var process = func() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	host, _ := os.Hostname()
+	return fmt.Sprintf("duckdb:%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}()
+
+// Hold implements sqlwh.Sessions; the session is the process.
+func (c *conn) Hold(context.Context) (sqlwh.Session, error) { return processSession{c.StdConn}, nil }
+
+type processSession struct{ *sqlwh.StdConn }
+
+// Gone implements sqlwh.Session.
+func (processSession) Gone(_ context.Context, id string) (bool, error) {
+	return strings.HasPrefix(id, "duckdb:") && id != process, nil
+}
+
+func (processSession) ID() string   { return process }
+func (processSession) Close() error { return nil }

@@ -44,6 +44,12 @@ func PostgresDialect() *sqlwh.Dialect {
 		},
 		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
 		Columns:   infoSchemaColumns,
+		ResolveTable: `SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
+FROM information_schema.tables
+WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF($1, ''), current_schema())) AND LOWER(table_name) = LOWER($2)
+  AND LOWER(table_catalog) = LOWER(COALESCE(NULLIF($3, ''), current_database()))`,
+		// Any user sees every backend's pid in pg_stat_activity.
+		SessionAlive: `SELECT COUNT(*) FROM pg_stat_activity WHERE pid::text = $1`,
 		Tables: func(schema string) (string, []any) {
 			return `SELECT table_name::text FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_name`, []any{schema}
@@ -165,6 +171,57 @@ func (c *Conn) Begin(ctx context.Context) (sqlwh.Tx, error) {
 }
 
 func (c *Conn) Close() error { c.pool.Close(); return nil }
+
+// Hold implements sqlwh.Sessions: one pooled connection, pinned for the
+// lock's life, named by its backend pid.
+func (c *Conn) Hold(ctx context.Context) (sqlwh.Session, error) {
+	if c.dialect.SessionAlive == "" {
+		return nil, nil
+	}
+	pc, err := c.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var pid string
+	if err := pc.QueryRow(ctx, "SELECT pg_backend_pid()::text").Scan(&pid); err != nil {
+		pc.Release()
+		return nil, err
+	}
+	return &session{conn: pc, id: pid, dialect: c.dialect}, nil
+}
+
+type session struct {
+	conn    *pgxpool.Conn
+	id      string
+	dialect *sqlwh.Dialect
+}
+
+// Gone implements sqlwh.Session. A pid the server reused for another
+// session looks alive, which only delays the lock's clearing to its expiry.
+func (s *session) Gone(ctx context.Context, id string) (bool, error) {
+	var n int64
+	if err := s.conn.QueryRow(ctx, s.dialect.SessionAlive, id).Scan(&n); err != nil {
+		return false, err
+	}
+	return n == 0, nil
+}
+
+func (s *session) Begin(ctx context.Context) (sqlwh.Tx, error) {
+	tx, err := s.conn.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &pgTx{tx: tx, dialect: s.dialect}, nil
+}
+
+func (s *session) ID() string { return s.id }
+
+func (s *session) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := s.conn.Exec(ctx, q, args...)
+	return err
+}
+
+func (s *session) Close() error { s.conn.Release(); return nil }
 
 type pgRows struct{ pgx.Rows }
 

@@ -38,8 +38,30 @@ func openPostgres(t *testing.T) *sqlwh.Warehouse {
 	return wh
 }
 
+// terminate ends a backend as a server restart or a killed client would.
+func terminate(t *testing.T, wh *sqlwh.Warehouse, pid string) {
+	t.Helper()
+	if err := wh.Conn.Exec(context.Background(), `SELECT pg_terminate_backend($1::int)`, pid); err != nil {
+		t.Fatal(err)
+	}
+	// The backend leaves pg_stat_activity shortly after the signal.
+	for range 100 {
+		rows, err := wh.Conn.Query(context.Background(), `SELECT 1 FROM pg_stat_activity WHERE pid::text = $1`, pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		alive := rows.Next()
+		rows.Close()
+		if !alive {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("backend %s still running after pg_terminate_backend", pid)
+}
+
 func TestConformancePostgres(t *testing.T) {
-	warehousetest.Run(t, warehousetest.Backend{Name: "postgres", Open: openPostgres})
+	warehousetest.Run(t, warehousetest.Backend{Name: "postgres", Open: openPostgres, EndSession: terminate})
 }
 
 // The Redshift dialect runs against Postgres wherever their SQL overlaps:
@@ -59,6 +81,7 @@ func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
 			// has the standard views and hashtext.
 			d.Columns = postgres.PostgresDialect().Columns
 			d.Tables = postgres.PostgresDialect().Tables
+			d.ResolveTable = postgres.PostgresDialect().ResolveTable
 			d.ShardExpr = postgres.PostgresDialect().ShardExpr
 			wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
 			t.Cleanup(func() { wh.Close() })

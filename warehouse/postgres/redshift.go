@@ -44,6 +44,13 @@ func RedshiftDialect() *sqlwh.Dialect {
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
 ORDER BY ordinal_position`, []any{schema, table}
 		},
+		// SVV_TABLES also lists late-binding views. No SessionAlive: a
+		// regular user sees only their own sessions in STV_SESSIONS, so
+		// another user's live run would look gone; expiry alone decides.
+		ResolveTable: `SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
+FROM svv_tables
+WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF($1, ''), current_schema())) AND LOWER(table_name) = LOWER($2)
+  AND LOWER(table_catalog) = LOWER(COALESCE(NULLIF($3, ''), current_database()))`,
 		Tables: func(schema string) (string, []any) {
 			return `SELECT table_name::text FROM svv_tables
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_name`, []any{schema}

@@ -55,6 +55,11 @@ func NewDialect() *sqlwh.Dialect {
 WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name = UPPER(?)
 ORDER BY ordinal_position`, []any{schema, table}
 		},
+		CaseInsensitive: true,
+		ResolveTable: `SELECT table_catalog, table_schema, table_name, CURRENT_DATABASE()
+FROM information_schema.tables
+WHERE UPPER(table_schema) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_SCHEMA())) AND UPPER(table_name) = UPPER(?)
+  AND UPPER(table_catalog) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_DATABASE()))`,
 		Tables: func(schema string) (string, []any) {
 			return `SELECT table_name FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) ORDER BY table_name`, []any{schema}

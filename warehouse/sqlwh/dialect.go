@@ -35,6 +35,20 @@ type Dialect struct {
 	// Columns renders the catalog query listing (column_name, data_type) of
 	// a table; schema "" means the connection's current schema.
 	Columns func(schema, table string) (query string, args []any)
+	// ResolveTable renders the catalog query finding a table (or view) by
+	// name, case-insensitively: one row (catalog, schema, table,
+	// current database) per candidate. Its parameters are the schema ("" is
+	// the current one), the table and the catalog ("" is the current one).
+	ResolveTable string
+	// CaseInsensitive says every identifier, quoted or not, names the same
+	// object whatever its case (Snowflake with
+	// QUOTED_IDENTIFIERS_IGNORE_CASE): a resolved name is then lower-cased,
+	// the way users type it.
+	CaseInsensitive bool
+	// SessionAlive, when set, is a query with one parameter, a session id
+	// (Postgres: a backend pid as text), returning how many live sessions
+	// have it; a lock whose holder's session has ended is stale at once.
+	SessionAlive string
 	// Tables renders the catalog query listing the table names of a schema
 	// ("" is the connection's current schema), for Segment's layout.
 	Tables func(schema string) (query string, args []any)
@@ -50,6 +64,23 @@ type Dialect struct {
 	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
 	MaxParams         int
 	MaxStatementBytes int
+}
+
+// IsConflict reports whether err is a write that lost to a concurrent
+// transaction and may simply be retried: DuckDB's optimistic concurrency
+// ("Conflict on tuple …"), a duplicate key from a racing insert, or a
+// serialization failure (Postgres 40001, Redshift 1023).
+func (d *Dialect) IsConflict(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"conflict", "duplicate key", "unique constraint", "serializ", "40001", "deadlock"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Dollar renders $1, $2, … (Postgres, Redshift).

@@ -3,6 +3,7 @@ package sqlwh
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
@@ -81,4 +82,69 @@ FROM %s WHERE "run_id" = %s`, s.WH.Dialect.Quote(s.table(StatsTable)), p(1)), pr
 		out.Stats = append(out.Stats, st)
 	}
 	return out, rows.Err()
+}
+
+// AdoptSource renames the history recorded under older spellings of a
+// source (before sources were resolved through the catalog) to its
+// canonical name, so an upgraded nightly job keeps its watermark, its
+// trend and the results its re-runs replace. It costs one read of the runs
+// table when there is nothing to rename.
+func (s *Sink) AdoptSource(ctx context.Context, canonical string, spellings []string) error {
+	if len(spellings) == 0 {
+		return nil
+	}
+	d := s.WH.Dialect
+	p := d.Placeholder
+	// marks renders the IN list's placeholders, numbered from first.
+	marks := func(first int) string {
+		m := make([]string, len(spellings))
+		for i := range spellings {
+			m[i] = p(first + i)
+		}
+		return strings.Join(m, ", ")
+	}
+	old := make([]any, len(spellings))
+	for i, sp := range spellings {
+		old[i] = sp
+	}
+	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE "source" IN (%s)`,
+		d.Quote(s.table(RunsTable)), marks(1)), old...)
+	if err != nil {
+		return fmt.Errorf("read the runs of %s: %w", canonical, err)
+	}
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+	}
+	if err := rows.Close(); err != nil || n == 0 {
+		return err
+	}
+	tx, err := s.WH.Conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	for _, t := range []string{RunsTable, ViolationsTable, StatsTable} {
+		if err := tx.Exec(ctx, fmt.Sprintf(`UPDATE %s SET "source" = %s WHERE "source" IN (%s)`, d.Quote(s.table(t)), p(1), marks(2)),
+			append([]any{canonical}, old...)...); err != nil {
+			return fmt.Errorf("rename the history of %s: %w", canonical, err)
+		}
+	}
+	return tx.Commit(ctx)
+}
+
+// HasResults reports whether the results schema holds an eventaudit_runs
+// table.
+func (s *Sink) HasResults(ctx context.Context) (bool, error) {
+	q, args := s.WH.Dialect.Columns(s.Schema, RunsTable)
+	rows, err := s.WH.Conn.Query(ctx, q, args...)
+	if err != nil {
+		return false, err
+	}
+	defer rows.Close()
+	found := rows.Next()
+	return found, rows.Err()
 }

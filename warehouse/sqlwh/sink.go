@@ -3,7 +3,9 @@ package sqlwh
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/eventaudit/eventaudit/audit"
@@ -22,10 +24,16 @@ const (
 var (
 	RunsColumns = []string{"run_id", "source", "window_start", "window_end", "started_at", "finished_at",
 		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard"}
+	// source, on violations and stats, is the run's source: a re-run
+	// replaces what its source recorded in its window, even rows whose run
+	// row is gone (orphans), without a join on eventaudit_runs.
 	ViolationsColumns = []string{"run_id", "message_id", "received_at", "event_type", "event_name", "schema_id",
-		"instance_path", "keyword", "message", "value"}
-	StatsColumns = []string{"run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned"}
-	LocksColumns = []string{"source", "shard", "run_id", "acquired_at", "heartbeat_at"}
+		"instance_path", "keyword", "message", "value", "source"}
+	StatsColumns = []string{"run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned", "source"}
+	// A lock records its holder's terms: when it expires unless renewed,
+	// how often the holder renews it, and the warehouse session that holds
+	// it, so that a later run can prove a holder gone.
+	LocksColumns = []string{"source", "shard", "run_id", "acquired_at", "heartbeat_at", "expires_at", "heartbeat_seconds", "holder"}
 )
 
 // Sink writes runs to the result tables in Schema.
@@ -37,6 +45,11 @@ type Sink struct {
 	// transaction through the same Sink, and on a remote warehouse each
 	// statement is a round trip.
 	ensured atomic.Bool
+
+	mu sync.Mutex
+	// leases are the locks this Sink holds, by run id: a run that holds one
+	// commits only while it still does.
+	leases map[string]*Lease
 }
 
 func (s *Sink) table(name string) Ident {
@@ -53,11 +66,6 @@ func (s *Sink) DDL() []string {
 	if s.Schema != "" {
 		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+QuoteDouble(s.Schema))
 	}
-	t, st, ts, bi, b := d.Text, d.ShortText, d.Timestamp, d.Bigint, d.Bool
-	value := t
-	if d.Value != "" {
-		value = d.Value
-	}
 	create := func(name string, cols []string, types ...string) string {
 		defs := make([]string, len(cols))
 		for i, c := range cols {
@@ -70,45 +78,89 @@ func (s *Sink) DDL() []string {
 		}
 		return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n)", d.Quote(s.table(name)), strings.Join(defs, ",\n"))
 	}
-	out = append(out,
-		create(RunsTable, RunsColumns, st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st),
-		create(ViolationsTable, ViolationsColumns, st, st, ts, st, t, t, t, st, t, value),
-		create(StatsTable, StatsColumns, st, st, t, t, bi, bi, b),
-		create(LocksTable, LocksColumns, st, st, st, ts, ts),
-	)
+	for _, tbl := range s.tables() {
+		out = append(out, create(tbl.name, tbl.cols, tbl.types...))
+	}
 	return out
 }
 
+type resultTable struct {
+	name  string
+	cols  []string
+	types []string
+}
+
+// tables lists the result tables with their column types, in DDL order.
+func (s *Sink) tables() []resultTable {
+	d := s.WH.Dialect
+	t, st, ts, bi, b := d.Text, d.ShortText, d.Timestamp, d.Bigint, d.Bool
+	value := t
+	if d.Value != "" {
+		value = d.Value
+	}
+	return []resultTable{
+		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st}},
+		{ViolationsTable, ViolationsColumns, []string{st, st, ts, st, t, t, t, st, t, value, t}},
+		{StatsTable, StatsColumns, []string{st, st, t, t, bi, bi, b, t}},
+		{LocksTable, LocksColumns, []string{st, st, st, ts, ts, ts, bi, st}},
+	}
+}
+
+// coveredRunsSQL lists the earlier runs of the source whose window lies
+// wholly inside the new run's; which of them its shard covers is decided in
+// Go (audit.Shard.Covers), since containment of K/N shards is arithmetic.
+func (s *Sink) coveredRunsSQL(run audit.Run) (string, []any) {
+	d := s.WH.Dialect
+	p := d.Placeholder
+	return fmt.Sprintf(`SELECT "run_id", "shard" FROM %s WHERE "source" = %s AND "window_start" >= %s AND "window_end" <= %s`,
+			d.Quote(s.table(RunsTable)), p(1), p(2), p(3)),
+		[]any{run.Source, run.Window.Start.UTC(), run.Window.End.UTC()}
+}
+
 // ReplaceSQL deletes what earlier runs of the same source recorded for the
-// new run's window and shard: every violation whose received_at falls in the
-// window (and, for a shard, whose message_id hashes to it), and the run and
-// stats rows of earlier runs lying wholly inside the window (for a shard,
-// only runs of that same shard). Each statement's parameters are returned
-// beside it.
-func (s *Sink) ReplaceSQL(run audit.Run) (stmts []string, args [][]any) {
+// new run's window and shard:
+//   - every violation of the source whose received_at falls in the window
+//     (and, for a shard, whose message_id hashes to it), whether or not its
+//     run row still exists;
+//   - the stats and run rows of covered, the earlier runs lying wholly
+//     inside the window and the shard;
+//   - stats rows of the source whose run row is gone.
+//
+// Each statement's parameters are returned beside it.
+func (s *Sink) ReplaceSQL(run audit.Run, covered []string) (stmts []string, args [][]any) {
 	d := s.WH.Dialect
 	runs, viol, stats := d.Quote(s.table(RunsTable)), d.Quote(s.table(ViolationsTable)), d.Quote(s.table(StatsTable))
 	p := d.Placeholder
-	base := []any{run.Source, run.Window.Start.UTC(), run.Window.End.UTC()}
-	violations := fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (SELECT "run_id" FROM %s WHERE "source" = %s) AND "received_at" >= %s AND "received_at" < %s`,
-		viol, runs, p(1), p(2), p(3))
-	inside := fmt.Sprintf(`"source" = %s AND "window_start" >= %s AND "window_end" <= %s`, p(1), p(2), p(3))
-	runArgs := base
+	violations := fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "received_at" >= %s AND "received_at" < %s`,
+		viol, p(1), p(2), p(3))
 	if run.Shard.Sharded() {
 		violations += fmt.Sprintf(` AND %s = %d`, d.ShardExpr(`"message_id"`, run.Shard.Count), run.Shard.Index)
-		inside += fmt.Sprintf(` AND "shard" = %s`, p(4))
-		runArgs = append(append([]any{}, base...), run.Shard.String())
 	}
-	return []string{
-		violations,
-		fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (SELECT "run_id" FROM %s WHERE %s)`, stats, runs, inside),
-		fmt.Sprintf(`DELETE FROM %s WHERE %s`, runs, inside),
-	}, [][]any{base, runArgs, runArgs}
+	stmts = append(stmts, violations)
+	args = append(args, []any{run.Source, run.Window.Start.UTC(), run.Window.End.UTC()})
+	// IN lists stay far below every dialect's parameter cap.
+	for chunk := range slices.Chunk(covered, 500) {
+		marks := make([]string, len(chunk))
+		ids := make([]any, len(chunk))
+		for i, id := range chunk {
+			marks[i], ids[i] = p(i+1), id
+		}
+		in := strings.Join(marks, ", ")
+		stmts = append(stmts,
+			fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (%s)`, stats, in),
+			fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (%s)`, runs, in))
+		args = append(args, ids, ids)
+	}
+	stmts = append(stmts, fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "run_id" NOT IN (SELECT "run_id" FROM %s WHERE "source" = %s)`,
+		stats, p(1), runs, p(2)))
+	args = append(args, []any{run.Source, run.Source})
+	return stmts, args
 }
 
-// EnsureTables creates the result schema and tables if they are missing.
-// It runs outside any transaction: some warehouses (Snowflake) commit DDL
-// implicitly, and creating empty tables is harmless either way.
+// EnsureTables creates the result schema and tables if they are missing,
+// and adds the columns a newer eventaudit writes to tables an older one
+// created. It runs outside any transaction: some warehouses (Snowflake)
+// commit DDL implicitly, and creating empty tables is harmless either way.
 func (s *Sink) EnsureTables(ctx context.Context) error {
 	if s.ensured.Load() {
 		return nil
@@ -118,8 +170,70 @@ func (s *Sink) EnsureTables(ctx context.Context) error {
 			return fmt.Errorf("create result tables in schema %q: %w", s.Schema, err)
 		}
 	}
+	if err := s.migrate(ctx); err != nil {
+		return fmt.Errorf("upgrade the result tables in schema %q: %w", s.Schema, err)
+	}
 	s.ensured.Store(true)
 	return nil
+}
+
+// migrate adds missing columns. Violations and stats written before they
+// had a source take it from their run; those whose run is gone are orphans
+// that no replacement could reach before, and are deleted.
+func (s *Sink) migrate(ctx context.Context) error {
+	d := s.WH.Dialect
+	for _, tbl := range s.tables() {
+		have, err := s.columns(ctx, tbl.name)
+		if err != nil {
+			return err
+		}
+		added := false
+		for i, c := range tbl.cols {
+			if have[strings.ToLower(c)] {
+				continue
+			}
+			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Quote(s.table(tbl.name)), QuoteDouble(c), tbl.types[i])
+			if err := s.WH.Conn.Exec(ctx, q); err != nil {
+				// Another run may have added it at the same moment.
+				if again, err2 := s.columns(ctx, tbl.name); err2 != nil || !again[strings.ToLower(c)] {
+					return fmt.Errorf("add column %s to %s: %w", c, tbl.name, err)
+				}
+			}
+			added = added || c == "source"
+		}
+		if !added {
+			continue
+		}
+		target, runs := d.Quote(s.table(tbl.name)), d.Quote(s.table(RunsTable))
+		for _, q := range []string{
+			fmt.Sprintf(`UPDATE %s AS t SET "source" = r."source" FROM %s AS r WHERE t."run_id" = r."run_id" AND t."source" IS NULL`, target, runs),
+			fmt.Sprintf(`DELETE FROM %s WHERE "source" IS NULL`, target),
+		} {
+			if err := s.WH.Conn.Exec(ctx, q); err != nil {
+				return fmt.Errorf("give the rows of %s their source: %w", tbl.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// columns returns the lower-cased column names of a result table.
+func (s *Sink) columns(ctx context.Context, table string) (map[string]bool, error) {
+	q, args := s.WH.Dialect.Columns(s.Schema, table)
+	rows, err := s.WH.Conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("describe %s: %w", table, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, err
+		}
+		out[strings.ToLower(name)] = true
+	}
+	return out, rows.Err()
 }
 
 // Begin implements audit.Sink.
@@ -131,19 +245,46 @@ func (s *Sink) Begin(ctx context.Context, run audit.Run) (audit.SinkTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	stmts, args := s.ReplaceSQL(run)
-	for i, q := range stmts {
-		if err := tx.Exec(ctx, q, args[i]...); err != nil {
-			_ = tx.Rollback(ctx)
-			return nil, fmt.Errorf("replace earlier results of the window: %w", err)
+	if err := s.replace(ctx, tx, run); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, fmt.Errorf("replace earlier results of the window: %w", err)
+	}
+	return &sinkTx{sink: s, tx: tx, run: run}, nil
+}
+
+func (s *Sink) replace(ctx context.Context, tx Tx, run audit.Run) error {
+	q, args := s.coveredRunsSQL(run)
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	var covered []string
+	for rows.Next() {
+		var id, shard string
+		if err := rows.Scan(&id, &shard); err != nil {
+			rows.Close()
+			return err
+		}
+		if sh, err := audit.ParseShard(shard); err == nil && run.Shard.Covers(sh) {
+			covered = append(covered, id)
 		}
 	}
-	return &sinkTx{sink: s, tx: tx}, nil
+	if err := rows.Close(); err != nil {
+		return err
+	}
+	stmts, stmtArgs := s.ReplaceSQL(run, covered)
+	for i, q := range stmts {
+		if err := tx.Exec(ctx, q, stmtArgs[i]...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type sinkTx struct {
 	sink *Sink
 	tx   Tx
+	run  audit.Run
 	done bool
 }
 
@@ -151,7 +292,7 @@ func (t *sinkTx) WriteViolations(ctx context.Context, vs []audit.Violation) erro
 	rows := make([][]any, len(vs))
 	for i, v := range vs {
 		rows[i] = []any{v.RunID, v.MessageID, v.ReceivedAt.UTC(), v.EventType, v.EventName, v.SchemaID,
-			v.InstancePath, v.Keyword, v.Message, v.Value}
+			v.InstancePath, v.Keyword, v.Message, v.Value, t.run.Source}
 	}
 	return t.tx.BulkInsert(ctx, t.sink.table(ViolationsTable), ViolationsColumns, rows)
 }
@@ -159,7 +300,15 @@ func (t *sinkTx) WriteViolations(ctx context.Context, vs []audit.Violation) erro
 func (t *sinkTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventStats) error {
 	rows := make([][]any, len(stats))
 	for i, s := range stats {
-		rows[i] = []any{s.RunID, s.EventType, s.EventName, s.SchemaID, s.Rows, s.InvalidRows, s.Unplanned}
+		rows[i] = []any{s.RunID, s.EventType, s.EventName, s.SchemaID, s.Rows, s.InvalidRows, s.Unplanned, run.Source}
+	}
+	// A run that held a lock commits only while it still holds it: if it
+	// was taken over (its heartbeats failed for longer than its expiry),
+	// another run may be writing the same window.
+	if l := t.sink.lease(run.RunID); l != nil {
+		if err := l.verify(ctx, t.tx); err != nil {
+			return err
+		}
 	}
 	if err := t.tx.BulkInsert(ctx, t.sink.table(StatsTable), StatsColumns, rows); err != nil {
 		return err

@@ -28,6 +28,78 @@ type Source struct {
 	Shard     audit.Shard
 }
 
+// ResolveTable finds id in the warehouse's catalog and returns it as the
+// catalog names it: schema.table when it lives in the connection's
+// database, which also holds the result tables, and database.schema.table
+// otherwise. Every spelling of one table (events, public.events,
+// wh.public.events, EVENTS) resolves to one name, which is the source's
+// identity in the result tables and its locks. Case matters only where two
+// tables differ by case alone.
+func ResolveTable(ctx context.Context, wh *Warehouse, id Ident) (Ident, error) {
+	var schema, catalog string
+	switch len(id) {
+	case 1:
+	case 2:
+		schema = id[0]
+	case 3:
+		catalog, schema = id[0], id[1]
+	default:
+		return nil, fmt.Errorf("table %s has %d parts: name it as table, schema.table or database.schema.table", id, len(id))
+	}
+	rows, err := wh.Conn.Query(ctx, wh.Dialect.ResolveTable, schema, id.Table(), catalog)
+	if err != nil {
+		return nil, fmt.Errorf("look up table %s in the catalog: %w", id, err)
+	}
+	defer rows.Close()
+	var found []Ident
+	var current string
+	for rows.Next() {
+		var c, s, t, cur string
+		if err := rows.Scan(&c, &s, &t, &cur); err != nil {
+			return nil, fmt.Errorf("look up table %s in the catalog: %w", id, err)
+		}
+		found, current = append(found, Ident{c, s, t}), cur
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up table %s in the catalog: %w", id, err)
+	}
+	pick := -1
+	for i, f := range found {
+		if f.Table() == id.Table() && (schema == "" || f[1] == schema) && (catalog == "" || f[0] == catalog) {
+			pick = i
+		}
+	}
+	switch {
+	case len(found) == 0:
+		return nil, fmt.Errorf("table %s not found: check its name and schema, and that the user may read it", id)
+	case pick < 0 && len(found) > 1:
+		return nil, fmt.Errorf("table %s matches %d tables that differ only by case: quote the name exactly, e.g. %s", id, len(found), found[0])
+	case pick < 0:
+		pick = 0
+	}
+	f := found[pick]
+	if wh.Dialect.CaseInsensitive {
+		for i := range f {
+			f[i] = strings.ToLower(f[i])
+		}
+	}
+	if strings.EqualFold(f[0], current) {
+		return f[1:], nil
+	}
+	return f, nil
+}
+
+// Resolve replaces the source's table name with the catalog's (see
+// ResolveTable) and returns it.
+func (s *Source) Resolve(ctx context.Context) (Ident, error) {
+	id, err := ResolveTable(ctx, s.WH, s.Table.Table)
+	if err != nil {
+		return nil, err
+	}
+	s.Table.Table = id
+	return id, nil
+}
+
 // column is one column as the warehouse's catalog describes it.
 type column struct{ name, typ string }
 

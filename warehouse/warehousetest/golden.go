@@ -50,10 +50,11 @@ func DialectSQL(t *testing.T, d *sqlwh.Dialect, payloadTypes []string, shardPayl
 		t.Fatal(err)
 	}
 	doc.Section("window scan of shard 2/4", q)
-	stmts, _ := sink.ReplaceSQL(audit.Run{})
-	doc.Section("replace the window's earlier results", stmts...)
-	stmts, _ = sink.ReplaceSQL(audit.Run{Shard: audit.Shard{Index: 2, Count: 4}})
-	doc.Section("replace the window's earlier results of shard 2/4", stmts...)
+	doc.Section("resolve the source table", d.ResolveTable)
+	stmts, _ := sink.ReplaceSQL(audit.Run{}, []string{"run-a", "run-b"})
+	doc.Section("replace the window's earlier results (two covered runs)", stmts...)
+	stmts, _ = sink.ReplaceSQL(audit.Run{Shard: audit.Shard{Index: 2, Count: 4}}, nil)
+	doc.Section("replace the window's earlier results of shard 2/4 (no covered run)", stmts...)
 	return doc
 }
 

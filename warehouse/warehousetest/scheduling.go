@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,8 +114,8 @@ func testLocks(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatalf("another source must not be blocked: %v", err)
 	}
-	relOther()
-	release()
+	mustRelease(t, relOther)
+	mustRelease(t, release)
 
 	rel0, err := sink.Lock(f.ctx, run("s0", audit.Shard{Index: 0, Count: 2}), clock, time.Hour)
 	if err != nil {
@@ -124,10 +125,10 @@ func testLocks(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatalf("two shards of one source must run side by side: %v", err)
 	}
-	rel1()
+	mustRelease(t, rel1)
 	// s0 "crashes": it never releases. After the stale timeout a new run
 	// takes over.
-	_ = rel0
+	defer mustRelease(t, rel0)
 	if _, err := sink.Lock(f.ctx, run("s0-retry", audit.Shard{Index: 0, Count: 2}), clock, time.Hour); !errors.As(err, &locked) {
 		t.Fatalf("within the stale timeout the lock holds: %v", err)
 	}
@@ -136,8 +137,8 @@ func testLocks(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatalf("a stale lock must be taken over: %v", err)
 	}
-	relRetry()
-	equal(t, "locks left", f.query(`SELECT "run_id" FROM `+f.table(sqlwh.LocksTable)), [][]string(nil))
+	mustRelease(t, relRetry)
+	equal(t, "locks left", f.locks(), [][]string(nil))
 }
 
 // Incremental runs: the next window starts at the watermark minus the
@@ -211,14 +212,18 @@ func testCancelAtManyPoints(t *testing.T, f *fixture) {
 // Runs that start together: exactly one gets the lock.
 func testConcurrentLocks(t *testing.T, f *fixture) {
 	const n = 6
-	errs := make(chan error, n)
+	type result struct {
+		lease *sqlwh.Lease
+		err   error
+	}
+	results := make(chan result, n)
 	start := make(chan struct{})
 	for i := range n {
 		go func() {
 			<-start
 			run := audit.Run{RunID: fmt.Sprintf("racer-%d", i), Source: f.src.Table.String()}
-			_, err := f.sink().Lock(f.ctx, run, time.Now, time.Hour)
-			errs <- err
+			lease, err := f.sink().Lock(f.ctx, run, time.Now, time.Hour)
+			results <- result{lease, err}
 		}()
 	}
 	if err := f.sink().EnsureTables(f.ctx); err != nil {
@@ -227,11 +232,13 @@ func testConcurrentLocks(t *testing.T, f *fixture) {
 	close(start)
 	won := 0
 	for range n {
-		err := <-errs
+		r := <-results
+		err := r.err
 		var locked *sqlwh.LockedError
 		switch {
 		case err == nil:
 			won++
+			defer mustRelease(t, r.lease)
 		case errors.As(err, &locked):
 		default:
 			t.Errorf("a losing run must get a LockedError, got %v", err)
@@ -240,4 +247,178 @@ func testConcurrentLocks(t *testing.T, f *fixture) {
 	if won != 1 {
 		t.Errorf("%d runs took the lock, want exactly 1", won)
 	}
+}
+
+func mustRelease(t *testing.T, l *sqlwh.Lease) {
+	t.Helper()
+	if err := l.Release(context.Background()); err != nil {
+		t.Errorf("release: %v", err)
+	}
+}
+
+// locks lists the run locks (not the per-source guard rows).
+func (f *fixture) locks() [][]string {
+	return f.query(`SELECT "run_id", "shard" FROM ` + f.table(sqlwh.LocksTable) + ` WHERE "run_id" <> '' ORDER BY 1`)
+}
+
+// A waiter judges a lock by the holder's expiry, not its own timeout: a
+// run with a short --lock-timeout cannot take over a live run's lock
+// (finding 1 of the attack). A run whose lock was taken over anyway (its
+// heartbeats failed past its expiry) commits nothing.
+func testLockHolderTerms(t *testing.T, f *fixture) {
+	now := t0
+	clock := func() time.Time { return now }
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	f.mixed(30, t0, time.Minute)
+	holder := f.sink()
+	runA := f.newRun(w)
+	runA.RunID = "nightly"
+	lease, err := holder.Lock(f.ctx, runA, clock, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mustRelease(t, lease)
+	now = now.Add(2 * time.Second)
+	runB := f.newRun(w)
+	runB.RunID = "hourly"
+	var locked *sqlwh.LockedError
+	if _, err := f.sink().Lock(f.ctx, runB, clock, time.Second); !errors.As(err, &locked) || locked.Holder != "nightly" {
+		t.Fatalf("a waiter with a 1s timeout took a lock renewed 2s ago: want a LockedError naming nightly, got %v", err)
+	}
+	if !locked.ExpiresAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("the lock's expiry is the holder's: got %v, want %v", locked.ExpiresAt, t0.Add(time.Hour))
+	}
+
+	// Past the holder's own expiry the lock is stale: B takes it over, and
+	// A, still running, must not commit.
+	now = now.Add(2 * time.Hour)
+	leaseB, err := f.sink().Lock(f.ctx, runB, clock, time.Hour)
+	if err != nil {
+		t.Fatalf("an expired lock must be taken over: %v", err)
+	}
+	defer mustRelease(t, leaseB)
+	if len(leaseB.Cleared) != 1 || !strings.Contains(leaseB.Cleared[0], "nightly") {
+		t.Errorf("the takeover must say whose lock it cleared: %v", leaseB.Cleared)
+	}
+	_, err = f.auditor(f.source(0), holder).Run(f.ctx, runA)
+	if !errors.Is(err, sqlwh.ErrLockLost) {
+		t.Fatalf("a run whose lock was taken over: want ErrLockLost at commit, got %v", err)
+	}
+	equal(t, "runs after the lost run", f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable)), [][]string(nil))
+	equal(t, "violations after the lost run", f.query(`SELECT COUNT(*) FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"0"}})
+	if _, err := f.auditor(f.source(0), holder).Run(f.ctx, runB); err != nil {
+		t.Fatalf("the run holding the lock commits: %v", err)
+	}
+}
+
+// Shards lock by what they cover: K/N conflicts with every running shard
+// sharing a message with it, whatever its N (finding 3).
+func testOverlappingShardsConflict(t *testing.T, f *fixture) {
+	shard := func(s string) audit.Shard {
+		sh, err := audit.ParseShard(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sh
+	}
+	run := func(id, sh string) audit.Run {
+		return audit.Run{RunID: id, Source: f.src.Table.String(), Shard: shard(sh)}
+	}
+	held, err := f.sink().Lock(f.ctx, run("half", "0/2"), time.Now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		shard    string
+		conflict bool
+	}{
+		{"2/4", true}, {"0/4", true}, {"0/3", true}, {"", true}, {"4/6", true},
+		{"1/4", false}, {"3/4", false}, {"1/2", false}, {"5/6", false},
+	} {
+		lease, err := f.sink().Lock(f.ctx, run("other-"+c.shard, c.shard), time.Now, time.Hour)
+		var locked *sqlwh.LockedError
+		switch {
+		case c.conflict && !errors.As(err, &locked):
+			t.Errorf("shard %q while 0/2 runs: want a LockedError, got %v", c.shard, err)
+		case c.conflict && locked.Holder != "half":
+			t.Errorf("shard %q: the error must name the holder, got %v", c.shard, err)
+		case !c.conflict && err != nil:
+			t.Errorf("shard %q shares no message with 0/2 and must run beside it: %v", c.shard, err)
+		}
+		if err == nil {
+			mustRelease(t, lease)
+		}
+	}
+	mustRelease(t, held)
+	equal(t, "locks left", f.locks(), [][]string(nil))
+}
+
+// A lock whose holder's warehouse session has ended (the process died, the
+// server restarted) is cleared by the next run at once, without waiting
+// for its expiry (finding 4). Where the warehouse cannot tell, expiry
+// alone decides.
+func testLockHolderGone(t *testing.T, f *fixture, endSession func(t *testing.T, wh *sqlwh.Warehouse, id string)) {
+	now := t0
+	clock := func() time.Time { return now }
+	run := func(id string) audit.Run { return audit.Run{RunID: id, Source: f.src.Table.String()} }
+	crashed, err := f.sink().Lock(f.ctx, run("crashed"), clock, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = crashed.Release(f.ctx) }()
+	holder := f.query(`SELECT "holder" FROM ` + f.table(sqlwh.LocksTable) + ` WHERE "run_id" = 'crashed'`)[0][0]
+	sessions, _ := f.wh.Conn.(sqlwh.Sessions)
+	if sessions == nil || holder == "" || holder == "NULL" {
+		var locked *sqlwh.LockedError
+		if _, err := f.sink().Lock(f.ctx, run("next"), clock, time.Hour); !errors.As(err, &locked) {
+			t.Fatalf("no session to prove the holder gone: the lock must hold until it expires, got %v", err)
+		}
+		t.Logf("%s cannot prove a session gone; the lock waits for its expiry", f.wh.Dialect.Name)
+		return
+	}
+	if endSession == nil {
+		t.Fatalf("the backend holds locks by session (%s) but gives the suite no way to end one", holder)
+	}
+	endSession(t, f.wh, holder)
+	next, err := f.sink().Lock(f.ctx, run("next"), clock, time.Hour)
+	if err != nil {
+		t.Fatalf("the holder's session has ended: the next run must clear its lock at once, got %v", err)
+	}
+	defer mustRelease(t, next)
+	if len(next.Cleared) != 1 || !strings.Contains(next.Cleared[0], "session") {
+		t.Errorf("the clearing must say the session ended: %v", next.Cleared)
+	}
+}
+
+// Releasing retries on fresh connections: a warehouse that fails the first
+// attempts (a restart, a dropped connection) still ends with no lock.
+func testReleaseRetries(t *testing.T, f *fixture) {
+	flaky := &flakyConn{Conn: f.wh.Conn}
+	wh := &sqlwh.Warehouse{Dialect: f.wh.Dialect, Conn: flaky}
+	sink := &sqlwh.Sink{WH: wh, Schema: f.results}
+	lease, err := sink.Lock(f.ctx, audit.Run{RunID: "flaky", Source: f.src.Table.String()}, time.Now, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.failNext.Store(2)
+	if err := lease.Release(f.ctx); err != nil {
+		t.Fatalf("release after two failed attempts: %v", err)
+	}
+	equal(t, "locks left", f.locks(), [][]string(nil))
+	if flaky.failNext.Load() != 0 {
+		t.Errorf("release did not retry")
+	}
+}
+
+type flakyConn struct {
+	sqlwh.Conn
+	failNext atomic.Int32
+}
+
+func (c *flakyConn) Exec(ctx context.Context, q string, args ...any) error {
+	if c.failNext.Load() > 0 && strings.HasPrefix(q, "DELETE") {
+		c.failNext.Add(-1)
+		return errors.New("connection reset by peer (injected)")
+	}
+	return c.Conn.Exec(ctx, q, args...)
 }

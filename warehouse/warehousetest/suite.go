@@ -28,6 +28,10 @@ type Backend struct {
 	// Skip lists cases the backend cannot run, each with the reason, which
 	// the suite logs.
 	Skip map[string]string
+	// EndSession ends the warehouse session a lock names as its holder, as
+	// a crash or a server restart would; needed by backends whose Conn
+	// implements sqlwh.Sessions.
+	EndSession func(t *testing.T, wh *sqlwh.Warehouse, id string)
 }
 
 var t0 = time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
@@ -54,6 +58,14 @@ func Run(t *testing.T, b Backend) {
 		{"ShardsUnionEqualsFull", testShardsUnionEqualsFull},
 		{"Locks", testLocks},
 		{"ConcurrentLocks", testConcurrentLocks},
+		{"LockHolderTerms", testLockHolderTerms},
+		{"OverlappingShardsConflict", testOverlappingShardsConflict},
+		{"LockHolderGone", func(t *testing.T, f *fixture) { testLockHolderGone(t, f, b.EndSession) }},
+		{"ReleaseRetries", testReleaseRetries},
+		{"OrphansAreReplaced", testOrphansAreReplaced},
+		{"OldResultTablesAreUpgraded", testOldTablesUpgraded},
+		{"UnstorableStrings", testUnstorableStrings},
+		{"SpellingsOfOneTable", testSpellingsOfOneTable},
 		{"LateEventsBehindTheWatermark", testLateEvents},
 		{"CancelAtManyPoints", testCancelAtManyPoints},
 		{"SegmentLayout", testSegmentLayout},

@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "instance_path" TEXT,
   "keyword" TEXT,
   "message" TEXT,
-  "value" TEXT
+  "value" TEXT,
+  "source" TEXT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "run_id" TEXT,
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "schema_id" TEXT,
   "rows" BIGINT,
   "invalid_rows" BIGINT,
-  "unplanned" BOOLEAN
+  "unplanned" BOOLEAN,
+  "source" TEXT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "source" TEXT,
@@ -43,6 +45,9 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "run_id" TEXT,
   "acquired_at" TIMESTAMPTZ,
   "heartbeat_at" TIMESTAMPTZ,
+  "expires_at" TIMESTAMPTZ,
+  "heartbeat_seconds" BIGINT,
+  "holder" TEXT,
   PRIMARY KEY ("source", "shard")
 );
 
@@ -64,19 +69,25 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."r
 -- window scan of shard 2/4
 SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 AND MOD(ABS(hashtext(COALESCE(CAST("message_id" AS VARCHAR), ''))::BIGINT), 4) = 2;
 
--- replace the window's earlier results
-DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1) AND "received_at" >= $2 AND "received_at" < $3;
-DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3);
-DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3;
+-- resolve the source table
+SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
+FROM information_schema.tables
+WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF($1, ''), current_schema())) AND LOWER(table_name) = LOWER($2)
+  AND LOWER(table_catalog) = LOWER(COALESCE(NULLIF($3, ''), current_database()));
 
--- replace the window's earlier results of shard 2/4
-DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1) AND "received_at" >= $2 AND "received_at" < $3 AND MOD(ABS(hashtext(COALESCE("message_id", ''))::BIGINT), 4) = 2;
-DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3 AND "shard" = $4);
-DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = $1 AND "window_start" >= $2 AND "window_end" <= $3 AND "shard" = $4;
+-- replace the window's earlier results (two covered runs)
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN ($1, $2);
+DELETE FROM "eventaudit"."eventaudit_runs" WHERE "run_id" IN ($1, $2);
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
+
+-- replace the window's earlier results of shard 2/4 (no covered run)
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3 AND MOD(ABS(hashtext(COALESCE("message_id", ''))::BIGINT), 4) = 2;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
 
 -- serialise lock-taking
 LOCK TABLE "eventaudit"."eventaudit_locks" IN EXCLUSIVE MODE;
 
 -- bulk insert where COPY is unavailable (2 rows)
-INSERT INTO "eventaudit"."eventaudit_event_stats" ("run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14);
+INSERT INTO "eventaudit"."eventaudit_event_stats" ("run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned", "source") VALUES ($1, $2, $3, $4, $5, $6, $7, $8), ($9, $10, $11, $12, $13, $14, $15, $16);
 

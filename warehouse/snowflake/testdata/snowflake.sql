@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "instance_path" VARCHAR,
   "keyword" VARCHAR,
   "message" VARCHAR,
-  "value" VARIANT
+  "value" VARIANT,
+  "source" VARCHAR
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "run_id" VARCHAR,
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "schema_id" VARCHAR,
   "rows" BIGINT,
   "invalid_rows" BIGINT,
-  "unplanned" BOOLEAN
+  "unplanned" BOOLEAN,
+  "source" VARCHAR
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "source" VARCHAR,
@@ -43,6 +45,9 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "run_id" VARCHAR,
   "acquired_at" TIMESTAMP_TZ,
   "heartbeat_at" TIMESTAMP_TZ,
+  "expires_at" TIMESTAMP_TZ,
+  "heartbeat_seconds" BIGINT,
+  "holder" VARCHAR,
   PRIMARY KEY ("source", "shard")
 );
 
@@ -64,16 +69,22 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."r
 -- window scan of shard 2/4
 SELECT CAST("message_id" AS VARCHAR), "received_at", TO_JSON("payload") FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? AND ABS(HASH(COALESCE(CAST("message_id" AS VARCHAR), ''))) % 4 = 2;
 
--- replace the window's earlier results
-DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?) AND "received_at" >= ? AND "received_at" < ?;
-DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ?);
-DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ?;
+-- resolve the source table
+SELECT table_catalog, table_schema, table_name, CURRENT_DATABASE()
+FROM information_schema.tables
+WHERE UPPER(table_schema) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_SCHEMA())) AND UPPER(table_name) = UPPER(?)
+  AND UPPER(table_catalog) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_DATABASE()));
 
--- replace the window's earlier results of shard 2/4
-DELETE FROM "eventaudit"."eventaudit_violations" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?) AND "received_at" >= ? AND "received_at" < ? AND ABS(HASH(COALESCE("message_id", ''))) % 4 = 2;
-DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ? AND "shard" = ?);
-DELETE FROM "eventaudit"."eventaudit_runs" WHERE "source" = ? AND "window_start" >= ? AND "window_end" <= ? AND "shard" = ?;
+-- replace the window's earlier results (two covered runs)
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ?;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (?, ?);
+DELETE FROM "eventaudit"."eventaudit_runs" WHERE "run_id" IN (?, ?);
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
+
+-- replace the window's earlier results of shard 2/4 (no covered run)
+DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ? AND ABS(HASH(COALESCE("message_id", ''))) % 4 = 2;
+DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
 
 -- bulk insert of violations, one array bind per column
-INSERT INTO "eventaudit"."eventaudit_violations" ("run_id", "message_id", "received_at", "event_type", "event_name", "schema_id", "instance_path", "keyword", "message", "value") SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, COALESCE(TRY_PARSE_JSON(NULLIF(column10, '')), TO_VARIANT(NULLIF(column10, ''))) FROM VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+INSERT INTO "eventaudit"."eventaudit_violations" ("run_id", "message_id", "received_at", "event_type", "event_name", "schema_id", "instance_path", "keyword", "message", "value", "source") SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, COALESCE(TRY_PARSE_JSON(NULLIF(column10, '')), TO_VARIANT(NULLIF(column10, ''))), column11 FROM VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 

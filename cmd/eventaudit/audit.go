@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
@@ -43,6 +45,7 @@ type auditOptions struct {
 	Lag           time.Duration
 	Shard         string
 	LockTimeout   time.Duration
+	MaxPayload    int
 	Slack         string
 	SlackChannel  string
 	SlackTop      int
@@ -133,7 +136,8 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 	f.DurationVar(&o.Lookback, "lookback", 2*time.Hour, "with --incremental: re-audit this much before the last run's end, for late-arriving events")
 	f.DurationVar(&o.Lag, "lag", 5*time.Minute, "with --incremental: stop this long before now, for events still loading")
 	f.StringVar(&o.Shard, "shard", "", "audit only the rows whose message_id hashes to shard K of N (K/N, 0 <= K < N)")
-	f.DurationVar(&o.LockTimeout, "lock-timeout", time.Hour, "a run's lock on its source goes stale this long after its last heartbeat (a crashed run)")
+	f.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Minute, "this run's lock on its source expires this long after its last heartbeat (renewed every tenth of it, at most every 30s), so a crashed run blocks the next for at most this long; a waiting run honours the holder's expiry, not its own")
+	f.IntVar(&o.MaxPayload, "max-payload-bytes", 1<<20, "a payload larger than this is a violation and is not parsed, so one huge row cannot take the run's memory (Segment's own limit is 32 KB) [EVENTAUDIT_MAX_PAYLOAD_BYTES]")
 	f.StringVar(&o.Slack, "slack", "failure", "post a Slack digest: always, failure (over --fail-on or a runtime error) or never; needs SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --slack-channel")
 	f.StringVar(&o.SlackChannel, "slack-channel", "", "channel for the bot-token digest [EVENTAUDIT_SLACK_CHANNEL]")
 	f.IntVar(&o.SlackTop, "slack-top", 10, "failing events listed in the digest")
@@ -163,6 +167,7 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 	l.str(&o.Validate, "validate", "EVENTAUDIT_VALIDATE", cfg.Validate)
 	l.str(&o.Unplanned, "unplanned", "EVENTAUDIT_UNPLANNED", cfg.Unplanned)
 	l.boolean(&o.AssertFormat, "assert-format", "EVENTAUDIT_ASSERT_FORMAT", cfg.AssertFormat)
+	l.integer(&o.MaxPayload, "max-payload-bytes", "EVENTAUDIT_MAX_PAYLOAD_BYTES", cfg.MaxPayloadBytes)
 	if cfg.ResultsSchema != nil && *cfg.ResultsSchema == "" && !cmd.Flags().Changed("results-schema") && getenv("EVENTAUDIT_RESULTS_SCHEMA") == "" {
 		o.ResultsSchema = "" // an explicit empty value means the connection's default schema
 	}
@@ -171,10 +176,17 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 	l.integer(&o.SlackTop, "slack-top", "EVENTAUDIT_SLACK_TOP", cfg.Slack.Top)
 	l.str(&o.SlackLink, "slack-link", "EVENTAUDIT_SLACK_LINK", cfg.Slack.Link)
 	o.slackWebhook = firstNonEmpty(getenv("SLACK_WEBHOOK_URL"), cfg.Slack.WebhookURL)
-	o.slackToken = firstNonEmpty(getenv("SLACK_BOT_TOKEN"), cfg.Slack.BotToken)
+	o.slackToken = strings.TrimSpace(firstNonEmpty(getenv("SLACK_BOT_TOKEN"), cfg.Slack.BotToken))
 	o.Events = cfg.Events
 	if l.err != nil {
 		return l.err
+	}
+	if o.slackWebhook != "" {
+		hook, err := normalizeWebhook(o.slackWebhook)
+		if err != nil {
+			return usageError{err}
+		}
+		o.slackWebhook = hook
 	}
 	switch {
 	case o.Warehouse == "":
@@ -201,8 +213,28 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 		return usageError{errors.New("SLACK_BOT_TOKEN is set but no channel: pass --slack-channel (or set slack.channel)")}
 	case o.Workers < 0:
 		return usageError{fmt.Errorf("--workers %d: must be 0 (all CPUs) or more", o.Workers)}
+	case o.MaxPayload < 1024:
+		return usageError{fmt.Errorf("--max-payload-bytes %d: must be at least 1024", o.MaxPayload)}
+	case o.LockTimeout < time.Second:
+		return usageError{fmt.Errorf("--lock-timeout %s: must be at least 1s", o.LockTimeout)}
 	}
 	return nil
+}
+
+// normalizeWebhook trims the webhook (a secret read from a file ends in a
+// newline), lower-cases its scheme, and refuses one that cannot be a URL.
+// Its errors never quote the URL: url.Parse's would.
+func normalizeWebhook(raw string) (string, error) {
+	hook := strings.TrimSpace(raw)
+	if strings.ContainsFunc(hook, unicode.IsControl) || strings.ContainsFunc(hook, unicode.IsSpace) {
+		return "", errors.New("the Slack webhook URL (SLACK_WEBHOOK_URL or slack.webhook_url) contains control characters or spaces; fix the secret (its value is not printed)")
+	}
+	u, err := url.Parse(hook)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && !strings.EqualFold(u.Scheme, "https") && !strings.EqualFold(u.Scheme, "http")) || u.Host == "" {
+		return "", errors.New("the Slack webhook URL (SLACK_WEBHOOK_URL or slack.webhook_url) is not an http(s) URL; copy it again from Slack's app settings (its value is not printed)")
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	return u.String(), nil
 }
 
 func (o *auditOptions) slackOptions() reports.SlackOptions {
@@ -231,7 +263,7 @@ func deref(s *string) string {
 // committed, so an orchestrator's retry re-audits (idempotently) and
 // re-posts.
 func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
-	d.secrets = append(d.secrets, o.slackWebhook, o.slackToken)
+	d.secrets.Add(o.slackWebhook, o.slackToken)
 	summary, err := auditAndReport(ctx, d, o)
 	return notifySlack(ctx, d, o, summary, err)
 }
@@ -302,21 +334,6 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	defer wh.Close()
 
 	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
-	window, err := o.window(ctx, sink, sourceName, shard, now)
-	if err != nil {
-		return nil, err
-	}
-	runID := d.newRunID(now)
-	logger := d.logger.With("run_id", runID)
-	run := audit.Run{RunID: runID, Source: sourceName, Window: window, Shard: shard,
-		SchemasDigest: reg.Digest(), Version: version}
-	if !o.DryRun {
-		release, err := sink.Lock(ctx, run, d.now, o.LockTimeout)
-		if err != nil {
-			return nil, err
-		}
-		defer release()
-	}
 	matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
 	var src audit.Source
 	var count func(context.Context, audit.Window) (int64, error)
@@ -328,8 +345,56 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		table, _ := sqlwh.ParseIdent(o.Table)
 		raw := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
 			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard}
+		// Any spelling of the table is one source: its locks, its history
+		// and the results a re-run replaces are the catalog's name's.
+		canonical, err := raw.Resolve(ctx)
+		if err != nil {
+			return nil, err
+		}
+		sourceName = canonical.String()
 		src, count = raw, raw.Count
 	}
+	runID := d.newRunID(now)
+	logger := d.logger.With("run_id", runID)
+
+	// The lock comes before the window: an incremental run reads its
+	// watermark only once no other run of the source can move it.
+	lockRun := audit.Run{RunID: runID, Source: sourceName, Shard: shard}
+	runCtx := ctx
+	if !o.DryRun {
+		lease, err := sink.Lock(ctx, lockRun, d.now, o.LockTimeout)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range lease.Cleared {
+			logger.Warn("cleared a stale lock", "source", sourceName, "lock", c)
+		}
+		defer func() {
+			if err := lease.Release(ctx); err != nil {
+				logger.Warn("lock not released", "err", err)
+			}
+		}()
+		// A lost lock stops the run before it commits anything.
+		var cancel context.CancelCauseFunc
+		runCtx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go func() {
+			select {
+			case <-lease.Lost():
+				cancel(lease.Err())
+			case <-runCtx.Done():
+			}
+		}()
+		if err := sink.AdoptSource(ctx, sourceName, legacySpellings(o, sourceName)); err != nil {
+			return nil, err
+		}
+	}
+	window, err := o.window(ctx, sink, sourceName, shard, now)
+	if err != nil {
+		return nil, err
+	}
+	run := audit.Run{RunID: runID, Source: sourceName, Window: window, Shard: shard,
+		SchemasDigest: reg.Digest(), Version: version}
 	a := &audit.Auditor{
 		Source:               src,
 		Matcher:              matcher,
@@ -338,6 +403,8 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		Thresholds:           thresholds,
 		Logger:               logger,
 		Now:                  d.now,
+		MaxPayloadBytes:      o.MaxPayload,
+		Redact:               d.redact,
 	}
 	if !o.DryRun {
 		a.Sink = sink
@@ -350,7 +417,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		// watching, not for a scheduled job, which has no TTY.
 		if count != nil {
 			go func() {
-				if n, err := count(ctx, window); err == nil {
+				if n, err := count(runCtx, window); err == nil {
 					p.setTotal(n)
 				}
 			}()
@@ -362,15 +429,32 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	// replaces. A trend is a nicety; failing to read one is only logged.
 	prev, err := sink.Previous(ctx, run.Source, shard)
 	if err != nil {
-		logger.Warn("could not read the previous run for the trend", "err", d.redact(err.Error()))
+		logger.Warn("could not read the previous run for the trend", "err", err)
 	}
-	summary, err := a.Run(ctx, run)
+	summary, err := a.Run(runCtx, run)
 	if err != nil {
+		if cause := context.Cause(runCtx); ctx.Err() == nil && errors.Is(cause, sqlwh.ErrLockLost) {
+			return nil, cause
+		}
 		return nil, err
 	}
 	summary.WithPrevious(prev)
 	summary.NotCheckable = notCheckable
 	return summary, nil
+}
+
+// legacySpellings are the names this run's source may have been recorded
+// under before sources were resolved through the catalog: what the user
+// typed.
+func legacySpellings(o *auditOptions, canonical string) []string {
+	if o.Layout == "segment" {
+		return nil
+	}
+	id, err := sqlwh.ParseIdent(o.Table)
+	if err != nil || id.String() == canonical {
+		return nil
+	}
+	return []string{id.String()}
 }
 
 // sourceName names what the run audits, in eventaudit_runs.source: the raw

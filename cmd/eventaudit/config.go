@@ -38,6 +38,8 @@ type fileConfig struct {
 	Format        string            `yaml:"format"`
 	Since         string            `yaml:"since"`
 	Until         string            `yaml:"until"`
+	// MaxPayloadBytes bounds the payload parsed per row.
+	MaxPayloadBytes int `yaml:"max_payload_bytes"`
 	// Lint starts from Reflekt's defaults; the file overrides field by field.
 	Lint  schemas.LintRules `yaml:"lint"`
 	Slack slackConfig       `yaml:"slack"`

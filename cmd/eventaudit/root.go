@@ -6,9 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/eventaudit/eventaudit/redact"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -30,8 +30,10 @@ type deps struct {
 	sleep func(ctx context.Context, d time.Duration) error
 	// logger is built from the root flags once they are parsed.
 	logger *slog.Logger
-	// secrets collects values that must never be printed.
-	secrets []string
+	// secrets masks every secret the command learns, in each printed form,
+	// and anything shaped like a Slack webhook or token, in every log line,
+	// error and result row.
+	secrets *redact.Redactor
 }
 
 type rootOptions struct {
@@ -47,6 +49,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 
 // execute runs the CLI with d; tests inject a clock and run ids through it.
 func execute(ctx context.Context, d *deps, args []string) int {
+	if d.secrets == nil {
+		d.secrets = &redact.Redactor{}
+	}
 	root := newRootCmd(d)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -80,14 +85,16 @@ Start with:  eventaudit audit --help`,
 				return usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", o.LogLevel)}
 			}
 			hopts := &slog.HandlerOptions{Level: level}
+			var h slog.Handler
 			switch o.LogFormat {
 			case "text":
-				d.logger = slog.New(slog.NewTextHandler(d.stderr, hopts))
+				h = slog.NewTextHandler(d.stderr, hopts)
 			case "json":
-				d.logger = slog.New(slog.NewJSONHandler(d.stderr, hopts))
+				h = slog.NewJSONHandler(d.stderr, hopts)
 			default:
 				return usageError{fmt.Errorf("--log-format %q: use text or json", o.LogFormat)}
 			}
+			d.logger = slog.New(redact.NewHandler(h, d.secrets))
 			return nil
 		},
 	}
@@ -108,12 +115,5 @@ Start with:  eventaudit audit --help`,
 	return root
 }
 
-// redact removes every known secret from s.
-func (d *deps) redact(s string) string {
-	for _, secret := range d.secrets {
-		if len(secret) >= 4 {
-			s = strings.ReplaceAll(s, secret, "xxxxx")
-		}
-	}
-	return s
-}
+// redact removes every known secret, and anything shaped like one, from s.
+func (d *deps) redact(s string) string { return d.secrets.String(s) }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/olekukonko/tablewriter"
@@ -41,6 +43,9 @@ does not appear: after a failed night, re-run the same window (or let the next
 			l := &layer{flags: cmd.Flags(), getenv: d.getenv}
 			l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
 			l.str(&o.ResultsSchema, "results-schema", "EVENTAUDIT_RESULTS_SCHEMA", deref(cfg.ResultsSchema))
+			if cfg.ResultsSchema != nil && *cfg.ResultsSchema == "" && !cmd.Flags().Changed("results-schema") && d.getenv("EVENTAUDIT_RESULTS_SCHEMA") == "" {
+				o.ResultsSchema = "" // as audit reads it: the connection's default schema
+			}
 			switch {
 			case o.Warehouse == "":
 				return usageError{errors.New("no warehouse: pass --warehouse or set it in eventaudit.yml")}
@@ -70,7 +75,27 @@ func runRuns(ctx context.Context, d *deps, o *runsOptions) error {
 		return err
 	}
 	defer wh.Close()
-	runs, err := (&sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}).RecentRuns(ctx, o.Source, o.Limit)
+	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
+	ok, err := sink.HasResults(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		where := fmt.Sprintf("schema %q", o.ResultsSchema)
+		if o.ResultsSchema == "" {
+			where = "the connection's default schema"
+		}
+		return audit.Configf(fmt.Errorf("no %s table in %s: no audit has written there; pass the --results-schema your audits use (results_schema in eventaudit.yml)",
+			sqlwh.RunsTable, where))
+	}
+	source := o.Source
+	if id, err := sqlwh.ParseIdent(o.Source); err == nil && o.Source != "" && !strings.HasPrefix(o.Source, "segment:") {
+		// Audits record the catalog's name for the table; any spelling finds it.
+		if canonical, err := sqlwh.ResolveTable(ctx, wh, id); err == nil {
+			source = canonical.String()
+		}
+	}
+	runs, err := sink.RecentRuns(ctx, source, o.Limit)
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,13 @@ func openSchemas(ctx context.Context, d *deps, src string) (schemaSource, error)
 	if err != nil || !st.IsDir() {
 		return schemaSource{}, audit.Configf(fmt.Errorf("schemas directory %q not found: pass --schemas DIR (the folder holding your plans, e.g. schemas/) or s3://BUCKET/PREFIX", src))
 	}
-	return schemaSource{fsys: os.DirFS(src), root: src}, nil
+	// os.Root, unlike os.DirFS, refuses a symlink that leads out of the
+	// folder: a plan's files are the folder's own.
+	root, err := os.OpenRoot(src)
+	if err != nil {
+		return schemaSource{}, audit.Configf(fmt.Errorf("open schemas directory %q: %w", src, err))
+	}
+	return schemaSource{fsys: root.FS(), root: src}, nil
 }
 
 // s3Client uses the default AWS chain (profile, SSO, instance or task role),
@@ -64,7 +70,7 @@ func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
 	}
 	if id := d.getenv("AWS_ACCESS_KEY_ID"); id != "" {
 		secret, token := d.getenv("AWS_SECRET_ACCESS_KEY"), d.getenv("AWS_SESSION_TOKEN")
-		d.secrets = append(d.secrets, secret, token)
+		d.secrets.Add(secret, token)
 		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(id, secret, token)))
 	}
 	if d.getenv("AWS_EC2_METADATA_DISABLED") == "true" {

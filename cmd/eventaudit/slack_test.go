@@ -75,7 +75,7 @@ func TestSlackFromTheCLI(t *testing.T) {
 		if r.code != exitThreshold || calls.Load() != 2 {
 			t.Fatalf("exit %d after %d posts: %s", r.code, calls.Load(), r.stderr)
 		}
-		if body := last.Load().(string); !strings.Contains(body, "eventaudit FAILED: events") || !strings.Contains(body, "Since the previous run") {
+		if body := last.Load().(string); !strings.Contains(body, "eventaudit FAILED: main.events") || !strings.Contains(body, "Since the previous run") {
 			t.Errorf("payload: %.400s", body)
 		}
 	})

@@ -14,9 +14,9 @@ import (
 // environment holds, first recording every secret so that no error or log
 // line can print one.
 func openWarehouse(ctx context.Context, d *deps, rawURL string) (*sqlwh.Warehouse, error) {
-	d.secrets = append(d.secrets, warehouse.Secrets(rawURL)...)
+	d.secrets.Add(warehouse.Secrets(rawURL)...)
 	creds, err := warehouseCredentials(d.getenv)
-	d.secrets = append(d.secrets, creds.Password, creds.PrivateKeyPEM, creds.PrivateKeyPassphrase, creds.Token)
+	d.secrets.Add(creds.Password, creds.PrivateKeyPEM, creds.PrivateKeyPassphrase, creds.Token)
 	if err != nil {
 		return nil, err
 	}

@@ -247,6 +247,9 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	// The identity goes into the stats and every violation row: it must be
 	// storable, and a row whose identity was not is flagged.
 	vs := cleanIdentity(&base)
+	if v, ok := invalidUTF8(base, row.Payload); ok {
+		vs = append(vs, v)
+	}
 	switch {
 	case m.Problem != nil:
 		v := base

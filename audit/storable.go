@@ -100,6 +100,19 @@ func cleanIdentity(base *Violation) []Violation {
 	return out
 }
 
+// invalidUTF8 flags a row whose identity strings encoding/json read with
+// U+FFFD in place of invalid UTF-8 bytes; the fast path hands such rows
+// here (rawStorable), so both paths agree.
+func invalidUTF8(base Violation, payload []byte) (Violation, bool) {
+	if !strings.ContainsRune(base.EventType+base.EventName+base.SchemaID, utf8.RuneError) || utf8.Valid(payload) {
+		return Violation{}, false
+	}
+	v := base
+	v.Keyword = KeywordEncoding
+	v.Message = "the type, event name or schema_id holds invalid UTF-8; it is stored with U+FFFD in its place"
+	return v, true
+}
+
 // cleanViolation bounds and cleans every string of v.
 func cleanViolation(v *Violation, redact func(string) string) {
 	if redact != nil {

@@ -221,6 +221,14 @@ func TestDeliveryFaults(t *testing.T) {
 			}
 			ok(n, w)
 		}, "", 2, []time.Duration{7 * time.Second}},
+		{"429 asking for longer than eventaudit waits", func(_ int, w http.ResponseWriter) {
+			w.Header().Set("Retry-After", "3600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		}, "asked to retry after 1h0m0s, longer than the 30s eventaudit waits; not retried", 1, nil},
+		{"404 whose body repeats the webhook's path", func(_ int, w http.ResponseWriter) {
+			w.WriteHeader(http.StatusNotFound)
+			fmt.Fprint(w, "no_service: /services/T0/B0/s3cr3tw3bh00k")
+		}, "no_service", 1, nil},
 		{"500 every time", func(_ int, w http.ResponseWriter) { w.WriteHeader(http.StatusInternalServerError) },
 			"500", 4, []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}},
 		{"400 with a reason", func(_ int, w http.ResponseWriter) {

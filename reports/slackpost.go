@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/eventaudit/eventaudit/redact"
 	"github.com/slack-go/slack"
 )
 
@@ -73,7 +74,13 @@ func (t SlackTarget) Post(ctx context.Context, msg slack.Msg) error {
 		if !retry || attempt == attempts || ctx.Err() != nil {
 			break
 		}
-		if err := sleep(ctx, min(wait, maxDelay)); err != nil {
+		if wait > maxDelay {
+			// Waiting less than Slack asked would only be refused again;
+			// say so rather than report a wait that never happened.
+			err = fmt.Errorf("Slack rate-limited the digest and asked to retry after %s, longer than the %s eventaudit waits; not retried", wait, maxDelay)
+			break
+		}
+		if err := sleep(ctx, wait); err != nil {
 			break
 		}
 		delay = min(delay*2, maxDelay)
@@ -123,16 +130,16 @@ func retryable(err error, backoff time.Duration) (time.Duration, bool) {
 }
 
 func (t SlackTarget) describe(err error, lastBody string) error {
+	r := &redact.Redactor{}
+	r.Add(t.WebhookURL, t.BotToken)
 	msg := err.Error()
-	for _, secret := range []string{t.WebhookURL, t.BotToken} {
-		if secret != "" {
-			msg = strings.ReplaceAll(msg, secret, "xxxxx")
-		}
-	}
 	// slack-go drops the reason Slack gives with a 400 (invalid_blocks…).
 	if lastBody != "" && !strings.Contains(msg, lastBody) {
 		msg += ": " + lastBody
 	}
+	// Slack's body may repeat the webhook's path; net/http prints the URL
+	// normalised: mask every form.
+	msg = r.String(msg)
 	how := "webhook"
 	if t.WebhookURL == "" {
 		how = "bot token, channel " + t.Channel

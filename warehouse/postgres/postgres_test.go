@@ -156,6 +156,10 @@ func TestConnectionKilledMidScan(t *testing.T) {
 	if !strings.Contains(err.Error(), "killed.events") {
 		t.Errorf("the error should name the source: %v", err)
 	}
+	// Not a bare "unexpected EOF": what happened, and what to do.
+	if !strings.Contains(err.Error(), "connection to the warehouse was lost mid-scan") || !strings.Contains(err.Error(), "re-run the window") {
+		t.Errorf("the error should say the connection was lost and what to do: %v", err)
+	}
 	rows, err := wh.Conn.Query(ctx, `SELECT count(*) FROM killed_results.eventaudit_violations`)
 	if err != nil {
 		t.Fatal(err)

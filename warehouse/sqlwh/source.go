@@ -2,7 +2,9 @@ package sqlwh
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -271,7 +273,7 @@ func (s *Source) slices(ctx context.Context, w audit.Window) ([]audit.Window, er
 func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
 	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), query, w.Start.UTC(), w.End.UTC())
 	if err != nil {
-		return fmt.Errorf("query %s: %w", s.Table.Table, err)
+		return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 	}
 	defer rows.Close()
 	raw, _ := rows.(RowScanner)
@@ -311,7 +313,19 @@ func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, si
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("read %s: %w", s.Table.Table, err)
+		return fmt.Errorf("read %s: %w", s.Table.Table, lostConnection(err))
 	}
 	return nil
+}
+
+// lostConnection says what a bare driver error like "unexpected EOF" means
+// when the server goes away mid-scan, and what to do.
+func lostConnection(err error) error {
+	msg := strings.ToLower(err.Error())
+	for _, s := range []string{"unexpected eof", "conn closed", "connection reset", "broken pipe", "terminating connection", "server closed the connection"} {
+		if errors.Is(err, io.ErrUnexpectedEOF) || strings.Contains(msg, s) {
+			return fmt.Errorf("the connection to the warehouse was lost mid-scan (%w): the server restarted or ended the session; nothing was written, so re-run the window", err)
+		}
+	}
+	return err
 }

@@ -45,7 +45,9 @@ func TestEveryWrittenStringIsStorable(t *testing.T) {
 		Add("Fast", &fastValid{audittest.Schema{SchemaID: "fast"}}).
 		Add("Loud", &loudSchema{audittest.Schema{SchemaID: "loud"}})
 	a := &audit.Auditor{Matcher: &audit.Matcher{Catalog: cat, Target: audit.ValidateObject}, Workers: 2}
-	row := func(id, payload string) audit.Row { return audit.Row{MessageID: id, ReceivedAt: at, Payload: []byte(payload)} }
+	row := func(id, payload string) audit.Row {
+		return audit.Row{MessageID: id, ReceivedAt: at, Payload: []byte(payload)}
+	}
 	s, sink := auditRows(t, a,
 		row("nul-event", `{"type":"track","event":"Fa\u0000st","properties":{}}`),
 		row("raw-invalid-utf8", "{\"type\":\"track\",\"event\":\"Fast\xff\",\"properties\":{}}"),

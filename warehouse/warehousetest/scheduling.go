@@ -91,8 +91,8 @@ func testShardsUnionEqualsFull(t *testing.T, f *fixture) {
 }
 
 func testLocks(t *testing.T, f *fixture) {
-	now := t0
-	clock := func() time.Time { return now }
+	now := newClock(t0)
+	clock := now.Now
 	run := func(id string, sh audit.Shard) audit.Run {
 		return audit.Run{RunID: id, Source: f.src.Table.String(), Shard: sh}
 	}
@@ -132,7 +132,7 @@ func testLocks(t *testing.T, f *fixture) {
 	if _, err := sink.Lock(f.ctx, run("s0-retry", audit.Shard{Index: 0, Count: 2}), clock, time.Hour); !errors.As(err, &locked) {
 		t.Fatalf("within the stale timeout the lock holds: %v", err)
 	}
-	now = now.Add(2 * time.Hour)
+	now.Add(2 * time.Hour)
 	relRetry, err := sink.Lock(f.ctx, run("s0-retry", audit.Shard{Index: 0, Count: 2}), clock, time.Hour)
 	if err != nil {
 		t.Fatalf("a stale lock must be taken over: %v", err)
@@ -266,8 +266,8 @@ func (f *fixture) locks() [][]string {
 // (finding 1 of the attack). A run whose lock was taken over anyway (its
 // heartbeats failed past its expiry) commits nothing.
 func testLockHolderTerms(t *testing.T, f *fixture) {
-	now := t0
-	clock := func() time.Time { return now }
+	now := newClock(t0)
+	clock := now.Now
 	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
 	f.mixed(30, t0, time.Minute)
 	holder := f.sink()
@@ -278,7 +278,7 @@ func testLockHolderTerms(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	defer mustRelease(t, lease)
-	now = now.Add(2 * time.Second)
+	now.Add(2 * time.Second)
 	runB := f.newRun(w)
 	runB.RunID = "hourly"
 	var locked *sqlwh.LockedError
@@ -291,7 +291,7 @@ func testLockHolderTerms(t *testing.T, f *fixture) {
 
 	// Past the holder's own expiry the lock is stale: B takes it over, and
 	// A, still running, must not commit.
-	now = now.Add(2 * time.Hour)
+	now.Add(2 * time.Hour)
 	leaseB, err := f.sink().Lock(f.ctx, runB, clock, time.Hour)
 	if err != nil {
 		t.Fatalf("an expired lock must be taken over: %v", err)
@@ -358,8 +358,8 @@ func testOverlappingShardsConflict(t *testing.T, f *fixture) {
 // for its expiry (finding 4). Where the warehouse cannot tell, expiry
 // alone decides.
 func testLockHolderGone(t *testing.T, f *fixture, endSession func(t *testing.T, wh *sqlwh.Warehouse, id string)) {
-	now := t0
-	clock := func() time.Time { return now }
+	now := newClock(t0)
+	clock := now.Now
 	run := func(id string) audit.Run { return audit.Run{RunID: id, Source: f.src.Table.String()} }
 	crashed, err := f.sink().Lock(f.ctx, run("crashed"), clock, time.Hour)
 	if err != nil {
@@ -422,3 +422,16 @@ func (c *flakyConn) Exec(ctx context.Context, q string, args ...any) error {
 	}
 	return c.Conn.Exec(ctx, q, args...)
 }
+
+// clock is a settable clock that lease heartbeats may read while a test
+// moves it.
+type clock struct{ ns atomic.Int64 }
+
+func newClock(t time.Time) *clock {
+	c := &clock{}
+	c.ns.Store(t.UnixNano())
+	return c
+}
+
+func (c *clock) Now() time.Time      { return time.Unix(0, c.ns.Load()).UTC() }
+func (c *clock) Add(d time.Duration) { c.ns.Add(int64(d)) }

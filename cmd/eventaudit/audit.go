@@ -339,7 +339,12 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	var count func(context.Context, audit.Window) (int64, error)
 	var notCheckable []string
 	if o.Layout == "segment" {
-		src = &sqlwh.SegmentSource{WH: wh, Schema: o.Source, Events: reg.EventNames(), Matcher: matcher, Shard: shard}
+		schema, err := sqlwh.ResolveSchema(ctx, wh, o.Source)
+		if err != nil {
+			return nil, err
+		}
+		sourceName = "segment:" + schema
+		src = &sqlwh.SegmentSource{WH: wh, Schema: schema, Events: reg.EventNames(), Matcher: matcher, Shard: shard}
 		notCheckable = segmentNotCheckable(reg)
 	} else {
 		table, _ := sqlwh.ParseIdent(o.Table)
@@ -447,14 +452,18 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 // under before sources were resolved through the catalog: what the user
 // typed.
 func legacySpellings(o *auditOptions, canonical string) []string {
-	if o.Layout == "segment" {
+	typed := "segment:" + o.Source
+	if o.Layout != "segment" {
+		id, err := sqlwh.ParseIdent(o.Table)
+		if err != nil {
+			return nil
+		}
+		typed = id.String()
+	}
+	if typed == canonical {
 		return nil
 	}
-	id, err := sqlwh.ParseIdent(o.Table)
-	if err != nil || id.String() == canonical {
-		return nil
-	}
-	return []string{id.String()}
+	return []string{typed}
 }
 
 // sourceName names what the run audits, in eventaudit_runs.source: the raw

@@ -103,9 +103,13 @@ func runLoad(ctx context.Context, d *deps, o *loadOptions) error {
 // ReadNDJSON reads rows in either of the forms load accepts.
 func ReadNDJSON(r io.Reader) ([]audit.Row, error) {
 	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	// Lines are whole messages; a pathological one (tests of the payload
+	// limit load 50 MB rows) is read rather than refused.
+	const maxLine = 256 << 20
+	sc.Buffer(make([]byte, 1<<20), maxLine)
 	var rows []audit.Row
-	for line := 1; sc.Scan(); line++ {
+	line := 1
+	for ; sc.Scan(); line++ {
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
@@ -138,6 +142,9 @@ func ReadNDJSON(r io.Reader) ([]audit.Row, error) {
 			return nil, fmt.Errorf("line %d: no received_at", line)
 		}
 		rows = append(rows, row)
+	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		return nil, fmt.Errorf("line %d: longer than %d MB; nothing was loaded", line, maxLine>>20)
 	}
 	return rows, sc.Err()
 }

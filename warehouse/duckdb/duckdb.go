@@ -44,6 +44,9 @@ WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_positi
 			return `SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, []any{schema, table}
 		},
+		ResolveSchema: `SELECT catalog_name, schema_name, current_database()
+FROM information_schema.schemata
+WHERE LOWER(schema_name) = LOWER(?) AND LOWER(catalog_name) = LOWER(COALESCE(NULLIF(?, ''), current_database()))`,
 		ResolveTable: `SELECT table_catalog, table_schema, table_name, current_database()
 FROM information_schema.tables
 WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF(?, ''), current_schema())) AND LOWER(table_name) = LOWER(?)

@@ -44,6 +44,9 @@ func PostgresDialect() *sqlwh.Dialect {
 		},
 		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
 		Columns:   infoSchemaColumns,
+		ResolveSchema: `SELECT catalog_name::text, schema_name::text, current_database()::text
+FROM information_schema.schemata
+WHERE LOWER(schema_name) = LOWER($1) AND LOWER(catalog_name) = LOWER(COALESCE(NULLIF($2, ''), current_database()))`,
 		ResolveTable: `SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
 FROM information_schema.tables
 WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF($1, ''), current_schema())) AND LOWER(table_name) = LOWER($2)

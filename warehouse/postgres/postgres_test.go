@@ -82,6 +82,7 @@ func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
 			d.Columns = postgres.PostgresDialect().Columns
 			d.Tables = postgres.PostgresDialect().Tables
 			d.ResolveTable = postgres.PostgresDialect().ResolveTable
+			d.ResolveSchema = postgres.PostgresDialect().ResolveSchema
 			d.ShardExpr = postgres.PostgresDialect().ShardExpr
 			wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
 			t.Cleanup(func() { wh.Close() })

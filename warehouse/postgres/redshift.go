@@ -47,6 +47,9 @@ ORDER BY ordinal_position`, []any{schema, table}
 		// SVV_TABLES also lists late-binding views. No SessionAlive: a
 		// regular user sees only their own sessions in STV_SESSIONS, so
 		// another user's live run would look gone; expiry alone decides.
+		ResolveSchema: `SELECT database_name::text, schema_name::text, current_database()::text
+FROM svv_all_schemas
+WHERE LOWER(schema_name) = LOWER($1) AND LOWER(database_name) = LOWER(COALESCE(NULLIF($2, ''), current_database()))`,
 		ResolveTable: `SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
 FROM svv_tables
 WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF($1, ''), current_schema())) AND LOWER(table_name) = LOWER($2)

@@ -56,6 +56,9 @@ WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND
 ORDER BY ordinal_position`, []any{schema, table}
 		},
 		CaseInsensitive: true,
+		ResolveSchema: `SELECT catalog_name, schema_name, CURRENT_DATABASE()
+FROM information_schema.schemata
+WHERE UPPER(schema_name) = UPPER(?) AND UPPER(catalog_name) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_DATABASE()))`,
 		ResolveTable: `SELECT table_catalog, table_schema, table_name, CURRENT_DATABASE()
 FROM information_schema.tables
 WHERE UPPER(table_schema) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_SCHEMA())) AND UPPER(table_name) = UPPER(?)

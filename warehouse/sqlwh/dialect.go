@@ -40,6 +40,11 @@ type Dialect struct {
 	// current database) per candidate. Its parameters are the schema ("" is
 	// the current one), the table and the catalog ("" is the current one).
 	ResolveTable string
+	// ResolveSchema renders the catalog query finding a schema by name,
+	// case-insensitively: one row (catalog, schema, current database) per
+	// candidate. Its parameters are the schema and the catalog ("" is the
+	// current one).
+	ResolveSchema string
 	// CaseInsensitive says every identifier, quoted or not, names the same
 	// object whatever its case (Snowflake with
 	// QUOTED_IDENTIFIERS_IGNORE_CASE): a resolved name is then lower-cased,

@@ -91,6 +91,39 @@ func ResolveTable(ctx context.Context, wh *Warehouse, id Ident) (Ident, error) {
 	return f, nil
 }
 
+// ResolveSchema finds a schema in the warehouse's catalog and returns its
+// name as the catalog spells it: the identity of a Segment-layout source.
+func ResolveSchema(ctx context.Context, wh *Warehouse, name string) (string, error) {
+	rows, err := wh.Conn.Query(ctx, wh.Dialect.ResolveSchema, name, "")
+	if err != nil {
+		return "", fmt.Errorf("look up schema %s in the catalog: %w", name, err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var c, s, cur string
+		if err := rows.Scan(&c, &s, &cur); err != nil {
+			return "", fmt.Errorf("look up schema %s in the catalog: %w", name, err)
+		}
+		found = append(found, s)
+	}
+	if err := rows.Err(); err != nil {
+		return "", fmt.Errorf("look up schema %s in the catalog: %w", name, err)
+	}
+	switch {
+	case len(found) == 0:
+		return "", fmt.Errorf("schema %s not found: check its name, and that the user may use it", Ident{name})
+	case slices.Contains(found, name):
+		return name, nil
+	case len(found) > 1:
+		return "", fmt.Errorf("schema %s matches %d schemas that differ only by case: quote the name exactly", Ident{name}, len(found))
+	}
+	if wh.Dialect.CaseInsensitive {
+		return strings.ToLower(found[0]), nil
+	}
+	return found[0], nil
+}
+
 // Resolve replaces the source's table name with the catalog's (see
 // ResolveTable) and returns it.
 func (s *Source) Resolve(ctx context.Context) (Ident, error) {

@@ -51,6 +51,7 @@ func DialectSQL(t *testing.T, d *sqlwh.Dialect, payloadTypes []string, shardPayl
 	}
 	doc.Section("window scan of shard 2/4", q)
 	doc.Section("resolve the source table", d.ResolveTable)
+	doc.Section("resolve the schema of Segment's layout", d.ResolveSchema)
 	stmts, _ := sink.ReplaceSQL(audit.Run{}, []string{"run-a", "run-b"})
 	doc.Section("replace the window's earlier results (two covered runs)", stmts...)
 	stmts, _ = sink.ReplaceSQL(audit.Run{Shard: audit.Shard{Index: 2, Count: 4}}, nil)

@@ -188,4 +188,14 @@ func testSpellingsOfOneTable(t *testing.T, f *fixture) {
 	if _, err := sqlwh.ResolveTable(f.ctx, f.wh, sqlwh.Ident{schema, "no_such_table"}); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("a missing table: want not found, got %v", err)
 	}
+	// Segment's layout names a schema: its spellings are one source too.
+	for _, sp := range []string{schema, strings.ToUpper(schema)} {
+		got, err := sqlwh.ResolveSchema(f.ctx, f.wh, sp)
+		if err != nil || got != canonical[len(canonical)-2] {
+			t.Errorf("schema %s resolves to %q (%v), want %q", sp, got, err, canonical[len(canonical)-2])
+		}
+	}
+	if _, err := sqlwh.ResolveSchema(f.ctx, f.wh, "no_such_schema_"+f.id); err == nil || !strings.Contains(err.Error(), "not found") {
+		t.Errorf("a missing schema: want not found, got %v", err)
+	}
 }

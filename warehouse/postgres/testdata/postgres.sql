@@ -75,6 +75,11 @@ FROM information_schema.tables
 WHERE LOWER(table_schema) = LOWER(COALESCE(NULLIF($1, ''), current_schema())) AND LOWER(table_name) = LOWER($2)
   AND LOWER(table_catalog) = LOWER(COALESCE(NULLIF($3, ''), current_database()));
 
+-- resolve the schema of Segment's layout
+SELECT catalog_name::text, schema_name::text, current_database()::text
+FROM information_schema.schemata
+WHERE LOWER(schema_name) = LOWER($1) AND LOWER(catalog_name) = LOWER(COALESCE(NULLIF($2, ''), current_database()));
+
 -- replace the window's earlier results (two covered runs)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN ($1, $2);

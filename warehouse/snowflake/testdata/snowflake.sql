@@ -75,6 +75,11 @@ FROM information_schema.tables
 WHERE UPPER(table_schema) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_SCHEMA())) AND UPPER(table_name) = UPPER(?)
   AND UPPER(table_catalog) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_DATABASE()));
 
+-- resolve the schema of Segment's layout
+SELECT catalog_name, schema_name, CURRENT_DATABASE()
+FROM information_schema.schemata
+WHERE UPPER(schema_name) = UPPER(?) AND UPPER(catalog_name) = UPPER(COALESCE(NULLIF(?, ''), CURRENT_DATABASE()));
+
 -- replace the window's earlier results (two covered runs)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ?;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (?, ?);

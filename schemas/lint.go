@@ -3,6 +3,7 @@ package schemas
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -170,8 +171,9 @@ func lintSchema(node map[string]any, ptr string, rules LintRules, add func(ptr, 
 	}
 	for _, key := range []string{"definitions", "$defs"} {
 		if defs, ok := node[key].(map[string]any); ok {
-			for name, d := range defs {
-				sub, _ := d.(map[string]any)
+			// Sorted: findings print in the same order on every run.
+			for _, name := range slices.Sorted(maps.Keys(defs)) {
+				sub, _ := defs[name].(map[string]any)
 				lintSchema(sub, ptr+"/"+key+"/"+escapePointer(name), rules, add)
 			}
 		}

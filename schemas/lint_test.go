@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/eventaudit/eventaudit/schemas"
 )
@@ -96,5 +97,37 @@ func TestLintRules(t *testing.T) {
 	}
 	if err := (schemas.LintRules{Events: schemas.NameRules{Casing: "kebab"}}).Validate(); err == nil {
 		t.Error("unknown casing accepted")
+	}
+}
+
+// Findings come out in one order on every run: a definitions map used to
+// be walked in Go's random map order.
+func TestLintOrderIsStable(t *testing.T) {
+	defs := ""
+	for _, n := range []string{"Zeta", "alpha", "Mid", "beta", "Omega", "gamma", "Delta", "eps"} {
+		defs += `,"` + n + `":{"type":"object","properties":{"BadName` + n + `":{"type":"string"}}}`
+	}
+	doc := `{"$schema":"http://json-schema.org/draft-07/schema#","$id":"shop/Order Completed/1-0.json",
+"self":{"name":"Order Completed","version":"1-0"},"description":"d","type":"object",
+"definitions":{` + defs[1:] + `}}`
+	fsys := fstest.MapFS{"shop/Order Completed/1-0.json": {Data: []byte(doc)}}
+	var first []string
+	for i := range 20 {
+		reg, err := schemas.Load(context.Background(), fsys, schemas.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range reg.Lint(schemas.DefaultLintRules()) {
+			got = append(got, f.Pointer+" "+f.Rule)
+		}
+		if len(got) < 8 {
+			t.Fatalf("want a finding per definition, got %v", got)
+		}
+		if i == 0 {
+			first = got
+		} else if !slices.Equal(got, first) {
+			t.Fatalf("run %d printed another order:\n%v\nthen\n%v", i, first, got)
+		}
 	}
 }

@@ -466,6 +466,15 @@ func legacySpellings(o *auditOptions, canonical string) []string {
 	return []string{typed}
 }
 
+// sourceLabel names the source as the user gave it, for a digest about a
+// run that may have failed before the catalog was read.
+func (o *auditOptions) sourceLabel() string {
+	if o.Layout == "segment" {
+		return "segment:" + o.Source
+	}
+	return o.Table
+}
+
 // sourceName names what the run audits, in eventaudit_runs.source: the raw
 // table, or "segment:SCHEMA" for Segment's layout.
 func (o *auditOptions) sourceName() (string, error) {

@@ -48,9 +48,17 @@ func TestAuditWithSchemasFromS3(t *testing.T) {
 			"no AWS credentials"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.name == "no credentials" && os.Getenv("AWS_ACCESS_KEY_ID")+os.Getenv("AWS_PROFILE") != "" {
-				// The SDK's default chain reads the process environment itself.
-				t.Skip("this process has AWS credentials of its own")
+			if tc.name == "no credentials" {
+				// The SDK's default chain reads the process environment and
+				// the shared files itself: hide whatever this machine has,
+				// rather than skip.
+				for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
+					"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"} {
+					t.Setenv(k, "")
+				}
+				none := filepath.Join(t.TempDir(), "none")
+				t.Setenv("AWS_SHARED_CREDENTIALS_FILE", none)
+				t.Setenv("AWS_CONFIG_FILE", none)
 			}
 			r := audit(tc.schemas, tc.env)
 			if r.code != exitRuntime || !strings.Contains(r.stderr, tc.want) {

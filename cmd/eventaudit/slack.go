@@ -27,7 +27,7 @@ func notifySlack(ctx context.Context, d *deps, o *auditOptions, summary *audit.S
 	if summary != nil {
 		msg = reports.SlackMessage(summary, o.slackOptions())
 	} else {
-		msg = reports.SlackError(o.Table, d.redact(auditErr.Error()))
+		msg = reports.SlackError(o.sourceLabel(), d.redact(auditErr.Error()))
 	}
 	if err := target.Post(ctx, msg); err != nil {
 		note := "the audit's results are committed"

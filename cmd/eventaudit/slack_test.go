@@ -113,3 +113,19 @@ func TestSlackFromTheCLI(t *testing.T) {
 		}
 	})
 }
+
+// The error digest of a Segment-layout run names its source, not the empty
+// --table.
+func TestSlackErrorDigestNamesTheSegmentSource(t *testing.T) {
+	srv, calls, last := fakeSlack(t, slackOK)
+	c := newCLI()
+	c.env["SLACK_WEBHOOK_URL"] = srv.URL + "/hook"
+	r := c.run("audit", "--warehouse", "duckdb://"+filepath.Join(t.TempDir(), "seg.duckdb"), "--layout", "segment",
+		"--source", "web_prod", "--schemas", filepath.Join(root, "testdata/demo/schemas"), "--plan", "segment/shop", "--since", "24h")
+	if r.code != exitRuntime || calls.Load() != 1 {
+		t.Fatalf("exit %d after %d posts: %s", r.code, calls.Load(), r.stderr)
+	}
+	if body := last.Load().(string); !strings.Contains(body, "eventaudit error: segment:web_prod") {
+		t.Errorf("the digest must name the source: %.300s", body)
+	}
+}

@@ -307,11 +307,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	if err != nil {
 		return nil, err
 	}
-	if !o.Incremental {
-		// Fail on a bad window before loading schemas or connecting.
-		if _, err := parseWindow(o.Since, o.Until, now); err != nil {
-			return nil, err
-		}
+	// Fail on a bad window before loading schemas or connecting.
+	plan, err := o.windowPlan(now)
+	if err != nil {
+		return nil, err
 	}
 	reg, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat)
 	if err != nil {
@@ -333,7 +332,6 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	}
 	defer wh.Close()
 
-	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
 	matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
 	var src audit.Source
 	var count func(context.Context, audit.Window) (int64, error)
@@ -361,89 +359,49 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	}
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
-
-	// The lock comes before the window: an incremental run reads its
-	// watermark only once no other run of the source can move it.
-	lockRun := audit.Run{RunID: runID, Source: sourceName, Shard: shard}
-	runCtx := ctx
-	if !o.DryRun {
-		lease, err := sink.Lock(ctx, lockRun, d.now, o.LockTimeout)
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range lease.Cleared {
-			logger.Warn("cleared a stale lock", "source", sourceName, "lock", c)
-		}
-		defer func() {
-			if err := lease.Release(ctx); err != nil {
-				logger.Warn("lock not released", "err", err)
-			}
-		}()
-		// A lost lock stops the run before it commits anything.
-		var cancel context.CancelCauseFunc
-		runCtx, cancel = context.WithCancelCause(ctx)
-		defer cancel(nil)
-		go func() {
-			select {
-			case <-lease.Lost():
-				cancel(lease.Err())
-			case <-runCtx.Done():
-			}
-		}()
-		if err := sink.AdoptSource(ctx, sourceName, legacySpellings(o, sourceName)); err != nil {
-			return nil, err
-		}
-	}
-	window, err := o.window(ctx, sink, sourceName, shard, now)
-	if err != nil {
-		return nil, err
-	}
-	run := audit.Run{RunID: runID, Source: sourceName, Window: window, Shard: shard,
-		SchemasDigest: reg.Digest(), Version: version}
-	a := &audit.Auditor{
-		Source:               src,
-		Matcher:              matcher,
-		Workers:              o.Workers,
-		UnplannedIsViolation: o.Unplanned == "fail",
-		Thresholds:           thresholds,
-		Logger:               logger,
-		Now:                  d.now,
-		MaxPayloadBytes:      o.MaxPayload,
-		Redact:               d.redact,
-	}
-	if !o.DryRun {
-		a.Sink = sink
+	job := &audit.Job{
+		Auditor: &audit.Auditor{
+			Source:               src,
+			Matcher:              matcher,
+			Workers:              o.Workers,
+			UnplannedIsViolation: o.Unplanned == "fail",
+			Thresholds:           thresholds,
+			Logger:               logger,
+			Now:                  d.now,
+			MaxPayloadBytes:      o.MaxPayload,
+			Redact:               d.redact,
+		},
+		Store:     sqlwh.Store{Sink: &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}, Now: d.now},
+		Plan:      plan,
+		DryRun:    o.DryRun,
+		LockTTL:   o.LockTimeout,
+		Spellings: legacySpellings(o, sourceName),
+		Logger:    logger,
 	}
 	if d.isTTY(d.stderr) {
 		p := newProgress(d.stderr, d.now)
-		a.Progress = p.update
+		job.Auditor.Progress = p.update
 		defer p.done()
 		// The total, for an ETA, costs one COUNT(*): worth it for a person
 		// watching, not for a scheduled job, which has no TTY.
 		if count != nil {
-			go func() {
-				if n, err := count(runCtx, window); err == nil {
-					p.setTotal(n)
-				}
-			}()
+			job.Planned = func(ctx context.Context, w audit.Window) {
+				go func() {
+					if n, err := count(ctx, w); err == nil {
+						p.setTotal(n)
+					}
+				}()
+			}
 		}
 	}
-	logger.Info("audit started", "source", run.Source, "window_start", window.Start, "window_end", window.End,
-		"shard", shard.String(), "schemas", reg.Len(), "dry_run", o.DryRun)
-	// Read before the run: a re-run of a window compares with the run it
-	// replaces. A trend is a nicety; failing to read one is only logged.
-	prev, err := sink.Previous(ctx, run.Source, shard)
-	if err != nil {
-		logger.Warn("could not read the previous run for the trend", "err", err)
+	summary, err := job.Run(ctx, audit.Run{RunID: runID, Source: sourceName, Shard: shard,
+		SchemasDigest: reg.Digest(), Version: version})
+	if errors.Is(err, audit.ErrNoWatermark) {
+		return nil, usageError{fmt.Errorf("the first --incremental run of %s needs --since: there is no earlier run to continue from", sourceName)}
 	}
-	summary, err := a.Run(runCtx, run)
 	if err != nil {
-		if cause := context.Cause(runCtx); ctx.Err() == nil && errors.Is(cause, sqlwh.ErrLockLost) {
-			return nil, cause
-		}
 		return nil, err
 	}
-	summary.WithPrevious(prev)
 	summary.NotCheckable = notCheckable
 	return summary, nil
 }
@@ -493,27 +451,30 @@ func (o *auditOptions) sourceName() (string, error) {
 	return table.String(), nil
 }
 
-// window is [--since, --until), or with --incremental [last end - lookback,
-// now - lag), where "last end" is the watermark in eventaudit_runs.
-func (o *auditOptions) window(ctx context.Context, sink *sqlwh.Sink, source string, shard audit.Shard, now time.Time) (audit.Window, error) {
+// windowPlan is [--since, --until), or with --incremental [last end -
+// lookback, now - lag), where "last end" is the watermark the job reads
+// once it holds the lock; --since starts the first incremental run.
+func (o *auditOptions) windowPlan(now time.Time) (audit.WindowPlan, error) {
 	if !o.Incremental {
-		return parseWindow(o.Since, o.Until, now)
+		w, err := parseWindow(o.Since, o.Until, now)
+		return audit.WindowPlan{Fixed: w}, err
 	}
-	last, ok, err := sink.LastWindowEnd(ctx, source, shard)
-	if err != nil {
-		return audit.Window{}, err
-	}
-	until := now.Add(-o.Lag).UTC().Format(time.RFC3339Nano)
+	p := audit.WindowPlan{Incremental: true, Lookback: o.Lookback, End: now.Add(-o.Lag).UTC()}
 	if o.Until != "now" && o.Until != "" {
-		until = o.Until
-	}
-	if !ok {
-		if !o.sinceSet {
-			return audit.Window{}, usageError{fmt.Errorf("the first --incremental run of %s needs --since: there is no earlier run to continue from", source)}
+		end, err := parseTime(o.Until, now)
+		if err != nil {
+			return p, usageError{fmt.Errorf("--until %w", err)}
 		}
-		return parseWindow(o.Since, until, now)
+		p.End = end
 	}
-	return parseWindow(last.Add(-o.Lookback).UTC().Format(time.RFC3339Nano), until, now)
+	if o.sinceSet {
+		first, err := parseTime(o.Since, now)
+		if err != nil {
+			return p, usageError{fmt.Errorf("--since %w", err)}
+		}
+		p.First = first
+	}
+	return p, nil
 }
 
 func resultsTable(schema, table string) string {

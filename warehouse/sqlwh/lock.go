@@ -94,8 +94,7 @@ type Lease struct {
 	every time.Duration
 	now   func() time.Time
 
-	// Cleared lists the stale locks this one replaced, for the log.
-	Cleared []string
+	cleared []string
 
 	lost     chan struct{}
 	lostOnce sync.Once
@@ -160,6 +159,25 @@ func (s *Sink) Lock(ctx context.Context, run audit.Run, now func() time.Time, tt
 	hbCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	l.stop = stop
 	go l.heartbeat(hbCtx)
+	return l, nil
+}
+
+// Store is the Sink as an audit.Store, with the clock its locks use.
+type Store struct {
+	*Sink
+	Now func() time.Time
+}
+
+// Lock implements audit.Store.
+func (s Store) Lock(ctx context.Context, run audit.Run, ttl time.Duration) (audit.Lease, error) {
+	now := s.Now
+	if now == nil {
+		now = time.Now
+	}
+	l, err := s.Sink.Lock(ctx, run, now, ttl)
+	if err != nil {
+		return nil, err
+	}
 	return l, nil
 }
 
@@ -262,7 +280,7 @@ WHERE "source" = %s AND "shard" <> '%s' ORDER BY "acquired_at"`, locks, p(1), gu
 				locks, p(1), p(2), p(3)), run.Source, r.shard, r.runID); err != nil {
 				return false, fmt.Errorf("clear a stale lock: %w", err)
 			}
-			l.Cleared = append(l.Cleared, fmt.Sprintf("run %s (shard %q): %s", r.runID, r.shard, why))
+			l.cleared = append(l.cleared, fmt.Sprintf("run %s (shard %q): %s", r.runID, r.shard, why))
 			continue
 		}
 		sh, err := audit.ParseShard(r.shard)
@@ -324,6 +342,9 @@ func (l *Lease) closeSession() {
 		l.sess = nil
 	}
 }
+
+// Cleared lists the stale locks taking this one cleared, for the log.
+func (l *Lease) Cleared() []string { return l.cleared }
 
 // Lost is closed when the lock was taken from the run.
 func (l *Lease) Lost() <-chan struct{} { return l.lost }

@@ -297,8 +297,8 @@ func testLockHolderTerms(t *testing.T, f *fixture) {
 		t.Fatalf("an expired lock must be taken over: %v", err)
 	}
 	defer mustRelease(t, leaseB)
-	if len(leaseB.Cleared) != 1 || !strings.Contains(leaseB.Cleared[0], "nightly") {
-		t.Errorf("the takeover must say whose lock it cleared: %v", leaseB.Cleared)
+	if len(leaseB.Cleared()) != 1 || !strings.Contains(leaseB.Cleared()[0], "nightly") {
+		t.Errorf("the takeover must say whose lock it cleared: %v", leaseB.Cleared())
 	}
 	_, err = f.auditor(f.source(0), holder).Run(f.ctx, runA)
 	if !errors.Is(err, sqlwh.ErrLockLost) {
@@ -385,8 +385,8 @@ func testLockHolderGone(t *testing.T, f *fixture, endSession func(t *testing.T, 
 		t.Fatalf("the holder's session has ended: the next run must clear its lock at once, got %v", err)
 	}
 	defer mustRelease(t, next)
-	if len(next.Cleared) != 1 || !strings.Contains(next.Cleared[0], "session") {
-		t.Errorf("the clearing must say the session ended: %v", next.Cleared)
+	if len(next.Cleared()) != 1 || !strings.Contains(next.Cleared()[0], "session") {
+		t.Errorf("the clearing must say the session ended: %v", next.Cleared())
 	}
 }
 

@@ -187,23 +187,9 @@ func TestSchemaSymlinkOutOfTheFolder(t *testing.T) {
 // column returns the first column of q's rows as text.
 func column(t *testing.T, dbPath, q string) []string {
 	t.Helper()
-	wh, err := warehouse.Open(context.Background(), "duckdb://"+dbPath, warehouse.Credentials{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	rows, err := wh.Conn.Query(context.Background(), q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
+	for _, r := range queryRows(t, dbPath, q) {
+		out = append(out, r[0])
 	}
 	return out
 }

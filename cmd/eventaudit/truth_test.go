@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -18,6 +19,17 @@ import (
 // queryStrings reads rows of a DuckDB file as "a|b|c" strings, sorted.
 func queryStrings(t *testing.T, dbPath, q string) []string {
 	t.Helper()
+	var out []string
+	for _, r := range queryRows(t, dbPath, q) {
+		out = append(out, strings.Join(r, "|"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// queryRows returns q's rows from a DuckDB file, every column as text.
+func queryRows(t *testing.T, dbPath, q string) [][]string {
+	t.Helper()
 	wh, err := duckdb.Open(context.Background(), "duckdb://"+dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -28,15 +40,29 @@ func queryStrings(t *testing.T, dbPath, q string) []string {
 		t.Fatal(err)
 	}
 	defer rows.Close()
-	var out []string
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [][]string
 	for rows.Next() {
-		var a, b, c string
-		if err := rows.Scan(&a, &b, &c); err != nil {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, a+"|"+b+"|"+c)
+		r := make([]string, len(cols))
+		for i, v := range vals {
+			r[i] = v.String
+		}
+		out = append(out, r)
 	}
-	slices.Sort(out)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

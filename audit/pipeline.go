@@ -218,30 +218,17 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	if a.MaxPayloadBytes > 0 && len(row.Payload) > a.MaxPayloadBytes {
 		// Not parsed: decoding a huge payload into values costs many times
 		// its size in memory.
-		base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
-		vs := cleanIdentity(&base)
-		v := base
-		v.Keyword = KeywordPayload
-		v.Message = fmt.Sprintf("payload is %d bytes, over the %d-byte limit; it was not parsed", len(row.Payload), a.MaxPayloadBytes)
-		v.Value = truncate(string(row.Payload[:min(len(row.Payload), MaxValueBytes)]))
-		vs = append(vs, v)
-		agg.add(base, false, vs)
-		return vs
+		return payloadViolation(runID, row, agg,
+			fmt.Sprintf("payload is %d bytes, over the %d-byte limit; it was not parsed", len(row.Payload), a.MaxPayloadBytes))
 	}
 	if a.checkFast(runID, row, agg) {
 		return nil
 	}
-	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
 	msg, err := DecodePayload(row.Payload)
 	if err != nil {
-		vs := cleanIdentity(&base)
-		v := base
-		v.Keyword, v.Message = KeywordPayload, err.Error()
-		v.Value = truncate(string(row.Payload))
-		vs = append(vs, v)
-		agg.add(base, false, vs)
-		return vs
+		return payloadViolation(runID, row, agg, err.Error())
 	}
+	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
 	m := a.Matcher.Match(msg)
 	base.EventType, base.EventName, base.SchemaID = m.Type, m.Name, m.SchemaID
 	// The identity goes into the stats and every violation row: it must be
@@ -273,6 +260,21 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		}
 	}
 	agg.add(base, m.Unplanned, vs)
+	return vs
+}
+
+// payloadViolation records a row that cannot be judged against a schema:
+// its payload is missing, unreadable or too large. Only the start of the
+// payload is kept as the value; truncate marks the cut exactly as it would
+// on the whole payload.
+func payloadViolation(runID string, row *Row, agg *aggregate, message string) []Violation {
+	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
+	vs := cleanIdentity(&base)
+	v := base
+	v.Keyword, v.Message = KeywordPayload, message
+	v.Value = truncate(string(row.Payload[:min(len(row.Payload), MaxValueBytes+1)]))
+	vs = append(vs, v)
+	agg.add(base, false, vs)
 	return vs
 }
 

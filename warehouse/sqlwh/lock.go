@@ -197,14 +197,10 @@ func (s *Sink) ensureGuard(ctx context.Context, ex Execer, source string) error 
 SELECT CAST(%s AS %s), '%s', '', CAST(%s AS %s), CAST(%s AS %s) WHERE NOT EXISTS (SELECT 1 FROM %s WHERE "source" = %s AND "shard" = '%s')`,
 		locks, p(1), d.Text, guardShard, p(2), d.Timestamp, p(3), d.Timestamp, locks, p(4), guardShard)
 	t := time.Now().UTC()
-	if err := ex.Exec(ctx, q, source, t, t, source); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		// Lost a race to create it; the update below finds the winner's.
-		return nil
-	}
-	return nil
+	// An error is a lost race to create it (the update in take finds the
+	// winner's row), unless the run was cancelled.
+	_ = ex.Exec(ctx, q, source, t, t, source)
+	return ctx.Err()
 }
 
 // take runs one lock-taking transaction. retry means the transaction
@@ -276,8 +272,8 @@ WHERE "source" = %s AND "shard" <> '%s' ORDER BY "acquired_at"`, locks, p(1), gu
 			}
 		}
 		if why != "" {
-			if err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "shard" = %s AND "run_id" = %s`,
-				locks, p(1), p(2), p(3)), run.Source, r.shard, r.runID); err != nil {
+			if err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, locks, lockRowWhere(p, 1)),
+				run.Source, r.shard, r.runID); err != nil {
 				return false, fmt.Errorf("clear a stale lock: %w", err)
 			}
 			l.cleared = append(l.cleared, fmt.Sprintf("run %s (shard %q): %s", r.runID, r.shard, why))
@@ -302,6 +298,12 @@ WHERE "source" = %s AND "shard" <> '%s' ORDER BY "acquired_at"`, locks, p(1), gu
 		return l.conflict(err)
 	}
 	return false, nil
+}
+
+// lockRowWhere renders the condition naming one lock row; its three
+// parameters, numbered from first, are the source, the shard and the run id.
+func lockRowWhere(p func(int) string, first int) string {
+	return fmt.Sprintf(`"source" = %s AND "shard" = %s AND "run_id" = %s`, p(first), p(first+1), p(first+2))
 }
 
 // conflict sorts a failed write while taking the lock: a concurrent
@@ -421,8 +423,8 @@ func (l *Lease) renew(ctx context.Context) error {
 		ex, holder = l.sess, l.sess.ID()
 	}
 	l.mu.Unlock()
-	if err := ex.Exec(ctx, fmt.Sprintf(`UPDATE %s SET "heartbeat_at" = %s, "expires_at" = %s, "holder" = %s
-WHERE "source" = %s AND "shard" = %s AND "run_id" = %s`, locks, p(1), p(2), p(3), p(4), p(5), p(6)),
+	if err := ex.Exec(ctx, fmt.Sprintf(`UPDATE %s SET "heartbeat_at" = %s, "expires_at" = %s, "holder" = %s WHERE %s`,
+		locks, p(1), p(2), p(3), lockRowWhere(p, 4)),
 		t, t.Add(l.ttl), holder, l.run.Source, l.run.Shard.String(), l.run.RunID); err != nil {
 		return err
 	}
@@ -442,8 +444,8 @@ func (l *Lease) verify(ctx context.Context, q querier) error {
 	s := l.sink
 	d := s.WH.Dialect
 	p := d.Placeholder
-	rows, err := q.Query(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE "source" = %s AND "shard" = %s AND "run_id" = %s`,
-		d.Quote(s.table(LocksTable)), p(1), p(2), p(3)), l.run.Source, l.run.Shard.String(), l.run.RunID)
+	rows, err := q.Query(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s`, d.Quote(s.table(LocksTable)), lockRowWhere(p, 1)),
+		l.run.Source, l.run.Shard.String(), l.run.RunID)
 	if err != nil {
 		return err
 	}
@@ -482,8 +484,7 @@ func (l *Lease) Release(ctx context.Context) error {
 	s := l.sink
 	d := s.WH.Dialect
 	p := d.Placeholder
-	q := fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "shard" = %s AND "run_id" = %s`,
-		d.Quote(s.table(LocksTable)), p(1), p(2), p(3))
+	q := fmt.Sprintf(`DELETE FROM %s WHERE %s`, d.Quote(s.table(LocksTable)), lockRowWhere(p, 1))
 	var err error
 	for attempt, wait := 0, 200*time.Millisecond; attempt < 6; attempt, wait = attempt+1, wait*2 {
 		if err = s.WH.Conn.Exec(ctx, q, l.run.Source, l.run.Shard.String(), l.run.RunID); err == nil {
@@ -504,13 +505,7 @@ func (l *Lease) Release(ctx context.Context) error {
 // shard stopped: the watermark of --incremental. ok is false when there is
 // none (or no result tables yet).
 func (s *Sink) LastWindowEnd(ctx context.Context, source string, shard audit.Shard) (end time.Time, ok bool, err error) {
-	q, args := s.WH.Dialect.Columns(s.Schema, RunsTable)
-	cols, err := s.WH.Conn.Query(ctx, q, args...)
-	if err != nil {
-		return end, false, err
-	}
-	exists := cols.Next()
-	if err := cols.Close(); err != nil || !exists {
+	if exists, err := s.HasResults(ctx); err != nil || !exists {
 		return end, false, err
 	}
 	p := s.WH.Dialect.Placeholder

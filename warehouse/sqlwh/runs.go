@@ -12,13 +12,7 @@ import (
 // RecentRuns reads the newest completed runs, newest first; source "" is
 // every source. No result tables yet means no runs.
 func (s *Sink) RecentRuns(ctx context.Context, source string, limit int) ([]audit.Run, error) {
-	q, args := s.WH.Dialect.Columns(s.Schema, RunsTable)
-	cols, err := s.WH.Conn.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	exists := cols.Next()
-	if err := cols.Close(); err != nil || !exists {
+	if exists, err := s.HasResults(ctx); err != nil || !exists {
 		return nil, err
 	}
 	p := s.WH.Dialect.Placeholder

@@ -2,6 +2,7 @@ package duckdb_test
 
 import (
 	"context"
+	"flag"
 	"path/filepath"
 	"testing"
 
@@ -9,6 +10,18 @@ import (
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// TestSQL puts every statement DuckDB is sent in review, as the other
+// dialects' golden files do.
+func TestSQL(t *testing.T) {
+	d := duckdb.NewDialect()
+	doc := warehousetest.DialectSQL(t, d, []string{"json", "varchar"}, "varchar")
+	doc.Section("slice a big window at quantiles of received_at (4 slices)",
+		d.Quantiles(d.QuoteName("received_at"), d.Quote(sqlwh.Ident{"segment", "raw_events"}), d.SQL(`{received_at} >= ? AND {received_at} < ?`), 4))
+	warehousetest.Golden(t, filepath.Join("testdata", "duckdb.sql"), doc.String(), *update)
+}
 
 // open returns a fresh DuckDB file; sliceRows > 0 overrides the scan's slice
 // size.

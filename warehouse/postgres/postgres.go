@@ -293,8 +293,8 @@ func (t *pgTx) BulkInsert(ctx context.Context, table sqlwh.Ident, cols []string,
 	if len(rows) == 0 {
 		return nil
 	}
-	if t.dialect.Name == "redshift" {
-		return t.dialect.InsertBatched(ctx, t, table, cols, truncateForRedshift(rows))
+	if t.dialect.BulkWrite == sqlwh.BulkValues {
+		return t.dialect.InsertBatched(ctx, t, table, cols, t.dialect.FitText(rows))
 	}
 	_, err := t.tx.CopyFrom(ctx, pgx.Identifier(table), cols, pgx.CopyFromRows(rows))
 	if err != nil {

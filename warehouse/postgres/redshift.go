@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"fmt"
-	"unicode/utf8"
 
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
@@ -62,22 +61,7 @@ WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_n
 		// left for the SQL text by InsertBatched.
 		MaxParams:         65535,
 		MaxStatementBytes: redshiftMaxStatement,
+		BulkWrite:         sqlwh.BulkValues,
+		MaxTextBytes:      redshiftMaxVarchar,
 	}
-}
-
-// truncateForRedshift cuts strings to VARCHAR(65535) bytes on a rune
-// boundary: Redshift rejects longer values instead of truncating them.
-func truncateForRedshift(rows [][]any) [][]any {
-	for _, r := range rows {
-		for i, v := range r {
-			if s, ok := v.(string); ok && len(s) > redshiftMaxVarchar {
-				cut := redshiftMaxVarchar
-				for cut > 0 && !utf8.RuneStart(s[cut]) {
-					cut--
-				}
-				r[i] = s[:cut]
-			}
-		}
-	}
-	return rows
 }

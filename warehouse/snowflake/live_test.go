@@ -57,7 +57,7 @@ func TestLiveConformance(t *testing.T) {
 			}
 			for _, prefix := range []string{"SRC_", "RES_", "MIXED CASE ", `AUDIT "RESULTS" `} {
 				if strings.HasPrefix(name, prefix) {
-					if err := admin.Conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+sqlwh.QuoteDouble(name)+" CASCADE"); err != nil {
+					if err := admin.Conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+admin.Dialect.QuoteName(name)+" CASCADE"); err != nil {
 						t.Errorf("drop schema %s: %v", name, err)
 					}
 				}

@@ -28,7 +28,7 @@ func NewDialect() *sqlwh.Dialect {
 	return &sqlwh.Dialect{
 		Name:        "snowflake",
 		Placeholder: sqlwh.Question,
-		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMP_TZ", Bigint: "BIGINT", Bool: "BOOLEAN",
+		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMP_TZ", Bigint: "BIGINT", Bool: "BOOLEAN", Float: "FLOAT",
 		JSON: "VARIANT", Value: "VARIANT",
 		PayloadExpr: func(col, typ string) (string, bool) {
 			switch typ {
@@ -175,7 +175,7 @@ func InsertSQL(d *sqlwh.Dialect, table sqlwh.Ident, cols []string, variant []str
 	exprs := make([]string, len(cols))
 	marks := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = sqlwh.QuoteDouble(c)
+		names[i] = d.QuoteName(c)
 		marks[i] = "?"
 		e := fmt.Sprintf("column%d", i+1)
 		if containsFold(variant, c) {

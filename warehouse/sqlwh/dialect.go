@@ -5,16 +5,34 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Dialect is what differs between warehouses. It is a plain value, so a new
 // backend is a new value, not a new type hierarchy.
 type Dialect struct {
 	Name string
+	// QuoteIdent quotes one identifier part; nil is the SQL standard's
+	// double quotes, which every warehouse here accepts. A backend that
+	// quotes otherwise (BigQuery's backticks) sets it, and every statement
+	// eventaudit writes follows, since all of them are rendered by SQL.
+	QuoteIdent func(part string) string
+	// TextType is the type CAST(… AS …) turns a message id into text with;
+	// "" is VARCHAR.
+	TextType string
 	// Placeholder renders the n-th (1-based) bind parameter.
 	Placeholder func(n int) string
 	// Types of the result tables' columns.
 	Text, ShortText, Timestamp, Bigint, Bool string
+	// Float is the double-precision type; "" is DOUBLE PRECISION.
+	Float string
+	// BulkWrite is how result rows are written: the driver's native bulk
+	// path (COPY, array binding) or multi-row INSERTs.
+	BulkWrite BulkWrite
+	// MaxTextBytes, when set, is the longest string a text column takes:
+	// longer values are cut on a rune boundary by FitText rather than
+	// failing the run (Redshift rejects, where others truncate or widen).
+	MaxTextBytes int
 	// JSON is the native type for a JSON payload column (JSON, JSONB, SUPER,
 	// VARIANT); tests and the load command create tables with it.
 	JSON string
@@ -88,6 +106,46 @@ func (d *Dialect) IsConflict(err error) bool {
 	return false
 }
 
+// BulkWrite names a way of writing many rows.
+type BulkWrite int
+
+const (
+	// BulkNative is the backend's own bulk path.
+	BulkNative BulkWrite = iota
+	// BulkValues is multi-row INSERT … VALUES under MaxParams and
+	// MaxStatementBytes, for warehouses with no streaming load from a
+	// client (Redshift has no COPY FROM STDIN).
+	BulkValues
+)
+
+// FloatType is the dialect's double-precision type.
+func (d *Dialect) FloatType() string {
+	if d.Float == "" {
+		return "DOUBLE PRECISION"
+	}
+	return d.Float
+}
+
+// FitText cuts, in place, every string longer than MaxTextBytes on a rune
+// boundary.
+func (d *Dialect) FitText(rows [][]any) [][]any {
+	if d.MaxTextBytes <= 0 {
+		return rows
+	}
+	for _, r := range rows {
+		for i, v := range r {
+			if s, ok := v.(string); ok && len(s) > d.MaxTextBytes {
+				cut := d.MaxTextBytes
+				for cut > 0 && !utf8.RuneStart(s[cut]) {
+					cut--
+				}
+				r[i] = s[:cut]
+			}
+		}
+	}
+	return rows
+}
+
 // Dollar renders $1, $2, … (Postgres, Redshift).
 func Dollar(n int) string { return "$" + strconv.Itoa(n) }
 
@@ -98,9 +156,56 @@ func Question(int) string { return "?" }
 func (d *Dialect) Quote(id Ident) string {
 	parts := make([]string, len(id))
 	for i, p := range id {
-		parts[i] = QuoteDouble(p)
+		parts[i] = d.QuoteName(p)
 	}
 	return strings.Join(parts, ".")
+}
+
+// QuoteName quotes one identifier part: a column, a schema.
+func (d *Dialect) QuoteName(part string) string {
+	if d.QuoteIdent != nil {
+		return d.QuoteIdent(part)
+	}
+	return quoteDouble(part)
+}
+
+// AsText renders a cast of an expression to text.
+func (d *Dialect) AsText(expr string) string {
+	typ := d.TextType
+	if typ == "" {
+		typ = "VARCHAR"
+	}
+	return "CAST(" + expr + " AS " + typ + ")"
+}
+
+// SQL renders a statement written with {name} for each identifier: every
+// {name} becomes the dialect's quoting of name, then the arguments are
+// formatted in as by fmt.Sprintf. Shared SQL is written this way so that no
+// statement quotes an identifier by hand. Only {lower_case_words} are
+// names; the substitution happens before the arguments go in, so their
+// text (quoted tables, literals) is never rewritten.
+func (d *Dialect) SQL(format string, args ...any) string {
+	var b strings.Builder
+	for {
+		open := strings.IndexByte(format, '{')
+		if open < 0 {
+			b.WriteString(format)
+			break
+		}
+		end := strings.IndexByte(format[open:], '}')
+		if end < 0 || !isPlain(format[open+1:open+end]) {
+			b.WriteString(format[:open+1])
+			format = format[open+1:]
+			continue
+		}
+		b.WriteString(format[:open])
+		b.WriteString(strings.ReplaceAll(d.QuoteName(format[open+1:open+end]), "%", "%%"))
+		format = format[open+end+1:]
+	}
+	if len(args) == 0 {
+		return strings.ReplaceAll(b.String(), "%%", "%")
+	}
+	return fmt.Sprintf(b.String(), args...)
 }
 
 // InsertSQL renders a multi-row INSERT of rows×len(cols) parameters.
@@ -111,7 +216,7 @@ func (d *Dialect) InsertSQL(table Ident, cols []string, rows int) string {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(QuoteDouble(c))
+		b.WriteString(d.QuoteName(c))
 	}
 	b.WriteString(") VALUES ")
 	n := 1

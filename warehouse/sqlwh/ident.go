@@ -53,7 +53,7 @@ func (id Ident) String() string {
 		if isPlain(p) {
 			parts[i] = p
 		} else {
-			parts[i] = QuoteDouble(p)
+			parts[i] = quoteDouble(p)
 		}
 	}
 	return strings.Join(parts, ".")
@@ -80,6 +80,6 @@ func isPlain(s string) bool {
 	return true
 }
 
-// QuoteDouble quotes an identifier the standard way; all our warehouses
-// accept it.
-func QuoteDouble(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+// quoteDouble quotes an identifier the SQL standard's way: the default of
+// Dialect.QuoteName, and how String shows a name to a person.
+func quoteDouble(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

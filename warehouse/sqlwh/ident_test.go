@@ -2,6 +2,7 @@ package sqlwh
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -56,5 +57,47 @@ func TestInsertBatchedRespectsCaps(t *testing.T) {
 	}
 	if !slices.Equal(stmts, []int{2, 4}) {
 		t.Errorf("params per statement %v, want the size cap to split after the first row", stmts)
+	}
+}
+
+// Every statement eventaudit writes goes through Dialect.SQL, so a backend
+// that quotes differently changes them all by setting QuoteIdent.
+func TestSQLQuotesNamesTheDialectsWay(t *testing.T) {
+	backtick := &Dialect{QuoteIdent: func(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }}
+	standard := &Dialect{}
+	tests := []struct {
+		d    *Dialect
+		in   string
+		args []any
+		want string
+	}{
+		{standard, `SELECT {run_id} FROM %s WHERE {source} = %s`, []any{`"r"."t"`, "$1"}, `SELECT "run_id" FROM "r"."t" WHERE "source" = $1`},
+		{backtick, `SELECT {run_id} FROM %s WHERE {source} = %s`, []any{"`r`.`t`", "?"}, "SELECT `run_id` FROM `r`.`t` WHERE `source` = ?"},
+		// Arguments are never rewritten, nor are braces that are not names.
+		{standard, `SELECT %s WHERE {a} = '{"b": {}}'`, []any{"'{c}'"}, `SELECT '{c}' WHERE "a" = '{"b": {}}'`},
+		{standard, `{shard} LIKE '50%'`, nil, `"shard" LIKE '50%'`},
+	}
+	for _, tt := range tests {
+		if got := tt.d.SQL(tt.in, tt.args...); got != tt.want {
+			t.Errorf("SQL(%q) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+	if got := backtick.Quote(Ident{"a b", "c"}); got != "`a b`.`c`" {
+		t.Errorf("Quote = %s", got)
+	}
+	if got := standard.AsText(standard.QuoteName("id")); got != `CAST("id" AS VARCHAR)` {
+		t.Errorf("AsText = %s", got)
+	}
+}
+
+func TestFitTextCutsOnARuneBoundary(t *testing.T) {
+	d := &Dialect{MaxTextBytes: 4}
+	rows := d.FitText([][]any{{"abcdef", "ab", 42, "aé€"}})
+	want := []any{"abcd", "ab", 42, "aé"} // € would straddle byte 4
+	if !slices.Equal(rows[0], want) {
+		t.Errorf("FitText = %q, want %q", rows[0], want)
+	}
+	if got := (&Dialect{}).FitText([][]any{{"abcdef"}}); got[0][0] != "abcdef" {
+		t.Error("no MaxTextBytes must mean no cut")
 	}
 }

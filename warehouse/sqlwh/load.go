@@ -12,10 +12,10 @@ func (w *Warehouse) RawDDL(t RawTable, payloadType string) []string {
 	d := w.Dialect
 	var out []string
 	if s := t.Table.Schema(); s != "" {
-		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+QuoteDouble(s))
+		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+d.QuoteName(s))
 	}
 	return append(out, fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (%s %s, %s %s, %s %s)", d.Quote(t.Table),
-		QuoteDouble(t.MessageID), d.ShortText, QuoteDouble(t.ReceivedAt), d.Timestamp, QuoteDouble(t.Payload), payloadType))
+		d.QuoteName(t.MessageID), d.ShortText, d.QuoteName(t.ReceivedAt), d.Timestamp, d.QuoteName(t.Payload), payloadType))
 }
 
 // LoadRaw creates the table if needed and appends rows to it in one

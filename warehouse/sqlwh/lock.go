@@ -193,8 +193,8 @@ func (s *Sink) ensureGuard(ctx context.Context, ex Execer, source string) error 
 	d := s.WH.Dialect
 	p := d.Placeholder
 	locks := d.Quote(s.table(LocksTable))
-	q := fmt.Sprintf(`INSERT INTO %s ("source", "shard", "run_id", "acquired_at", "heartbeat_at")
-SELECT CAST(%s AS %s), '%s', '', CAST(%s AS %s), CAST(%s AS %s) WHERE NOT EXISTS (SELECT 1 FROM %s WHERE "source" = %s AND "shard" = '%s')`,
+	q := d.SQL(`INSERT INTO %s ({source}, {shard}, {run_id}, {acquired_at}, {heartbeat_at})
+SELECT CAST(%s AS %s), '%s', '', CAST(%s AS %s), CAST(%s AS %s) WHERE NOT EXISTS (SELECT 1 FROM %s WHERE {source} = %s AND {shard} = '%s')`,
 		locks, p(1), d.Text, guardShard, p(2), d.Timestamp, p(3), d.Timestamp, locks, p(4), guardShard)
 	t := time.Now().UTC()
 	// An error is a lost race to create it (the update in take finds the
@@ -222,15 +222,15 @@ func (l *Lease) take(ctx context.Context) (retry bool, err error) {
 		}
 	}
 	t := l.now().UTC()
-	if err := tx.Exec(ctx, fmt.Sprintf(`UPDATE %s SET "heartbeat_at" = %s WHERE "source" = %s AND "shard" = '%s'`,
+	if err := tx.Exec(ctx, d.SQL(`UPDATE %s SET {heartbeat_at} = %s WHERE {source} = %s AND {shard} = '%s'`,
 		locks, p(1), p(2), guardShard), t, run.Source); err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
 		return l.conflict(err)
 	}
-	rows, err := tx.Query(ctx, fmt.Sprintf(`SELECT "shard", "run_id", "acquired_at", "heartbeat_at", "expires_at", "holder" FROM %s
-WHERE "source" = %s AND "shard" <> '%s' ORDER BY "acquired_at"`, locks, p(1), guardShard), run.Source)
+	rows, err := tx.Query(ctx, d.SQL(`SELECT {shard}, {run_id}, {acquired_at}, {heartbeat_at}, {expires_at}, {holder} FROM %s
+WHERE {source} = %s AND {shard} <> '%s' ORDER BY {acquired_at}`, locks, p(1), guardShard), run.Source)
 	if err != nil {
 		return false, fmt.Errorf("read locks: %w", err)
 	}
@@ -272,7 +272,7 @@ WHERE "source" = %s AND "shard" <> '%s' ORDER BY "acquired_at"`, locks, p(1), gu
 			}
 		}
 		if why != "" {
-			if err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, locks, lockRowWhere(p, 1)),
+			if err := tx.Exec(ctx, fmt.Sprintf(`DELETE FROM %s WHERE %s`, locks, lockRowWhere(d, 1)),
 				run.Source, r.shard, r.runID); err != nil {
 				return false, fmt.Errorf("clear a stale lock: %w", err)
 			}
@@ -302,8 +302,9 @@ WHERE "source" = %s AND "shard" <> '%s' ORDER BY "acquired_at"`, locks, p(1), gu
 
 // lockRowWhere renders the condition naming one lock row; its three
 // parameters, numbered from first, are the source, the shard and the run id.
-func lockRowWhere(p func(int) string, first int) string {
-	return fmt.Sprintf(`"source" = %s AND "shard" = %s AND "run_id" = %s`, p(first), p(first+1), p(first+2))
+func lockRowWhere(d *Dialect, first int) string {
+	p := d.Placeholder
+	return d.SQL(`{source} = %s AND {shard} = %s AND {run_id} = %s`, p(first), p(first+1), p(first+2))
 }
 
 // conflict sorts a failed write while taking the lock: a concurrent
@@ -423,8 +424,8 @@ func (l *Lease) renew(ctx context.Context) error {
 		ex, holder = l.sess, l.sess.ID()
 	}
 	l.mu.Unlock()
-	if err := ex.Exec(ctx, fmt.Sprintf(`UPDATE %s SET "heartbeat_at" = %s, "expires_at" = %s, "holder" = %s WHERE %s`,
-		locks, p(1), p(2), p(3), lockRowWhere(p, 4)),
+	if err := ex.Exec(ctx, d.SQL(`UPDATE %s SET {heartbeat_at} = %s, {expires_at} = %s, {holder} = %s WHERE %s`,
+		locks, p(1), p(2), p(3), lockRowWhere(d, 4)),
 		t, t.Add(l.ttl), holder, l.run.Source, l.run.Shard.String(), l.run.RunID); err != nil {
 		return err
 	}
@@ -443,8 +444,7 @@ func (l *Lease) verify(ctx context.Context, q querier) error {
 	}
 	s := l.sink
 	d := s.WH.Dialect
-	p := d.Placeholder
-	rows, err := q.Query(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s`, d.Quote(s.table(LocksTable)), lockRowWhere(p, 1)),
+	rows, err := q.Query(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE %s`, d.Quote(s.table(LocksTable)), lockRowWhere(d, 1)),
 		l.run.Source, l.run.Shard.String(), l.run.RunID)
 	if err != nil {
 		return err
@@ -483,8 +483,7 @@ func (l *Lease) Release(ctx context.Context) error {
 	defer cancel()
 	s := l.sink
 	d := s.WH.Dialect
-	p := d.Placeholder
-	q := fmt.Sprintf(`DELETE FROM %s WHERE %s`, d.Quote(s.table(LocksTable)), lockRowWhere(p, 1))
+	q := fmt.Sprintf(`DELETE FROM %s WHERE %s`, d.Quote(s.table(LocksTable)), lockRowWhere(d, 1))
 	var err error
 	for attempt, wait := 0, 200*time.Millisecond; attempt < 6; attempt, wait = attempt+1, wait*2 {
 		if err = s.WH.Conn.Exec(ctx, q, l.run.Source, l.run.Shard.String(), l.run.RunID); err == nil {
@@ -508,8 +507,9 @@ func (s *Sink) LastWindowEnd(ctx context.Context, source string, shard audit.Sha
 	if exists, err := s.HasResults(ctx); err != nil || !exists {
 		return end, false, err
 	}
-	p := s.WH.Dialect.Placeholder
-	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf(`SELECT MAX("window_end") FROM %s WHERE "source" = %s AND "shard" = %s`,
+	d := s.WH.Dialect
+	p := d.Placeholder
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT MAX({window_end}) FROM %s WHERE {source} = %s AND {shard} = %s`,
 		s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2)), source, shard.String())
 	if err != nil {
 		return end, false, fmt.Errorf("read the last run of %s: %w", source, err)

@@ -15,10 +15,11 @@ func (s *Sink) RecentRuns(ctx context.Context, source string, limit int) ([]audi
 	if exists, err := s.HasResults(ctx); err != nil || !exists {
 		return nil, err
 	}
-	p := s.WH.Dialect.Placeholder
-	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf(`SELECT "run_id", "source", "window_start", "window_end", "started_at", "finished_at",
-  "status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard"
-FROM %s WHERE (%s = '' OR "source" = %s) ORDER BY "finished_at" DESC, "run_id" DESC LIMIT %d`,
+	d := s.WH.Dialect
+	p := d.Placeholder
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {source}, {window_start}, {window_end}, {started_at}, {finished_at},
+  {status}, {rows_scanned}, {rows_invalid}, {rows_unplanned}, {violations}, {schemas_digest}, {version}, {shard}
+FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} DESC LIMIT %d`,
 		s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2), limit), source, source)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", RunsTable, err)
@@ -60,9 +61,10 @@ func (s *Sink) Previous(ctx context.Context, source string, shard audit.Shard) (
 	if prev == nil {
 		return nil, nil
 	}
-	p := s.WH.Dialect.Placeholder
-	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf(`SELECT "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned"
-FROM %s WHERE "run_id" = %s`, s.WH.Dialect.Quote(s.table(StatsTable)), p(1)), prev.RunID)
+	d := s.WH.Dialect
+	p := d.Placeholder
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}
+FROM %s WHERE {run_id} = %s`, s.WH.Dialect.Quote(s.table(StatsTable)), p(1)), prev.RunID)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", StatsTable, err)
 	}
@@ -101,7 +103,7 @@ func (s *Sink) AdoptSource(ctx context.Context, canonical string, spellings []st
 	for i, sp := range spellings {
 		old[i] = sp
 	}
-	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf(`SELECT COUNT(*) FROM %s WHERE "source" IN (%s)`,
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT COUNT(*) FROM %s WHERE {source} IN (%s)`,
 		d.Quote(s.table(RunsTable)), marks(1)), old...)
 	if err != nil {
 		return fmt.Errorf("read the runs of %s: %w", canonical, err)
@@ -122,7 +124,7 @@ func (s *Sink) AdoptSource(ctx context.Context, canonical string, spellings []st
 	}
 	defer tx.Rollback(ctx)
 	for _, t := range []string{RunsTable, ViolationsTable, StatsTable} {
-		if err := tx.Exec(ctx, fmt.Sprintf(`UPDATE %s SET "source" = %s WHERE "source" IN (%s)`, d.Quote(s.table(t)), p(1), marks(2)),
+		if err := tx.Exec(ctx, d.SQL(`UPDATE %s SET {source} = %s WHERE {source} IN (%s)`, d.Quote(s.table(t)), p(1), marks(2)),
 			append([]any{canonical}, old...)...); err != nil {
 			return fmt.Errorf("rename the history of %s: %w", canonical, err)
 		}

@@ -249,7 +249,7 @@ func (s *SegmentSource) each(ctx context.Context, w audit.Window, rt RawTable, q
 func (s *SegmentSource) scanTracks(ctx context.Context, w audit.Window, table string, tables map[string]string, planned map[string]bool, b *batcher) error {
 	d := s.WH.Dialect
 	rt := s.rawTable(table)
-	q := fmt.Sprintf(`SELECT CAST("id" AS VARCHAR), "received_at", "event", "event_text" FROM %s WHERE %s`,
+	q := d.SQL(`SELECT %s, {received_at}, {event}, {event_text} FROM %s WHERE %s`, d.AsText(d.QuoteName("id")),
 		d.Quote(rt.Table), windowWhere(d, rt, s.Shard))
 	if len(planned) > 0 {
 		slugs := make([]string, 0, len(planned))
@@ -257,7 +257,7 @@ func (s *SegmentSource) scanTracks(ctx context.Context, w audit.Window, table st
 			slugs = append(slugs, "'"+strings.ReplaceAll(slug, "'", "''")+"'")
 		}
 		slices.Sort(slugs)
-		q += fmt.Sprintf(` AND ("event" IS NULL OR LOWER("event") NOT IN (%s))`, strings.Join(slugs, ", "))
+		q += d.SQL(` AND ({event} IS NULL OR LOWER({event}) NOT IN (%s))`, strings.Join(slugs, ", "))
 	}
 	return s.each(ctx, w, rt, q, func(rows Rows) error {
 		var id, slug, text *string
@@ -337,9 +337,9 @@ func (s *SegmentSource) scanTable(ctx context.Context, w audit.Window, t *segmen
 	d := s.WH.Dialect
 	exprs := make([]string, len(sel))
 	for i, c := range sel {
-		exprs[i] = QuoteDouble(c.name)
+		exprs[i] = d.QuoteName(c.name)
 		if strings.ToLower(c.name) == "id" {
-			exprs[i] = `CAST("id" AS VARCHAR)`
+			exprs[i] = d.AsText(d.QuoteName("id"))
 		}
 	}
 	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), windowWhere(d, rt, s.Shard))

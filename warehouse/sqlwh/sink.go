@@ -64,17 +64,17 @@ func (s *Sink) DDL() []string {
 	d := s.WH.Dialect
 	var out []string
 	if s.Schema != "" {
-		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+QuoteDouble(s.Schema))
+		out = append(out, "CREATE SCHEMA IF NOT EXISTS "+d.QuoteName(s.Schema))
 	}
 	create := func(name string, cols []string, types ...string) string {
 		defs := make([]string, len(cols))
 		for i, c := range cols {
-			defs[i] = "  " + QuoteDouble(c) + " " + types[i]
+			defs[i] = "  " + d.QuoteName(c) + " " + types[i]
 		}
 		if name == LocksTable {
 			// Enforced on DuckDB and Postgres; Redshift takes it as a hint and
 			// relies on LOCK instead.
-			defs = append(defs, `  PRIMARY KEY ("source", "shard")`)
+			defs = append(defs, d.SQL(`  PRIMARY KEY ({source}, {shard})`))
 		}
 		return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n)", d.Quote(s.table(name)), strings.Join(defs, ",\n"))
 	}
@@ -112,7 +112,7 @@ func (s *Sink) tables() []resultTable {
 func (s *Sink) coveredRunsSQL(run audit.Run) (string, []any) {
 	d := s.WH.Dialect
 	p := d.Placeholder
-	return fmt.Sprintf(`SELECT "run_id", "shard" FROM %s WHERE "source" = %s AND "window_start" >= %s AND "window_end" <= %s`,
+	return d.SQL(`SELECT {run_id}, {shard} FROM %s WHERE {source} = %s AND {window_start} >= %s AND {window_end} <= %s`,
 			d.Quote(s.table(RunsTable)), p(1), p(2), p(3)),
 		[]any{run.Source, run.Window.Start.UTC(), run.Window.End.UTC()}
 }
@@ -131,10 +131,10 @@ func (s *Sink) ReplaceSQL(run audit.Run, covered []string) (stmts []string, args
 	d := s.WH.Dialect
 	runs, viol, stats := d.Quote(s.table(RunsTable)), d.Quote(s.table(ViolationsTable)), d.Quote(s.table(StatsTable))
 	p := d.Placeholder
-	violations := fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "received_at" >= %s AND "received_at" < %s`,
+	violations := d.SQL(`DELETE FROM %s WHERE {source} = %s AND {received_at} >= %s AND {received_at} < %s`,
 		viol, p(1), p(2), p(3))
 	if run.Shard.Sharded() {
-		violations += fmt.Sprintf(` AND %s = %d`, d.ShardExpr(`"message_id"`, run.Shard.Count), run.Shard.Index)
+		violations += fmt.Sprintf(` AND %s = %d`, d.ShardExpr(d.QuoteName("message_id"), run.Shard.Count), run.Shard.Index)
 	}
 	stmts = append(stmts, violations)
 	args = append(args, []any{run.Source, run.Window.Start.UTC(), run.Window.End.UTC()})
@@ -147,11 +147,11 @@ func (s *Sink) ReplaceSQL(run audit.Run, covered []string) (stmts []string, args
 		}
 		in := strings.Join(marks, ", ")
 		stmts = append(stmts,
-			fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (%s)`, stats, in),
-			fmt.Sprintf(`DELETE FROM %s WHERE "run_id" IN (%s)`, runs, in))
+			d.SQL(`DELETE FROM %s WHERE {run_id} IN (%s)`, stats, in),
+			d.SQL(`DELETE FROM %s WHERE {run_id} IN (%s)`, runs, in))
 		args = append(args, ids, ids)
 	}
-	stmts = append(stmts, fmt.Sprintf(`DELETE FROM %s WHERE "source" = %s AND "run_id" NOT IN (SELECT "run_id" FROM %s WHERE "source" = %s)`,
+	stmts = append(stmts, d.SQL(`DELETE FROM %s WHERE {source} = %s AND {run_id} NOT IN (SELECT {run_id} FROM %s WHERE {source} = %s)`,
 		stats, p(1), runs, p(2)))
 	args = append(args, []any{run.Source, run.Source})
 	return stmts, args
@@ -192,7 +192,7 @@ func (s *Sink) migrate(ctx context.Context) error {
 			if have[strings.ToLower(c)] {
 				continue
 			}
-			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Quote(s.table(tbl.name)), QuoteDouble(c), tbl.types[i])
+			q := fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Quote(s.table(tbl.name)), d.QuoteName(c), tbl.types[i])
 			if err := s.WH.Conn.Exec(ctx, q); err != nil {
 				// Another run may have added it at the same moment.
 				if again, err2 := s.columns(ctx, tbl.name); err2 != nil || !again[strings.ToLower(c)] {
@@ -206,8 +206,8 @@ func (s *Sink) migrate(ctx context.Context) error {
 		}
 		target, runs := d.Quote(s.table(tbl.name)), d.Quote(s.table(RunsTable))
 		for _, q := range []string{
-			fmt.Sprintf(`UPDATE %s AS t SET "source" = r."source" FROM %s AS r WHERE t."run_id" = r."run_id" AND t."source" IS NULL`, target, runs),
-			fmt.Sprintf(`DELETE FROM %s WHERE "source" IS NULL`, target),
+			d.SQL(`UPDATE %s AS t SET {source} = r.{source} FROM %s AS r WHERE t.{run_id} = r.{run_id} AND t.{source} IS NULL`, target, runs),
+			d.SQL(`DELETE FROM %s WHERE {source} IS NULL`, target),
 		} {
 			if err := s.WH.Conn.Exec(ctx, q); err != nil {
 				return fmt.Errorf("give the rows of %s their source: %w", tbl.name, err)

@@ -201,23 +201,23 @@ func (s *Source) ScanSQL(ctx context.Context) (string, error) {
 // WindowQuery renders the scan of a raw table whose payload column has the
 // given type. The received_at filter and the shard run in SQL.
 func WindowQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard) (string, error) {
-	payload, ok := d.PayloadExpr(QuoteDouble(t.Payload), strings.ToLower(payloadType))
+	payload, ok := d.PayloadExpr(d.QuoteName(t.Payload), strings.ToLower(payloadType))
 	if !ok {
 		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
 			t.Table, t.Payload, payloadType)
 	}
-	return fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s", messageIDText(t), QuoteDouble(t.ReceivedAt), payload,
+	return fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s", messageIDText(d, t), d.QuoteName(t.ReceivedAt), payload,
 		d.Quote(t.Table), windowWhere(d, t, shard)), nil
 }
 
-func messageIDText(t RawTable) string { return "CAST(" + QuoteDouble(t.MessageID) + " AS VARCHAR)" }
+func messageIDText(d *Dialect, t RawTable) string { return d.AsText(d.QuoteName(t.MessageID)) }
 
 // windowWhere filters the window (parameters 1 and 2) and the shard.
 func windowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
-	at := QuoteDouble(t.ReceivedAt)
+	at := d.QuoteName(t.ReceivedAt)
 	w := fmt.Sprintf("%s >= %s AND %s < %s", at, d.Placeholder(1), at, d.Placeholder(2))
 	if shard.Sharded() {
-		w += fmt.Sprintf(" AND %s = %d", d.ShardExpr(messageIDText(t), shard.Count), shard.Index)
+		w += fmt.Sprintf(" AND %s = %d", d.ShardExpr(messageIDText(d, t), shard.Count), shard.Index)
 	}
 	return w
 }
@@ -280,7 +280,7 @@ func (s *Source) slices(ctx context.Context, w audit.Window) ([]audit.Window, er
 	if k <= 1 {
 		return []audit.Window{w}, nil
 	}
-	rows, err := s.WH.Conn.Query(ctx, d.Quantiles(QuoteDouble(s.Table.ReceivedAt), d.Quote(s.Table.Table),
+	rows, err := s.WH.Conn.Query(ctx, d.Quantiles(d.QuoteName(s.Table.ReceivedAt), d.Quote(s.Table.Table),
 		windowWhere(d, s.Table, s.Shard), k), w.Start.UTC(), w.End.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("slice the window of %s: %w", s.Table.Table, err)

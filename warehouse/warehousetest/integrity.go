@@ -1,7 +1,6 @@
 package warehousetest
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,13 +27,13 @@ func testOrphansAreReplaced(t *testing.T, f *fixture) {
 		q    string
 		args []any
 	}{
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "message_id", "received_at", "keyword", "source") VALUES ('ghost', 'a', %s, 'required', %s)`, v, p(1), p(2)),
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {message_id}, {received_at}, {keyword}, {source}) VALUES ('ghost', 'a', %s, 'required', %s)`, v, p(1), p(2)),
 			[]any{t0.Add(time.Minute), source}},
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "message_id", "received_at", "keyword", "source") VALUES ('ghost', 'x', %s, 'required', %s)`, v, p(1), p(2)),
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {message_id}, {received_at}, {keyword}, {source}) VALUES ('ghost', 'x', %s, 'required', %s)`, v, p(1), p(2)),
 			[]any{t0.Add(3 * time.Minute), source}},
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "message_id", "received_at", "keyword", "source") VALUES ('ghost', 'y', %s, 'required', 'other.events')`, v, p(1)),
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {message_id}, {received_at}, {keyword}, {source}) VALUES ('ghost', 'y', %s, 'required', 'other.events')`, v, p(1)),
 			[]any{t0.Add(3 * time.Minute)}},
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned", "source") VALUES ('ghost', 'track', 'Order Completed', '', 5, 5, FALSE, %s)`, st, p(1)),
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}, {source}) VALUES ('ghost', 'track', 'Order Completed', '', 5, 5, FALSE, %s)`, st, p(1)),
 			[]any{source}},
 	} {
 		if err := f.wh.Conn.Exec(f.ctx, plant.q, plant.args...); err != nil {
@@ -42,9 +41,9 @@ func testOrphansAreReplaced(t *testing.T, f *fixture) {
 		}
 	}
 	second := f.mustRun(w)
-	equal(t, "violations after the re-run", f.query(`SELECT "run_id", "message_id", "source" FROM `+v+` ORDER BY 2`),
+	equal(t, "violations after the re-run", f.query(`SELECT {run_id}, {message_id}, {source} FROM `+v+` ORDER BY 2`),
 		[][]string{{second.Run.RunID, "a", source}, {"ghost", "y", "other.events"}})
-	equal(t, "stats after the re-run", f.query(`SELECT "run_id", "rows" FROM `+st+` ORDER BY 1`),
+	equal(t, "stats after the re-run", f.query(`SELECT {run_id}, {rows} FROM `+st+` ORDER BY 1`),
 		[][]string{{second.Run.RunID, "2"}})
 	if first.Run.RunID == second.Run.RunID {
 		t.Fatal("run ids must differ")
@@ -59,14 +58,14 @@ func testOldTablesUpgraded(t *testing.T, f *fixture) {
 	q := func(name string) string { return d.Quote(sqlwh.Ident{f.results, name}) }
 	source := f.src.Table.String()
 	for _, s := range []string{
-		"CREATE SCHEMA IF NOT EXISTS " + sqlwh.QuoteDouble(f.results),
-		fmt.Sprintf(`CREATE TABLE %s ("run_id" %s, "source" %s, "window_start" %s, "window_end" %s, "started_at" %s, "finished_at" %s, "status" %s, "rows_scanned" %s, "rows_invalid" %s, "rows_unplanned" %s, "violations" %s, "schemas_digest" %s, "version" %s, "shard" %s)`,
+		"CREATE SCHEMA IF NOT EXISTS " + d.QuoteName(f.results),
+		f.wh.Dialect.SQL(`CREATE TABLE %s ({run_id} %s, {source} %s, {window_start} %s, {window_end} %s, {started_at} %s, {finished_at} %s, {status} %s, {rows_scanned} %s, {rows_invalid} %s, {rows_unplanned} %s, {violations} %s, {schemas_digest} %s, {version} %s, {shard} %s)`,
 			q(sqlwh.RunsTable), d.ShortText, d.Text, d.Timestamp, d.Timestamp, d.Timestamp, d.Timestamp, d.ShortText, d.Bigint, d.Bigint, d.Bigint, d.Bigint, d.ShortText, d.ShortText, d.ShortText),
-		fmt.Sprintf(`CREATE TABLE %s ("run_id" %s, "message_id" %s, "received_at" %s, "event_type" %s, "event_name" %s, "schema_id" %s, "instance_path" %s, "keyword" %s, "message" %s, "value" %s)`,
+		f.wh.Dialect.SQL(`CREATE TABLE %s ({run_id} %s, {message_id} %s, {received_at} %s, {event_type} %s, {event_name} %s, {schema_id} %s, {instance_path} %s, {keyword} %s, {message} %s, {value} %s)`,
 			q(sqlwh.ViolationsTable), d.ShortText, d.ShortText, d.Timestamp, d.ShortText, d.Text, d.Text, d.Text, d.ShortText, d.Text, d.Text),
-		fmt.Sprintf(`CREATE TABLE %s ("run_id" %s, "event_type" %s, "event_name" %s, "schema_id" %s, "rows" %s, "invalid_rows" %s, "unplanned" %s)`,
+		f.wh.Dialect.SQL(`CREATE TABLE %s ({run_id} %s, {event_type} %s, {event_name} %s, {schema_id} %s, {rows} %s, {invalid_rows} %s, {unplanned} %s)`,
 			q(sqlwh.StatsTable), d.ShortText, d.ShortText, d.Text, d.Text, d.Bigint, d.Bigint, d.Bool),
-		fmt.Sprintf(`CREATE TABLE %s ("source" %s, "shard" %s, "run_id" %s, "acquired_at" %s, "heartbeat_at" %s)`,
+		f.wh.Dialect.SQL(`CREATE TABLE %s ({source} %s, {shard} %s, {run_id} %s, {acquired_at} %s, {heartbeat_at} %s)`,
 			q(sqlwh.LocksTable), d.ShortText, d.ShortText, d.ShortText, d.Timestamp, d.Timestamp),
 	} {
 		if err := f.wh.Conn.Exec(f.ctx, s); err != nil {
@@ -78,13 +77,13 @@ func testOldTablesUpgraded(t *testing.T, f *fixture) {
 		q    string
 		args []any
 	}{
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "source", "window_start", "window_end", "started_at", "finished_at", "status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard") VALUES ('old', %s, %s, %s, %s, %s, 'passed', 1, 1, 0, 1, '', 'v0', '')`,
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {source}, {window_start}, {window_end}, {started_at}, {finished_at}, {status}, {rows_scanned}, {rows_invalid}, {rows_unplanned}, {violations}, {schemas_digest}, {version}, {shard}) VALUES ('old', %s, %s, %s, %s, %s, 'passed', 1, 1, 0, 1, '', 'v0', '')`,
 			q(sqlwh.RunsTable), p(1), p(2), p(3), p(4), p(5)), []any{source, t0, t0.Add(time.Hour), t0, t0}},
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "message_id", "received_at", "keyword") VALUES ('old', 'a', %s, 'required')`, q(sqlwh.ViolationsTable), p(1)),
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {message_id}, {received_at}, {keyword}) VALUES ('old', 'a', %s, 'required')`, q(sqlwh.ViolationsTable), p(1)),
 			[]any{t0.Add(time.Minute)}},
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "message_id", "received_at", "keyword") VALUES ('lost', 'a', %s, 'required')`, q(sqlwh.ViolationsTable), p(1)),
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {message_id}, {received_at}, {keyword}) VALUES ('lost', 'a', %s, 'required')`, q(sqlwh.ViolationsTable), p(1)),
 			[]any{t0.Add(time.Minute)}},
-		{fmt.Sprintf(`INSERT INTO %s ("run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned") VALUES ('old', 'track', 'Order Completed', '', 1, 1, FALSE)`, q(sqlwh.StatsTable)), nil},
+		{f.wh.Dialect.SQL(`INSERT INTO %s ({run_id}, {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}) VALUES ('old', 'track', 'Order Completed', '', 1, 1, FALSE)`, q(sqlwh.StatsTable)), nil},
 	} {
 		if err := f.wh.Conn.Exec(f.ctx, plant.q, plant.args...); err != nil {
 			t.Fatalf("plant old rows: %v", err)
@@ -93,13 +92,13 @@ func testOldTablesUpgraded(t *testing.T, f *fixture) {
 	if err := f.sink().EnsureTables(f.ctx); err != nil {
 		t.Fatalf("upgrade: %v", err)
 	}
-	equal(t, "old violations after the upgrade", f.query(`SELECT "run_id", "source" FROM `+q(sqlwh.ViolationsTable)),
+	equal(t, "old violations after the upgrade", f.query(`SELECT {run_id}, {source} FROM `+q(sqlwh.ViolationsTable)),
 		[][]string{{"old", source}})
-	equal(t, "old stats after the upgrade", f.query(`SELECT "run_id", "source" FROM `+q(sqlwh.StatsTable)),
+	equal(t, "old stats after the upgrade", f.query(`SELECT {run_id}, {source} FROM `+q(sqlwh.StatsTable)),
 		[][]string{{"old", source}})
 	f.load(missingTotal("a", t0.Add(time.Minute)))
 	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
-	equal(t, "violations after the first new run", f.query(`SELECT "run_id", "message_id" FROM `+q(sqlwh.ViolationsTable)),
+	equal(t, "violations after the first new run", f.query(`SELECT {run_id}, {message_id} FROM `+q(sqlwh.ViolationsTable)),
 		[][]string{{s.Run.RunID, "a"}})
 	lease, err := f.sink().Lock(f.ctx, audit.Run{RunID: "new", Source: source}, time.Now, time.Hour)
 	if err != nil {
@@ -123,8 +122,8 @@ func testUnstorableStrings(t *testing.T, f *fixture) {
 	)
 	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
 	equal(t, "rows scanned", s.Run.RowsScanned, 6)
-	got := f.query(`SELECT "message_id", "keyword", "event_type", "event_name" FROM ` + f.table(sqlwh.ViolationsTable) +
-		` WHERE "keyword" = 'encoding' ORDER BY 1`)
+	got := f.query(`SELECT {message_id}, {keyword}, {event_type}, {event_name} FROM ` + f.table(sqlwh.ViolationsTable) +
+		` WHERE {keyword} = 'encoding' ORDER BY 1`)
 	var ids []string
 	for _, r := range got {
 		ids = append(ids, r[0])
@@ -135,7 +134,7 @@ func testUnstorableStrings(t *testing.T, f *fixture) {
 		}
 	}
 	equal(t, "rows flagged for their strings", ids, []string{"long-event", "nul-event", "nul-schema-id", "nul-type"})
-	all := f.query(`SELECT "message_id", "instance_path", "message", "schema_id" FROM ` + f.table(sqlwh.ViolationsTable))
+	all := f.query(`SELECT {message_id}, {instance_path}, {message}, {schema_id} FROM ` + f.table(sqlwh.ViolationsTable))
 	for _, r := range all {
 		for _, c := range r {
 			if strings.ContainsRune(c, 0) {
@@ -158,7 +157,7 @@ func testSpellingsOfOneTable(t *testing.T, f *fixture) {
 	}
 	spellings := []sqlwh.Ident{{schema, table}, {strings.ToUpper(schema), strings.ToUpper(table)}}
 	if len(canonical) == 2 {
-		db := f.query(`SELECT "table_catalog" FROM information_schema.tables WHERE LOWER("table_name") = LOWER(`+f.wh.Dialect.Placeholder(1)+`)`, table)
+		db := f.query(`SELECT {table_catalog} FROM information_schema.tables WHERE LOWER({table_name}) = LOWER(`+f.wh.Dialect.Placeholder(1)+`)`, table)
 		if len(db) > 0 {
 			spellings = append(spellings, sqlwh.Ident{db[0][0], schema, table})
 		}
@@ -183,8 +182,8 @@ func testSpellingsOfOneTable(t *testing.T, f *fixture) {
 			t.Fatalf("audit as %s: %v", sp, err)
 		}
 	}
-	equal(t, "runs after auditing under every spelling", len(f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable))), 1)
-	equal(t, "violations", f.query(`SELECT "message_id", "keyword" FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"b", "required"}})
+	equal(t, "runs after auditing under every spelling", len(f.query(`SELECT {run_id} FROM `+f.table(sqlwh.RunsTable))), 1)
+	equal(t, "violations", f.query(`SELECT {message_id}, {keyword} FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"b", "required"}})
 	if _, err := sqlwh.ResolveTable(f.ctx, f.wh, sqlwh.Ident{schema, "no_such_table"}); err == nil || !strings.Contains(err.Error(), "not found") {
 		t.Errorf("a missing table: want not found, got %v", err)
 	}

@@ -42,7 +42,7 @@ func (f *fixture) runShard(w audit.Window, sh audit.Shard) *audit.Summary {
 }
 
 func (f *fixture) violationSet() string {
-	rows := f.query(`SELECT "message_id", "keyword", "instance_path" FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1, 2, 3`)
+	rows := f.query(`SELECT {message_id}, {keyword}, {instance_path} FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1, 2, 3`)
 	var b strings.Builder
 	for _, r := range rows {
 		b.WriteString(strings.Join(r, "|") + "\n")
@@ -51,7 +51,7 @@ func (f *fixture) violationSet() string {
 }
 
 func (f *fixture) statsTotals() []string {
-	return f.query(`SELECT CAST(SUM("rows") AS BIGINT), CAST(SUM("invalid_rows") AS BIGINT) FROM ` + f.table(sqlwh.StatsTable))[0]
+	return f.query(`SELECT CAST(SUM({rows}) AS BIGINT), CAST(SUM({invalid_rows}) AS BIGINT) FROM ` + f.table(sqlwh.StatsTable))[0]
 }
 
 // The union of N shard runs equals one unsharded run, and re-running one
@@ -77,16 +77,16 @@ func testShardsUnionEqualsFull(t *testing.T, f *fixture) {
 	equal(t, "rows over all shards", scanned, full.Run.RowsScanned)
 	equal(t, "violations of the shards", f.violationSet(), wantViolations)
 	equal(t, "stats of the shards", f.statsTotals(), wantTotals)
-	equal(t, "shards recorded", f.query(`SELECT "shard" FROM `+f.table(sqlwh.RunsTable)+` ORDER BY 1`),
+	equal(t, "shards recorded", f.query(`SELECT {shard} FROM `+f.table(sqlwh.RunsTable)+` ORDER BY 1`),
 		[][]string{{"0/3"}, {"1/3"}, {"2/3"}})
 
 	f.runShard(w, audit.Shard{Index: 1, Count: 3})
 	equal(t, "violations after re-running shard 1/3", f.violationSet(), wantViolations)
 	equal(t, "stats after re-running shard 1/3", f.statsTotals(), wantTotals)
-	equal(t, "runs after re-running shard 1/3", len(f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable))), 3)
+	equal(t, "runs after re-running shard 1/3", len(f.query(`SELECT {run_id} FROM `+f.table(sqlwh.RunsTable))), 3)
 
 	f.mustRun(w)
-	equal(t, "an unsharded re-run replaces every shard", f.query(`SELECT "shard" FROM `+f.table(sqlwh.RunsTable)), [][]string{{""}})
+	equal(t, "an unsharded re-run replaces every shard", f.query(`SELECT {shard} FROM `+f.table(sqlwh.RunsTable)), [][]string{{""}})
 	equal(t, "violations after the unsharded re-run", f.violationSet(), wantViolations)
 }
 
@@ -160,7 +160,7 @@ func testLateEvents(t *testing.T, f *fixture) {
 	const lookback = 30 * time.Minute
 	f.mustRun(audit.Window{Start: end.Add(-lookback), End: t0.Add(2 * time.Hour)})
 	equal(t, "each message audited exactly once",
-		f.query(`SELECT "message_id", CAST(COUNT(*) AS BIGINT) FROM `+f.table(sqlwh.ViolationsTable)+` GROUP BY 1 ORDER BY 1`),
+		f.query(`SELECT {message_id}, CAST(COUNT(*) AS BIGINT) FROM `+f.table(sqlwh.ViolationsTable)+` GROUP BY 1 ORDER BY 1`),
 		[][]string{{"edge", "1"}, {"late", "1"}, {"next", "1"}, {"on-time", "1"}})
 }
 
@@ -205,8 +205,8 @@ func testCancelAtManyPoints(t *testing.T, f *fixture) {
 	// The next run covers the window as if nothing had happened.
 	f.mustRun(w)
 	// setupRerun's 20 messages each lack order_id and send total as a string.
-	equal(t, "violations after recovery", len(f.query(`SELECT "message_id" FROM `+f.table(sqlwh.ViolationsTable))), 40)
-	equal(t, "runs after recovery", len(f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable))), 1)
+	equal(t, "violations after recovery", len(f.query(`SELECT {message_id} FROM `+f.table(sqlwh.ViolationsTable))), 40)
+	equal(t, "runs after recovery", len(f.query(`SELECT {run_id} FROM `+f.table(sqlwh.RunsTable))), 1)
 }
 
 // Runs that start together: exactly one gets the lock.
@@ -258,7 +258,7 @@ func mustRelease(t *testing.T, l *sqlwh.Lease) {
 
 // locks lists the run locks (not the per-source guard rows).
 func (f *fixture) locks() [][]string {
-	return f.query(`SELECT "run_id", "shard" FROM ` + f.table(sqlwh.LocksTable) + ` WHERE "run_id" <> '' ORDER BY 1`)
+	return f.query(`SELECT {run_id}, {shard} FROM ` + f.table(sqlwh.LocksTable) + ` WHERE {run_id} <> '' ORDER BY 1`)
 }
 
 // A waiter judges a lock by the holder's expiry, not its own timeout: a
@@ -304,7 +304,7 @@ func testLockHolderTerms(t *testing.T, f *fixture) {
 	if !errors.Is(err, sqlwh.ErrLockLost) {
 		t.Fatalf("a run whose lock was taken over: want ErrLockLost at commit, got %v", err)
 	}
-	equal(t, "runs after the lost run", f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable)), [][]string(nil))
+	equal(t, "runs after the lost run", f.query(`SELECT {run_id} FROM `+f.table(sqlwh.RunsTable)), [][]string(nil))
 	equal(t, "violations after the lost run", f.query(`SELECT COUNT(*) FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"0"}})
 	if _, err := f.auditor(f.source(0), holder).Run(f.ctx, runB); err != nil {
 		t.Fatalf("the run holding the lock commits: %v", err)
@@ -366,7 +366,7 @@ func testLockHolderGone(t *testing.T, f *fixture, endSession func(t *testing.T, 
 		t.Fatal(err)
 	}
 	defer func() { _ = crashed.Release(f.ctx) }()
-	holder := f.query(`SELECT "holder" FROM ` + f.table(sqlwh.LocksTable) + ` WHERE "run_id" = 'crashed'`)[0][0]
+	holder := f.query(`SELECT {holder} FROM ` + f.table(sqlwh.LocksTable) + ` WHERE {run_id} = 'crashed'`)[0][0]
 	sessions, _ := f.wh.Conn.(sqlwh.Sessions)
 	if sessions == nil || holder == "" || holder == "NULL" {
 		var locked *sqlwh.LockedError

@@ -281,14 +281,11 @@ func (l *SegmentLayout) insert(id, table string, row map[string]any) {
 // Load creates the layout's tables in schema and fills them.
 func (l *SegmentLayout) Load(ctx context.Context, wh *sqlwh.Warehouse, schema string) error {
 	d := wh.Dialect
-	if err := wh.Conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+sqlwh.QuoteDouble(schema)); err != nil {
+	if err := wh.Conn.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+d.QuoteName(schema)); err != nil {
 		return err
 	}
 	sqlType := map[string]string{"varchar": d.Text, "bigint": d.Bigint, "boolean": d.Bool, "timestamp": d.Timestamp,
-		"double": "DOUBLE PRECISION"}
-	if d.Name == "snowflake" {
-		sqlType["double"] = "FLOAT"
-	}
+		"double": d.FloatType()}
 	names := make([]string, 0, len(l.Tables))
 	for n := range l.Tables {
 		names = append(names, n)
@@ -299,7 +296,7 @@ func (l *SegmentLayout) Load(ctx context.Context, wh *sqlwh.Warehouse, schema st
 		id := sqlwh.Ident{schema, name}
 		defs := make([]string, len(t.Columns))
 		for i, c := range t.Columns {
-			defs[i] = sqlwh.QuoteDouble(c) + " " + sqlType[t.Types[c]]
+			defs[i] = d.QuoteName(c) + " " + sqlType[t.Types[c]]
 		}
 		if err := wh.Conn.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (%s)", d.Quote(id), strings.Join(defs, ", "))); err != nil {
 			return fmt.Errorf("create %s: %w", name, err)

@@ -83,7 +83,7 @@ func testSegmentLayout(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	equal(t, "scanned, unplanned", []int64{s.Run.RowsScanned, s.Run.RowsUnplanned}, []int64{9, 1})
-	got := f.query(`SELECT COALESCE("message_id", ''), "keyword", "instance_path" FROM ` + f.table(sqlwh.ViolationsTable))
+	got := f.query(`SELECT COALESCE({message_id}, ''), {keyword}, {instance_path} FROM ` + f.table(sqlwh.ViolationsTable))
 	lines := make([]string, len(got))
 	for i, r := range got {
 		lines[i] = strings.Join(r, " ")

@@ -165,6 +165,7 @@ func (f *fixture) table(name string) string {
 // query returns every row as strings, in the query's order.
 func (f *fixture) query(q string, args ...any) [][]string {
 	f.t.Helper()
+	q = f.wh.Dialect.SQL(q) // the suite writes {name} for identifiers, as eventaudit does
 	rows, err := f.wh.Conn.Query(f.ctx, q, args...)
 	if err != nil {
 		f.t.Fatalf("query %s: %v", q, err)
@@ -234,9 +235,9 @@ func str(v any) string {
 func (f *fixture) snapshot() string {
 	var b strings.Builder
 	for _, q := range []string{
-		`SELECT "run_id", "source", "window_start", "window_end", "status", "rows_scanned", "rows_invalid" FROM ` + f.table(sqlwh.RunsTable) + ` ORDER BY 1`,
-		`SELECT "run_id", "message_id", "keyword", "instance_path", "received_at" FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1, 2, 3, 4`,
-		`SELECT "run_id", "event_name", "schema_id", "rows", "invalid_rows" FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2, 3`,
+		`SELECT {run_id}, {source}, {window_start}, {window_end}, {status}, {rows_scanned}, {rows_invalid} FROM ` + f.table(sqlwh.RunsTable) + ` ORDER BY 1`,
+		`SELECT {run_id}, {message_id}, {keyword}, {instance_path}, {received_at} FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1, 2, 3, 4`,
+		`SELECT {run_id}, {event_name}, {schema_id}, {rows}, {invalid_rows} FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2, 3`,
 	} {
 		for _, r := range f.query(q) {
 			b.WriteString(strings.Join(r, "|") + "\n")
@@ -293,16 +294,16 @@ func testWritesResults(t *testing.T, f *fixture) {
 	)
 	s := f.mustRun(w)
 	equal(t, "summary", []int64{s.Run.RowsScanned, s.Run.RowsInvalid, s.Run.RowsUnplanned, s.Run.Violations}, []int64{6, 3, 1, 3})
-	runs := f.query(`SELECT "run_id", "source", "window_start", "window_end", "status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations" FROM ` + f.table(sqlwh.RunsTable))
+	runs := f.query(`SELECT {run_id}, {source}, {window_start}, {window_end}, {status}, {rows_scanned}, {rows_invalid}, {rows_unplanned}, {violations} FROM ` + f.table(sqlwh.RunsTable))
 	equal(t, "runs", runs, [][]string{{s.Run.RunID, f.src.Table.String(), "2026-11-20T00:00:00Z", "2026-11-20T01:00:00Z", "passed", "6", "3", "1", "3"}})
-	viol := valueText(f.query(`SELECT "message_id", "event_type", "event_name", "schema_id", "keyword", "instance_path", "value", "received_at" FROM `+
+	viol := valueText(f.query(`SELECT {message_id}, {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}, {value}, {received_at} FROM `+
 		f.table(sqlwh.ViolationsTable)+` ORDER BY 1`), 6)
 	equal(t, "violations", viol, [][]string{
 		{"c", "track", "Order Completed", "shop/Order Completed/1-0.json", "required", "/properties", `{"total":3}`, "2026-11-20T00:01:00Z"},
 		{"d", "track", "Order Completed", "shop/Order Completed/1-0.json", "type", "/properties/total", `"3.00"`, "2026-11-20T00:01:00Z"},
 		{"f", "", "", "", "payload", "", "", "2026-11-20T00:01:00Z"},
 	})
-	stats := f.query(`SELECT "event_type", "event_name", "schema_id", "rows", "invalid_rows", CASE WHEN "unplanned" THEN 'true' ELSE 'false' END FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2`)
+	stats := f.query(`SELECT {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, CASE WHEN {unplanned} THEN 'true' ELSE 'false' END FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2`)
 	equal(t, "event stats", stats, [][]string{
 		{"", "", "", "1", "1", "false"},
 		{"track", "Coupon Applied", "", "1", "0", "true"},
@@ -318,10 +319,10 @@ func testRerunReplaces(t *testing.T, f *fixture) {
 	if first.Run.RunID == second.Run.RunID {
 		t.Fatal("run ids must differ")
 	}
-	equal(t, "runs", f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable)), [][]string{{second.Run.RunID}})
-	equal(t, "violations", f.query(`SELECT "run_id", "message_id", "keyword" FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 2, 3`),
+	equal(t, "runs", f.query(`SELECT {run_id} FROM `+f.table(sqlwh.RunsTable)), [][]string{{second.Run.RunID}})
+	equal(t, "violations", f.query(`SELECT {run_id}, {message_id}, {keyword} FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 2, 3`),
 		[][]string{{second.Run.RunID, "b", "required"}})
-	equal(t, "stats", f.query(`SELECT "run_id", "rows" FROM `+f.table(sqlwh.StatsTable)), [][]string{{second.Run.RunID, "2"}})
+	equal(t, "stats", f.query(`SELECT {run_id}, {rows} FROM `+f.table(sqlwh.StatsTable)), [][]string{{second.Run.RunID, "2"}})
 }
 
 func testOverlap(t *testing.T, f *fixture) {
@@ -330,9 +331,9 @@ func testOverlap(t *testing.T, f *fixture) {
 	a := f.mustRun(audit.Window{Start: t0, End: t0.Add(2 * time.Hour)})
 	b := f.mustRun(audit.Window{Start: t0.Add(time.Hour), End: t0.Add(3 * time.Hour)})
 	equal(t, "each message's violation is held once, by the latest run covering it",
-		f.query(`SELECT "message_id", "run_id" FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 1`),
+		f.query(`SELECT {message_id}, {run_id} FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 1`),
 		[][]string{{"early", a.Run.RunID}, {"late", b.Run.RunID}, {"overlap", b.Run.RunID}})
-	equal(t, "a run only partly overlapped keeps its row", len(f.query(`SELECT "run_id" FROM `+f.table(sqlwh.RunsTable))), 2)
+	equal(t, "a run only partly overlapped keeps its row", len(f.query(`SELECT {run_id} FROM `+f.table(sqlwh.RunsTable))), 2)
 }
 
 // setupRerun writes a first run and returns the snapshot a failed re-run
@@ -411,7 +412,7 @@ func testBadPayloads(t *testing.T, f *fixture) {
 	)
 	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
 	equal(t, "rows scanned / invalid", []int64{s.Run.RowsScanned, s.Run.RowsInvalid}, []int64{7, 6})
-	got := f.query(`SELECT "message_id", "keyword", "message" FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1`)
+	got := f.query(`SELECT {message_id}, {keyword}, {message} FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1`)
 	want := map[string]string{
 		"array": "payload is an array, not a JSON object", "empty": "payload is not valid JSON",
 		"notype": "message has no type", "null": "payload is NULL",
@@ -432,7 +433,7 @@ func testJSONPayload(t *testing.T, f *fixture) {
 	f.loadAs(f.src, f.wh.Dialect.JSON, good("a", at), track("b", at, "Order Completed", map[string]any{"order_id": 7, "total": 1}))
 	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
 	equal(t, "scanned, invalid", []int64{s.Run.RowsScanned, s.Run.RowsInvalid}, []int64{2, 1})
-	equal(t, "violation", valueText(f.query(`SELECT "message_id", "instance_path", "value" FROM `+f.table(sqlwh.ViolationsTable)), 2),
+	equal(t, "violation", valueText(f.query(`SELECT {message_id}, {instance_path}, {value} FROM `+f.table(sqlwh.ViolationsTable)), 2),
 		[][]string{{"b", "/properties/order_id", "7"}})
 }
 
@@ -443,7 +444,7 @@ func testUnusualIdentifiers(t *testing.T, f *fixture) {
 	f.load(good("a", t0), missingTotal("b", t0))
 	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
 	equal(t, "scanned, invalid", []int64{s.Run.RowsScanned, s.Run.RowsInvalid}, []int64{2, 1})
-	equal(t, "violations", f.query(`SELECT "message_id" FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"b"}})
+	equal(t, "violations", f.query(`SELECT {message_id} FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"b"}})
 	if got := f.src.Table.String(); got != `"Mixed Case `+f.id+`"."select"` && got != `"Mixed Case `+f.id+`".select` {
 		t.Errorf("source name %s", got)
 	}
@@ -463,8 +464,8 @@ func testMissing(t *testing.T, f *fixture) {
 }
 
 func testWrongPayloadType(t *testing.T, f *fixture) {
-	ddl := fmt.Sprintf(`CREATE SCHEMA IF NOT EXISTS %s`, sqlwh.QuoteDouble(f.src.Table.Schema()))
-	tbl := fmt.Sprintf(`CREATE TABLE %s ("message_id" %s, "received_at" %s, "payload" %s)`,
+	ddl := "CREATE SCHEMA IF NOT EXISTS " + f.wh.Dialect.QuoteName(f.src.Table.Schema())
+	tbl := f.wh.Dialect.SQL(`CREATE TABLE %s ({message_id} %s, {received_at} %s, {payload} %s)`,
 		f.wh.Dialect.Quote(f.src.Table), f.wh.Dialect.ShortText, f.wh.Dialect.Timestamp, f.wh.Dialect.Bigint)
 	for _, q := range []string{ddl, tbl} {
 		if err := f.wh.Conn.Exec(f.ctx, q); err != nil {

@@ -25,7 +25,38 @@ import (
 //
 // creds carries the secrets a URL should not (Snowflake's key, password or
 // token); the pgx backends ignore it and read PGPASSWORD themselves.
-func Open(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehouse, error) {
+//
+// # Adding a backend
+//
+// A backend is a sub-package (see duckdb, postgres, snowflake) with an Open
+// that returns a *sqlwh.Warehouse: a connection and a *sqlwh.Dialect.
+//
+//  1. The connection implements sqlwh.Conn: Exec, Query, Begin (a
+//     transaction with BulkInsert) and Close. Its Query honours
+//     sqlwh.IsBulkRead for the window scan, which may stream.
+//  2. The dialect is a plain value holding every SQL difference: quoting
+//     (QuoteIdent; nil is double quotes), types, how a payload column reads
+//     as JSON text (PayloadExpr), the shard's hash (ShardExpr), the
+//     catalog queries (Columns, Tables, ResolveTable, ResolveSchema), the
+//     lock's serialisation (LockTable, SessionAlive) and the bulk-write
+//     method (BulkWrite, MaxParams, MaxStatementBytes, MaxTextBytes). The
+//     shared SQL — the scan, the result tables, the lock, Segment's layout —
+//     is rendered from it, so nothing else needs changing.
+//  3. Add the URL scheme to OpenSQL below.
+//  4. Run warehousetest.Run (the conformance suite every backend passes)
+//     against it, and add a golden file of its SQL with
+//     warehousetest.DialectSQL, as the other backends' tests do.
+func Open(ctx context.Context, rawURL string, creds Credentials) (*Warehouse, error) {
+	wh, err := OpenSQL(ctx, rawURL, creds)
+	if err != nil {
+		return nil, err
+	}
+	return &Warehouse{wh: wh}, nil
+}
+
+// OpenSQL opens the backend itself, for the tests and benchmarks that
+// query it directly; eventaudit's commands use Open.
+func OpenSQL(ctx context.Context, rawURL string, creds Credentials) (*sqlwh.Warehouse, error) {
 	scheme, _, ok := strings.Cut(rawURL, "://")
 	if !ok {
 		return nil, audit.Configf(fmt.Errorf("warehouse %q is not a URL: use duckdb://PATH, postgres://…, redshift://… or snowflake://…", Redact(rawURL)))

@@ -19,7 +19,6 @@ import (
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
 func main() {
@@ -56,16 +55,13 @@ func main() {
 // load streams the corpus into a table in chunks, so memory stays flat.
 func load(url, table, payloadType string, o audittest.Options) error {
 	ctx := context.Background()
-	w, ident, err := open(ctx, url, table)
+	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	if payloadType == "" {
-		payloadType = w.Dialect.Text
-	}
-	raw := sqlwh.RawTable{Table: ident, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-	if err := w.Conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.Dialect.Quote(ident)); err != nil {
+	loader, err := w.Loader(ctx, table, payloadType, true)
+	if err != nil {
 		return err
 	}
 	g := audittest.NewGenerator(o)
@@ -79,7 +75,7 @@ func load(url, table, payloadType string, o audittest.Options) error {
 			rows = append(rows, row)
 		}
 		if len(rows) == chunk || (!ok && len(rows) > 0) {
-			if err := w.LoadRaw(ctx, raw, payloadType, rows); err != nil {
+			if err := loader.Load(ctx, rows); err != nil {
 				return err
 			}
 			total += len(rows)
@@ -93,16 +89,6 @@ func load(url, table, payloadType string, o audittest.Options) error {
 	return nil
 }
 
-// open connects to url and parses table, for the modes that need both.
-func open(ctx context.Context, url, table string) (*sqlwh.Warehouse, sqlwh.Ident, error) {
-	ident, err := sqlwh.ParseIdent(table)
-	if err != nil {
-		return nil, nil, err
-	}
-	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
-	return w, ident, err
-}
-
 func execSQL(url, q string) error {
 	ctx := context.Background()
 	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
@@ -110,19 +96,22 @@ func execSQL(url, q string) error {
 		return err
 	}
 	defer w.Close()
-	return w.Conn.Exec(ctx, q)
+	return w.Exec(ctx, q)
 }
 
 // scanOnly is the raw read limit: the same window query and row decoding
 // the audit uses, and nothing else.
 func scanOnly(url, table string) error {
 	ctx := context.Background()
-	w, ident, err := open(ctx, url, table)
+	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	src := &sqlwh.Source{WH: w, Table: sqlwh.RawTable{Table: ident, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}}
+	src, err := w.RawSource(ctx, warehouse.RawTable{Table: table, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}, audit.Shard{})
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	n := 0
 	err = src.Scan(ctx, audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)},

@@ -15,7 +15,7 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 )
@@ -239,7 +239,7 @@ func normalizeWebhook(raw string) (string, error) {
 
 func (o *auditOptions) slackOptions() reports.SlackOptions {
 	return reports.SlackOptions{TopN: o.SlackTop, LinkTemplate: o.SlackLink,
-		ViolationsTable: resultsTable(o.ResultsSchema, sqlwh.ViolationsTable)}
+		ViolationsTable: warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable)}
 }
 
 func firstNonEmpty(vals ...string) string {
@@ -287,7 +287,7 @@ func auditAndReport(ctx context.Context, d *deps, o *auditOptions) (*audit.Summa
 			fmt.Fprintln(d.stdout, "Dry run: nothing was written.")
 		} else {
 			fmt.Fprintf(d.stdout, "Violations are in %s; query them with:\n  SELECT * FROM %s WHERE run_id = '%s';\n",
-				resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), resultsTable(o.ResultsSchema, sqlwh.ViolationsTable), summary.Run.RunID)
+				warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable), warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable), summary.Run.RunID)
 		}
 	}
 	return summary, nil
@@ -333,35 +333,26 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	defer wh.Close()
 
 	matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
-	var src audit.Source
-	var count func(context.Context, audit.Window) (int64, error)
+	// Any spelling of the table is one source: its locks, its history and
+	// the results a re-run replaces are the catalog's name's.
+	var src *warehouse.Source
 	var notCheckable []string
 	if o.Layout == "segment" {
-		schema, err := sqlwh.ResolveSchema(ctx, wh, o.Source)
-		if err != nil {
-			return nil, err
-		}
-		sourceName = "segment:" + schema
-		src = &sqlwh.SegmentSource{WH: wh, Schema: schema, Events: reg.EventNames(), Matcher: matcher, Shard: shard}
+		src, err = wh.SegmentSource(ctx, o.Source, reg.EventNames(), matcher, shard)
 		notCheckable = segmentNotCheckable(reg)
 	} else {
-		table, _ := sqlwh.ParseIdent(o.Table)
-		raw := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: table, MessageID: o.MessageIDCol,
-			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, Shard: shard}
-		// Any spelling of the table is one source: its locks, its history
-		// and the results a re-run replaces are the catalog's name's.
-		canonical, err := raw.Resolve(ctx)
-		if err != nil {
-			return nil, err
-		}
-		sourceName = canonical.String()
-		src, count = raw, raw.Count
+		src, err = wh.RawSource(ctx, warehouse.RawTable{Table: o.Table, MessageID: o.MessageIDCol,
+			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
 	}
+	if err != nil {
+		return nil, err
+	}
+	sourceName = src.Name
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
 	job := &audit.Job{
 		Auditor: &audit.Auditor{
-			Source:               src,
+			Source:               src.Source,
 			Matcher:              matcher,
 			Workers:              o.Workers,
 			UnplannedIsViolation: o.Unplanned == "fail",
@@ -371,7 +362,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 			MaxPayloadBytes:      o.MaxPayload,
 			Redact:               d.redact,
 		},
-		Store:     sqlwh.Store{Sink: &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}, Now: d.now},
+		Store:     wh.Results(o.ResultsSchema, d.now),
 		Plan:      plan,
 		DryRun:    o.DryRun,
 		LockTTL:   o.LockTimeout,
@@ -384,10 +375,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		defer p.done()
 		// The total, for an ETA, costs one COUNT(*): worth it for a person
 		// watching, not for a scheduled job, which has no TTY.
-		if count != nil {
+		if src.Count != nil {
 			job.Planned = func(ctx context.Context, w audit.Window) {
 				go func() {
-					if n, err := count(ctx, w); err == nil {
+					if n, err := src.Count(ctx, w); err == nil {
 						p.setTotal(n)
 					}
 				}()
@@ -410,13 +401,12 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 // under before sources were resolved through the catalog: what the user
 // typed.
 func legacySpellings(o *auditOptions, canonical string) []string {
-	typed := "segment:" + o.Source
+	typed := warehouse.SegmentSourceName(o.Source)
 	if o.Layout != "segment" {
-		id, err := sqlwh.ParseIdent(o.Table)
-		if err != nil {
+		var err error
+		if typed, err = warehouse.TableName(o.Table); err != nil {
 			return nil
 		}
-		typed = id.String()
 	}
 	if typed == canonical {
 		return nil
@@ -428,7 +418,7 @@ func legacySpellings(o *auditOptions, canonical string) []string {
 // run that may have failed before the catalog was read.
 func (o *auditOptions) sourceLabel() string {
 	if o.Layout == "segment" {
-		return "segment:" + o.Source
+		return warehouse.SegmentSourceName(o.Source)
 	}
 	return o.Table
 }
@@ -437,18 +427,18 @@ func (o *auditOptions) sourceLabel() string {
 // table, or "segment:SCHEMA" for Segment's layout.
 func (o *auditOptions) sourceName() (string, error) {
 	if o.Layout == "segment" {
-		id, err := sqlwh.ParseIdent(o.Source)
-		if err != nil || len(id) != 1 {
+		schema, err := warehouse.SchemaName(o.Source)
+		if err != nil {
 			return "", usageError{fmt.Errorf("--source %q: name one schema, e.g. web_prod", o.Source)}
 		}
-		o.Source = id[0]
-		return "segment:" + id[0], nil
+		o.Source = schema
+		return warehouse.SegmentSourceName(schema), nil
 	}
-	table, err := sqlwh.ParseIdent(o.Table)
+	table, err := warehouse.TableName(o.Table)
 	if err != nil {
 		return "", usageError{fmt.Errorf("--table: %w", err)}
 	}
-	return table.String(), nil
+	return table, nil
 }
 
 // windowPlan is [--since, --until), or with --incremental [last end -
@@ -475,13 +465,6 @@ func (o *auditOptions) windowPlan(now time.Time) (audit.WindowPlan, error) {
 		p.First = first
 	}
 	return p, nil
-}
-
-func resultsTable(schema, table string) string {
-	if schema == "" {
-		return table
-	}
-	return sqlwh.Ident{schema, table}.String()
 }
 
 // newRunID is sortable by start time and unique across concurrent runs.

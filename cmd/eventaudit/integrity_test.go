@@ -59,7 +59,7 @@ func TestOldSpellingIsAdopted(t *testing.T) {
 		t.Fatal(r.stderr)
 	}
 	// What an older eventaudit recorded: the spelling as typed.
-	wh, err := warehouse.Open(context.Background(), db, warehouse.Credentials{})
+	wh, err := warehouse.OpenSQL(context.Background(), db, warehouse.Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestShortLockTimeoutCannotTakeALiveLock(t *testing.T) {
 	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	wh, err := warehouse.Open(context.Background(), db, warehouse.Credentials{})
+	wh, err := warehouse.OpenSQL(context.Background(), db, warehouse.Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/spf13/cobra"
 )
 
@@ -61,8 +61,7 @@ or a plain Segment message, whose messageId and receivedAt fill the first two co
 }
 
 func runLoad(ctx context.Context, d *deps, o *loadOptions) error {
-	table, err := sqlwh.ParseIdent(o.Table)
-	if err != nil {
+	if _, err := warehouse.TableName(o.Table); err != nil {
 		return usageError{fmt.Errorf("--table: %w", err)}
 	}
 	var rows []audit.Row
@@ -83,20 +82,14 @@ func runLoad(ctx context.Context, d *deps, o *loadOptions) error {
 		return err
 	}
 	defer wh.Close()
-	raw := sqlwh.RawTable{Table: table, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-	if o.Replace {
-		if err := wh.Conn.Exec(ctx, "DROP TABLE IF EXISTS "+wh.Dialect.Quote(table)); err != nil {
-			return fmt.Errorf("drop %s: %w", table, err)
-		}
-	}
-	payloadType := o.PayloadType
-	if payloadType == "" {
-		payloadType = wh.Dialect.Text
-	}
-	if err := wh.LoadRaw(ctx, raw, payloadType, rows); err != nil {
+	loader, err := wh.Loader(ctx, o.Table, o.PayloadType, o.Replace)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.stdout, "loaded %d rows into %s\n", len(rows), table)
+	if err := loader.Load(ctx, rows); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.stdout, "loaded %d rows into %s\n", len(rows), loader.Table())
 	return nil
 }
 

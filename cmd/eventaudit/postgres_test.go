@@ -20,7 +20,7 @@ import (
 // for none (a Snowflake VARIANT prints indented and holds none as NULL).
 func violationRows(t *testing.T, url, schema string, creds warehouse.Credentials) []string {
 	t.Helper()
-	wh, err := warehouse.Open(context.Background(), url, creds)
+	wh, err := warehouse.OpenSQL(context.Background(), url, creds)
 	if err != nil {
 		t.Fatal(err)
 	}

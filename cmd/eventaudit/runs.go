@@ -5,12 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
@@ -75,27 +74,10 @@ func runRuns(ctx context.Context, d *deps, o *runsOptions) error {
 		return err
 	}
 	defer wh.Close()
-	sink := &sqlwh.Sink{WH: wh, Schema: o.ResultsSchema}
-	ok, err := sink.HasResults(ctx)
-	if err != nil {
-		return err
+	runs, err := wh.Results(o.ResultsSchema, d.now).RecentRuns(ctx, o.Source, o.Limit)
+	if errors.Is(err, warehouse.ErrNoResults) {
+		return audit.Configf(fmt.Errorf("%w: no audit has written there; pass the --results-schema your audits use (results_schema in eventaudit.yml)", err))
 	}
-	if !ok {
-		where := fmt.Sprintf("schema %q", o.ResultsSchema)
-		if o.ResultsSchema == "" {
-			where = "the connection's default schema"
-		}
-		return audit.Configf(fmt.Errorf("no %s table in %s: no audit has written there; pass the --results-schema your audits use (results_schema in eventaudit.yml)",
-			sqlwh.RunsTable, where))
-	}
-	source := o.Source
-	if id, err := sqlwh.ParseIdent(o.Source); err == nil && o.Source != "" && !strings.HasPrefix(o.Source, "segment:") {
-		// Audits record the catalog's name for the table; any spelling finds it.
-		if canonical, err := sqlwh.ResolveTable(ctx, wh, id); err == nil {
-			source = canonical.String()
-		}
-	}
-	runs, err := sink.RecentRuns(ctx, source, o.Limit)
 	if err != nil {
 		return err
 	}

@@ -84,7 +84,7 @@ func TestLockedSourceExits3(t *testing.T) {
 	}
 	args := []string{"audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
 		"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--results-schema", "res"}
-	wh, err := warehouse.Open(context.Background(), db, warehouse.Credentials{})
+	wh, err := warehouse.OpenSQL(context.Background(), db, warehouse.Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestSIGTERMRollsBack(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	db := filepath.Join(dir, "big.duckdb")
-	wh, err := warehouse.Open(context.Background(), "duckdb://"+db, warehouse.Credentials{})
+	wh, err := warehouse.OpenSQL(context.Background(), "duckdb://"+db, warehouse.Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ FROM range(50000000) t(i)`); err != nil {
 			t.Errorf("a log line without run_id: %s", line)
 		}
 	}
-	wh, err = warehouse.Open(context.Background(), "duckdb://"+db, warehouse.Credentials{})
+	wh, err = warehouse.OpenSQL(context.Background(), "duckdb://"+db, warehouse.Credentials{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,7 @@ package main
 import (
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/schemas"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+	"github.com/eventaudit/eventaudit/warehouse"
 )
 
 // segmentNotCheckable lists, for the log, the rules of the plan's schemas
@@ -16,7 +16,7 @@ func segmentNotCheckable(reg *schemas.Registry) []string {
 			continue
 		}
 		if sh, ok := s.(audit.Shaper); ok {
-			out = append(out, sqlwh.SegmentNotCheckable(s.ID(), sh.Shape())...)
+			out = append(out, warehouse.SegmentNotCheckable(s.ID(), sh.Shape())...)
 		}
 	}
 	return out

@@ -19,7 +19,7 @@ type violationRow struct{ messageID, eventName, keyword, path, message string }
 
 func readViolations(t *testing.T, url, schema string, creds warehouse.Credentials) []violationRow {
 	t.Helper()
-	wh, err := warehouse.Open(context.Background(), url, creds)
+	wh, err := warehouse.OpenSQL(context.Background(), url, creds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestSegmentLayoutMatchesRaw(t *testing.T) {
 				t.Fatal(err)
 			}
 			built := warehousetest.BuildSegmentLayout(rows)
-			wh, err := warehouse.Open(context.Background(), url, creds)
+			wh, err := warehouse.OpenSQL(context.Background(), url, creds)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,13 +7,12 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
 // openWarehouse opens the warehouse a URL names with the credentials the
 // environment holds, first recording every secret so that no error or log
 // line can print one.
-func openWarehouse(ctx context.Context, d *deps, rawURL string) (*sqlwh.Warehouse, error) {
+func openWarehouse(ctx context.Context, d *deps, rawURL string) (*warehouse.Warehouse, error) {
 	d.secrets.Add(warehouse.Secrets(rawURL)...)
 	creds, err := warehouseCredentials(d.getenv)
 	d.secrets.Add(creds.Password, creds.PrivateKeyPEM, creds.PrivateKeyPassphrase, creds.Token)

@@ -10,6 +10,7 @@ import (
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
+	"github.com/eventaudit/eventaudit/warehouse/segment"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
@@ -45,7 +46,7 @@ func BenchmarkLayouts(b *testing.B) {
 		src  audit.Source
 	}{
 		{"raw", &sqlwh.Source{WH: wh, Table: raw}},
-		{"segment", &sqlwh.SegmentSource{WH: wh, Schema: "web_prod", Events: reg.EventNames(), Matcher: m}},
+		{"segment", &segment.Source{WH: wh, Schema: "web_prod", Events: reg.EventNames(), Matcher: m}},
 	} {
 		b.Run("layout="+layout.name, func(b *testing.B) {
 			var rows int64

@@ -135,23 +135,25 @@ func (s *Source) Resolve(ctx context.Context) (Ident, error) {
 	return id, nil
 }
 
-// column is one column as the warehouse's catalog describes it.
-type column struct{ name, typ string }
+// Column is one column as the warehouse's catalog describes it; Type is
+// lower case.
+type Column struct{ Name, Type string }
 
-func (s *Source) describe(ctx context.Context) ([]column, error) {
+// Describe lists the table's columns in order.
+func (s *Source) Describe(ctx context.Context) ([]Column, error) {
 	q, args := s.WH.Dialect.Columns(s.Table.Table.Schema(), s.Table.Table.Table())
 	rows, err := s.WH.Conn.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("describe table %s: %w", s.Table.Table, err)
 	}
 	defer rows.Close()
-	var cols []column
+	var cols []Column
 	for rows.Next() {
-		var c column
-		if err := rows.Scan(&c.name, &c.typ); err != nil {
+		var c Column
+		if err := rows.Scan(&c.Name, &c.Type); err != nil {
 			return nil, fmt.Errorf("describe table %s: %w", s.Table.Table, err)
 		}
-		c.typ = strings.ToLower(c.typ)
+		c.Type = strings.ToLower(c.Type)
 		cols = append(cols, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -163,39 +165,39 @@ func (s *Source) describe(ctx context.Context) ([]column, error) {
 	return cols, nil
 }
 
-// findColumn matches exactly first, then case-insensitively, since
+// FindColumn matches exactly first, then case-insensitively, since
 // unquoted names fold to lower case in Postgres and upper in Snowflake.
-func findColumn(table Ident, cols []column, name string) (column, error) {
-	if i := slices.IndexFunc(cols, func(c column) bool { return c.name == name }); i >= 0 {
+func FindColumn(table Ident, cols []Column, name string) (Column, error) {
+	if i := slices.IndexFunc(cols, func(c Column) bool { return c.Name == name }); i >= 0 {
 		return cols[i], nil
 	}
-	if i := slices.IndexFunc(cols, func(c column) bool { return strings.EqualFold(c.name, name) }); i >= 0 {
+	if i := slices.IndexFunc(cols, func(c Column) bool { return strings.EqualFold(c.Name, name) }); i >= 0 {
 		return cols[i], nil
 	}
 	names := make([]string, len(cols))
 	for i, c := range cols {
-		names[i] = c.name
+		names[i] = c.Name
 	}
-	return column{}, fmt.Errorf("table %s has no column %q (it has: %s); set the column names in the config's table section",
+	return Column{}, fmt.Errorf("table %s has no column %q (it has: %s); set the column names in the config's table section",
 		table, name, strings.Join(names, ", "))
 }
 
 // ScanSQL describes the table, checks its columns, and returns the window
 // query; its parameters are the window's start and end.
 func (s *Source) ScanSQL(ctx context.Context) (string, error) {
-	cols, err := s.describe(ctx)
+	cols, err := s.Describe(ctx)
 	if err != nil {
 		return "", err
 	}
-	var found [3]column
+	var found [3]Column
 	for i, name := range []string{s.Table.MessageID, s.Table.ReceivedAt, s.Table.Payload} {
-		if found[i], err = findColumn(s.Table.Table, cols, name); err != nil {
+		if found[i], err = FindColumn(s.Table.Table, cols, name); err != nil {
 			return "", err
 		}
 	}
 	t := s.Table
-	t.MessageID, t.ReceivedAt, t.Payload = found[0].name, found[1].name, found[2].name
-	return WindowQuery(s.WH.Dialect, t, found[2].typ, s.Shard)
+	t.MessageID, t.ReceivedAt, t.Payload = found[0].Name, found[1].Name, found[2].Name
+	return WindowQuery(s.WH.Dialect, t, found[2].Type, s.Shard)
 }
 
 // WindowQuery renders the scan of a raw table whose payload column has the
@@ -207,13 +209,13 @@ func WindowQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard) 
 			t.Table, t.Payload, payloadType)
 	}
 	return fmt.Sprintf("SELECT %s, %s, %s FROM %s WHERE %s", messageIDText(d, t), d.QuoteName(t.ReceivedAt), payload,
-		d.Quote(t.Table), windowWhere(d, t, shard)), nil
+		d.Quote(t.Table), WindowWhere(d, t, shard)), nil
 }
 
 func messageIDText(d *Dialect, t RawTable) string { return d.AsText(d.QuoteName(t.MessageID)) }
 
-// windowWhere filters the window (parameters 1 and 2) and the shard.
-func windowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
+// WindowWhere filters the window (parameters 1 and 2) and the shard.
+func WindowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
 	at := d.QuoteName(t.ReceivedAt)
 	w := fmt.Sprintf("%s >= %s AND %s < %s", at, d.Placeholder(1), at, d.Placeholder(2))
 	if shard.Sharded() {
@@ -225,7 +227,7 @@ func windowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
 // Count is the number of rows in the window, for a progress ETA.
 func (s *Source) Count(ctx context.Context, w audit.Window) (int64, error) {
 	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", s.WH.Dialect.Quote(s.Table.Table),
-		windowWhere(s.WH.Dialect, s.Table, s.Shard)), w.Start.UTC(), w.End.UTC())
+		WindowWhere(s.WH.Dialect, s.Table, s.Shard)), w.Start.UTC(), w.End.UTC())
 	if err != nil {
 		return 0, err
 	}
@@ -245,7 +247,7 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 	if err != nil {
 		return err
 	}
-	parts, err := s.slices(ctx, w)
+	parts, err := s.Slices(ctx, w)
 	if err != nil {
 		return err
 	}
@@ -267,7 +269,7 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 
 // slices cuts the window for dialects with SliceRows; the cuts are
 // received_at quantiles, and the half-open slices cover every row once.
-func (s *Source) slices(ctx context.Context, w audit.Window) ([]audit.Window, error) {
+func (s *Source) Slices(ctx context.Context, w audit.Window) ([]audit.Window, error) {
 	d := s.WH.Dialect
 	if d.SliceRows <= 0 {
 		return []audit.Window{w}, nil
@@ -281,7 +283,7 @@ func (s *Source) slices(ctx context.Context, w audit.Window) ([]audit.Window, er
 		return []audit.Window{w}, nil
 	}
 	rows, err := s.WH.Conn.Query(ctx, d.Quantiles(d.QuoteName(s.Table.ReceivedAt), d.Quote(s.Table.Table),
-		windowWhere(d, s.Table, s.Shard), k), w.Start.UTC(), w.End.UTC())
+		WindowWhere(d, s.Table, s.Shard), k), w.Start.UTC(), w.End.UTC())
 	if err != nil {
 		return nil, fmt.Errorf("slice the window of %s: %w", s.Table.Table, err)
 	}

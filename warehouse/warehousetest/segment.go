@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse/segment"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -22,7 +23,7 @@ import (
 // strings cut at 512 characters.
 //
 // The flattening, naming and typing are written here independently of
-// eventaudit's reader (sqlwh.SegmentSource), so that a test comparing the
+// eventaudit's reader (segment.Source), so that a test comparing the
 // two layouts checks the reader against a second reading of the docs.
 type SegmentLayout struct {
 	Tables map[string]*SegmentTable
@@ -204,8 +205,8 @@ func cast(v any, t string) (stored any, lossless bool) {
 		if !ok {
 			s = fmt.Sprint(v)
 		}
-		if r := []rune(s); len(r) > sqlwh.SegmentMaxVarchar {
-			return string(r[:sqlwh.SegmentMaxVarchar]), false
+		if r := []rune(s); len(r) > segment.MaxVarchar {
+			return string(r[:segment.MaxVarchar]), false
 		}
 		return s, vt == "varchar" || vt == "timestamp"
 	case "timestamp":

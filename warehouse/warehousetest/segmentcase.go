@@ -10,6 +10,7 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/warehouse/segment"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -76,7 +77,7 @@ func testSegmentLayout(t *testing.T, f *fixture) {
 		t.Fatal(err)
 	}
 	m := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
-	src := &sqlwh.SegmentSource{WH: f.wh, Schema: schema, Events: reg.EventNames(), Matcher: m, BatchSize: 3}
+	src := &segment.Source{WH: f.wh, Schema: schema, Events: reg.EventNames(), Matcher: m, BatchSize: 3}
 	s, err := (&audit.Auditor{Source: src, Sink: f.sink(), Matcher: m, Workers: 2}).Run(f.ctx,
 		audit.Run{RunID: "seg-1", Source: "segment:" + schema, Window: audit.Window{Start: t0, End: t0.Add(time.Hour)}})
 	if err != nil {
@@ -105,7 +106,7 @@ func testSegmentLayout(t *testing.T, f *fixture) {
 		t.Errorf("violations:\n got %s\nwant %s", d, strings.Join(want, "\n"))
 	}
 	sc, _ := reg.ByName("Cart Updated")
-	notes := sqlwh.SegmentNotCheckable(sc.ID(), sc.(audit.Shaper).Shape())
+	notes := segment.NotCheckable(sc.ID(), sc.(audit.Shaper).Shape())
 	equal(t, "not checkable", notes, []string{
 		"shop/Cart Updated/1-0.json /coupon: null and absent look the same (a NULL column)",
 		"shop/Cart Updated/1-0.json /note: maxLength 1000 (Segment keeps 512 characters)",

@@ -1,4 +1,4 @@
-package sqlwh
+package segment
 
 import (
 	"strings"

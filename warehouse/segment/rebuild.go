@@ -1,0 +1,159 @@
+package segment
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
+
+// rebuild turns one row into a Segment message.
+func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit.Row, error) {
+	text := func(name string) string {
+		if i, ok := idx[name]; ok && vals[i] != nil {
+			return fmt.Sprint(normalise(vals[i]))
+		}
+		return ""
+	}
+	id := text("id")
+	var at time.Time
+	switch v := vals[idx["received_at"]].(type) {
+	case time.Time:
+		at = v
+	case nil:
+		return audit.Row{}, fmt.Errorf("row %q has no received_at", id)
+	default:
+		return audit.Row{}, fmt.Errorf("received_at of row %q is %T, not a timestamp", id, v)
+	}
+	msg := map[string]any{"type": t.typ}
+	event, name := t.event, ""
+	switch t.typ {
+	case "track":
+		if e := text("event_text"); e != "" {
+			event = e
+		}
+		msg["event"] = event
+	case "page", "screen":
+		name = text("name")
+		if name != "" {
+			msg["name"] = name
+		}
+	}
+	m := s.Matcher.Resolve(t.typ, event, name, text("schema_id"))
+	shape, leaves := s.layout(m)
+	if shape != nil && !t.checked[m.SchemaID] {
+		if t.checked == nil {
+			t.checked = map[string]bool{}
+		}
+		t.checked[m.SchemaID] = true
+		s.checkColumns(t, m, leaves)
+	}
+	used := map[string]bool{"id": true, "received_at": true, "event_text": true, "name": t.typ == "page" || t.typ == "screen"}
+	obj := object(leaves, idx, vals, t.kinds, used)
+	// Columns the shape does not know keep their values under their column
+	// name, so a closed schema reports them per message, as in the raw
+	// layout; the column itself is reported once.
+	for low, i := range idx {
+		if used[low] || vals[i] == nil {
+			continue
+		}
+		obj[low] = natural(vals[i], t.kinds[i])
+		if shape != nil && shape.Closed && low != "schema_id" {
+			s.find("unknown/"+t.name+"/"+low+"/"+m.SchemaID, audit.Violation{EventType: m.Type, EventName: m.Name,
+				SchemaID: m.SchemaID, InstancePath: "/" + t.member, Keyword: audit.KeywordUnknownColumn, Value: jsonString(low),
+				Message: fmt.Sprintf("column %s.%s holds values, but the schema does not declare property %q and allows no others",
+					t.name, t.cols[i].Name, low)})
+		}
+	}
+	msg[t.member] = obj
+	return rowOf(&id, at, msg), nil
+}
+
+// segmentLeaf is one column a schema's object is flattened into: the
+// property path to it (nested objects joined with "_" in the column name)
+// and the shape of its value.
+type segmentLeaf struct {
+	col   string
+	props []string
+	shape *audit.Shape
+}
+
+// segmentLeaves flattens shape as Segment flattens objects: a nested object
+// with declared properties becomes its leaves' columns; anything else,
+// arrays included, is one column.
+func segmentLeaves(shape *audit.Shape) []segmentLeaf {
+	var out []segmentLeaf
+	var walk func(sh *audit.Shape, prefix string, path []string)
+	walk = func(sh *audit.Shape, prefix string, path []string) {
+		for prop, ps := range sh.Properties {
+			col, p := prefix+Slug(prop), append(slices.Clone(path), prop)
+			if len(ps.Properties) > 0 && !ps.Allows("array") {
+				walk(ps, col+"_", p)
+				continue
+			}
+			out = append(out, segmentLeaf{col: col, props: p, shape: ps})
+		}
+	}
+	if shape != nil {
+		walk(shape, "", nil)
+	}
+	slices.SortFunc(out, func(a, b segmentLeaf) int { return strings.Compare(a.col, b.col) })
+	return out
+}
+
+// layout is the matched schema's Shape and its columns, computed once per
+// schema; nil when nothing describes the event.
+func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
+	sh, ok := m.Schema.(audit.Shaper)
+	if !ok || m.Schema == nil {
+		return nil, nil
+	}
+	if s.layouts == nil {
+		s.layouts = map[string][]segmentLeaf{}
+		s.shapes = map[string]*audit.Shape{}
+	}
+	if leaves, ok := s.layouts[m.SchemaID]; ok {
+		return s.shapes[m.SchemaID], leaves
+	}
+	shape := sh.Shape()
+	s.shapes[m.SchemaID], s.layouts[m.SchemaID] = shape, segmentLeaves(shape)
+	return shape, s.layouts[m.SchemaID]
+}
+
+// object rebuilds an object from its flattened columns, marking the columns
+// it used; with no leaves it is empty, and the caller adds the unused
+// columns as they are.
+func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, used map[string]bool) map[string]any {
+	obj := map[string]any{}
+	for _, l := range leaves {
+		i, ok := idx[l.col]
+		if ok {
+			used[l.col] = true
+		}
+		switch {
+		case ok && vals[i] != nil:
+			setPath(obj, l.props, convert(vals[i], kinds[i], l.shape))
+		case l.shape.Allows("null"):
+			// No column yet (Segment adds one with its first non-null
+			// value) or NULL: absent, or null where the schema allows
+			// null; the layout cannot tell the two apart.
+			setPath(obj, l.props, nil)
+		}
+	}
+	return obj
+}
+
+// setPath sets obj[p0][p1]…= v, creating the objects on the way.
+func setPath(obj map[string]any, props []string, v any) {
+	for _, p := range props[:len(props)-1] {
+		next, ok := obj[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			obj[p] = next
+		}
+		obj = next
+	}
+	obj[props[len(props)-1]] = v
+}

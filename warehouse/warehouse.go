@@ -1,0 +1,213 @@
+package warehouse
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse/segment"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// Warehouse is an open warehouse and everything eventaudit does with it:
+// the sources it reads (a raw table, Segment's layout), the store its
+// results go to, and the loader of the demo and tests. Callers never see
+// SQL: that is the backend's dialect's.
+type Warehouse struct {
+	wh *sqlwh.Warehouse
+}
+
+// Close closes the connection.
+func (w *Warehouse) Close() error { return w.wh.Close() }
+
+// Kind is the backend's name: duckdb, postgres, redshift or snowflake.
+func (w *Warehouse) Kind() string { return w.wh.Dialect.Name }
+
+// RawTable names a raw-layout table, one message per row, and its columns.
+type RawTable struct {
+	// Table is schema.table (or database.schema.table) as a user types it;
+	// double quotes keep case and spaces.
+	Table                          string
+	MessageID, ReceivedAt, Payload string
+}
+
+func (t RawTable) sql() (sqlwh.RawTable, error) {
+	id, err := sqlwh.ParseIdent(t.Table)
+	if err != nil {
+		return sqlwh.RawTable{}, err
+	}
+	return sqlwh.RawTable{Table: id, MessageID: t.MessageID, ReceivedAt: t.ReceivedAt, Payload: t.Payload}, nil
+}
+
+// Source is a source of one audit, as the catalog names it.
+type Source struct {
+	audit.Source
+	// Name is the source's identity in the result tables: the catalog's
+	// schema.table of a raw table whatever its spelling, or segment:SCHEMA.
+	Name string
+	// Count, when not nil, counts the window's rows, for a progress ETA.
+	Count func(context.Context, audit.Window) (int64, error)
+}
+
+// RawSource opens a raw-layout table for scanning. Any spelling of the
+// table resolves, through the catalog, to one Name.
+func (w *Warehouse) RawSource(ctx context.Context, t RawTable, shard audit.Shard) (*Source, error) {
+	rt, err := t.sql()
+	if err != nil {
+		return nil, err
+	}
+	src := &sqlwh.Source{WH: w.wh, Table: rt, Shard: shard}
+	canonical, err := src.Resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{Source: src, Name: canonical.String(), Count: src.Count}, nil
+}
+
+// SegmentSource opens Segment's layout in one schema. events are the
+// planned track events (each has its own table); matcher finds a row's
+// schema, whose shape says which columns rebuild it.
+func (w *Warehouse) SegmentSource(ctx context.Context, schema string, events []string, matcher *audit.Matcher, shard audit.Shard) (*Source, error) {
+	resolved, err := sqlwh.ResolveSchema(ctx, w.wh, schema)
+	if err != nil {
+		return nil, err
+	}
+	return &Source{
+		Source: &segment.Source{WH: w.wh, Schema: resolved, Events: events, Matcher: matcher, Shard: shard},
+		Name:   SegmentSourceName(resolved),
+	}, nil
+}
+
+// Results are the result tables in one schema ("" is the connection's
+// current schema): the audit.Store a run writes to, and the history
+// `eventaudit runs` reads.
+type Results struct {
+	sqlwh.Store
+	wh *sqlwh.Warehouse
+}
+
+// Results opens the result tables in schema; nothing is created until a
+// run commits.
+func (w *Warehouse) Results(schema string, now func() time.Time) *Results {
+	return &Results{Store: sqlwh.Store{Sink: &sqlwh.Sink{WH: w.wh, Schema: schema}, Now: now}, wh: w.wh}
+}
+
+// ErrNoResults means no audit has written result tables in the schema.
+var ErrNoResults = errors.New("no " + sqlwh.RunsTable + " table")
+
+// RecentRuns lists the newest completed runs, newest first; source "" is
+// every source, and any spelling of a raw table finds the runs recorded
+// under its catalog name.
+func (r *Results) RecentRuns(ctx context.Context, source string, limit int) ([]audit.Run, error) {
+	ok, err := r.Sink.HasResults(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		where := fmt.Sprintf("schema %q", r.Sink.Schema)
+		if r.Sink.Schema == "" {
+			where = "the connection's default schema"
+		}
+		return nil, fmt.Errorf("%w in %s", ErrNoResults, where)
+	}
+	if id, err := sqlwh.ParseIdent(source); err == nil && source != "" && !strings.HasPrefix(source, segmentPrefix) {
+		if canonical, err := sqlwh.ResolveTable(ctx, r.wh, id); err == nil {
+			source = canonical.String()
+		}
+	}
+	return r.Sink.RecentRuns(ctx, source, limit)
+}
+
+// Loader appends messages to a raw-layout table (message_id, received_at,
+// payload), for the demo, benchmarks and tests.
+type Loader struct {
+	wh          *sqlwh.Warehouse
+	table       sqlwh.RawTable
+	payloadType string
+}
+
+// Loader prepares to load table, dropping it first when replace is set.
+// payloadType is the SQL type of a new table's payload column; "" is the
+// warehouse's text type, which also holds malformed rows.
+func (w *Warehouse) Loader(ctx context.Context, table, payloadType string, replace bool) (*Loader, error) {
+	rt, err := RawTable{Table: table, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}.sql()
+	if err != nil {
+		return nil, err
+	}
+	if replace {
+		if err := w.wh.Conn.Exec(ctx, "DROP TABLE IF EXISTS "+w.wh.Dialect.Quote(rt.Table)); err != nil {
+			return nil, fmt.Errorf("drop %s: %w", rt.Table, err)
+		}
+	}
+	if payloadType == "" {
+		payloadType = w.wh.Dialect.Text
+	}
+	return &Loader{wh: w.wh, table: rt, payloadType: payloadType}, nil
+}
+
+// Load creates the table if it is missing and appends rows in one
+// transaction.
+func (l *Loader) Load(ctx context.Context, rows []audit.Row) error {
+	return l.wh.LoadRaw(ctx, l.table, l.payloadType, rows)
+}
+
+// Table is the loaded table's name.
+func (l *Loader) Table() string { return l.table.Table.String() }
+
+// Exec runs a statement its caller wrote: benchmarks' setup, never an
+// audit's.
+func (w *Warehouse) Exec(ctx context.Context, statement string) error {
+	return w.wh.Conn.Exec(ctx, statement)
+}
+
+const segmentPrefix = "segment:"
+
+// SegmentSourceName is the source name of Segment's layout in a schema.
+func SegmentSourceName(schema string) string { return segmentPrefix + schema }
+
+// TableName is a table's name as a user types it, normalised: parts
+// unquoted where they may be, so that spellings compare equal.
+func TableName(s string) (string, error) {
+	id, err := sqlwh.ParseIdent(s)
+	if err != nil {
+		return "", err
+	}
+	return id.String(), nil
+}
+
+// SchemaName is the one schema s names, unquoted.
+func SchemaName(s string) (string, error) {
+	id, err := sqlwh.ParseIdent(s)
+	if err != nil {
+		return "", err
+	}
+	if len(id) != 1 {
+		return "", fmt.Errorf("%q names %d parts; name one schema, e.g. web_prod", s, len(id))
+	}
+	return id[0], nil
+}
+
+// Names of the result tables.
+const (
+	RunsTable       = sqlwh.RunsTable
+	ViolationsTable = sqlwh.ViolationsTable
+	StatsTable      = sqlwh.StatsTable
+)
+
+// ResultsTable is schema.table for a person to query ("" is the
+// connection's current schema).
+func ResultsTable(schema, table string) string {
+	if schema == "" {
+		return sqlwh.Ident{table}.String()
+	}
+	return sqlwh.Ident{schema, table}.String()
+}
+
+// SegmentNotCheckable lists the rules of a schema that Segment's layout
+// cannot honour (lengths it cuts, null it cannot tell from absent).
+func SegmentNotCheckable(schemaID string, shape *audit.Shape) []string {
+	return segment.NotCheckable(schemaID, shape)
+}

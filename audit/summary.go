@@ -238,18 +238,18 @@ func ParseThresholds(specs []string) (Thresholds, error) {
 			}
 			name, val, ok := strings.Cut(part, "=")
 			if !ok {
-				return nil, fmt.Errorf("--fail-on %q: want METRIC=LIMIT, e.g. invalid_rate=0.01", part)
+				return nil, fmt.Errorf("threshold %q: want METRIC=LIMIT, e.g. invalid_rate=0.01", part)
 			}
 			name = strings.TrimSpace(name)
 			switch name {
 			case MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned:
 			default:
-				return nil, fmt.Errorf("--fail-on %q: unknown metric %q (use %s, %s, %s or %s)", part, name,
+				return nil, fmt.Errorf("threshold %q: unknown metric %q (use %s, %s, %s or %s)", part, name,
 					MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned)
 			}
 			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 			if err != nil || f < 0 {
-				return nil, fmt.Errorf("--fail-on %q: limit must be a non-negative number", part)
+				return nil, fmt.Errorf("threshold %q: limit must be a non-negative number", part)
 			}
 			t[name] = f
 		}

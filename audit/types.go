@@ -111,5 +111,5 @@ type Run struct {
 // Run statuses. A run that fails writes nothing, so only finished runs have a row.
 const (
 	StatusPassed = "passed" // within thresholds
-	StatusFailed = "failed" // over a --fail-on threshold
+	StatusFailed = "failed" // over a threshold
 )

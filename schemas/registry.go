@@ -96,6 +96,9 @@ func (e *LoadError) Error() string {
 	return b.String()
 }
 
+// ErrUnknownPlan means the plan Load was asked for names no schema.
+var ErrUnknownPlan = errors.New("matches no schema")
+
 // Load reads every *.json under fsys. Files under a directory starting with
 // "." (Reflekt's .reflekt/ meta-schemas) are available to $ref but are not
 // event schemas. When some files fail, Load still returns the registry of
@@ -209,7 +212,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		})
 	}
 	if plan != "" && len(r.byName) == 0 && len(r.infos) > 0 {
-		return r, audit.Configf(fmt.Errorf("--plan %q matches no schema (plans here: %s)", plan, strings.Join(r.Plans(), ", ")))
+		return r, audit.Configf(fmt.Errorf("plan %q %w (plans here: %s)", plan, ErrUnknownPlan, strings.Join(r.Plans(), ", ")))
 	}
 	if len(failed) > 0 {
 		slices.SortFunc(failed, func(a, b *FileError) int { return cmp.Compare(a.File, b.File) })

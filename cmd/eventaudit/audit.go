@@ -296,7 +296,7 @@ func auditAndReport(ctx context.Context, d *deps, o *auditOptions) (*audit.Summa
 func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {
 	thresholds, err := audit.ParseThresholds(o.FailOn)
 	if err != nil {
-		return nil, usageError{err}
+		return nil, usageError{fmt.Errorf("--fail-on: %w", err)}
 	}
 	now := d.now()
 	shard, err := audit.ParseShard(o.Shard)

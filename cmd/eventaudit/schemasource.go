@@ -109,6 +109,8 @@ func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat b
 	case err == nil:
 	case ctx.Err() != nil:
 		return nil, ctx.Err()
+	case errors.Is(err, schemas.ErrUnknownPlan):
+		return nil, audit.Configf(fmt.Errorf("--plan: %w", err))
 	case errors.As(err, &le), audit.IsConfig(err):
 		return nil, audit.Configf(fmt.Errorf("schemas in %s: %w", src, err))
 	default:

@@ -94,9 +94,9 @@ func describe(err error, bucket, prefix string) error {
 	var api smithy.APIError
 	switch {
 	case errors.As(err, &nsb):
-		return fmt.Errorf("S3 bucket %q does not exist: check the bucket name in --schemas and the region (AWS_REGION)", bucket)
+		return fmt.Errorf("S3 bucket %q does not exist: check the bucket name and the region (AWS_REGION)", bucket)
 	case errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket":
-		return fmt.Errorf("S3 bucket %q does not exist: check the bucket name in --schemas and the region (AWS_REGION)", bucket)
+		return fmt.Errorf("S3 bucket %q does not exist: check the bucket name and the region (AWS_REGION)", bucket)
 	case errors.As(err, &api) && (api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "Forbidden"):
 		return fmt.Errorf("access denied listing %s: the credentials in use need s3:ListBucket and s3:GetObject on it", where)
 	case strings.Contains(err.Error(), "failed to retrieve credentials"), strings.Contains(err.Error(), "no EC2 IMDS role found"):

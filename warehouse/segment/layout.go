@@ -105,7 +105,7 @@ func (s *Source) tables(ctx context.Context) (map[string]string, error) {
 		return nil, err
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("schema %s has no tables: check --source and that the user may read it", s.Schema)
+		return nil, fmt.Errorf("schema %s has no tables: check its name and that the user may read it", s.Schema)
 	}
 	return out, nil
 }

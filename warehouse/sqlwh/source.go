@@ -160,7 +160,7 @@ func (s *Source) Describe(ctx context.Context) ([]Column, error) {
 		return nil, fmt.Errorf("describe table %s: %w", s.Table.Table, err)
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("table %s not found: check --table and that the user may read it", s.Table.Table)
+		return nil, fmt.Errorf("table %s not found: check its name and that the user may read it", s.Table.Table)
 	}
 	return cols, nil
 }

@@ -13,24 +13,100 @@ import (
 	"github.com/eventaudit/eventaudit/audit"
 )
 
-// Formats accepted by Render.
+// Formats of an audit report.
 const (
 	FormatTable    = "table"
 	FormatJSON     = "json"
 	FormatMarkdown = "markdown"
+	FormatSlack    = "slack"
 )
 
-// Render writes s to w in format.
-func Render(w io.Writer, format string, s *audit.Summary) error {
-	switch format {
-	case FormatTable, "":
-		return Terminal(w, s)
-	case FormatJSON:
-		return JSON(w, s)
-	case FormatMarkdown:
-		return Markdown(w, s)
+// Options are what a report needs beyond the summary.
+type Options struct {
+	// ViolationsTable is the qualified table holding the run's violations,
+	// for the query a person runs next; "" when nothing was written.
+	ViolationsTable string
+	// DryRun says nothing was written.
+	DryRun bool
+	// Slack shapes the digest (the slack format, and the posted digest).
+	Slack SlackOptions
+}
+
+// A Format is one way to render an audit's summary.
+type Format struct {
+	Name string
+	// Help is the format's description in --help.
+	Help   string
+	render func(w io.Writer, s *audit.Summary, o Options) error
+}
+
+// Formats are the audit report formats, in the order --help lists them.
+// New outputs are added here and nowhere else: the flag's help and its
+// validation come from this list.
+func Formats() []Format {
+	return []Format{
+		{FormatTable, "a terminal table", func(w io.Writer, s *audit.Summary, o Options) error {
+			if err := Terminal(w, s); err != nil {
+				return err
+			}
+			return whereToLook(w, s, o)
+		}},
+		{FormatJSON, "the summary as JSON", func(w io.Writer, s *audit.Summary, _ Options) error { return JSON(w, s) }},
+		{FormatMarkdown, "Markdown, for a CI job summary or a PR comment", func(w io.Writer, s *audit.Summary, _ Options) error { return Markdown(w, s) }},
+		{FormatSlack, "the Slack digest's Block Kit JSON", func(w io.Writer, s *audit.Summary, o Options) error { return SlackJSON(w, s, o.Slack) }},
 	}
-	return fmt.Errorf("unknown format %q (use table, json or markdown)", format)
+}
+
+// FormatNames lists the formats for help and errors: "a, b or c".
+func FormatNames() string {
+	var names []string
+	for _, f := range Formats() {
+		names = append(names, f.Name)
+	}
+	return orList(names)
+}
+
+// CheckFormat refuses a format no renderer has.
+func CheckFormat(name string) error {
+	for _, f := range Formats() {
+		if f.Name == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown format %q (use %s)", name, FormatNames())
+}
+
+// Render writes s to w in format; "" is table.
+func Render(w io.Writer, format string, s *audit.Summary, o Options) error {
+	if format == "" {
+		format = FormatTable
+	}
+	for _, f := range Formats() {
+		if f.Name == format {
+			return f.render(w, s, o)
+		}
+	}
+	return CheckFormat(format)
+}
+
+// whereToLook ends the terminal report with the query a person runs next.
+func whereToLook(w io.Writer, s *audit.Summary, o Options) error {
+	var err error
+	switch {
+	case o.DryRun:
+		_, err = fmt.Fprintln(w, "Dry run: nothing was written.")
+	case o.ViolationsTable != "":
+		_, err = fmt.Fprintf(w, "Violations are in %s; query them with:\n  SELECT * FROM %s WHERE run_id = '%s';\n",
+			o.ViolationsTable, o.ViolationsTable, s.Run.RunID)
+	}
+	return err
+}
+
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // EventLabel names an event for people: "track Order Completed",

@@ -2,15 +2,18 @@ package reports_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/google/go-cmp/cmp"
+	"github.com/slack-go/slack"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -72,19 +75,59 @@ func summaries() map[string]*audit.Summary {
 }
 
 func TestRender(t *testing.T) {
+	ext := map[string]string{"table": "txt", "json": "json", "markdown": "md"}
 	for name, s := range summaries() {
-		for _, f := range []struct{ format, ext string }{{"table", "txt"}, {"json", "json"}, {"markdown", "md"}} {
-			t.Run(name+"."+f.format, func(t *testing.T) {
+		for _, f := range reports.Formats() {
+			t.Run(name+"."+f.Name, func(t *testing.T) {
 				var b bytes.Buffer
-				if err := reports.Render(&b, f.format, s); err != nil {
+				if err := reports.Render(&b, f.Name, s, reports.Options{}); err != nil {
 					t.Fatal(err)
 				}
-				golden(t, name+"."+f.ext, b.Bytes())
+				if f.Name == reports.FormatSlack {
+					// The digest itself has golden files in slack_test; here,
+					// that the format prints it as a webhook's body.
+					var got slack.WebhookMessage
+					if err := json.Unmarshal(b.Bytes(), &got); err != nil {
+						t.Fatalf("not a webhook body: %v", err)
+					}
+					want := reports.SlackMessage(s, reports.SlackOptions{})
+					if got.Text != want.Text || got.Blocks == nil || len(got.Blocks.BlockSet) != len(want.Blocks.BlockSet) {
+						t.Errorf("slack format: text %q with %v, want the digest %q with %d blocks", got.Text, got.Blocks, want.Text, len(want.Blocks.BlockSet))
+					}
+					return
+				}
+				if ext[f.Name] == "" {
+					t.Fatalf("format %s has no golden file: add its extension here", f.Name)
+				}
+				golden(t, name+"."+ext[f.Name], b.Bytes())
 			})
 		}
 	}
-	if err := reports.Render(&bytes.Buffer{}, "xml", summaries()["clean"]); err == nil {
-		t.Error("an unknown format must be an error")
+	err := reports.Render(&bytes.Buffer{}, "xml", summaries()["clean"], reports.Options{})
+	if err == nil || !strings.Contains(err.Error(), "use table, json, markdown or slack") {
+		t.Errorf("an unknown format must be an error listing the formats, got %v", err)
+	}
+}
+
+// The terminal report ends with where to look next, or says that a dry
+// run wrote nothing.
+func TestTerminalSaysWhereToLook(t *testing.T) {
+	s := summaries()["failing"]
+	for _, tc := range []struct {
+		o    reports.Options
+		want string
+	}{
+		{reports.Options{ViolationsTable: "eventaudit.eventaudit_violations"},
+			"Violations are in eventaudit.eventaudit_violations; query them with:\n  SELECT * FROM eventaudit.eventaudit_violations WHERE run_id = '" + s.Run.RunID + "';\n"},
+		{reports.Options{DryRun: true, ViolationsTable: "eventaudit.eventaudit_violations"}, "Dry run: nothing was written.\n"},
+	} {
+		var b bytes.Buffer
+		if err := reports.Render(&b, "", s, tc.o); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(b.String(), tc.want) {
+			t.Errorf("%+v: report ends %q, want %q", tc.o, b.String()[max(0, b.Len()-120):], tc.want)
+		}
 	}
 }
 

@@ -1,7 +1,9 @@
 package reports
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -179,4 +181,13 @@ func SlackError(source, reason string) slack.Msg {
 			slack.NewSectionBlock(md, nil, nil),
 		}},
 	}
+}
+
+// SlackJSON writes the digest as the JSON body of a webhook post: what
+// --format slack prints, for a person or a pipeline to post itself.
+func SlackJSON(w io.Writer, s *audit.Summary, o SlackOptions) error {
+	msg := SlackMessage(s, o)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(slack.WebhookMessage{Text: msg.Text, Blocks: &msg.Blocks})
 }

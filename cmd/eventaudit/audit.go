@@ -4,11 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -16,7 +14,6 @@ import (
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/slack-go/slack"
 	"github.com/spf13/cobra"
 )
 
@@ -127,7 +124,7 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 	f.StringVar(&o.Until, "until", "now", "window end (exclusive), same forms as --since")
 	f.IntVar(&o.Workers, "workers", 0, "validator goroutines (default: number of CPUs) [EVENTAUDIT_WORKERS]")
 	f.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 1 when a metric exceeds a limit: invalid_rate=0.01, invalid_rows=N, violations=N, unplanned=N [EVENTAUDIT_FAIL_ON]")
-	f.StringVar(&o.Format, "format", "table", "report format: table, json, markdown, or slack (the digest's Block Kit JSON) [EVENTAUDIT_FORMAT]")
+	f.StringVar(&o.Format, "format", reports.FormatTable, "report format: "+reports.FormatNames()+" [EVENTAUDIT_FORMAT]")
 	f.BoolVar(&o.DryRun, "dry-run", false, "validate and report, write nothing")
 	f.StringVar(&o.Validate, "validate", "object", "what to validate: object (properties/traits) or message (the whole message)")
 	f.StringVar(&o.Unplanned, "unplanned", "allow", "unplanned events: allow (count and list them) or fail (each is a violation)")
@@ -201,8 +198,8 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 		return usageError{errors.New("--validate message needs --layout raw: Segment's layout keeps the envelope flattened (context_* columns), and eventaudit rebuilds only properties and traits")}
 	case o.Layout == "segment" && o.Table != "" && cmd.Flags().Changed("table"):
 		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
-	case !slices.Contains([]string{reports.FormatTable, reports.FormatJSON, reports.FormatMarkdown, "slack"}, o.Format):
-		return usageError{fmt.Errorf("--format %q: use table, json, markdown or slack", o.Format)}
+	case reports.CheckFormat(o.Format) != nil:
+		return usageError{fmt.Errorf("--format: %w", reports.CheckFormat(o.Format))}
 	case o.Validate != string(audit.ValidateObject) && o.Validate != string(audit.ValidateMessage):
 		return usageError{fmt.Errorf("--validate %q: use object or message", o.Validate)}
 	case o.Unplanned != "allow" && o.Unplanned != "fail":
@@ -273,24 +270,11 @@ func auditAndReport(ctx context.Context, d *deps, o *auditOptions) (*audit.Summa
 	if err != nil {
 		return nil, err
 	}
-	if o.Format == "slack" {
-		msg := reports.SlackMessage(summary, o.slackOptions())
-		enc := json.NewEncoder(d.stdout)
-		enc.SetIndent("", "  ")
-		return summary, enc.Encode(slack.WebhookMessage{Text: msg.Text, Blocks: &msg.Blocks})
-	}
-	if err := reports.Render(d.stdout, o.Format, summary); err != nil {
-		return summary, err
-	}
-	if o.Format == reports.FormatTable {
-		if o.DryRun {
-			fmt.Fprintln(d.stdout, "Dry run: nothing was written.")
-		} else {
-			fmt.Fprintf(d.stdout, "Violations are in %s; query them with:\n  SELECT * FROM %s WHERE run_id = '%s';\n",
-				warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable), warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable), summary.Run.RunID)
-		}
-	}
-	return summary, nil
+	return summary, reports.Render(d.stdout, o.Format, summary, reports.Options{
+		ViolationsTable: warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable),
+		DryRun:          o.DryRun,
+		Slack:           o.slackOptions(),
+	})
 }
 
 func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {

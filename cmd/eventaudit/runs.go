@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
+	"strings"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 )
 
@@ -48,8 +45,8 @@ does not appear: after a failed night, re-run the same window (or let the next
 			switch {
 			case o.Warehouse == "":
 				return usageError{errors.New("no warehouse: pass --warehouse or set it in eventaudit.yml")}
-			case o.Format != "table" && o.Format != "json":
-				return usageError{fmt.Errorf("--format %q: use table or json", o.Format)}
+			case reports.CheckListFormat(o.Format) != nil:
+				return usageError{fmt.Errorf("--format: %w", reports.CheckListFormat(o.Format))}
 			case o.Limit < 1:
 				return usageError{fmt.Errorf("--limit %d: must be at least 1", o.Limit)}
 			}
@@ -64,7 +61,7 @@ does not appear: after a failed night, re-run the same window (or let the next
 	f.StringVar(&o.ResultsSchema, "results-schema", "eventaudit", "schema holding the result tables")
 	f.StringVar(&o.Source, "source", "", "only runs of this source table")
 	f.IntVar(&o.Limit, "limit", 20, "how many runs")
-	f.StringVar(&o.Format, "format", "table", "table or json")
+	f.StringVar(&o.Format, "format", reports.FormatTable, strings.Join(reports.ListFormats(), " or "))
 	return cmd
 }
 
@@ -81,38 +78,5 @@ func runRuns(ctx context.Context, d *deps, o *runsOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.Format == "json" {
-		type jsonRun struct {
-			RunID         string    `json:"run_id"`
-			Source        string    `json:"source"`
-			Shard         string    `json:"shard"`
-			WindowStart   time.Time `json:"window_start"`
-			WindowEnd     time.Time `json:"window_end"`
-			FinishedAt    time.Time `json:"finished_at"`
-			Status        string    `json:"status"`
-			RowsScanned   int64     `json:"rows_scanned"`
-			RowsInvalid   int64     `json:"rows_invalid"`
-			RowsUnplanned int64     `json:"rows_unplanned"`
-			Violations    int64     `json:"violations"`
-		}
-		out := []jsonRun{}
-		for _, r := range runs {
-			out = append(out, jsonRun{r.RunID, r.Source, r.Shard.String(), r.Window.Start, r.Window.End, r.FinishedAt, r.Status,
-				r.RowsScanned, r.RowsInvalid, r.RowsUnplanned, r.Violations})
-		}
-		enc := json.NewEncoder(d.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
-	}
-	t := tablewriter.NewTable(d.stdout, tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
-			tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}}))
-	t.Header("Run", "Source", "Shard", "Window", "Status", "Rows", "Invalid", "Unplanned", "Violations")
-	for _, r := range runs {
-		if err := t.Append(r.RunID, r.Source, r.Shard.String(), reports.Window(r.Window), r.Status, reports.Count(r.RowsScanned),
-			reports.Count(r.RowsInvalid), reports.Count(r.RowsUnplanned), reports.Count(r.Violations)); err != nil {
-			return err
-		}
-	}
-	return t.Render()
+	return reports.Runs(d.stdout, o.Format, runs)
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/eventaudit/eventaudit/schemas"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 )
 
@@ -64,8 +61,8 @@ func newSchemasSub(d *deps, root *rootOptions, use, help, example string, runF f
 			if err := o.Lint.Validate(); err != nil {
 				return usageError{err}
 			}
-			if o.Format != "table" && o.Format != "json" {
-				return usageError{fmt.Errorf("--format %q: use table or json", o.Format)}
+			if err := reports.CheckListFormat(o.Format); err != nil {
+				return usageError{fmt.Errorf("--format: %w", err)}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -76,7 +73,7 @@ func newSchemasSub(d *deps, root *rootOptions, use, help, example string, runF f
 	f := cmd.Flags()
 	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory or s3://BUCKET/PREFIX [EVENTAUDIT_SCHEMAS]")
 	f.StringVar(&o.Plan, "plan", "", "only schemas under this prefix, e.g. segment/shop")
-	f.StringVar(&o.Format, "format", "table", "table or json")
+	f.StringVar(&o.Format, "format", reports.FormatTable, strings.Join(reports.ListFormats(), " or "))
 	return cmd
 }
 
@@ -99,47 +96,19 @@ func runSchemasList(ctx context.Context, d *deps, o *schemasOptions) error {
 	if err != nil {
 		return err
 	}
-	type row struct {
-		schemas.Info
-		Location string `json:"location"`
-		Compiles bool   `json:"compiles"`
-		Error    string `json:"error,omitempty"`
-	}
-	var rows []row
+	var entries []reports.SchemaEntry
 	for _, info := range reg.Schemas() {
 		if !schemas.InPlan(info.ID, o.Plan) {
 			continue
 		}
-		r := row{Info: info, Location: source.location(info.File), Compiles: info.Err == nil}
+		e := reports.SchemaEntry{ID: info.ID, Plan: info.Plan, Name: info.Name, Version: info.Version, File: info.File,
+			Location: source.location(info.File), Compiles: info.Err == nil}
 		if info.Err != nil {
-			r.Error = info.Err.Error()
+			e.Error = info.Err.Error()
 		}
-		rows = append(rows, r)
+		entries = append(entries, e)
 	}
-	if o.Format == "json" {
-		enc := json.NewEncoder(d.stdout)
-		enc.SetIndent("", "  ")
-		if rows == nil {
-			rows = []row{}
-		}
-		return enc.Encode(rows)
-	}
-	t := tablewriter.NewTable(d.stdout, tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header("ID", "Plan", "Event", "Version", "File", "Compiles")
-	for _, r := range rows {
-		ok := "yes"
-		if !r.Compiles {
-			ok = "NO: " + r.Error
-		}
-		if err := t.Append(r.ID, r.Plan, r.Name, r.Version, r.Location, ok); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	_, err = fmt.Fprintf(d.stdout, "%s schemas in %s\n", reports.Count(int64(len(rows))), o.Schemas)
-	return err
+	return reports.Schemas(d.stdout, o.Format, entries, o.Schemas)
 }
 
 func runSchemasCheck(ctx context.Context, d *deps, o *schemasOptions) error {
@@ -147,40 +116,20 @@ func runSchemasCheck(ctx context.Context, d *deps, o *schemasOptions) error {
 	if err != nil {
 		return err
 	}
-	var findings []schemas.Finding
-	files := map[string]bool{}
 	checked := 0
 	for _, info := range reg.Schemas() {
 		if schemas.InPlan(info.ID, o.Plan) {
 			checked++
 		}
 	}
+	var findings []reports.Finding
 	for _, f := range reg.Lint(o.Lint) {
-		if !schemas.InPlan(f.File, o.Plan) {
-			continue
+		if schemas.InPlan(f.File, o.Plan) {
+			findings = append(findings, reports.Finding{File: source.location(f.File), Pointer: f.Pointer, Rule: f.Rule, Message: f.Message})
 		}
-		f.File = source.location(f.File)
-		findings = append(findings, f)
-		files[f.File] = true
 	}
-	if o.Format == "json" {
-		enc := json.NewEncoder(d.stdout)
-		enc.SetIndent("", "  ")
-		if findings == nil {
-			findings = []schemas.Finding{}
-		}
-		if err := enc.Encode(findings); err != nil {
-			return err
-		}
-	} else {
-		for _, f := range findings {
-			fmt.Fprintln(d.stdout, f)
-		}
-		if len(findings) == 0 {
-			fmt.Fprintf(d.stdout, "%d schemas checked: no findings\n", checked)
-		} else {
-			fmt.Fprintf(d.stdout, "%d schemas checked: %d findings in %d files\n", checked, len(findings), len(files))
-		}
+	if err := reports.Findings(d.stdout, o.Format, findings, checked); err != nil {
+		return err
 	}
 	if len(findings) > 0 {
 		return errThreshold

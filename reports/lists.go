@@ -1,0 +1,156 @@
+package reports
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// ListFormats are the formats of the listings (runs, schemas list, schemas
+// check): a table for a person, JSON for a program.
+func ListFormats() []string { return []string{FormatTable, FormatJSON} }
+
+// CheckListFormat refuses a format the listings do not have.
+func CheckListFormat(name string) error {
+	for _, f := range ListFormats() {
+		if f == name {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown format %q (use %s)", name, orList(ListFormats()))
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// Runs lists completed runs, as `eventaudit runs` shows them.
+func Runs(w io.Writer, format string, runs []audit.Run) error {
+	if err := CheckListFormat(format); err != nil {
+		return err
+	}
+	if format == FormatJSON {
+		type jsonRun struct {
+			RunID         string    `json:"run_id"`
+			Source        string    `json:"source"`
+			Shard         string    `json:"shard"`
+			WindowStart   time.Time `json:"window_start"`
+			WindowEnd     time.Time `json:"window_end"`
+			FinishedAt    time.Time `json:"finished_at"`
+			Status        string    `json:"status"`
+			RowsScanned   int64     `json:"rows_scanned"`
+			RowsInvalid   int64     `json:"rows_invalid"`
+			RowsUnplanned int64     `json:"rows_unplanned"`
+			Violations    int64     `json:"violations"`
+		}
+		out := []jsonRun{}
+		for _, r := range runs {
+			out = append(out, jsonRun{r.RunID, r.Source, r.Shard.String(), r.Window.Start, r.Window.End, r.FinishedAt, r.Status,
+				r.RowsScanned, r.RowsInvalid, r.RowsUnplanned, r.Violations})
+		}
+		return writeJSON(w, out)
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
+			tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight}}))
+	t.Header("Run", "Source", "Shard", "Window", "Status", "Rows", "Invalid", "Unplanned", "Violations")
+	for _, r := range runs {
+		if err := t.Append(r.RunID, r.Source, r.Shard.String(), Window(r.Window), r.Status, Count(r.RowsScanned),
+			Count(r.RowsInvalid), Count(r.RowsUnplanned), Count(r.Violations)); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}
+
+// SchemaEntry is one schema file in `eventaudit schemas list`.
+type SchemaEntry struct {
+	ID       string `json:"id"`
+	Plan     string `json:"plan"`
+	Name     string `json:"name"`
+	Version  string `json:"version"`
+	File     string `json:"file"`
+	Location string `json:"location"`
+	Compiles bool   `json:"compiles"`
+	Error    string `json:"error,omitempty"`
+}
+
+// Schemas lists schema files; where names the schemas' root for the
+// table's closing line.
+func Schemas(w io.Writer, format string, entries []SchemaEntry, where string) error {
+	if err := CheckListFormat(format); err != nil {
+		return err
+	}
+	if format == FormatJSON {
+		if entries == nil {
+			entries = []SchemaEntry{}
+		}
+		return writeJSON(w, entries)
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header("ID", "Plan", "Event", "Version", "File", "Compiles")
+	for _, e := range entries {
+		ok := "yes"
+		if !e.Compiles {
+			ok = "NO: " + e.Error
+		}
+		if err := t.Append(e.ID, e.Plan, e.Name, e.Version, e.Location, ok); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s schemas in %s\n", Count(int64(len(entries))), where)
+	return err
+}
+
+// Finding is one problem `eventaudit schemas check` found in a schema file.
+type Finding struct {
+	File    string `json:"file"`
+	Pointer string `json:"pointer"`
+	Rule    string `json:"rule"`
+	Message string `json:"message"`
+}
+
+func (f Finding) String() string {
+	if f.Pointer == "" {
+		return fmt.Sprintf("%s: %s (%s)", f.File, f.Message, f.Rule)
+	}
+	return fmt.Sprintf("%s:%s: %s (%s)", f.File, f.Pointer, f.Message, f.Rule)
+}
+
+// Findings reports a schemas check of checked schemas, one line per
+// finding, in the order given.
+func Findings(w io.Writer, format string, findings []Finding, checked int) error {
+	if err := CheckListFormat(format); err != nil {
+		return err
+	}
+	if format == FormatJSON {
+		if findings == nil {
+			findings = []Finding{}
+		}
+		return writeJSON(w, findings)
+	}
+	files := map[string]bool{}
+	for _, f := range findings {
+		files[f.File] = true
+		if _, err := fmt.Fprintln(w, f); err != nil {
+			return err
+		}
+	}
+	var err error
+	if len(findings) == 0 {
+		_, err = fmt.Fprintf(w, "%d schemas checked: no findings\n", checked)
+	} else {
+		_, err = fmt.Fprintf(w, "%d schemas checked: %d findings in %d files\n", checked, len(findings), len(files))
+	}
+	return err
+}

@@ -57,13 +57,22 @@ func Formats() []Format {
 	}
 }
 
-// FormatNames lists the formats for help and errors: "a, b or c".
-func FormatNames() string {
+// FormatNames lists the formats' names.
+func FormatNames() []string {
 	var names []string
 	for _, f := range Formats() {
 		names = append(names, f.Name)
 	}
-	return orList(names)
+	return names
+}
+
+// FormatHelp describes every format, for --help.
+func FormatHelp() string {
+	var parts []string
+	for _, f := range Formats() {
+		parts = append(parts, f.Name+" ("+f.Help+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // CheckFormat refuses a format no renderer has.
@@ -73,7 +82,7 @@ func CheckFormat(name string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown format %q (use %s)", name, FormatNames())
+	return fmt.Errorf("unknown format %q (use %s)", name, orList(FormatNames()))
 }
 
 // Render writes s to w in format; "" is table.

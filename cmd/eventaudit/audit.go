@@ -96,11 +96,7 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 		Example: auditExample,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(root.ConfigPath, d.getenv)
-			if err != nil {
-				return err
-			}
-			if err := o.resolve(cmd, cfg, d.getenv); err != nil {
+			if err := o.resolve(root.set, root.cfg, d.getenv); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -109,75 +105,47 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 			return runAudit(cmd.Context(), d, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL: duckdb://PATH, postgres://…, redshift://… or snowflake://USER@ACCOUNT/DB/SCHEMA?warehouse=WH (credentials from SNOWFLAKE_PRIVATE_KEY_FILE, SNOWFLAKE_PASSWORD or SNOWFLAKE_TOKEN) [EVENTAUDIT_WAREHOUSE]")
-	f.StringVar(&o.Layout, "layout", "raw", "how the events are stored: raw (one JSON payload per row, --table) or segment (Segment's warehouse destination: tracks, pages, identifies, one table per event, --source) [EVENTAUDIT_LAYOUT]")
-	f.StringVar(&o.Table, "table", "", "raw events table, schema-qualified allowed [EVENTAUDIT_TABLE]")
-	f.StringVar(&o.Source, "source", "", "with --layout segment: the schema Segment loads the source into, e.g. web_prod [EVENTAUDIT_SOURCE]")
-	f.StringVar(&o.MessageIDCol, "message-id-column", "message_id", "column holding the message id")
-	f.StringVar(&o.ReceivedAtCol, "received-at-column", "received_at", "timestamp column the window filters on")
-	f.StringVar(&o.PayloadCol, "payload-column", "payload", "column holding the whole Segment message as JSON")
-	f.StringVar(&o.ResultsSchema, "results-schema", "eventaudit", "schema that holds the result tables, created if missing [EVENTAUDIT_RESULTS_SCHEMA]")
-	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory of a Reflekt-style project, or s3://BUCKET/PREFIX [EVENTAUDIT_SCHEMAS]")
-	f.StringVar(&o.Plan, "plan", "", "only match event names against schemas under this prefix, e.g. segment/shop [EVENTAUDIT_PLAN]")
-	f.StringVar(&o.Since, "since", "24h", "window start: RFC 3339, a date, or a duration back from now (24h, 7d)")
-	f.StringVar(&o.Until, "until", "now", "window end (exclusive), same forms as --since")
-	f.IntVar(&o.Workers, "workers", 0, "validator goroutines (default: number of CPUs) [EVENTAUDIT_WORKERS]")
-	f.StringSliceVar(&o.FailOn, "fail-on", nil, "exit 1 when a metric exceeds a limit: invalid_rate=0.01, invalid_rows=N, violations=N, unplanned=N [EVENTAUDIT_FAIL_ON]")
-	f.StringVar(&o.Format, "format", reports.FormatTable, "report format: "+reports.FormatNames()+" [EVENTAUDIT_FORMAT]")
-	f.BoolVar(&o.DryRun, "dry-run", false, "validate and report, write nothing")
-	f.StringVar(&o.Validate, "validate", "object", "what to validate: object (properties/traits) or message (the whole message)")
-	f.StringVar(&o.Unplanned, "unplanned", "allow", "unplanned events: allow (count and list them) or fail (each is a violation)")
-	f.BoolVar(&o.AssertFormat, "assert-format", false, "treat JSON Schema \"format\" as an assertion (off, as in Python's jsonschema)")
-	f.BoolVar(&o.Incremental, "incremental", false, "start where the last completed run of this source (and shard) ended, minus --lookback; end at now minus --lag")
-	f.DurationVar(&o.Lookback, "lookback", 2*time.Hour, "with --incremental: re-audit this much before the last run's end, for late-arriving events")
-	f.DurationVar(&o.Lag, "lag", 5*time.Minute, "with --incremental: stop this long before now, for events still loading")
-	f.StringVar(&o.Shard, "shard", "", "audit only the rows whose message_id hashes to shard K of N (K/N, 0 <= K < N)")
-	f.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Minute, "this run's lock on its source expires this long after its last heartbeat (renewed every tenth of it, at most every 30s), so a crashed run blocks the next for at most this long; a waiting run honours the holder's expiry, not its own")
-	f.IntVar(&o.MaxPayload, "max-payload-bytes", 1<<20, "a payload larger than this is a violation and is not parsed, so one huge row cannot take the run's memory (Segment's own limit is 32 KB) [EVENTAUDIT_MAX_PAYLOAD_BYTES]")
-	f.StringVar(&o.Slack, "slack", "failure", "post a Slack digest: always, failure (over --fail-on or a runtime error) or never; needs SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --slack-channel")
-	f.StringVar(&o.SlackChannel, "slack-channel", "", "channel for the bot-token digest [EVENTAUDIT_SLACK_CHANNEL]")
-	f.IntVar(&o.SlackTop, "slack-top", 10, "failing events listed in the digest")
-	f.StringVar(&o.SlackLink, "slack-link", "", "link in the digest's footer instead of SQL, {run_id} and {source} substituted, e.g. https://bi.example.com/audit?run={run_id}")
+	b := binder{path: "audit", flags: cmd.Flags()}
+	b.str(&o.Warehouse, "warehouse")
+	b.str(&o.Layout, "layout")
+	b.str(&o.Table, "table")
+	b.str(&o.Source, "source")
+	b.str(&o.MessageIDCol, "message-id-column")
+	b.str(&o.ReceivedAtCol, "received-at-column")
+	b.str(&o.PayloadCol, "payload-column")
+	b.str(&o.ResultsSchema, "results-schema")
+	b.str(&o.Schemas, "schemas")
+	b.str(&o.Plan, "plan")
+	b.str(&o.Since, "since")
+	b.str(&o.Until, "until")
+	b.integer(&o.Workers, "workers")
+	b.list(&o.FailOn, "fail-on")
+	b.str(&o.Format, "format")
+	b.boolean(&o.DryRun, "dry-run")
+	b.str(&o.Validate, "validate")
+	b.str(&o.Unplanned, "unplanned")
+	b.boolean(&o.AssertFormat, "assert-format")
+	b.boolean(&o.Incremental, "incremental")
+	b.duration(&o.Lookback, "lookback")
+	b.duration(&o.Lag, "lag")
+	b.str(&o.Shard, "shard")
+	b.duration(&o.LockTimeout, "lock-timeout")
+	b.integer(&o.MaxPayload, "max-payload-bytes")
+	b.str(&o.Slack, "slack")
+	b.str(&o.SlackChannel, "slack-channel")
+	b.integer(&o.SlackTop, "slack-top")
+	b.str(&o.SlackLink, "slack-link")
 	return cmd
 }
 
-// resolve applies config-file and environment values under the flags.
-func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(string) string) error {
-	l := &layer{flags: cmd.Flags(), getenv: getenv}
-	l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
-	l.str(&o.Layout, "layout", "EVENTAUDIT_LAYOUT", cfg.Layout)
-	l.str(&o.Table, "table", "EVENTAUDIT_TABLE", cfg.Table.Name)
-	l.str(&o.Source, "source", "EVENTAUDIT_SOURCE", cfg.Source)
-	l.str(&o.MessageIDCol, "message-id-column", "EVENTAUDIT_MESSAGE_ID_COLUMN", cfg.Table.MessageID)
-	l.str(&o.ReceivedAtCol, "received-at-column", "EVENTAUDIT_RECEIVED_AT_COLUMN", cfg.Table.ReceivedAt)
-	l.str(&o.PayloadCol, "payload-column", "EVENTAUDIT_PAYLOAD_COLUMN", cfg.Table.Payload)
-	l.str(&o.ResultsSchema, "results-schema", "EVENTAUDIT_RESULTS_SCHEMA", deref(cfg.ResultsSchema))
-	l.str(&o.Schemas, "schemas", "EVENTAUDIT_SCHEMAS", cfg.Schemas)
-	l.str(&o.Plan, "plan", "EVENTAUDIT_PLAN", cfg.Plan)
-	l.str(&o.Since, "since", "EVENTAUDIT_SINCE", cfg.Since)
-	o.sinceSet = cmd.Flags().Changed("since") || getenv("EVENTAUDIT_SINCE") != "" || cfg.Since != ""
-	l.str(&o.Until, "until", "EVENTAUDIT_UNTIL", cfg.Until)
-	l.integer(&o.Workers, "workers", "EVENTAUDIT_WORKERS", cfg.Workers)
-	l.list(&o.FailOn, "fail-on", "EVENTAUDIT_FAIL_ON", cfg.FailOn)
-	l.str(&o.Format, "format", "EVENTAUDIT_FORMAT", cfg.Format)
-	l.str(&o.Validate, "validate", "EVENTAUDIT_VALIDATE", cfg.Validate)
-	l.str(&o.Unplanned, "unplanned", "EVENTAUDIT_UNPLANNED", cfg.Unplanned)
-	l.boolean(&o.AssertFormat, "assert-format", "EVENTAUDIT_ASSERT_FORMAT", cfg.AssertFormat)
-	l.integer(&o.MaxPayload, "max-payload-bytes", "EVENTAUDIT_MAX_PAYLOAD_BYTES", cfg.MaxPayloadBytes)
-	if cfg.ResultsSchema != nil && *cfg.ResultsSchema == "" && !cmd.Flags().Changed("results-schema") && getenv("EVENTAUDIT_RESULTS_SCHEMA") == "" {
-		o.ResultsSchema = "" // an explicit empty value means the connection's default schema
-	}
-	l.str(&o.Slack, "slack", "EVENTAUDIT_SLACK", cfg.Slack.Mode)
-	l.str(&o.SlackChannel, "slack-channel", "EVENTAUDIT_SLACK_CHANNEL", cfg.Slack.Channel)
-	l.integer(&o.SlackTop, "slack-top", "EVENTAUDIT_SLACK_TOP", cfg.Slack.Top)
-	l.str(&o.SlackLink, "slack-link", "EVENTAUDIT_SLACK_LINK", cfg.Slack.Link)
+// resolve takes, from the config file and the environment, what is not a
+// setting (the events mapping, Slack's secrets), then checks the options
+// together. The settings themselves were resolved before the command ran.
+func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string) string) error {
+	o.sinceSet = set.changed("since")
 	o.slackWebhook = firstNonEmpty(getenv("SLACK_WEBHOOK_URL"), cfg.Slack.WebhookURL)
 	o.slackToken = strings.TrimSpace(firstNonEmpty(getenv("SLACK_BOT_TOKEN"), cfg.Slack.BotToken))
 	o.Events = cfg.Events
-	if l.err != nil {
-		return l.err
-	}
 	if o.slackWebhook != "" {
 		hook, err := normalizeWebhook(o.slackWebhook)
 		if err != nil {
@@ -188,24 +156,14 @@ func (o *auditOptions) resolve(cmd *cobra.Command, cfg *fileConfig, getenv func(
 	switch {
 	case o.Warehouse == "":
 		return usageError{errors.New("no warehouse: pass --warehouse duckdb://PATH (or postgres://…), set EVENTAUDIT_WAREHOUSE, or put warehouse: in eventaudit.yml")}
-	case o.Layout != "raw" && o.Layout != "segment":
-		return usageError{fmt.Errorf("--layout %q: use raw or segment", o.Layout)}
 	case o.Layout == "raw" && o.Table == "":
 		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml (for Segment's own layout, pass --layout segment --source SCHEMA)")}
 	case o.Layout == "segment" && o.Source == "":
 		return usageError{errors.New("--layout segment needs --source: the schema Segment's warehouse destination writes the source to, e.g. web_prod")}
 	case o.Layout == "segment" && o.Validate == string(audit.ValidateMessage):
 		return usageError{errors.New("--validate message needs --layout raw: Segment's layout keeps the envelope flattened (context_* columns), and eventaudit rebuilds only properties and traits")}
-	case o.Layout == "segment" && o.Table != "" && cmd.Flags().Changed("table"):
+	case o.Layout == "segment" && o.Table != "" && set.from("table") == fromFlag:
 		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
-	case reports.CheckFormat(o.Format) != nil:
-		return usageError{fmt.Errorf("--format: %w", reports.CheckFormat(o.Format))}
-	case o.Validate != string(audit.ValidateObject) && o.Validate != string(audit.ValidateMessage):
-		return usageError{fmt.Errorf("--validate %q: use object or message", o.Validate)}
-	case o.Unplanned != "allow" && o.Unplanned != "fail":
-		return usageError{fmt.Errorf("--unplanned %q: use allow or fail", o.Unplanned)}
-	case o.Slack != "always" && o.Slack != "failure" && o.Slack != "never":
-		return usageError{fmt.Errorf("--slack %q: use always, failure or never", o.Slack)}
 	case o.Slack != "never" && o.slackToken != "" && o.slackWebhook == "" && o.SlackChannel == "":
 		return usageError{errors.New("SLACK_BOT_TOKEN is set but no channel: pass --slack-channel (or set slack.channel)")}
 	case o.Workers < 0:
@@ -246,13 +204,6 @@ func firstNonEmpty(vals ...string) string {
 		}
 	}
 	return ""
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // runAudit audits, reports, then posts the Slack digest; a digest that

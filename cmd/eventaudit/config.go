@@ -7,11 +7,9 @@ import (
 	"io"
 	"os"
 	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/eventaudit/eventaudit/schemas"
-	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 )
 
@@ -19,48 +17,24 @@ import (
 // given and the file exists.
 const defaultConfigFile = "eventaudit.yml"
 
-// fileConfig is eventaudit.yml. Flags override EVENTAUDIT_* variables, which
-// override the file.
+// fileConfig is eventaudit.yml. The settings (warehouse, table.name,
+// slack.mode, …) are the settings table's config keys, read into values;
+// the sections that are not settings — the events mapping, lint rules and
+// Slack's secrets — are decoded here.
 type fileConfig struct {
-	Warehouse     string            `yaml:"warehouse"`
-	Table         tableConfig       `yaml:"table"`
-	Layout        string            `yaml:"layout"`
-	Source        string            `yaml:"source"`
-	ResultsSchema *string           `yaml:"results_schema"`
-	Schemas       string            `yaml:"schemas"`
-	Plan          string            `yaml:"plan"`
-	Validate      string            `yaml:"validate"`
-	Unplanned     string            `yaml:"unplanned"`
-	AssertFormat  *bool             `yaml:"assert_format"`
-	Events        map[string]string `yaml:"events"`
-	Workers       int               `yaml:"workers"`
-	FailOn        []string          `yaml:"fail_on"`
-	Format        string            `yaml:"format"`
-	Since         string            `yaml:"since"`
-	Until         string            `yaml:"until"`
-	// MaxPayloadBytes bounds the payload parsed per row.
-	MaxPayloadBytes int `yaml:"max_payload_bytes"`
+	// values are the settings' values by dotted key, lists as their items.
+	values map[string][]string
+
+	Events map[string]string `yaml:"events"`
 	// Lint starts from Reflekt's defaults; the file overrides field by field.
 	Lint  schemas.LintRules `yaml:"lint"`
-	Slack slackConfig       `yaml:"slack"`
+	Slack struct {
+		WebhookURL string `yaml:"webhook_url"`
+		BotToken   string `yaml:"bot_token"`
+	} `yaml:"slack"`
 }
 
-type slackConfig struct {
-	Mode       string `yaml:"mode"` // always | failure | never
-	WebhookURL string `yaml:"webhook_url"`
-	BotToken   string `yaml:"bot_token"`
-	Channel    string `yaml:"channel"`
-	Top        int    `yaml:"top"`
-	Link       string `yaml:"link"`
-}
-
-type tableConfig struct {
-	Name       string `yaml:"name"`
-	MessageID  string `yaml:"message_id"`
-	ReceivedAt string `yaml:"received_at"`
-	Payload    string `yaml:"payload"`
-}
-
+// sections are the config keys that are not settings.
 var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 
 // loadConfig reads path, or eventaudit.yml when path is "" and it exists.
@@ -91,70 +65,94 @@ func loadConfig(path string, getenv func(string) string) (*fileConfig, error) {
 	if len(missing) > 0 {
 		return nil, usageError{fmt.Errorf("%s refers to unset environment variable(s): %s", path, strings.Join(missing, ", "))}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(expanded))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) { // io.EOF: an empty file
+	if err := cfg.decode(expanded); err != nil {
 		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
 	}
 	return cfg, nil
 }
 
-// layer applies one setting's precedence: a flag the user set wins, then
-// the environment variable, then the config file, then the flag's default.
-type layer struct {
-	flags  *pflag.FlagSet
-	getenv func(string) string
-	err    error
-}
-
-func (l *layer) str(dst *string, flag, env, file string) {
-	if l.flags.Changed(flag) {
-		return
+// decode reads the settings' values and the sections, refusing a key that
+// is neither, as a typo would otherwise be silently ignored.
+func (c *fileConfig) decode(raw []byte) error {
+	// Nodes, not Go values: a setting's text reaches its flag as written
+	// (a YAML timestamp such as 2026-11-20 stays that text).
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return err
 	}
-	if v := l.getenv(env); v != "" {
-		*dst = v
-	} else if file != "" {
-		*dst = file
-	}
-}
-
-func (l *layer) integer(dst *int, flag, env string, file int) {
-	if l.flags.Changed(flag) {
-		return
-	}
-	if v := l.getenv(env); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil && l.err == nil {
-			l.err = usageError{fmt.Errorf("%s=%q: not a number", env, v)}
+	known := map[string]bool{}
+	for _, s := range settingsTable() {
+		if s.config != "" {
+			known[s.config] = true
 		}
-		*dst = n
-	} else if file != 0 {
-		*dst = file
 	}
-}
-
-func (l *layer) list(dst *[]string, flag, env string, file []string) {
-	if l.flags.Changed(flag) {
-		return
-	}
-	if v := l.getenv(env); v != "" {
-		*dst = strings.Split(v, ",")
-	} else if len(file) > 0 {
-		*dst = file
-	}
-}
-
-func (l *layer) boolean(dst *bool, flag, env string, file *bool) {
-	if l.flags.Changed(flag) {
-		return
-	}
-	if v := l.getenv(env); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil && l.err == nil {
-			l.err = usageError{fmt.Errorf("%s=%q: want true or false", env, v)}
+	sections := map[string]bool{"events": true, "lint": true, "slack.webhook_url": true, "slack.bot_token": true}
+	c.values = map[string][]string{}
+	var walk func(prefix string, m *yaml.Node) error
+	walk = func(prefix string, m *yaml.Node) error {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			key, v := prefix+m.Content[i].Value, m.Content[i+1]
+			switch {
+			case sections[key]:
+				continue
+			case v.Kind == yaml.MappingNode:
+				if err := walk(key+".", v); err != nil {
+					return err
+				}
+				continue
+			case !known[key]:
+				return fmt.Errorf("line %d: unknown key %q (see the README's configuration section)", m.Content[i].Line, key)
+			case v.Kind == yaml.SequenceNode:
+				items := make([]string, len(v.Content))
+				for j, item := range v.Content {
+					items[j] = item.Value
+				}
+				c.values[key] = items
+			case v.Tag == "!!null":
+				// `key:` with no value leaves the setting as if absent.
+			default:
+				c.values[key] = []string{v.Value}
+			}
 		}
-		*dst = b
-	} else if file != nil {
-		*dst = *file
+		return nil
 	}
+	if len(root.Content) == 0 {
+		return nil // an empty file
+	}
+	if root.Content[0].Kind != yaml.MappingNode {
+		return errors.New("not a mapping of settings")
+	}
+	if err := walk("", root.Content[0]); err != nil {
+		return err
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return err
+	}
+	// The sections, strictly: a misspelt lint rule is an error too.
+	strict := map[string]any{}
+	for _, k := range []string{"events", "lint"} {
+		if v, ok := doc[k]; ok {
+			strict[k] = v
+		}
+	}
+	if slack, ok := doc["slack"].(map[string]any); ok {
+		secrets := map[string]any{}
+		for _, k := range []string{"webhook_url", "bot_token"} {
+			if v, ok := slack[k]; ok {
+				secrets[k] = v
+			}
+		}
+		strict["slack"] = secrets
+	}
+	b, err := yaml.Marshal(strict)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
 }

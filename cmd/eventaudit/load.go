@@ -35,13 +35,6 @@ or a plain Segment message, whose messageId and receivedAt fill the first two co
 		Example: `  eventaudit load --warehouse duckdb://demo.duckdb --table segment_events testdata/demo/events.ndjson`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(root.ConfigPath, d.getenv)
-			if err != nil {
-				return err
-			}
-			l := &layer{flags: cmd.Flags(), getenv: d.getenv}
-			l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
-			l.str(&o.Table, "table", "EVENTAUDIT_TABLE", cfg.Table.Name)
 			if o.Warehouse == "" || o.Table == "" {
 				return usageError{errors.New("load needs --warehouse and --table")}
 			}
@@ -52,11 +45,11 @@ or a plain Segment message, whose messageId and receivedAt fill the first two co
 			return runLoad(cmd.Context(), d, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL [EVENTAUDIT_WAREHOUSE]")
-	f.StringVar(&o.Table, "table", "", "table to create or append to [EVENTAUDIT_TABLE]")
-	f.StringVar(&o.PayloadType, "payload-type", "", "SQL type of a new table's payload column (default: the warehouse's text type, which can also hold malformed rows)")
-	f.BoolVar(&o.Replace, "replace", false, "drop the table first")
+	b := binder{path: "load", flags: cmd.Flags()}
+	b.str(&o.Warehouse, "warehouse")
+	b.str(&o.Table, "table")
+	b.str(&o.PayloadType, "payload-type")
+	b.boolean(&o.Replace, "replace")
 	return cmd
 }
 

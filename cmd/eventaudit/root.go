@@ -40,6 +40,10 @@ type rootOptions struct {
 	ConfigPath string
 	LogFormat  string
 	LogLevel   string
+	// cfg is the config file, and set where each setting's value came
+	// from, both resolved once before any command runs.
+	cfg *fileConfig
+	set resolved
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -67,6 +71,20 @@ func isTerminal(w io.Writer) bool {
 }
 
 func newRootCmd(d *deps) *cobra.Command {
+	return newRoot(d, func(o *rootOptions) []*cobra.Command {
+		return []*cobra.Command{
+			newCmdAudit(d, o, nil),
+			newCmdLoad(d, o, nil),
+			newCmdSchemas(d, o, nil, nil),
+			newCmdRuns(d, o, nil),
+			newCmdVersion(d),
+		}
+	})
+}
+
+// newRoot is the root command with the subcommands commands makes; tests
+// make them with their runF seams.
+func newRoot(d *deps, commands func(*rootOptions) []*cobra.Command) *cobra.Command {
 	o := &rootOptions{}
 	root := &cobra.Command{
 		Use:   "eventaudit",
@@ -95,7 +113,13 @@ Start with:  eventaudit audit --help`,
 				return usageError{fmt.Errorf("--log-format %q: use text or json", o.LogFormat)}
 			}
 			d.logger = slog.New(redact.NewHandler(h, d.secrets))
-			return nil
+			cfg, err := loadConfig(o.ConfigPath, d.getenv)
+			if err != nil {
+				return err
+			}
+			o.cfg = cfg
+			o.set, err = resolveSettings(cmd, cfg, d.getenv)
+			return err
 		},
 	}
 	root.SetOut(d.stdout)
@@ -105,13 +129,7 @@ Start with:  eventaudit audit --help`,
 	pf.StringVar(&o.ConfigPath, "config", "", "config file (default ./eventaudit.yml when present)")
 	pf.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
-	root.AddCommand(
-		newCmdAudit(d, o, nil),
-		newCmdLoad(d, o, nil),
-		newCmdSchemas(d, o, nil, nil),
-		newCmdRuns(d, o, nil),
-		newCmdVersion(d),
-	)
+	root.AddCommand(commands(o)...)
 	return root
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
@@ -32,21 +31,9 @@ does not appear: after a failed night, re-run the same window (or let the next
   eventaudit runs --config eventaudit.yml --source raw.segment_events --limit 5 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(root.ConfigPath, d.getenv)
-			if err != nil {
-				return err
-			}
-			l := &layer{flags: cmd.Flags(), getenv: d.getenv}
-			l.str(&o.Warehouse, "warehouse", "EVENTAUDIT_WAREHOUSE", cfg.Warehouse)
-			l.str(&o.ResultsSchema, "results-schema", "EVENTAUDIT_RESULTS_SCHEMA", deref(cfg.ResultsSchema))
-			if cfg.ResultsSchema != nil && *cfg.ResultsSchema == "" && !cmd.Flags().Changed("results-schema") && d.getenv("EVENTAUDIT_RESULTS_SCHEMA") == "" {
-				o.ResultsSchema = "" // as audit reads it: the connection's default schema
-			}
 			switch {
 			case o.Warehouse == "":
 				return usageError{errors.New("no warehouse: pass --warehouse or set it in eventaudit.yml")}
-			case reports.CheckListFormat(o.Format) != nil:
-				return usageError{fmt.Errorf("--format: %w", reports.CheckListFormat(o.Format))}
 			case o.Limit < 1:
 				return usageError{fmt.Errorf("--limit %d: must be at least 1", o.Limit)}
 			}
@@ -56,12 +43,12 @@ does not appear: after a failed night, re-run the same window (or let the next
 			return runRuns(cmd.Context(), d, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Warehouse, "warehouse", "", "warehouse URL [EVENTAUDIT_WAREHOUSE]")
-	f.StringVar(&o.ResultsSchema, "results-schema", "eventaudit", "schema holding the result tables")
-	f.StringVar(&o.Source, "source", "", "only runs of this source table")
-	f.IntVar(&o.Limit, "limit", 20, "how many runs")
-	f.StringVar(&o.Format, "format", reports.FormatTable, strings.Join(reports.ListFormats(), " or "))
+	b := binder{path: "runs", flags: cmd.Flags()}
+	b.str(&o.Warehouse, "warehouse")
+	b.str(&o.ResultsSchema, "results-schema")
+	b.str(&o.Source, "source")
+	b.integer(&o.Limit, "limit")
+	b.str(&o.Format, "format")
 	return cmd
 }
 

@@ -50,19 +50,9 @@ func newSchemasSub(d *deps, root *rootOptions, use, help, example string, runF f
 	cmd := &cobra.Command{
 		Use: use, Short: short, Long: long, Example: example, Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(root.ConfigPath, d.getenv)
-			if err != nil {
-				return err
-			}
-			l := &layer{flags: cmd.Flags(), getenv: d.getenv}
-			l.str(&o.Schemas, "schemas", "EVENTAUDIT_SCHEMAS", cfg.Schemas)
-			l.str(&o.Plan, "plan", "EVENTAUDIT_PLAN", cfg.Plan)
-			o.Lint = cfg.Lint
+			o.Lint = root.cfg.Lint
 			if err := o.Lint.Validate(); err != nil {
 				return usageError{err}
-			}
-			if err := reports.CheckListFormat(o.Format); err != nil {
-				return usageError{fmt.Errorf("--format: %w", err)}
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)
@@ -70,10 +60,10 @@ func newSchemasSub(d *deps, root *rootOptions, use, help, example string, runF f
 			return run(cmd.Context(), d, o)
 		},
 	}
-	f := cmd.Flags()
-	f.StringVar(&o.Schemas, "schemas", "schemas", "schemas directory or s3://BUCKET/PREFIX [EVENTAUDIT_SCHEMAS]")
-	f.StringVar(&o.Plan, "plan", "", "only schemas under this prefix, e.g. segment/shop")
-	f.StringVar(&o.Format, "format", reports.FormatTable, strings.Join(reports.ListFormats(), " or "))
+	b := binder{path: "schemas " + use, flags: cmd.Flags()}
+	b.str(&o.Schemas, "schemas")
+	b.str(&o.Plan, "plan")
+	b.str(&o.Format, "format")
 	return cmd
 }
 

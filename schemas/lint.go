@@ -76,13 +76,6 @@ type Finding struct {
 	Message string `json:"message"`
 }
 
-func (f Finding) String() string {
-	if f.Pointer == "" {
-		return fmt.Sprintf("%s: %s (%s)", f.File, f.Message, f.Rule)
-	}
-	return fmt.Sprintf("%s:%s: %s (%s)", f.File, f.Pointer, f.Message, f.Rule)
-}
-
 // Lint checks every event schema file against rules. Compile failures are
 // findings too, so one command gates CI on both.
 func (r *Registry) Lint(rules LintRules) []Finding {

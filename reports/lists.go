@@ -22,7 +22,7 @@ func CheckListFormat(name string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown format %q (use %s)", name, orList(ListFormats()))
+	return fmt.Errorf("unknown format %q (use %s)", name, OrList(ListFormats()))
 }
 
 func writeJSON(w io.Writer, v any) error {

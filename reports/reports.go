@@ -82,7 +82,7 @@ func CheckFormat(name string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown format %q (use %s)", name, orList(FormatNames()))
+	return fmt.Errorf("unknown format %q (use %s)", name, OrList(FormatNames()))
 }
 
 // Render writes s to w in format; "" is table.
@@ -111,7 +111,8 @@ func whereToLook(w io.Writer, s *audit.Summary, o Options) error {
 	return err
 }
 
-func orList(names []string) string {
+// OrList joins names for a sentence: "a, b or c".
+func OrList(names []string) string {
 	if len(names) < 2 {
 		return strings.Join(names, "")
 	}

@@ -124,7 +124,7 @@ func (b binder) setting(flag string) setting {
 func (b binder) help(s setting) string {
 	h := s.help
 	if len(s.choices) > 0 && !strings.Contains(h, s.choices[0]) {
-		h += ": " + orList(s.choices)
+		h += ": " + reports.OrList(s.choices)
 	}
 	return h + " [" + s.env() + "]"
 }
@@ -182,14 +182,6 @@ func (r resolved) changed(flag string) bool {
 	return o != "" && o != fromDefault
 }
 
-// describe names where a value came from, for an error message.
-func (r resolved) describe(flag string) string {
-	if n := r[flag].name; n != "" {
-		return n
-	}
-	return "--" + flag
-}
-
 // resolveSettings applies, under the flags the user set, the environment
 // and the config file to every setting of cmd, and checks choices. It runs
 // once, before any command.
@@ -227,15 +219,8 @@ func resolveSettings(cmd *cobra.Command, cfg *fileConfig, getenv func(string) st
 		}
 		r[f.Name] = from
 		if len(s.choices) > 0 && !slices.Contains(s.choices, f.Value.String()) {
-			err = usageError{fmt.Errorf("%s %q: use %s", from.name, f.Value.String(), orList(s.choices))}
+			err = usageError{fmt.Errorf("%s %q: use %s", from.name, f.Value.String(), reports.OrList(s.choices))}
 		}
 	})
 	return r, err
-}
-
-func orList(items []string) string {
-	if len(items) < 2 {
-		return strings.Join(items, "")
-	}
-	return strings.Join(items[:len(items)-1], ", ") + " or " + items[len(items)-1]
 }

@@ -86,13 +86,12 @@ func (w *Warehouse) SegmentSource(ctx context.Context, schema string, events []s
 // `eventaudit runs` reads.
 type Results struct {
 	sqlwh.Store
-	wh *sqlwh.Warehouse
 }
 
 // Results opens the result tables in schema; nothing is created until a
 // run commits.
 func (w *Warehouse) Results(schema string, now func() time.Time) *Results {
-	return &Results{Store: sqlwh.Store{Sink: &sqlwh.Sink{WH: w.wh, Schema: schema}, Now: now}, wh: w.wh}
+	return &Results{Store: sqlwh.Store{Sink: &sqlwh.Sink{WH: w.wh, Schema: schema}, Now: now}}
 }
 
 // ErrNoResults means no audit has written result tables in the schema.
@@ -114,11 +113,11 @@ func (r *Results) RecentRuns(ctx context.Context, source string, limit int) ([]a
 		return nil, fmt.Errorf("%w in %s", ErrNoResults, where)
 	}
 	if id, err := sqlwh.ParseIdent(source); err == nil && source != "" && !strings.HasPrefix(source, segmentPrefix) {
-		if canonical, err := sqlwh.ResolveTable(ctx, r.wh, id); err == nil {
+		if canonical, err := sqlwh.ResolveTable(ctx, r.Sink.WH, id); err == nil {
 			source = canonical.String()
 		}
 	}
-	return r.Sink.RecentRuns(ctx, source, limit)
+	return r.Sink.Runs(ctx, source, limit)
 }
 
 // Loader appends messages to a raw-layout table (message_id, received_at,

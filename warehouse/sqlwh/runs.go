@@ -15,6 +15,11 @@ func (s *Sink) RecentRuns(ctx context.Context, source string, limit int) ([]audi
 	if exists, err := s.HasResults(ctx); err != nil || !exists {
 		return nil, err
 	}
+	return s.Runs(ctx, source, limit)
+}
+
+// Runs is RecentRuns for a caller that knows the result tables exist.
+func (s *Sink) Runs(ctx context.Context, source string, limit int) ([]audit.Run, error) {
 	d := s.WH.Dialect
 	p := d.Placeholder
 	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {source}, {window_start}, {window_end}, {started_at}, {finished_at},

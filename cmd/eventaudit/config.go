@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/eventaudit/eventaudit/schemas"
@@ -86,20 +87,40 @@ func (c *fileConfig) decode(raw []byte) error {
 			known[s.config] = true
 		}
 	}
+	// The sections are kept aside, in their nesting, to be decoded strictly
+	// below: a misspelt lint rule is an error too.
 	sections := map[string]bool{"events": true, "lint": true, "slack.webhook_url": true, "slack.bot_token": true}
+	strict := &yaml.Node{Kind: yaml.MappingNode}
+	keep := func(path []*yaml.Node, v *yaml.Node) {
+		m := strict
+		for _, k := range path[:len(path)-1] {
+			var sub *yaml.Node
+			for i := 0; i+1 < len(m.Content); i += 2 {
+				if m.Content[i].Value == k.Value {
+					sub = m.Content[i+1]
+				}
+			}
+			if sub == nil {
+				sub = &yaml.Node{Kind: yaml.MappingNode}
+				m.Content = append(m.Content, k, sub)
+			}
+			m = sub
+		}
+		m.Content = append(m.Content, path[len(path)-1], v)
+	}
 	c.values = map[string][]string{}
-	var walk func(prefix string, m *yaml.Node) error
-	walk = func(prefix string, m *yaml.Node) error {
+	var walk func(prefix string, path []*yaml.Node, m *yaml.Node) error
+	walk = func(prefix string, path []*yaml.Node, m *yaml.Node) error {
 		for i := 0; i+1 < len(m.Content); i += 2 {
 			key, v := prefix+m.Content[i].Value, m.Content[i+1]
+			at := append(slices.Clip(path), m.Content[i])
 			switch {
 			case sections[key]:
-				continue
+				keep(at, v)
 			case v.Kind == yaml.MappingNode:
-				if err := walk(key+".", v); err != nil {
+				if err := walk(key+".", at, v); err != nil {
 					return err
 				}
-				continue
 			case !known[key]:
 				return fmt.Errorf("line %d: unknown key %q (see the README's configuration section)", m.Content[i].Line, key)
 			case v.Kind == yaml.SequenceNode:
@@ -122,28 +143,8 @@ func (c *fileConfig) decode(raw []byte) error {
 	if root.Content[0].Kind != yaml.MappingNode {
 		return errors.New("not a mapping of settings")
 	}
-	if err := walk("", root.Content[0]); err != nil {
+	if err := walk("", nil, root.Content[0]); err != nil {
 		return err
-	}
-	var doc map[string]any
-	if err := yaml.Unmarshal(raw, &doc); err != nil {
-		return err
-	}
-	// The sections, strictly: a misspelt lint rule is an error too.
-	strict := map[string]any{}
-	for _, k := range []string{"events", "lint"} {
-		if v, ok := doc[k]; ok {
-			strict[k] = v
-		}
-	}
-	if slack, ok := doc["slack"].(map[string]any); ok {
-		secrets := map[string]any{}
-		for _, k := range []string{"webhook_url", "bot_token"} {
-			if v, ok := slack[k]; ok {
-				secrets[k] = v
-			}
-		}
-		strict["slack"] = secrets
 	}
 	b, err := yaml.Marshal(strict)
 	if err != nil {

@@ -23,9 +23,6 @@ type Warehouse struct {
 // Close closes the connection.
 func (w *Warehouse) Close() error { return w.wh.Close() }
 
-// Kind is the backend's name: duckdb, postgres, redshift or snowflake.
-func (w *Warehouse) Kind() string { return w.wh.Dialect.Name }
-
 // RawTable names a raw-layout table, one message per row, and its columns.
 type RawTable struct {
 	// Table is schema.table (or database.schema.table) as a user types it;
@@ -189,12 +186,9 @@ func SchemaName(s string) (string, error) {
 	return id[0], nil
 }
 
-// Names of the result tables.
-const (
-	RunsTable       = sqlwh.RunsTable
-	ViolationsTable = sqlwh.ViolationsTable
-	StatsTable      = sqlwh.StatsTable
-)
+// ViolationsTable is the name of the violations table, for the query a
+// report tells a person to run.
+const ViolationsTable = sqlwh.ViolationsTable
 
 // ResultsTable is schema.table for a person to query ("" is the
 // connection's current schema).

@@ -118,7 +118,12 @@ func JSON(w io.Writer, s *audit.Summary) error {
 			out.Trend.RowsInvalidRelative = &t.RowsInvalidRel
 		}
 	}
+	return writeJSON(w, out)
+}
+
+// writeJSON writes v as indented JSON, as every JSON output here is.
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(v)
 }

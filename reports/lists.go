@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -23,12 +22,6 @@ func CheckListFormat(name string) error {
 		}
 	}
 	return fmt.Errorf("unknown format %q (use %s)", name, OrList(ListFormats()))
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // Runs lists completed runs, as `eventaudit runs` shows them.

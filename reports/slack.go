@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -187,7 +186,5 @@ func SlackError(source, reason string) slack.Msg {
 // --format slack prints, for a person or a pipeline to post itself.
 func SlackJSON(w io.Writer, s *audit.Summary, o SlackOptions) error {
 	msg := SlackMessage(s, o)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(slack.WebhookMessage{Text: msg.Text, Blocks: &msg.Blocks})
+	return writeJSON(w, slack.WebhookMessage{Text: msg.Text, Blocks: &msg.Blocks})
 }

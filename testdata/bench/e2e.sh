@@ -9,8 +9,8 @@ work=$(mktemp -d /tmp/eventaudit-bench.XXXXXX)
 trap 'if [ -n "${PGDATA:-}" ]; then $PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
 log() { echo "$*" >&2; }
 
-go build -o "$work/eventaudit" ./cmd/eventaudit
-go build -o "$work/corpus" ./cmd/eventaudit-corpus
+go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
+go build -tags duckdb_arrow -o "$work/corpus" ./cmd/eventaudit-corpus
 schemas=testdata/demo/schemas
 window=(--since 2026-11-20 --until 2026-11-21)
 

@@ -120,11 +120,21 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{&sqlwh.StdConn{DB: db, Dialect: d}}}, nil
 }
 
-// conn knows which locks are held by a live process. DuckDB lets one
-// process at a time open a file for writing, so a process that writes a
-// lock row can be sure that a lock held by any other process is left over
-// from one that has ended.
+// conn reads window scans through Arrow, and knows which locks are held
+// by a live process. DuckDB lets one process at a time open a file for
+// writing, so a process that writes a lock row can be sure that a lock
+// held by any other process is left over from one that has ended.
 type conn struct{ *sqlwh.StdConn }
+
+// Query reads a window's data scan (sqlwh.IsBulkRead) through DuckDB's
+// Arrow interface where the build has it; every other query takes
+// database/sql's row path.
+func (c *conn) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	if !sqlwh.IsBulkRead(ctx) {
+		return c.StdConn.Query(ctx, q, args...)
+	}
+	return queryArrow(ctx, c.DB, q, args)
+}
 
 // process names this process: its pid alone could be a dead process's
 // again (every container's first process is pid 1), hence the nonce.

@@ -3,9 +3,13 @@ package duckdb_test
 import (
 	"context"
 	"flag"
+	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
+	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
@@ -73,4 +77,53 @@ func TestConformance(t *testing.T) {
 // DuckDB's memory on big windows.
 func TestConformanceSlicedScan(t *testing.T) {
 	warehousetest.Run(t, warehousetest.Backend{Name: "duckdb, 3-row slices", Open: open(3), EndSession: endProcess})
+}
+
+// make builds with the tag duckdb_arrow; a build without it still works
+// but reads windows about twice as slowly, which CI must not hide.
+func TestWindowScanReadsArrow(t *testing.T) {
+	if !duckdb.ArrowReads {
+		if os.Getenv("CI") != "" {
+			t.Fatal("built without -tags duckdb_arrow: window scans take database/sql's slow path (run make test, which sets the tag)")
+		}
+		t.Skip("built without -tags duckdb_arrow; make test sets it")
+	}
+	wh := open(0)(t)
+	ctx := context.Background()
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{"events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	at := time.Date(2026, 11, 20, 1, 2, 3, 456789000, time.UTC)
+	want := []audit.Row{
+		{MessageID: "a", ReceivedAt: at, Payload: []byte(`{"type":"track","event":"é"}`)},
+		{MessageID: "b", ReceivedAt: at.Add(time.Second)}, // NULL payload
+	}
+	if err := wh.LoadRaw(ctx, raw, "VARCHAR", want); err != nil {
+		t.Fatal(err)
+	}
+	src := &sqlwh.Source{WH: wh, Table: raw}
+	query, err := src.ScanSQL(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := wh.Conn.Query(sqlwh.WithBulkRead(ctx), query, at, at.Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := rows.(*sqlwh.ArrowRows); !ok {
+		t.Errorf("window scan read through %T, want Arrow", rows)
+	}
+	var got []audit.Row
+	for rows.Next() {
+		var r audit.Row
+		if _, ok, err := rows.(sqlwh.RowScanner).ScanRow(&r, nil); err != nil || !ok {
+			t.Fatalf("ScanRow: ok %v, err %v", ok, err)
+		}
+		got = append(got, r)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	rows.Close()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("read %+v\nwant %+v", got, want)
+	}
 }

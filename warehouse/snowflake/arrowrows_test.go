@@ -42,7 +42,7 @@ func TestScanPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, isArrow := rows.(*arrowRows)
+		_, isArrow := rows.(*sqlwh.ArrowRows)
 		if isArrow != tt.wantArrow {
 			t.Errorf("%s results, bulk read %v: Arrow batches %v, want %v", tt.format, tt.bulk, isArrow, tt.wantArrow)
 		}

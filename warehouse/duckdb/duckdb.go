@@ -117,7 +117,10 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		}
 	}
 	d := NewDialect()
-	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{&sqlwh.StdConn{DB: db, Dialect: d}}}, nil
+	bulk := func(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident, cols []string, rows [][]any) error {
+		return appendRows(ctx, tx, d, table, cols, rows)
+	}
+	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{&sqlwh.StdConn{DB: db, Dialect: d, Bulk: bulk}}}, nil
 }
 
 // conn reads window scans through Arrow, and knows which locks are held

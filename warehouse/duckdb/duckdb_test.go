@@ -3,6 +3,7 @@ package duckdb_test
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -125,5 +126,52 @@ func TestWindowScanReadsArrow(t *testing.T) {
 	rows.Close()
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("read %+v\nwant %+v", got, want)
+	}
+}
+
+// The Appender writes inside the run's transaction: rows appended and
+// rolled back are gone, as a failed run must leave nothing behind.
+func TestAppendedRowsRollBack(t *testing.T) {
+	wh := open(0)(t)
+	ctx := context.Background()
+	if err := wh.Conn.Exec(ctx, `CREATE TABLE t (id VARCHAR, seen TIMESTAMPTZ, n BIGINT, ok BOOLEAN)`); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([][]any, 5000)
+	for i := range rows {
+		rows[i] = []any{fmt.Sprint(i), time.Date(2026, 11, 20, 0, 0, i, 0, time.UTC), int64(i), i%2 == 0}
+	}
+	count := func() (n int64) {
+		r, err := wh.Conn.Query(ctx, `SELECT count(*) FROM t`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		for r.Next() {
+			if err := r.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return n
+	}
+	for _, commit := range []bool{false, true} {
+		tx, err := wh.Conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.BulkInsert(ctx, sqlwh.Ident{"t"}, []string{"id", "seen", "n", "ok"}, rows); err != nil {
+			t.Fatal(err)
+		}
+		if commit {
+			err = tx.Commit(ctx)
+		} else {
+			err = tx.Rollback(ctx)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := count(); n != int64(len(rows)) {
+		t.Errorf("%d rows after a rolled-back and a committed append of %d, want %d", n, len(rows), len(rows))
 	}
 }

@@ -141,7 +141,7 @@ type bulk struct {
 	variants map[string][]string // table → its VARIANT columns, upper-case
 }
 
-func (b *bulk) insert(ctx context.Context, tx sqlwh.Tx, table sqlwh.Ident, cols []string, rows [][]any) error {
+func (b *bulk) insert(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}

@@ -3,6 +3,7 @@ package sqlwh
 import (
 	"context"
 	"database/sql"
+	"errors"
 )
 
 // StdConn adapts a database/sql pool to Conn, for drivers without a native
@@ -16,7 +17,7 @@ type StdConn struct {
 }
 
 // BulkInserter loads rows into table inside tx.
-type BulkInserter func(ctx context.Context, tx Tx, table Ident, cols []string, rows [][]any) error
+type BulkInserter func(ctx context.Context, tx *StdTx, table Ident, cols []string, rows [][]any) error
 
 func (c *StdConn) Exec(ctx context.Context, q string, args ...any) error {
 	_, err := c.DB.ExecContext(ctx, q, args...)
@@ -33,36 +34,64 @@ func (c *StdConn) Begin(ctx context.Context) (Tx, error) {
 	// before the rollback ended, and the next run's writes would conflict
 	// with it. The transaction's life is ours; each statement still takes
 	// the run's context.
-	tx, err := c.DB.BeginTx(context.WithoutCancel(ctx), nil)
+	//
+	// The transaction runs on a connection of its own, so that a bulk
+	// inserter can reach the driver's connection (DuckDB's Appender)
+	// inside the transaction.
+	conn, err := c.DB.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &stdTx{tx: tx, dialect: c.Dialect, bulk: c.Bulk}, nil
+	tx, err := conn.BeginTx(context.WithoutCancel(ctx), nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	return &StdTx{conn: conn, tx: tx, dialect: c.Dialect, bulk: c.Bulk}, nil
 }
 
 func (c *StdConn) Close() error { return c.DB.Close() }
 
-type stdTx struct {
+// StdTx is a database/sql transaction on a connection it holds until the
+// transaction ends.
+type StdTx struct {
+	conn    *sql.Conn
 	tx      *sql.Tx
 	dialect *Dialect
 	bulk    BulkInserter
 }
 
-func (t *stdTx) Exec(ctx context.Context, q string, args ...any) error {
+func (t *StdTx) Exec(ctx context.Context, q string, args ...any) error {
 	_, err := t.tx.ExecContext(ctx, q, args...)
 	return err
 }
 
-func (t *stdTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
+func (t *StdTx) Query(ctx context.Context, q string, args ...any) (Rows, error) {
 	return t.tx.QueryContext(ctx, q, args...)
 }
 
-func (t *stdTx) BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error {
+func (t *StdTx) BulkInsert(ctx context.Context, table Ident, cols []string, rows [][]any) error {
 	if t.bulk != nil {
 		return t.bulk(ctx, t, table, cols, rows)
 	}
 	return t.dialect.InsertBatched(ctx, t, table, cols, rows)
 }
 
-func (t *stdTx) Commit(context.Context) error   { return t.tx.Commit() }
-func (t *stdTx) Rollback(context.Context) error { return t.tx.Rollback() }
+// Raw runs f with the driver's connection, inside the transaction.
+func (t *StdTx) Raw(f func(driverConn any) error) error { return t.conn.Raw(f) }
+
+func (t *StdTx) Commit(context.Context) error {
+	err := t.tx.Commit()
+	t.conn.Close()
+	return err
+}
+
+// Rollback after Commit is a no-op, as Tx requires.
+func (t *StdTx) Rollback(context.Context) error {
+	err := t.tx.Rollback()
+	t.conn.Close()
+	if errors.Is(err, sql.ErrTxDone) {
+		return nil
+	}
+	return err
+}

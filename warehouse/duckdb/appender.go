@@ -1,0 +1,90 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"slices"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// appendRows loads rows through DuckDB's Appender, on the transaction's
+// own connection, so that they commit or roll back with the run: several
+// times faster than multi-row INSERTs, which DuckDB parses and plans.
+//
+// The Appender would store a Go string as a JSON string in a JSON column,
+// not as the document it holds, so a table with a JSON column takes the
+// INSERT path, whose SQL casts each value.
+func appendRows(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh.Ident, cols []string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	json, err := hasJSONColumn(ctx, tx, table)
+	if err != nil {
+		return err
+	}
+	if json {
+		return d.InsertBatched(ctx, tx, table, cols, rows)
+	}
+	var catalog, schema string
+	switch len(table) {
+	case 2:
+		schema = table[0]
+	case 3:
+		catalog, schema = table[0], table[1]
+	}
+	return tx.Raw(func(dc any) error {
+		dconn, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("not a DuckDB driver connection: %T", dc)
+		}
+		a, err := duckdb.NewAppenderWithColumns(dconn, catalog, schema, table.Table(), cols)
+		if err != nil {
+			return fmt.Errorf("append to %s: %w", table, err)
+		}
+		vals := make([]driver.Value, len(cols))
+		for _, r := range rows {
+			for i, v := range r {
+				vals[i] = v
+			}
+			if err := a.AppendRow(vals...); err != nil {
+				a.Close()
+				return fmt.Errorf("append to %s: %w", table, err)
+			}
+		}
+		if err := a.CloseWithCancel(ctx); err != nil {
+			return fmt.Errorf("append to %s: %w", table, err)
+		}
+		return nil
+	})
+}
+
+func hasJSONColumn(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident) (bool, error) {
+	q := `SELECT data_type FROM information_schema.columns
+WHERE table_catalog = COALESCE(NULLIF(?, ''), current_database())
+  AND table_schema = COALESCE(NULLIF(?, ''), current_schema()) AND table_name = ?`
+	var catalog string
+	if len(table) == 3 {
+		catalog = table[0]
+	}
+	rows, err := tx.Query(ctx, q, catalog, table.Schema(), table.Table())
+	if err != nil {
+		return false, fmt.Errorf("describe %s: %w", table, err)
+	}
+	defer rows.Close()
+	var types []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return false, fmt.Errorf("describe %s: %w", table, err)
+		}
+		types = append(types, strings.ToUpper(t))
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("describe %s: %w", table, err)
+	}
+	return slices.Contains(types, "JSON"), nil
+}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
@@ -173,5 +175,45 @@ func TestAppendedRowsRollBack(t *testing.T) {
 	}
 	if n := count(); n != int64(len(rows)) {
 		t.Errorf("%d rows after a rolled-back and a committed append of %d, want %d", n, len(rows), len(rows))
+	}
+}
+
+// A run whose violations outgrow one write (the sink gathers 8,192 rows
+// per write) stores every one of them.
+func TestManyViolationsAllStored(t *testing.T) {
+	wh := open(0)(t)
+	ctx := context.Background()
+	corpus := audittest.Generate(audittest.Options{N: 12000, BadRate: 1, Seed: 3})
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{"events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	if err := wh.LoadRaw(ctx, raw, "VARCHAR", corpus.Rows); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := schemas.Load(ctx, os.DirFS("../../testdata/demo/schemas"), schemas.Options{Plan: "segment/shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+	sink := &sqlwh.Sink{WH: wh, Schema: "eventaudit"}
+	s, err := (&audit.Auditor{Source: &sqlwh.Source{WH: wh, Table: raw}, Sink: sink, Matcher: m}).Run(ctx, audit.Run{RunID: "r1", Source: "events", Window: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Run.Violations < 10000 {
+		t.Fatalf("only %d violations: the corpus no longer exercises more than one write", s.Run.Violations)
+	}
+	rows, err := wh.Conn.Query(ctx, `SELECT count(*) FROM eventaudit.eventaudit_violations WHERE run_id = 'r1'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != s.Run.Violations {
+		t.Errorf("%d violation rows stored, the run counted %d", n, s.Run.Violations)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -256,8 +257,13 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 		size = DefaultBatchSize
 	}
 	batch := make([]audit.Row, 0, size)
-	for _, part := range parts {
-		if err := s.scanSlice(ctx, query, part, size, &batch, yield); err != nil {
+	for rows, err := range s.open(ctx, query, parts) {
+		if err != nil {
+			return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
+		}
+		err = s.read(ctx, rows, size, &batch, yield)
+		rows.Close()
+		if err != nil {
 			return err
 		}
 	}
@@ -265,6 +271,50 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 		return yield(batch)
 	}
 	return nil
+}
+
+// open runs the query of each slice one slice ahead of the caller: DuckDB
+// computes a slice's whole result inside Query, which would otherwise
+// leave the reader idle while it does. At most two slices are open.
+func (s *Source) open(ctx context.Context, query string, parts []audit.Window) iter.Seq2[Rows, error] {
+	return func(yield func(Rows, error) bool) {
+		ctx, cancel := context.WithCancel(ctx)
+		type opened struct {
+			rows Rows
+			err  error
+		}
+		ahead := make(chan opened)
+		go func() {
+			defer close(ahead)
+			for _, part := range parts {
+				rows, err := s.WH.Conn.Query(WithBulkRead(ctx), query, part.Start.UTC(), part.End.UTC())
+				select {
+				case ahead <- opened{rows, err}:
+				case <-ctx.Done():
+					if rows != nil {
+						rows.Close()
+					}
+					return
+				}
+				if err != nil {
+					return
+				}
+			}
+		}()
+		defer func() {
+			cancel()
+			for o := range ahead {
+				if o.rows != nil {
+					o.rows.Close()
+				}
+			}
+		}()
+		for o := range ahead {
+			if !yield(o.rows, o.err) {
+				return
+			}
+		}
+	}
 }
 
 // slices cuts the window for dialects with SliceRows; the cuts are
@@ -305,21 +355,21 @@ func (s *Source) Slices(ctx context.Context, w audit.Window) ([]audit.Window, er
 	return append(out, audit.Window{Start: start, End: w.End}), nil
 }
 
-func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
-	rows, err := s.WH.Conn.Query(WithBulkRead(ctx), query, w.Start.UTC(), w.End.UTC())
-	if err != nil {
-		return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
-	}
-	defer rows.Close()
+// read appends the rows to batch, yielding each full batch.
+func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
 	raw, _ := rows.(RowScanner)
-	// Payloads of a batch share one buffer; a new one starts with each
-	// batch, since the pipeline holds rows after yield returns.
+	// The payloads of a batch share one buffer, where the rows can fill
+	// it; a new one starts with each batch, since the pipeline holds rows
+	// after yield returns.
 	arenaSize := size * 1024
-	arena := make([]byte, 0, arenaSize)
+	var arena []byte
 	for rows.Next() {
 		var r audit.Row
 		scanned := false
 		if raw != nil {
+			if arena == nil {
+				arena = make([]byte, 0, arenaSize)
+			}
 			var err error
 			if arena, scanned, err = raw.ScanRow(&r, arena); err != nil {
 				return fmt.Errorf("read %s: %w", s.Table.Table, err)
@@ -341,7 +391,7 @@ func (s *Source) scanSlice(ctx context.Context, query string, w audit.Window, si
 				return err
 			}
 			*batch = (*batch)[:0]
-			arena = make([]byte, 0, arenaSize)
+			arena = nil
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -1,5 +1,10 @@
 package audit
 
+import (
+	"bytes"
+	"encoding/json"
+)
+
 // envelope is what the fast path reads of a message without decoding it.
 type envelope struct {
 	typ, event, name string
@@ -124,34 +129,46 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 
 // checkFast handles a row without decoding it when it can: an unplanned
 // event, or an event its schema proves valid from the raw bytes. It returns
-// false to hand the row to the slow path, which decodes and validates it
-// and writes any violation.
-func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) bool {
+// done=false to hand the row to the slow path, which decodes and validates
+// it and writes any violation. When it read the envelope and matched a
+// schema but could not prove the object valid, it also returns the match
+// and the object's bytes: the slow path then decodes the object alone, not
+// the whole message, whose context is most of its bytes.
+func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) (done bool, m Match, object []byte) {
 	if a.DisableFastPath || row.Payload == nil {
-		return false
+		return false, m, nil
 	}
 	env, ok := scanEnvelope(row.Payload, a.Matcher.Target)
 	if !ok || !rawStorable(env.typ, MaxIDBytes) || !rawStorable(env.event, MaxNameBytes) ||
 		!rawStorable(env.name, MaxNameBytes) || !rawStorable(env.schemaID, MaxNameBytes) || !rawStorable(row.MessageID, MaxIDBytes) {
-		return false
+		return false, m, nil
 	}
-	m := a.Matcher.route(env.typ, env.event, env.name, env.schemaID)
-	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
-		EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
+	m = a.Matcher.route(env.typ, env.event, env.name, env.schemaID)
 	switch {
 	case m.Problem != nil:
-		return false
+		return false, m, nil
 	case m.Unplanned:
 		if a.UnplannedIsViolation {
-			return false
+			return false, m, nil
 		}
-		agg.add(base, true, nil)
-		return true
+		agg.add(Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
+			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}, true, nil)
+		return true, m, nil
 	}
-	fs, ok := m.Schema.(FastSchema)
-	if !ok || !fs.ValidJSON(env.object) {
-		return false
+	if fs, ok := m.Schema.(FastSchema); ok && fs.ValidJSON(env.object) {
+		agg.add(Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
+			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}, false, nil)
+		return true, m, nil
 	}
-	agg.add(base, false, nil)
-	return true
+	return false, m, env.object
+}
+
+// decodeObject decodes the validated object's bytes as DecodePayload
+// decodes a message, numbers as json.Number.
+func decodeObject(raw []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
 }

@@ -221,15 +221,25 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		return payloadViolation(runID, row, agg,
 			fmt.Sprintf("payload is %d bytes, over the %d-byte limit; it was not parsed", len(row.Payload), a.MaxPayloadBytes))
 	}
-	if a.checkFast(runID, row, agg) {
+	done, m, object := a.checkFast(runID, row, agg)
+	if done {
 		return nil
+	}
+	if object != nil {
+		if obj, err := decodeObject(object); err == nil {
+			base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
+				EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
+			vs := a.validate(base, m, obj)
+			agg.add(base, false, vs)
+			return vs
+		}
 	}
 	msg, err := DecodePayload(row.Payload)
 	if err != nil {
 		return payloadViolation(runID, row, agg, err.Error())
 	}
 	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
-	m := a.Matcher.Match(msg)
+	m = a.Matcher.Match(msg)
 	base.EventType, base.EventName, base.SchemaID = m.Type, m.Name, m.SchemaID
 	// The identity goes into the stats and every violation row: it must be
 	// storable, and a row whose identity was not is flagged.
@@ -251,15 +261,23 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 			vs = append(vs, v)
 		}
 	default:
-		for _, f := range m.Schema.Validate(m.Object) {
-			v := base
-			v.InstancePath = m.ObjectPath + f.InstancePath
-			v.Keyword, v.Message = f.Keyword, f.Message
-			v.Value = valueAt(m.Object, f.InstancePath)
-			vs = append(vs, v)
-		}
+		vs = append(vs, a.validate(base, m, m.Object)...)
 	}
 	agg.add(base, m.Unplanned, vs)
+	return vs
+}
+
+// validate asks the library, the judge, about the matched object: one
+// violation per failed leaf check.
+func (a *Auditor) validate(base Violation, m Match, obj any) []Violation {
+	var vs []Violation
+	for _, f := range m.Schema.Validate(obj) {
+		v := base
+		v.InstancePath = m.ObjectPath + f.InstancePath
+		v.Keyword, v.Message = f.Keyword, f.Message
+		v.Value = valueAt(obj, f.InstancePath)
+		vs = append(vs, v)
+	}
 	return vs
 }
 

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strconv"
 	"unicode/utf8"
 )
@@ -13,6 +15,9 @@ import (
 
 // SkipSpace returns the index of the first non-space byte at or after i.
 func SkipSpace(b []byte, i int) int {
+	if i < len(b) && b[i] > ' ' {
+		return i // compact JSON, the common case
+	}
 	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t') {
 		i++
 	}
@@ -29,6 +34,20 @@ var stringStop = func() (t [256]bool) {
 	return t
 }()
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// stopBytes flags, in the high bit of each byte, the stringStop bytes of
+// eight little-endian bytes. Only the lowest flag is exact (a borrow may
+// flag bytes above a true one), and that is the one the caller uses.
+func stopBytes(x uint64) uint64 {
+	q := x ^ ('"' * ones)
+	bs := x ^ ('\\' * ones)
+	return ((q-ones)&^q | (bs-ones)&^bs | (x-0x20*ones)&^x) & highs
+}
+
 // ScanString scans the JSON string starting at b[i] == '"'. It returns the
 // index after the closing quote and whether the string holds escapes.
 func ScanString(b []byte, i int) (end int, escaped, ok bool) {
@@ -36,6 +55,14 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 		return 0, false, false
 	}
 	for i++; i < len(b); i++ {
+		// Plain content eight bytes at a time, then byte by byte.
+		for i+8 <= len(b) {
+			if m := stopBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
 		for i < len(b) && !stringStop[b[i]] {
 			i++
 		}
@@ -144,6 +171,8 @@ const maxDepth = 200
 // SkipValue returns the index after the JSON value at b[i] (no leading space).
 func SkipValue(b []byte, i int) (int, bool) { return skipValue(b, i, 0) }
 
+// skipValue walks containers in place rather than through EachMember's
+// callback: skipping the envelope's context is most of the fast path.
 func skipValue(b []byte, i, depth int) (int, bool) {
 	if i >= len(b) || depth > maxDepth {
 		return 0, false
@@ -153,21 +182,41 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 		end, _, ok := ScanString(b, i)
 		return end, ok
 	case c == '{':
-		ok := true
-		end, ok2 := EachMember(b, i, func(_, _ int, _ bool, vs int) (int, bool) {
-			var e int
-			e, ok = skipValue(b, vs, depth+1)
-			return e, ok
-		})
-		return end, ok && ok2
+		i = SkipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return i + 1, true
+		}
+		for {
+			ke, _, ok := ScanString(b, i)
+			if !ok {
+				return 0, false
+			}
+			i = SkipSpace(b, ke)
+			if i >= len(b) || b[i] != ':' {
+				return 0, false
+			}
+			if i, ok = skipValue(b, SkipSpace(b, i+1), depth+1); !ok {
+				return 0, false
+			}
+			var done bool
+			if i, done, ok = afterValue(b, i, '}'); !ok || done {
+				return i, ok
+			}
+		}
 	case c == '[':
-		ok := true
-		end, ok2 := EachElement(b, i, func(_, vs int) (int, bool) {
-			var e int
-			e, ok = skipValue(b, vs, depth+1)
-			return e, ok
-		})
-		return end, ok && ok2
+		i = SkipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		for {
+			var ok, done bool
+			if i, ok = skipValue(b, i, depth+1); !ok {
+				return 0, false
+			}
+			if i, done, ok = afterValue(b, i, ']'); !ok || done {
+				return i, ok
+			}
+		}
 	case c == 't':
 		return literal(b, i, "true")
 	case c == 'f':

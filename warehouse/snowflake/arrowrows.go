@@ -32,7 +32,7 @@ func (c *conn) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, er
 	return rows, err
 }
 
-func queryArrow(ctx context.Context, db *sql.DB, q string, args []any) (*sqlwh.ArrowRows, error) {
+func queryArrow(ctx context.Context, db *sql.DB, q string, args []any) (sqlwh.Rows, error) {
 	sc, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err

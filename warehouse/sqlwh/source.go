@@ -291,7 +291,7 @@ func (s *Source) open(ctx context.Context, query string, parts []audit.Window) i
 				select {
 				case ahead <- opened{rows, err}:
 				case <-ctx.Done():
-					if rows != nil {
+					if err == nil {
 						rows.Close()
 					}
 					return
@@ -304,7 +304,7 @@ func (s *Source) open(ctx context.Context, query string, parts []audit.Window) i
 		defer func() {
 			cancel()
 			for o := range ahead {
-				if o.rows != nil {
+				if o.err == nil {
 					o.rows.Close()
 				}
 			}

@@ -148,9 +148,14 @@ func (m *Matcher) route(typ, event, name, schemaID string) Match {
 		res.Problem = &Failure{Keyword: KeywordPayload, InstancePath: "/event", Message: "track message has no event name"}
 		return res
 	}
-	res.ObjectPath = "/" + key
-	if m.Target == ValidateMessage {
+	// Constants, not "/" + key: route runs for every message.
+	switch {
+	case m.Target == ValidateMessage:
 		res.ObjectPath = ""
+	case key == "traits":
+		res.ObjectPath = "/traits"
+	default:
+		res.ObjectPath = "/properties"
 	}
 	// Rule 1: an explicit schema_id wins, and must exist.
 	if schemaID != "" {

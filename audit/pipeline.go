@@ -303,11 +303,18 @@ func valueAt(v any, ptr string) string {
 	if !ok {
 		return ""
 	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return ""
+	b, ok := appendValue(nil, v, MaxValueBytes)
+	if !ok {
+		if b, ok = marshal(v); !ok {
+			return ""
+		}
 	}
 	return truncate(string(b))
+}
+
+func marshal(v any) ([]byte, bool) {
+	b, err := json.Marshal(v)
+	return b, err == nil
 }
 
 // Lookup resolves a JSON pointer (RFC 6901) inside a decoded JSON value.
@@ -316,7 +323,7 @@ func Lookup(v any, ptr string) (any, bool) {
 		return v, true
 	}
 	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+		tok = unescapeToken(tok)
 		switch c := v.(type) {
 		case map[string]any:
 			var ok bool

@@ -4,6 +4,7 @@
 //
 //	go run ./cmd/eventaudit-corpus -n 3000 -bad 0.08 -seed 1 -out testdata/demo
 //	go run ./cmd/eventaudit-corpus -n 1000000 -bad 0.05 -warehouse duckdb://bench.duckdb -table events
+//	go run ./cmd/eventaudit-corpus -n 100000 -bad 0.05 -core testdata/demo/schemas -workers 1
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse"
 )
 
@@ -31,10 +33,14 @@ func main() {
 	payloadType := flag.String("payload-type", "", "payload column type with -warehouse (default: the warehouse's text type)")
 	scan := flag.Bool("scan", false, "with -warehouse: time a plain scan of -table through eventaudit's reader, no validation, and print rows/s")
 	exec := flag.String("exec", "", "with -warehouse: run this SQL statement (benchmark setup) and exit")
+	core := flag.String("core", "", "validate the corpus in memory against this schemas directory's segment/shop plan, no warehouse, and print events, invalid, seconds, events/s: the validation core on the corpus the peers read")
+	workers := flag.Int("workers", 1, "validator goroutines with -core")
 	flag.Parse()
 	opts := audittest.Options{N: *n, BadRate: *bad, Seed: *seed}
 	var err error
 	switch {
+	case *core != "":
+		err = validateCore(*core, *workers, opts)
 	case *wh != "" && *exec != "":
 		err = execSQL(*wh, *exec)
 	case *wh != "" && *scan:
@@ -119,6 +125,31 @@ func scanOnly(url, table string) error {
 	secs := time.Since(start).Seconds()
 	fmt.Printf("%d %.3f %.0f\n", n, secs, float64(n)/secs)
 	return err
+}
+
+// validateCore times the audit pipeline over rows already in memory, as
+// the Python and ajv peers time validation of a file they have read.
+func validateCore(dir string, workers int, o audittest.Options) error {
+	ctx := context.Background()
+	reg, err := schemas.Load(ctx, os.DirFS(dir), schemas.Options{Plan: "segment/shop"})
+	if err != nil {
+		return err
+	}
+	rows := audittest.Generate(o).Rows
+	a := &audit.Auditor{
+		Source:  &audittest.Source{Rows: rows, BatchSize: 1000},
+		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject},
+		Workers: workers,
+	}
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+	start := time.Now()
+	s, err := a.Run(ctx, audit.Run{RunID: "core", Window: w})
+	if err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Printf("%d %d %.3f %.0f\n", s.Run.RowsScanned, s.Run.RowsInvalid, secs, float64(s.Run.RowsScanned)/secs)
+	return nil
 }
 
 func write(dir string, c *audittest.Corpus) error {

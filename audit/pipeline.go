@@ -111,8 +111,14 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 					close(results)
 				}
 			}()
+			recycler, _ := a.Source.(RecyclingSource)
 			for rows := range batches {
 				res := a.checkBatch(run.RunID, rows)
+				// Violations hold copies of what they keep of a payload
+				// (payloadViolation, valueAt), never the bytes themselves.
+				if recycler != nil {
+					recycler.Recycle(rows)
+				}
 				select {
 				case results <- res:
 				case <-gctx.Done():

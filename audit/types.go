@@ -35,6 +35,16 @@ type Source interface {
 	Scan(ctx context.Context, w Window, yield func([]Row) error) error
 }
 
+// RecyclingSource is a Source that reuses the memory behind a batch's
+// payloads once the pipeline is done with the batch: it calls Recycle with
+// the rows of each batch it has judged, after which nothing of the run
+// refers to those payload bytes. A source that copies payloads into one
+// buffer per batch saves allocating (and collecting) one per batch.
+type RecyclingSource interface {
+	Source
+	Recycle(rows []Row)
+}
+
 // Sink persists one run. Begin opens the run's transaction; nothing becomes
 // visible to readers until Commit returns.
 type Sink interface {

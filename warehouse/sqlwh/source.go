@@ -8,7 +8,9 @@ import (
 	"iter"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -29,6 +31,68 @@ type Source struct {
 	Table     RawTable
 	BatchSize int
 	Shard     audit.Shard
+
+	arenas *arenas // set by Scan
+}
+
+// arenas hands out the buffers a batch's payloads are copied into, and
+// takes them back when the pipeline has judged the batch (Recycle): a
+// million rows would otherwise allocate a gigabyte of buffers, and the
+// collector run every few megabytes to reclaim them.
+type arenas struct {
+	size int
+	mu   sync.Mutex
+	free [][]byte
+	// lent maps the first byte of each lent buffer to it; the first
+	// payload of a batch starts there.
+	lent map[*byte][]byte
+}
+
+// maxLent bounds the buffers awaiting their batch's Recycle. More are in
+// flight only when a batch's buffer was never seen again (its first payload
+// outgrew it); forgetting them all costs recycling, not correctness.
+const maxLent = 128
+
+func (a *arenas) get() []byte {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var b []byte
+	if n := len(a.free); n > 0 {
+		b, a.free = a.free[n-1], a.free[:n-1]
+	} else {
+		b = make([]byte, 0, a.size)
+	}
+	if len(a.lent) >= maxLent {
+		clear(a.lent)
+	}
+	a.lent[unsafe.SliceData(b[:1])] = b
+	return b
+}
+
+// put takes back the buffer of a judged batch: the first payload copied
+// into it starts at its first byte. Payloads read another way (a row Scan
+// fell back to) match no buffer.
+func (a *arenas) put(rows []audit.Row) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range rows {
+		if r.Payload == nil {
+			continue
+		}
+		first := unsafe.SliceData(r.Payload)
+		if b, ok := a.lent[first]; ok {
+			delete(a.lent, first)
+			a.free = append(a.free, b[:0])
+			return
+		}
+	}
+}
+
+// Recycle implements audit.RecyclingSource.
+func (s *Source) Recycle(rows []audit.Row) {
+	if s.arenas != nil {
+		s.arenas.put(rows)
+	}
 }
 
 // ResolveTable finds id in the warehouse's catalog and returns it as the
@@ -257,11 +321,17 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 		size = DefaultBatchSize
 	}
 	batch := make([]audit.Row, 0, size)
+	s.arenas = &arenas{size: size * 1024, lent: map[*byte][]byte{}}
+	// The payloads of a batch share one buffer, where the rows can fill it,
+	// across slices; a new one starts with each batch, since the pipeline
+	// holds rows after yield returns, and goes back to s.arenas when it is
+	// done.
+	var arena []byte
 	for rows, err := range s.open(ctx, query, parts) {
 		if err != nil {
 			return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 		}
-		err = s.read(ctx, rows, size, &batch, yield)
+		err = s.read(ctx, rows, size, &batch, &arena, yield)
 		rows.Close()
 		if err != nil {
 			return err
@@ -356,22 +426,17 @@ func (s *Source) Slices(ctx context.Context, w audit.Window) ([]audit.Window, er
 }
 
 // read appends the rows to batch, yielding each full batch.
-func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
+func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.Row, arena *[]byte, yield func([]audit.Row) error) error {
 	raw, _ := rows.(RowScanner)
-	// The payloads of a batch share one buffer, where the rows can fill
-	// it; a new one starts with each batch, since the pipeline holds rows
-	// after yield returns.
-	arenaSize := size * 1024
-	var arena []byte
 	for rows.Next() {
 		var r audit.Row
 		scanned := false
 		if raw != nil {
-			if arena == nil {
-				arena = make([]byte, 0, arenaSize)
+			if *arena == nil {
+				*arena = s.arenas.get()
 			}
 			var err error
-			if arena, scanned, err = raw.ScanRow(&r, arena); err != nil {
+			if *arena, scanned, err = raw.ScanRow(&r, *arena); err != nil {
 				return fmt.Errorf("read %s: %w", s.Table.Table, err)
 			}
 		}
@@ -391,7 +456,7 @@ func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.R
 				return err
 			}
 			*batch = (*batch)[:0]
-			arena = nil
+			*arena = nil
 		}
 	}
 	if err := rows.Err(); err != nil {

@@ -4,11 +4,11 @@
 # read limit of each warehouse (DuckDB's sliced Arrow scan, Postgres COPY
 # out). Runs alternate; each figure is the median of REPS runs with its
 # min–max. Prints a Markdown table.
-#   N=1000000 BIG=10000000 NPEER=100000 REPS=5 bash testdata/bench/e2e.sh      (make bench-e2e)
+#   N=1000000 BIG=10000000 NPEER=200000 REPS=5 bash testdata/bench/e2e.sh      (make bench-e2e)
 # Needs: postgresql (initdb), GNU time, python3 with jsonschema, node and npm.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-N=${N:-1000000}; BIG=${BIG:-10000000}; NPEER=${NPEER:-100000}; REPS=${REPS:-5}
+N=${N:-1000000}; BIG=${BIG:-10000000}; NPEER=${NPEER:-200000}; REPS=${REPS:-5}
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d /tmp/eventaudit-bench.XXXXXX)
 trap 'if [ -n "${PGDATA:-}" ]; then $PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT

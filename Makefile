@@ -49,9 +49,11 @@ bench:
 	$(GO) test $(TAGS) -run '^$$' -bench Layouts -count 6 ./warehouse/duckdb/ | tee bench-layouts.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /layout bench-layouts.txt
 
-# End to end: 1M rows in DuckDB and Postgres, 10M in DuckDB, the Python
-# reference and the raw read limits, in one run (needs postgresql, GNU time
-# and python3-jsonschema; takes several minutes).
+# End to end, in one run: the peers (Python jsonschema, ajv 8) beside the
+# validation core on the same events, the raw read limits (DuckDB's sliced
+# Arrow scan, Postgres COPY out), 1M rows in DuckDB and Postgres with
+# writes, 10M in DuckDB. Medians of 5 alternating runs. Needs postgresql,
+# GNU time, python3 with jsonschema, node and npm; takes about ten minutes.
 bench-e2e:
 	bash testdata/bench/e2e.sh
 

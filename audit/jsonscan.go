@@ -74,23 +74,7 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 			return i + 1, escaped, true
 		case c == '\\':
 			escaped = true
-			i++
-			if i >= len(b) {
-				return 0, false, false
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(b) {
-					return 0, false, false
-				}
-				for _, h := range b[i+1 : i+5] {
-					if !isHex(h) {
-						return 0, false, false
-					}
-				}
-				i += 4
-			default:
+			if i, ok = escapeEnd(b, i); !ok {
 				return 0, false, false
 			}
 		case c < 0x20:
@@ -98,6 +82,30 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 		}
 	}
 	return 0, false, false
+}
+
+// escapeEnd checks the escape at b[i] == '\\' and returns the index of its
+// last byte.
+func escapeEnd(b []byte, i int) (int, bool) {
+	i++
+	if i >= len(b) {
+		return 0, false
+	}
+	switch b[i] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i, true
+	case 'u':
+		if i+4 >= len(b) {
+			return 0, false
+		}
+		for _, h := range b[i+1 : i+5] {
+			if !isHex(h) {
+				return 0, false
+			}
+		}
+		return i + 4, true
+	}
+	return 0, false
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

@@ -47,7 +47,8 @@ func FuzzScanString(f *testing.F) {
 }
 
 // scanStringByByte is ScanString without the eight-byte runs: the
-// reference the fast scan must agree with.
+// reference the fast scan must agree with. Escapes are checked alike
+// (escapeEnd); the runs are what differs.
 func scanStringByByte(b []byte, i int) (end int, escaped, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false, false
@@ -58,23 +59,8 @@ func scanStringByByte(b []byte, i int) (end int, escaped, ok bool) {
 			return i + 1, escaped, true
 		case c == '\\':
 			escaped = true
-			i++
-			if i >= len(b) {
-				return 0, false, false
-			}
-			switch b[i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			case 'u':
-				if i+4 >= len(b) {
-					return 0, false, false
-				}
-				for _, h := range b[i+1 : i+5] {
-					if !isHex(h) {
-						return 0, false, false
-					}
-				}
-				i += 4
-			default:
+			var ok bool
+			if i, ok = escapeEnd(b, i); !ok {
 				return 0, false, false
 			}
 		case c < 0x20:

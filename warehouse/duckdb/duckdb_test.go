@@ -143,19 +143,6 @@ func TestAppendedRowsRollBack(t *testing.T) {
 	for i := range rows {
 		rows[i] = []any{fmt.Sprint(i), time.Date(2026, 11, 20, 0, 0, i, 0, time.UTC), int64(i), i%2 == 0}
 	}
-	count := func() (n int64) {
-		r, err := wh.Conn.Query(ctx, `SELECT count(*) FROM t`)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
-		for r.Next() {
-			if err := r.Scan(&n); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return n
-	}
 	for _, commit := range []bool{false, true} {
 		tx, err := wh.Conn.Begin(ctx)
 		if err != nil {
@@ -173,7 +160,7 @@ func TestAppendedRowsRollBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := count(); n != int64(len(rows)) {
+	if n := warehousetest.Count(t, wh, `SELECT count(*) FROM t`); n != int64(len(rows)) {
 		t.Errorf("%d rows after a rolled-back and a committed append of %d, want %d", n, len(rows), len(rows))
 	}
 }
@@ -202,17 +189,7 @@ func TestManyViolationsAllStored(t *testing.T) {
 	if s.Run.Violations < 10000 {
 		t.Fatalf("only %d violations: the corpus no longer exercises more than one write", s.Run.Violations)
 	}
-	rows, err := wh.Conn.Query(ctx, `SELECT count(*) FROM eventaudit.eventaudit_violations WHERE run_id = 'r1'`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var n int64
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-	}
+	n := warehousetest.Count(t, wh, `SELECT count(*) FROM eventaudit.eventaudit_violations WHERE run_id = 'r1'`)
 	if n != s.Run.Violations {
 		t.Errorf("%d violation rows stored, the run counted %d", n, s.Run.Violations)
 	}

@@ -161,17 +161,7 @@ func TestConnectionKilledMidScan(t *testing.T) {
 	if !strings.Contains(err.Error(), "connection to the warehouse was lost mid-scan") || !strings.Contains(err.Error(), "re-run the window") {
 		t.Errorf("the error should say the connection was lost and what to do: %v", err)
 	}
-	rows, err := wh.Conn.Query(ctx, `SELECT count(*) FROM killed_results.eventaudit_violations`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var n int64
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-	}
+	n := warehousetest.Count(t, wh, `SELECT count(*) FROM killed_results.eventaudit_violations`)
 	if n != 0 {
 		t.Errorf("%d violations were written by a failed run", n)
 	}

@@ -492,3 +492,23 @@ func testManyViolations(t *testing.T, f *fixture) {
 	equal(t, "violations", s.Run.Violations, 6000)
 	equal(t, "rows in the table", f.query(`SELECT COUNT(*) FROM `+f.table(sqlwh.ViolationsTable)), [][]string{{"6000"}})
 }
+
+// Count runs a query of one integer, such as SELECT count(*), and returns it.
+func Count(t *testing.T, wh *sqlwh.Warehouse, q string, args ...any) int64 {
+	t.Helper()
+	rows, err := wh.Conn.Query(context.Background(), q, args...)
+	if err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		if err := rows.Scan(&n); err != nil {
+			t.Fatalf("scan %s: %v", q, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatalf("query %s: %v", q, err)
+	}
+	return n
+}

@@ -83,7 +83,7 @@ func TestConformanceSlicedScan(t *testing.T) {
 }
 
 // make builds with the tag duckdb_arrow; a build without it still works
-// but reads windows about twice as slowly, which CI must not hide.
+// but takes about 1.7 times as long to read a window, which CI must not hide.
 func TestWindowScanReadsArrow(t *testing.T) {
 	if !duckdb.ArrowReads {
 		if os.Getenv("CI") != "" {

@@ -67,8 +67,11 @@ type fastNode struct {
 
 // Keywords that assert and that the fast path does not implement: a
 // (sub)schema using one is decided by the library.
+// regexProperties is jsonschema/v5's own extension (every property name
+// must be a regexp).
 var unsupportedKeywords = []string{"multipleOf", "additionalItems", "contains", "maxProperties", "minProperties",
-	"patternProperties", "dependencies", "propertyNames", "if", "then", "else", "allOf", "anyOf", "oneOf", "not"}
+	"patternProperties", "dependencies", "propertyNames", "if", "then", "else", "allOf", "anyOf", "oneOf", "not",
+	"regexProperties"}
 
 type fastCompiler struct {
 	docs         map[string]any // every loaded file's document, by path
@@ -83,12 +86,51 @@ func (c *fastCompiler) compile(file string) *fastNode {
 	if !ok {
 		return nil
 	}
-	if m, ok := doc.(map[string]any); ok {
-		if s, ok := m["$schema"].(string); ok && !strings.HasPrefix(strings.TrimSuffix(s, "#"), "http://json-schema.org/draft-07/schema") {
-			return nil // other drafts differ in $ref siblings and exclusive bounds
-		}
+	if !draft7(doc) {
+		return nil
 	}
 	return c.node(file, "", doc, true)
+}
+
+// draft7 reports whether a file is read under draft 7's rules, the only
+// ones the fast path knows: it says so, or says nothing (the compiler's
+// default). Other drafts differ in $ref siblings, exclusive bounds and
+// keywords (prefixItems, dependentRequired, unevaluatedProperties).
+func draft7(doc any) bool {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return true
+	}
+	s, ok := m["$schema"]
+	if !ok {
+		return true
+	}
+	str, _ := s.(string)
+	return strings.HasPrefix(strings.TrimSuffix(str, "#"), "http://json-schema.org/draft-07/schema")
+}
+
+// nestedID reports whether an object on the way from the file's root to ptr
+// (the root excluded, ptr's own object included) has an $id: it changes the
+// base that every $ref beneath it resolves against, which the fast path's
+// file-relative resolution does not follow.
+func nestedID(doc any, ptr string) bool {
+	if ptr == "" {
+		return false
+	}
+	cur := doc
+	for _, tok := range strings.Split(ptr[1:], "/") {
+		next, ok := audit.Lookup(cur, "/"+tok)
+		if !ok {
+			return false
+		}
+		if m, ok := next.(map[string]any); ok {
+			if _, has := m["$id"]; has {
+				return true
+			}
+		}
+		cur = next
+	}
+	return false
 }
 
 func (c *fastCompiler) node(file, ptr string, v any, root bool) *fastNode {
@@ -119,7 +161,7 @@ func (c *fastCompiler) fill(n *fastNode, file, ptr string, s map[string]any, roo
 			return
 		}
 		target, ok := audit.Lookup(c.docs[tf], tp)
-		if !ok {
+		if !ok || nestedID(c.docs[tf], tp) {
 			n.unsupported = true
 			return
 		}
@@ -300,14 +342,16 @@ func (c *fastCompiler) resolve(file, ref string) (string, string, bool) {
 		}
 		target = path.Join(path.Dir(file), p)
 	}
-	if _, ok := c.docs[target]; !ok {
+	if doc, ok := c.docs[target]; !ok || !draft7(doc) {
 		return "", "", false
 	}
-	f, err := url.PathUnescape(frag)
-	if err != nil || (f != "" && !strings.HasPrefix(f, "/")) {
-		return "", "", false // an anchor name: leave it to the library
+	// A percent-escape in the pointer (%2F, %25) is left to the library:
+	// whether it is decoded before or after the pointer is split decides
+	// which member it names.
+	if strings.Contains(frag, "%") || (frag != "" && !strings.HasPrefix(frag, "/")) {
+		return "", "", false // or an anchor name
 	}
-	return target, f, true
+	return target, frag, true
 }
 
 // ValidJSON implements audit.FastSchema.

@@ -18,7 +18,17 @@ import (
 
 // loadOne compiles one schema document as the plan's only file.
 func loadOne(t testing.TB, schema []byte) (*schemas.Schema, error) {
-	reg, err := schemas.Load(context.Background(), fstest.MapFS{"suite/Case/1-0.json": {Data: schema}}, schemas.Options{})
+	return loadWith(t, schema, nil)
+}
+
+// loadWith compiles schema as suite/Case/1-0.json beside other files (path →
+// document), which it may $ref.
+func loadWith(t testing.TB, schema []byte, others map[string]string) (*schemas.Schema, error) {
+	fsys := fstest.MapFS{"suite/Case/1-0.json": {Data: schema}}
+	for name, doc := range others {
+		fsys[name] = &fstest.MapFile{Data: []byte(doc)}
+	}
+	reg, err := schemas.Load(context.Background(), fsys, schemas.Options{})
 	if err != nil {
 		return nil, err
 	}
@@ -27,6 +37,61 @@ func loadOne(t testing.TB, schema []byte) (*schemas.Schema, error) {
 		return nil, fmt.Errorf("not loaded")
 	}
 	return s.(*schemas.Schema), nil
+}
+
+// Each case once made the fast path call valid what the library calls
+// invalid (found by an independent differential run): the two must now
+// agree, and where the library finds a failure the fast path must not
+// prove the instance valid.
+func TestFastPathHolesClosed(t *testing.T) {
+	for _, c := range []struct {
+		name, schema string
+		others       map[string]string
+		instance     string
+		wantValid    bool
+	}{
+		{name: "a $ref resolved inside a nested $id's resource",
+			schema: `{"properties":{"x":{"$ref":"#/definitions/a/definitions/b"}},
+				"definitions":{"a":{"$id":"other.json","definitions":{"b":{"$ref":"#/definitions/c"},"c":{"type":"integer"}}},
+				"c":{"type":"string"}}}`,
+			instance: `{"x":"str"}`},
+		{name: "regexProperties, the library's extension",
+			schema: `{"type":"object","regexProperties":true}`, instance: `{"[":1}`},
+		{name: "a draft-7 $ref to a 2019-09 file: maxLength beside $ref",
+			schema: `{"properties":{"x":{"$ref":"../Next/1-0.json"}}}`,
+			others: map[string]string{"suite/Next/1-0.json": `{"$schema":"https://json-schema.org/draft/2019-09/schema",
+				"$ref":"#/$defs/s","maxLength":2,"$defs":{"s":{"type":"string"}}}`},
+			instance: `{"x":"abcdef"}`},
+		{name: "a draft-7 $ref to a 2020-12 file: dependentRequired",
+			schema: `{"properties":{"x":{"$ref":"../Next/1-0.json"}}}`,
+			others: map[string]string{"suite/Next/1-0.json": `{"$schema":"https://json-schema.org/draft/2020-12/schema",
+				"type":"object","dependentRequired":{"a":["b"]}}`},
+			instance: `{"x":{"a":1}}`},
+		{name: "%2F in a $ref pointer",
+			schema:   `{"properties":{"x":{"$ref":"#/definitions/a%2Fb"}},"definitions":{"a/b":{"type":"integer"},"a":{"b":{"type":"string"}}}}`,
+			instance: `{"x":"str"}`},
+		{name: "contentEncoding and contentMediaType are annotations in both",
+			schema:   `{"properties":{"x":{"type":"string","contentEncoding":"base64","contentMediaType":"application/json"}}}`,
+			instance: `{"x":"not base64 {"}`, wantValid: true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := loadWith(t, []byte(c.schema), c.others)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := decode(c.instance)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fails := s.Validate(v)
+			if libValid := len(fails) == 0; libValid != c.wantValid {
+				t.Fatalf("library: valid=%v (%v), want valid=%v", libValid, fails, c.wantValid)
+			}
+			if s.ValidJSON([]byte(c.instance)) && len(fails) > 0 {
+				t.Errorf("the fast path proved valid what the library rejects: %v", fails)
+			}
+		})
+	}
 }
 
 // Every JSON-Schema-Test-Suite (draft 7) case the fast path claims to

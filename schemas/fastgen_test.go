@@ -32,7 +32,7 @@ func (g gen) schema(depth int) string {
 		add("type", g.pick(`"object"`, `"string"`, `"number"`, `"integer"`, `"array"`, `"boolean"`, `"null"`, `["string","null"]`, `["integer","string"]`))
 	}
 	for range g.r.IntN(4) {
-		switch g.r.IntN(16) {
+		switch g.r.IntN(21) {
 		case 0:
 			add("enum", fmt.Sprintf("[%s,%s,%s]", g.str(), g.str(), g.pick("1", "null", `"b"`)))
 		case 1:
@@ -64,6 +64,21 @@ func (g gen) schema(depth int) string {
 			add("uniqueItems", g.pick("true", "false"))
 		case 15:
 			add("format", `"email"`)
+		case 16: // a pointer $ref into a nested $id's resource
+			add("$ref", `"#/definitions/n/definitions/b"`)
+			add("definitions", fmt.Sprintf(`{"n":{"$id":"nested.json","definitions":{"b":{"$ref":"#/definitions/c"},"c":%s}},"c":%s}`,
+				g.schema(depth+1), g.schema(depth+1)))
+		case 17: // escaped pointers
+			add("$ref", g.pick(`"#/definitions/a%2Fb"`, `"#/definitions/a~1b"`, `"#/definitions/a%25b"`, `"#/definitions/a~0b"`))
+			add("definitions", fmt.Sprintf(`{"a/b":%s,"a%%b":%s,"a~b":%s,"a":{"b":%s}}`,
+				g.schema(depth+1), g.schema(depth+1), g.schema(depth+1), g.schema(depth+1)))
+		case 18: // the library's extension keyword
+			add("regexProperties", "true")
+		case 19: // annotations in both
+			add("contentEncoding", `"base64"`)
+			add("contentMediaType", `"application/json"`)
+		case 20: // another file, possibly of a later draft
+			add("$ref", `"../Other/1-0.json"`)
 		}
 	}
 	return "{" + strings.Join(kv, ",") + "}"
@@ -83,7 +98,7 @@ func (g gen) instance(depth int) string {
 		}
 		var kv []string
 		for range g.r.IntN(4) {
-			kv = append(kv, fmt.Sprintf("%s:%s", g.pick(`"a"`, `"b"`, `"c"`, `"\u0061"`), g.instance(depth+1)))
+			kv = append(kv, fmt.Sprintf("%s:%s", g.pick(`"a"`, `"b"`, `"c"`, `"\u0061"`, `"["`), g.instance(depth+1)))
 		}
 		return "{" + strings.Join(kv, ",") + "}"
 	default:
@@ -98,17 +113,32 @@ func (g gen) instance(depth int) string {
 	}
 }
 
+// other is the file case 20 refers to: draft 7, or a later draft with its
+// own keywords and $ref siblings, which draft 7 would ignore.
+func (g gen) other() string {
+	body := g.schema(1)
+	switch g.r.IntN(3) {
+	case 0:
+		return body
+	case 1:
+		return `{"$schema":"https://json-schema.org/draft/2019-09/schema","$ref":"#/$defs/s","maxLength":2,` +
+			`"dependentRequired":{"a":["b"]},"$defs":{"s":` + body + `}}`
+	}
+	return `{"$schema":"https://json-schema.org/draft/2020-12/schema","prefixItems":[{"type":"string"}],` +
+		`"unevaluatedProperties":false,"properties":{"a":` + body + `}}`
+}
+
 func FuzzFastPathStructured(f *testing.F) {
 	for seed := range uint64(64) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, seed uint64) {
 		g := gen{rand.New(rand.NewPCG(seed, seed^0xabcdef))}
-		schema := g.schema(0)
-		if !json.Valid([]byte(schema)) {
-			t.Fatalf("generator made invalid JSON: %s", schema)
+		schema, other := g.schema(0), g.other()
+		if !json.Valid([]byte(schema)) || !json.Valid([]byte(other)) {
+			t.Fatalf("generator made invalid JSON: %s / %s", schema, other)
 		}
-		s, err := loadOne(t, []byte(schema))
+		s, err := loadWith(t, []byte(schema), map[string]string{"suite/Other/1-0.json": other})
 		if err != nil {
 			return
 		}
@@ -122,7 +152,7 @@ func FuzzFastPathStructured(f *testing.F) {
 				t.Fatalf("%s: %v", inst, err)
 			}
 			if fails := s.Validate(v); len(fails) > 0 {
-				t.Fatalf("schema %s\ninstance %s\nfast path: valid; library: %v", schema, inst, fails)
+				t.Fatalf("schema %s\nother file %s\ninstance %s\nfast path: valid; library: %v", schema, other, inst, fails)
 			}
 		}
 	})

@@ -154,6 +154,16 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			c.Formats[name] = func(any) bool { return true }
 		}
 	}
+	// contentEncoding and contentMediaType are annotations, as in Python's
+	// jsonschema and ajv, and as the fast path treats them: jsonschema/v5
+	// asserts them under draft 7 with the decoders it knows, and a nil
+	// decoder of the same name takes its place.
+	for name := range jsonschema.Decoders {
+		c.Decoders[name] = nil
+	}
+	for name := range jsonschema.MediaTypes {
+		c.MediaTypes[name] = nil
+	}
 	known := map[string]bool{}
 	for _, f := range files {
 		known[fileURL(f.path)] = true

@@ -196,7 +196,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 		info := describe(f.path, f.doc)
 		r.docs[info.ID] = f.doc
-		compiled, err := c.Compile(fileURL(f.path))
+		compiled, err := compile(c, fileURL(f.path))
 		if err != nil {
 			info.Err = cleanCompileError(err)
 			failed = append(failed, &FileError{File: f.path, Err: info.Err})
@@ -229,6 +229,18 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		return r, &LoadError{Files: failed}
 	}
 	return r, nil
+}
+
+// compile is Compile that turns a panic inside jsonschema/v5 (some nested
+// $id and $ref combinations reach a nil map in its resolver) into this
+// file's compile error, instead of ending the process.
+func compile(c *jsonschema.Compiler, url string) (s *jsonschema.Schema, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s, err = nil, fmt.Errorf("the JSON Schema library could not compile this schema (%v); simplify its $id and $ref structure", r)
+		}
+	}()
+	return c.Compile(url)
 }
 
 func decodeSchema(raw []byte) (map[string]any, error) {

@@ -192,6 +192,30 @@ func TestBadSchemasNameTheFile(t *testing.T) {
 	}
 }
 
+// jsonschema/v5 panics compiling A, which refers to B, whose $ref names a
+// member of definitions that are a sibling of $ref (and so, in draft 7, not
+// a schema location): a nil map in its resolver. The loader reports A as a
+// file that does not compile, and the other files still load.
+func TestLibraryPanicIsACompileError(t *testing.T) {
+	fsys := mapFS(map[string]string{
+		// As FuzzFastPathStructured found them.
+		"suite/Case/1-0.json": `{"type":"array","items":{"additionalProperties":{"type":["string","null"],"minimum":3,` +
+			`"maxLength":2.0,"required":[]},"$ref":"../Other/1-0.json"},"maximum":0.1,"uniqueItems":false}`,
+		"suite/Other/1-0.json": `{"type":["integer","string"],"required":["a","a"],"not":{"type":["string","null"],` +
+			`"additionalProperties":false,"minItems":2.0,"$ref":"#/definitions/a~1b","definitions":{"a/b":true,` +
+			`"a%b":{"type":"integer"},"a~b":false,"a":{"b":{}}}},"pattern":"."}`,
+		"suite/Fine/1-0.json": event("Fine", "1-0"),
+	})
+	reg, err := schemas.Load(context.Background(), fsys, schemas.Options{})
+	var le *schemas.LoadError
+	if !errors.As(err, &le) || !strings.Contains(err.Error(), "suite/Case/1-0.json") || !strings.Contains(err.Error(), "could not compile this schema") {
+		t.Fatalf("want a LoadError saying suite/Case/1-0.json could not compile, got %v", err)
+	}
+	if _, ok := reg.ByName("Fine"); !ok {
+		t.Error("the good schema must still load")
+	}
+}
+
 func TestRefCycleDoesNotHang(t *testing.T) {
 	fsys := mapFS(map[string]string{
 		"p/A/1-0.json": `{"self":{"name":"A","version":"1-0"},"$ref":"../B/1-0.json"}`,

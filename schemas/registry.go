@@ -171,11 +171,20 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	c.LoadURL = func(u string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s is not in the schemas directory: an unknown $schema draft or $ref target (eventaudit never fetches schemas over the network)", displayURL(u))
 	}
+	// A file may carry an absolute $id of its own (urn:…, https://…) that
+	// $refs use, its own included; such refs are pointed at the file.
+	ids := map[string]string{}
+	for _, f := range files {
+		if id := ownID(f.doc); id != "" {
+			ids[id] = fileURL(f.path)
+		}
+	}
 	for _, f := range files {
 		// The file's path is its $id. Rewriting a relative $id to the
 		// absolute URL keeps $refs relative to the file, as JSON Schema says.
+		base := ownID(f.doc)
 		f.doc["$id"] = fileURL(f.path)
-		rewriteRootRefs(f.doc, f.path, known)
+		rewriteRootRefs(f.doc, f.path, known, ids, base)
 		buf, _ := json.Marshal(f.doc)
 		if err := c.AddResource(fileURL(f.path), bytes.NewReader(buf)); err != nil {
 			failed = append(failed, &FileError{File: f.path, Err: err})
@@ -288,26 +297,39 @@ func displayURL(u string) string {
 // ("segment/common/1-0.json"), the way Reflekt projects write them: a ref
 // that does not resolve relative to the file but does from the root is
 // rewritten to the root form.
-func rewriteRootRefs(v any, filePath string, known map[string]bool) {
+func rewriteRootRefs(v any, filePath string, known map[string]bool, ids map[string]string, base string) {
 	switch n := v.(type) {
 	case map[string]any:
 		for k, child := range n {
 			if ref, ok := child.(string); ok && k == "$ref" {
-				n[k] = rootRef(ref, filePath, known)
+				n[k] = rootRef(ref, filePath, known, ids, base)
 				continue
 			}
-			rewriteRootRefs(child, filePath, known)
+			rewriteRootRefs(child, filePath, known, ids, base)
 		}
 	case []any:
 		for _, child := range n {
-			rewriteRootRefs(child, filePath, known)
+			rewriteRootRefs(child, filePath, known, ids, base)
 		}
 	}
 }
 
-func rootRef(ref, filePath string, known map[string]bool) string {
+func rootRef(ref, filePath string, known map[string]bool, ids map[string]string, base string) string {
 	target, frag, _ := strings.Cut(ref, "#")
-	if target == "" || strings.Contains(target, ":") {
+	withFrag := func(u string) string {
+		if frag != "" {
+			return u + "#" + frag
+		}
+		return u
+	}
+	if target == "" {
+		return ref
+	}
+	// By a file's own absolute $id, or relative to this file's.
+	if u, ok := ids[resolveID(base, target)]; ok {
+		return withFrag(u)
+	}
+	if strings.Contains(target, ":") {
 		return ref
 	}
 	rel := path.Join(path.Dir(filePath), target)
@@ -315,12 +337,36 @@ func rootRef(ref, filePath string, known map[string]bool) string {
 		return ref
 	}
 	if root := path.Clean(strings.TrimPrefix(target, "/")); known[fileURL(root)] {
-		if frag != "" {
-			return fileURL(root) + "#" + frag
-		}
-		return fileURL(root)
+		return withFrag(fileURL(root))
 	}
 	return ref
+}
+
+// ownID is a file's absolute root $id without its empty fragment, or "":
+// Reflekt's relative $id (the file's path) names nothing new.
+func ownID(doc map[string]any) string {
+	id, _ := doc["$id"].(string)
+	id = strings.TrimSuffix(id, "#")
+	if !strings.Contains(id, ":") || strings.HasPrefix(id, baseURL) {
+		return ""
+	}
+	return id
+}
+
+// resolveID is target made absolute against base, or target as written.
+func resolveID(base, target string) string {
+	if base == "" || strings.Contains(target, ":") {
+		return target
+	}
+	b, err := url.Parse(base)
+	if err != nil || b.Opaque != "" {
+		return target // a urn: has no path to be relative to
+	}
+	t, err := url.Parse(target)
+	if err != nil {
+		return target
+	}
+	return b.ResolveReference(t).String()
 }
 
 // describe reads the Reflekt conventions off a schema: name from self.name

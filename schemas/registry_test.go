@@ -163,6 +163,58 @@ func TestRefs(t *testing.T) {
 	}
 }
 
+// A schema keeps its own absolute $id for $refs, its own and other files',
+// while eventaudit still addresses it by its path; both the library and the
+// fast path follow them.
+func TestRefsByOwnID(t *testing.T) {
+	fsys := mapFS(map[string]string{
+		"shop/common/Money/1-0.json": `{"$id":"https://schemas.acme.com/common/money.json",
+			"definitions":{"money":{"type":"number","minimum":0}}}`,
+		"shop/Checkout/1-0.json": `{"$id":"urn:acme:checkout","self":{"name":"Checkout","version":"1-0"},"type":"object",
+			"properties":{
+				"self_ref":{"$ref":"urn:acme:checkout#/definitions/code"},
+				"absolute":{"$ref":"https://schemas.acme.com/common/money.json#/definitions/money"}},
+			"definitions":{"code":{"type":"string","maxLength":3}}}`,
+		"shop/Refund/1-0.json": `{"$id":"https://schemas.acme.com/refund.json","self":{"name":"Refund","version":"1-0"},
+			"type":"object","properties":{"amount":{"$ref":"common/money.json#/definitions/money"}}}`,
+	})
+	for _, fast := range []bool{true, false} {
+		reg, err := schemas.Load(context.Background(), fsys, schemas.Options{DisableFastPath: !fast})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			event, instance string
+			want            []string
+		}{
+			{"Checkout", `{"self_ref":"ABCD","absolute":-1}`, []string{"/absolute minimum", "/self_ref maxLength"}},
+			{"Checkout", `{"self_ref":"ABC","absolute":1}`, nil},
+			{"Refund", `{"amount":"x"}`, []string{"/amount type"}},
+			{"Refund", `{"amount":2}`, nil},
+		} {
+			s, ok := reg.ByName(c.event)
+			if !ok {
+				t.Fatalf("%s not loaded", c.event)
+			}
+			v, err := decode(c.instance)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range s.Validate(v) {
+				got = append(got, f.InstancePath+" "+f.Keyword)
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%s %s: got %v, want %v", c.event, c.instance, got, c.want)
+			}
+			if fs := s.(audit.FastSchema); fs.ValidJSON([]byte(c.instance)) && len(got) > 0 {
+				t.Errorf("%s %s: the fast path proved valid what the library rejects", c.event, c.instance)
+			}
+		}
+	}
+}
+
 func TestBadSchemasNameTheFile(t *testing.T) {
 	tests := []struct {
 		name, file, body, want string

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -40,6 +41,10 @@ type Auditor struct {
 	// Redact, when set, scrubs secrets from each violation's message and
 	// value before it is written or reported.
 	Redact func(string) string
+	// Findings are violations that belong to no message and are known
+	// before the scan (a schema file that does not compile); they are
+	// written and reported with the source's own findings.
+	Findings []Violation
 }
 
 // batchResult is what one worker made of one batch.
@@ -153,23 +158,25 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		return nil, err
 	}
 
+	findings := slices.Clone(a.Findings)
 	if fs, ok := a.Source.(FindingSource); ok {
-		findings := fs.Findings()
-		for i := range findings {
-			findings[i].RunID = run.RunID
-			if findings[i].ReceivedAt.IsZero() {
-				// Inside the window, so that a re-run replaces it.
-				findings[i].ReceivedAt = run.Window.Start
-			}
-			total.addFinding(findings[i])
+		findings = append(findings, fs.Findings()...)
+	}
+	for i := range findings {
+		findings[i].RunID = run.RunID
+		if findings[i].ReceivedAt.IsZero() {
+			// Inside the window, so that a re-run replaces it.
+			findings[i].ReceivedAt = run.Window.Start
 		}
-		if tx != nil && len(findings) > 0 {
-			if err := tx.WriteViolations(ctx, findings); err != nil {
-				if ctx.Err() != nil {
-					return nil, ctx.Err()
-				}
-				return nil, fmt.Errorf("write findings: %w", err)
+		cleanViolation(&findings[i], a.Redact)
+		total.addFinding(findings[i])
+	}
+	if tx != nil && len(findings) > 0 {
+		if err := tx.WriteViolations(ctx, findings); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
 			}
+			return nil, fmt.Errorf("write findings: %w", err)
 		}
 	}
 

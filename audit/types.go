@@ -83,6 +83,9 @@ const (
 	KeywordPayload   = "payload"   // NULL, malformed JSON or not an object
 	KeywordSchemaID  = "schema_id" // schema_id names no loaded schema
 	KeywordUnplanned = "unplanned" // only when unplanned events count as violations
+	// KeywordSchemaFile marks a schema file that does not compile, in a run
+	// told to skip such files; it belongs to no message.
+	KeywordSchemaFile = "schema_file"
 )
 
 // MaxValueBytes bounds the offending value stored per violation, so a huge

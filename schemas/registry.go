@@ -71,6 +71,10 @@ type Registry struct {
 	docs   map[string]map[string]any // every event schema file's JSON, by $id, for lint
 	byID   map[string]*Schema
 	byName map[string][]*Schema // in-plan schemas, highest version first
+	// broken names the in-plan events with a schema file that does not
+	// compile: they are unplanned even where an older version compiles,
+	// since the plan's newest word on them cannot be read.
+	broken map[string]bool
 	infos  []Info
 	digest string
 }
@@ -191,7 +195,8 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 	}
 
-	r := &Registry{docs: map[string]map[string]any{}, byID: map[string]*Schema{}, byName: map[string][]*Schema{}}
+	r := &Registry{docs: map[string]map[string]any{}, byID: map[string]*Schema{}, byName: map[string][]*Schema{},
+		broken: map[string]bool{}}
 	fc := &fastCompiler{docs: map[string]any{}, assertFormat: opts.AssertFormat, memo: map[string]*fastNode{}}
 	for _, f := range files {
 		fc.docs[f.path] = f.doc
@@ -210,6 +215,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			info.Err = cleanCompileError(err)
 			failed = append(failed, &FileError{File: f.path, Err: info.Err})
 			r.infos = append(r.infos, info)
+			if InPlan(info.ID, plan) {
+				r.broken[info.Name] = true
+			}
 			continue
 		}
 		s := &Schema{info: info, compiled: compiled}
@@ -223,6 +231,11 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 	}
 	r.infos = append(r.infos, unreadable...)
+	for _, u := range unreadable {
+		if InPlan(u.ID, plan) {
+			r.broken[u.Name] = true
+		}
+	}
 	r.digest = hex.EncodeToString(h.Sum(nil))[:16]
 	for _, list := range r.byName {
 		slices.SortFunc(list, func(a, b *Schema) int {
@@ -452,7 +465,7 @@ func (r *Registry) ByID(id string) (audit.Schema, bool) {
 // ByName implements audit.Catalog: the highest MAJOR, then MINOR, in plan.
 func (r *Registry) ByName(name string) (audit.Schema, bool) {
 	list := r.byName[name]
-	if len(list) == 0 {
+	if len(list) == 0 || r.broken[name] {
 		return nil, false
 	}
 	return list[0], true

@@ -372,3 +372,28 @@ func TestFailuresComeInAStableOrder(t *testing.T) {
 		}
 	}
 }
+
+// An event whose newest schema file does not compile, or cannot be read, is
+// unplanned: an older version is not its plan any more.
+func TestBrokenNewestVersionIsUnplanned(t *testing.T) {
+	fsys := mapFS(map[string]string{
+		"shop/Order/1-0.json":  event("Order", "1-0"),
+		"shop/Order/1-1.json":  `{"self":{"name":"Order","version":"1-1"},"type":12}`,
+		"shop/Refund/1-0.json": event("Refund", "1-0"),
+		"shop/Refund/2-0.json": `{"self":`,
+		"shop/Fine/1-0.json":   event("Fine", "1-0"),
+	})
+	reg, err := schemas.Load(context.Background(), fsys, schemas.Options{})
+	var le *schemas.LoadError
+	if !errors.As(err, &le) || len(le.Files) != 2 {
+		t.Fatalf("want a LoadError naming the two broken files, got %v", err)
+	}
+	for _, name := range []string{"Order", "Refund"} {
+		if s, ok := reg.ByName(name); ok {
+			t.Errorf("%s matched %s, want unplanned", name, s.ID())
+		}
+	}
+	if _, ok := reg.ByName("Fine"); !ok {
+		t.Error("Fine must still match")
+	}
+}

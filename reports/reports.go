@@ -120,9 +120,12 @@ func OrList(names []string) string {
 }
 
 // EventLabel names an event for people: "track Order Completed",
-// "page Home", "identify".
+// "page Home", "identify", or a bare name when only the plan knows it (a
+// schema file that does not compile).
 func EventLabel(e audit.EventSummary) string {
 	switch {
+	case e.Type == "" && e.Name != "":
+		return e.Name
 	case e.Type == "":
 		return "(unreadable payload)"
 	case e.Name == "":

@@ -94,9 +94,9 @@ func SlackMessage(s *audit.Summary, o SlackOptions) slack.Msg {
 		}
 	}
 	unplanned := s.Unplanned()
-	// Blocks still needed after the events: divider, unplanned, footer,
-	// the "more" note.
-	room := slackMaxBlocks - len(blocks) - 6
+	// Blocks still needed after the events: divider, broken schemas,
+	// unplanned, footer, the "more" note.
+	room := slackMaxBlocks - len(blocks) - 7
 	shown := min(len(failing), topN, room)
 	if len(failing) > 0 {
 		add(slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*Top %d of %d failing events, by invalid rows*", shown, len(failing))), nil, nil))
@@ -106,6 +106,9 @@ func SlackMessage(s *audit.Summary, o SlackOptions) slack.Msg {
 		if more := len(failing) - shown; more > 0 {
 			add(slack.NewContextBlock("", md(fmt.Sprintf("…and %s more failing events: see the violations table.", Count(int64(more))))))
 		}
+	}
+	if broken := slackBrokenSchemas(s.Events); broken != "" {
+		add(slack.NewSectionBlock(md(broken), nil, nil))
 	}
 	if len(unplanned) > 0 {
 		add(slack.NewSectionBlock(md(slackUnplanned(unplanned)), nil, nil))
@@ -139,6 +142,22 @@ func slackEvent(e audit.EventSummary, hasPrevious bool) string {
 		fmt.Fprintf(&b, "\n> %s", slackEscape(cut(e.Example.Message, 200)))
 	}
 	return b.String()
+}
+
+// slackBrokenSchemas lists the schema files a run skipped because they do
+// not compile (--on-bad-schema skip), or "".
+func slackBrokenSchemas(events []audit.EventSummary) string {
+	var files []string
+	for _, e := range events {
+		if e.TopCheck.Keyword == audit.KeywordSchemaFile {
+			files = append(files, "`"+slackEscape(e.SchemaID)+"`")
+		}
+	}
+	if len(files) == 0 {
+		return ""
+	}
+	return cut(fmt.Sprintf("*%d schema file(s) do not compile* and were skipped; their events count as unplanned: %s",
+		len(files), strings.Join(files, ", ")), 2900)
 }
 
 func slackUnplanned(events []audit.EventSummary) string {

@@ -42,7 +42,12 @@ func slackSummaries() map[string]*audit.Summary {
 	for i := range 200 {
 		many.Events = append(many.Events, audit.EventSummary{Type: "track", Name: fmt.Sprintf("Unplanned Thing %03d", i), Unplanned: true, Rows: int64(1000 - i)})
 	}
-	return map[string]*audit.Summary{"clean": base["clean"], "failing-trend": &withTrend, "hundreds": many}
+	// A run that skipped a schema file that does not compile.
+	broken := *base["clean"]
+	broken.Events = append(append([]audit.EventSummary(nil), broken.Events...), audit.EventSummary{Name: "Broken",
+		SchemaID: "shop/Broken/1-0.json", Violations: 1, TopCheck: audit.Check{Keyword: audit.KeywordSchemaFile}, TopCheckCount: 1,
+		Example: &audit.Violation{Keyword: audit.KeywordSchemaFile, Message: "schema file shop/Broken/1-0.json does not compile"}})
+	return map[string]*audit.Summary{"clean": base["clean"], "failing-trend": &withTrend, "hundreds": many, "broken-schema": &broken}
 }
 
 func slackOpts() reports.SlackOptions {

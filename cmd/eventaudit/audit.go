@@ -36,6 +36,7 @@ type auditOptions struct {
 	Validate      string
 	Unplanned     string
 	AssertFormat  bool
+	OnBadSchema   string
 	Events        map[string]string
 	Incremental   bool
 	Lookback      time.Duration
@@ -125,6 +126,7 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 	b.str(&o.Validate, "validate")
 	b.str(&o.Unplanned, "unplanned")
 	b.boolean(&o.AssertFormat, "assert-format")
+	b.str(&o.OnBadSchema, "on-bad-schema")
 	b.boolean(&o.Incremental, "incremental")
 	b.duration(&o.Lookback, "lookback")
 	b.duration(&o.Lag, "lag")
@@ -247,9 +249,12 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	if err != nil {
 		return nil, err
 	}
-	reg, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat)
+	reg, broken, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat, o.OnBadSchema == "skip")
 	if err != nil {
 		return nil, err
+	}
+	for _, b := range broken {
+		d.logger.Warn("schema file does not compile; skipped (--on-bad-schema skip)", "file", b.File, "err", b.Err)
 	}
 	if amb := reg.Ambiguities(); len(amb) > 0 {
 		return nil, audit.Configf(fmt.Errorf("event names are ambiguous across plans; pass --plan (one of: %s):\n  %s",
@@ -296,6 +301,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 			Now:                  d.now,
 			MaxPayloadBytes:      o.MaxPayload,
 			Redact:               d.redact,
+			Findings:             brokenSchemaFindings(broken),
 		},
 		Store:     wh.Results(o.ResultsSchema, d.now),
 		Plan:      plan,

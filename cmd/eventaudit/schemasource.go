@@ -98,26 +98,47 @@ func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
 // loadRegistry loads and compiles the plan. Schemas that do not compile and
 // a --plan that matches nothing are the user's to fix (exit 2); failing to
 // read them at all is a runtime error (exit 3).
-func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat bool) (*schemas.Registry, error) {
+// loadRegistry loads the plan. With skipBroken, the schema files that do
+// not compile are returned rather than failing the load; the registry
+// counts their events as unplanned.
+func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat, skipBroken bool) (*schemas.Registry, []schemas.Info, error) {
 	source, err := openSchemas(ctx, d, src)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	reg, err := schemas.Load(ctx, source.fsys, schemas.Options{Plan: plan, AssertFormat: assertFormat})
 	var le *schemas.LoadError
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	case errors.Is(err, schemas.ErrUnknownPlan):
-		return nil, audit.Configf(fmt.Errorf("--plan: %w", err))
+		return nil, nil, audit.Configf(fmt.Errorf("--plan: %w", err))
+	case errors.As(err, &le) && skipBroken:
 	case errors.As(err, &le), audit.IsConfig(err):
-		return nil, audit.Configf(fmt.Errorf("schemas in %s: %w", src, err))
+		return nil, nil, audit.Configf(fmt.Errorf("schemas in %s: %w\n(--on-bad-schema skip audits the rest and reports these files)", src, err))
 	default:
-		return nil, fmt.Errorf("read schemas from %s: %w", src, err)
+		return nil, nil, fmt.Errorf("read schemas from %s: %w", src, err)
 	}
 	if reg.Len() == 0 {
-		return nil, audit.Configf(fmt.Errorf("no event schemas under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", src))
+		return nil, nil, audit.Configf(fmt.Errorf("no event schemas under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", src))
 	}
-	return reg, nil
+	var broken []schemas.Info
+	for _, info := range reg.Schemas() {
+		if info.Err != nil && schemas.InPlan(info.ID, plan) {
+			broken = append(broken, info)
+		}
+	}
+	return reg, broken, nil
+}
+
+// brokenSchemaFindings makes each skipped schema file a finding of the run:
+// in the violations table, the report and the Slack digest.
+func brokenSchemaFindings(broken []schemas.Info) []audit.Violation {
+	var out []audit.Violation
+	for _, b := range broken {
+		out = append(out, audit.Violation{EventName: b.Name, SchemaID: b.ID, Keyword: audit.KeywordSchemaFile,
+			Message: fmt.Sprintf("schema file %s does not compile, so its event's messages count as unplanned: %v", b.File, b.Err)})
+	}
+	return out
 }

@@ -56,6 +56,8 @@ func settingsTable() []setting {
 		{flag: "plan", config: "plan", def: "", help: "only schemas under this prefix, e.g. segment/shop"},
 		{cmd: "audit", flag: "validate", config: "validate", def: "object", choices: []string{"object", "message"}, help: "what to validate: object (properties/traits) or message (the whole message)"},
 		{cmd: "audit", flag: "unplanned", config: "unplanned", def: "allow", choices: []string{"allow", "fail"}, help: "unplanned events: allow (count and list them) or fail (each is a violation)"},
+		{cmd: "audit", flag: "on-bad-schema", config: "on_bad_schema", def: "fail", choices: []string{"fail", "skip"},
+			help: "a schema file that does not compile: fail (exit 2 before reading an event) or skip (audit the rest; the file is a finding of the run and its event's messages count as unplanned)"},
 		{cmd: "audit", flag: "assert-format", config: "assert_format", def: false, help: `treat JSON Schema "format" as an assertion (off, as in Python's jsonschema)`},
 		{cmd: "audit", flag: "max-payload-bytes", config: "max_payload_bytes", def: 1 << 20, help: "a payload larger than this is a violation and is not parsed, so one huge row cannot take the run's memory (Segment's own limit is 32 KB)"},
 		// Which rows.

@@ -161,7 +161,9 @@ func (m *Matcher) route(typ, event, name, schemaID string) Match {
 	if schemaID != "" {
 		res.SchemaID = schemaID
 		if s, ok := m.Catalog.ByID(schemaID); ok {
-			res.Schema = s
+			// The schema's own id: an Iglu URI names the same file as
+			// its path, and both must count as one schema.
+			res.Schema, res.SchemaID = s, s.ID()
 			return res
 		}
 		res.Problem = &Failure{

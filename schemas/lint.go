@@ -97,9 +97,18 @@ func (r *Registry) Lint(rules LintRules) []Finding {
 		selfVersion, _ := self["version"].(string)
 		folder := path.Base(path.Dir(info.File))
 		fileVersion := strings.TrimSuffix(path.Base(info.File), ".json")
+		iglu := igluKey(info.File) != ""
+		fileRules := rules
 		switch {
 		case self == nil:
 			add("", "self", "no self block: add self.name and self.version")
+		case iglu:
+			// igluctl's rules: the self block is the path. Snowplow names
+			// events in snake_case and properties in camelCase, with
+			// digits, so Reflekt's naming rules do not apply.
+			lintIgluSelf(info.File, self, add)
+			fileRules.Events = NameRules{Casing: CasingAny, Numbers: true}
+			fileRules.Properties = NameRules{Casing: CasingAny, Numbers: true}
 		default:
 			if selfName != folder {
 				add("/self/name", "self-name", "self.name %q does not match its folder %q", selfName, folder)
@@ -108,7 +117,7 @@ func (r *Registry) Lint(rules LintRules) []Finding {
 				add("/self/version", "self-version", "self.version %q does not match the file name %q", selfVersion, fileVersion)
 			}
 		}
-		if _, _, err := ParseVersion(fileVersion); err != nil {
+		if _, _, err := ParseVersion(fileVersion); err != nil && !iglu {
 			add("", "version", "file name %q is not MAJOR-MINOR.json", path.Base(info.File))
 		}
 		key := info.Plan + "|" + info.Name + "|" + info.Version
@@ -117,13 +126,13 @@ func (r *Registry) Lint(rules LintRules) []Finding {
 		} else {
 			seen[key] = info.File
 		}
-		for _, p := range checkName(info.Name, rules.Events) {
+		for _, p := range checkName(info.Name, fileRules.Events) {
 			add("/self/name", "event-name", "event name %q %s", info.Name, p)
 		}
 		if rules.RequireDescriptions && !hasDescription(doc) {
 			add("/description", "description", "the event has no description")
 		}
-		lintSchema(doc, "", rules, add)
+		lintSchema(doc, "", fileRules, add)
 	}
 	slices.SortStableFunc(out, func(a, b Finding) int { return cmp.Compare(a.File, b.File) })
 	return out

@@ -47,8 +47,10 @@ type Info struct {
 	Name    string `json:"name"`
 	Version string `json:"version"`
 	Major   int    `json:"-"`
-	Minor   int    `json:"-"`
-	File    string `json:"file"`
+	Minor   int    `json:"-"` // an Iglu SchemaVer's REVISION
+	// Addition is an Iglu SchemaVer's ADDITION; 0 for Reflekt.
+	Addition int    `json:"-"`
+	File     string `json:"file"`
 	// Err is why the schema does not compile, or nil.
 	Err error `json:"-"`
 }
@@ -75,6 +77,8 @@ type Registry struct {
 	// compile: they are unplanned even where an older version compiles,
 	// since the plan's newest word on them cannot be read.
 	broken map[string]bool
+	// iglu maps iglu:VENDOR/NAME/jsonschema/M-R-A to the file's $id.
+	iglu   map[string]string
 	infos  []Info
 	digest string
 }
@@ -125,7 +129,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if d.IsDir() || !strings.HasSuffix(p, ".json") {
+		if d.IsDir() || (!strings.HasSuffix(p, ".json") && igluKey(p) == "") {
 			return nil
 		}
 		raw, err := fs.ReadFile(fsys, p)
@@ -182,6 +186,12 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		if id := ownID(f.doc); id != "" {
 			ids[id] = fileURL(f.path)
 		}
+		if key := igluKey(f.path); key != "" {
+			igluDraft(f.doc)
+			for _, id := range igluIDs(key) {
+				ids[id] = fileURL(f.path)
+			}
+		}
 	}
 	for _, f := range files {
 		// The file's path is its $id. Rewriting a relative $id to the
@@ -196,7 +206,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	}
 
 	r := &Registry{docs: map[string]map[string]any{}, byID: map[string]*Schema{}, byName: map[string][]*Schema{},
-		broken: map[string]bool{}}
+		broken: map[string]bool{}, iglu: map[string]string{}}
 	fc := &fastCompiler{docs: map[string]any{}, assertFormat: opts.AssertFormat, memo: map[string]*fastNode{}}
 	for _, f := range files {
 		fc.docs[f.path] = f.doc
@@ -226,6 +236,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 		r.infos = append(r.infos, info)
 		r.byID[info.ID] = s
+		if key := igluKey(f.path); key != "" {
+			r.iglu[igluScheme+key] = info.ID
+		}
 		if InPlan(info.ID, plan) {
 			r.byName[info.Name] = append(r.byName[info.Name], s)
 		}
@@ -240,6 +253,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	for _, list := range r.byName {
 		slices.SortFunc(list, func(a, b *Schema) int {
 			return cmp.Or(cmp.Compare(b.info.Major, a.info.Major), cmp.Compare(b.info.Minor, a.info.Minor),
+				cmp.Compare(b.info.Addition, a.info.Addition),
 				cmp.Compare(a.info.ID, b.info.ID))
 		})
 	}
@@ -401,6 +415,19 @@ func describe(p string, doc map[string]any) Info {
 			info.Version = v
 		}
 	}
+	if model, revision, addition, ok := schemaVer(p); ok {
+		// An Iglu file: VENDOR is its plan, NAME its name unless self says
+		// otherwise, SchemaVer its version.
+		if n, _ := selfField(doc, "name"); n == "" {
+			info.Name = path.Base(path.Dir(dir))
+		}
+		info.Plan = path.Dir(path.Dir(dir))
+		if info.Plan == "." {
+			info.Plan = ""
+		}
+		info.Major, info.Minor, info.Addition = model, revision, addition
+		return info
+	}
 	info.Major, info.Minor, _ = ParseVersion(info.Version)
 	return info
 }
@@ -454,7 +481,11 @@ func InPlan(id, plan string) bool {
 }
 
 // ByID implements audit.Catalog.
+// A schema_id may also be an Iglu URI, iglu:VENDOR/NAME/jsonschema/M-R-A.
 func (r *Registry) ByID(id string) (audit.Schema, bool) {
+	if path, ok := r.iglu[id]; ok {
+		id = path
+	}
 	s, ok := r.byID[id]
 	if !ok {
 		return nil, false

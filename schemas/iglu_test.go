@@ -44,15 +44,7 @@ func TestIgluCentralLoads(t *testing.T) {
 		{`{"sku":"s-1","quantity":"2"}`, []string{"/quantity type"}},
 		{`{"quantity":2}`, []string{" required"}},
 	} {
-		v, err := decode(c.event)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []string
-		for _, f := range link.Validate(v) {
-			got = append(got, f.InstancePath+" "+f.Keyword)
-		}
-		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+		if got := checks(t, link, c.event); strings.Join(got, ",") != strings.Join(c.want, ",") {
 			t.Errorf("%s: got %v, want %v", c.event, got, c.want)
 		}
 	}

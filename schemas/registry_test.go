@@ -196,15 +196,7 @@ func TestRefsByOwnID(t *testing.T) {
 			if !ok {
 				t.Fatalf("%s not loaded", c.event)
 			}
-			v, err := decode(c.instance)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got []string
-			for _, f := range s.Validate(v) {
-				got = append(got, f.InstancePath+" "+f.Keyword)
-			}
-			slices.Sort(got)
+			got := checks(t, s, c.instance)
 			if !slices.Equal(got, c.want) {
 				t.Errorf("%s %s: got %v, want %v", c.event, c.instance, got, c.want)
 			}
@@ -213,6 +205,22 @@ func TestRefsByOwnID(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checks validates the JSON instance with the library and returns each
+// failure as "path keyword", sorted.
+func checks(t *testing.T, s audit.Schema, instance string) []string {
+	t.Helper()
+	v, err := decode(instance)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range s.Validate(v) {
+		got = append(got, f.InstancePath+" "+f.Keyword)
+	}
+	slices.Sort(got)
+	return got
 }
 
 func TestBadSchemasNameTheFile(t *testing.T) {

@@ -1,10 +1,5 @@
 package audit
 
-import (
-	"bytes"
-	"encoding/json"
-)
-
 // envelope is what the fast path reads of a message without decoding it.
 type envelope struct {
 	typ, event, name string
@@ -161,14 +156,4 @@ func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) (done bool, 
 		return true, m, nil
 	}
 	return false, m, env.object
-}
-
-// decodeObject decodes the validated object's bytes as DecodePayload
-// decodes a message, numbers as json.Number.
-func decodeObject(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	err := dec.Decode(&v)
-	return v, err
 }

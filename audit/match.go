@@ -74,13 +74,11 @@ func DecodePayload(payload []byte) (map[string]any, error) {
 	if payload == nil {
 		return nil, fmt.Errorf("payload is NULL")
 	}
-	dec := json.NewDecoder(bytes.NewReader(payload))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, more, err := decodeJSON(payload)
+	if err != nil {
 		return nil, fmt.Errorf("payload is not valid JSON: %v", err)
 	}
-	if dec.More() {
+	if more {
 		return nil, fmt.Errorf("payload has trailing data after the JSON value")
 	}
 	m, ok := v.(map[string]any)
@@ -88,6 +86,15 @@ func DecodePayload(payload []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("payload is %s, not a JSON object", jsonKind(v))
 	}
 	return m, nil
+}
+
+// decodeJSON decodes one JSON value, numbers as json.Number, and reports
+// whether anything follows it.
+func decodeJSON(raw []byte) (v any, more bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	err = dec.Decode(&v)
+	return v, err == nil && dec.More(), err
 }
 
 // FastSchema is a Schema that can also prove an object valid from its raw

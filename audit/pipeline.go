@@ -239,7 +239,8 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		return nil
 	}
 	if object != nil {
-		if obj, err := decodeObject(object); err == nil {
+		// The scan proved the object's bytes one JSON value.
+		if obj, _, err := decodeJSON(object); err == nil {
 			base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
 				EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
 			vs := a.validate(base, m, obj)
@@ -318,16 +319,12 @@ func valueAt(v any, ptr string) string {
 	}
 	b, ok := appendValue(nil, v, MaxValueBytes)
 	if !ok {
-		if b, ok = marshal(v); !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
 			return ""
 		}
 	}
 	return truncate(string(b))
-}
-
-func marshal(v any) ([]byte, bool) {
-	b, err := json.Marshal(v)
-	return b, err == nil
 }
 
 // Lookup resolves a JSON pointer (RFC 6901) inside a decoded JSON value.

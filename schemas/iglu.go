@@ -47,26 +47,16 @@ func schemaVer(p string) (model, revision, addition int, ok bool) {
 }
 
 // igluDraft points a file written against Iglu's meta-schema at draft 4,
-// which the library knows, and reports whether it did.
-func igluDraft(doc map[string]any) bool {
-	s, _ := doc["$schema"].(string)
-	if !strings.HasPrefix(s, igluMeta) {
-		return false
+// which the library knows.
+func igluDraft(doc map[string]any) {
+	if s, _ := doc["$schema"].(string); strings.HasPrefix(s, igluMeta) {
+		doc["$schema"] = draft4
 	}
-	doc["$schema"] = draft4
-	return true
 }
 
 // igluIDs are the names an Iglu file goes by in $refs and schema_ids.
 func igluIDs(key string) []string {
 	return []string{igluCentral + key + "#", igluCentral + key, igluScheme + key}
-}
-
-// selfField is a string of the schema's self block, or "".
-func selfField(doc map[string]any, field string) (string, bool) {
-	self, _ := doc["self"].(map[string]any)
-	v, ok := self[field].(string)
-	return v, ok
 }
 
 // lintIgluSelf checks, as igluctl does, that a file's self block names the

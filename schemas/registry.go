@@ -401,8 +401,12 @@ func resolveID(base, target string) string {
 func describe(p string, doc map[string]any) Info {
 	info := Info{ID: p, File: p}
 	dir := path.Dir(p)
-	info.Name = path.Base(dir)
-	info.Plan = path.Dir(dir)
+	info.Name, info.Plan = path.Base(dir), path.Dir(dir)
+	model, revision, addition, iglu := schemaVer(p)
+	if iglu {
+		// VENDOR/NAME/jsonschema/M-R-A: VENDOR is the plan, NAME the event.
+		info.Name, info.Plan = path.Base(path.Dir(dir)), path.Dir(path.Dir(dir))
+	}
 	if info.Plan == "." {
 		info.Plan = ""
 	}
@@ -415,16 +419,7 @@ func describe(p string, doc map[string]any) Info {
 			info.Version = v
 		}
 	}
-	if model, revision, addition, ok := schemaVer(p); ok {
-		// An Iglu file: VENDOR is its plan, NAME its name unless self says
-		// otherwise, SchemaVer its version.
-		if n, _ := selfField(doc, "name"); n == "" {
-			info.Name = path.Base(path.Dir(dir))
-		}
-		info.Plan = path.Dir(path.Dir(dir))
-		if info.Plan == "." {
-			info.Plan = ""
-		}
+	if iglu {
 		info.Major, info.Minor, info.Addition = model, revision, addition
 		return info
 	}

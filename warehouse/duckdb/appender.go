@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
-	"slices"
 	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -22,7 +21,7 @@ func appendRows(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sq
 	if len(rows) == 0 {
 		return nil
 	}
-	json, err := hasJSONColumn(ctx, tx, table)
+	json, err := hasJSONColumn(ctx, tx, d, table)
 	if err != nil {
 		return err
 	}
@@ -62,29 +61,25 @@ func appendRows(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sq
 	})
 }
 
-func hasJSONColumn(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident) (bool, error) {
-	q := `SELECT data_type FROM information_schema.columns
-WHERE table_catalog = COALESCE(NULLIF(?, ''), current_database())
-  AND table_schema = COALESCE(NULLIF(?, ''), current_schema()) AND table_name = ?`
-	var catalog string
-	if len(table) == 3 {
-		catalog = table[0]
-	}
-	rows, err := tx.Query(ctx, q, catalog, table.Schema(), table.Table())
+// hasJSONColumn asks the catalog, through the dialect's own column query,
+// inside the transaction.
+func hasJSONColumn(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh.Ident) (bool, error) {
+	q, args := d.Columns(table.Schema(), table.Table())
+	rows, err := tx.Query(ctx, q, args...)
 	if err != nil {
 		return false, fmt.Errorf("describe %s: %w", table, err)
 	}
 	defer rows.Close()
-	var types []string
+	json := false
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
 			return false, fmt.Errorf("describe %s: %w", table, err)
 		}
-		types = append(types, strings.ToUpper(t))
+		json = json || strings.EqualFold(typ, "JSON")
 	}
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("describe %s: %w", table, err)
 	}
-	return slices.Contains(types, "JSON"), nil
+	return json, nil
 }

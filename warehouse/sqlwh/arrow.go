@@ -143,55 +143,52 @@ func (r *ArrowRows) ScanRow(row *audit.Row, arena []byte) ([]byte, bool, error) 
 // float64, bool, time.Time or nil; strings alias Arrow's buffer. Types
 // with no Go counterpart here (decimals, dates) come as Arrow's text of
 // the value, which the caller parses by the column's SQL type.
-func (r *ArrowRows) value(i int) (any, error) {
+func (r *ArrowRows) value(i int) any {
 	col := r.rec.Column(i)
 	if col.IsNull(r.row) {
-		return nil, nil
+		return nil
 	}
 	switch a := col.(type) {
 	case *array.String:
-		return a.Value(r.row), nil
+		return a.Value(r.row)
 	case *array.LargeString:
-		return a.Value(r.row), nil
+		return a.Value(r.row)
 	case *array.StringView:
-		return a.Value(r.row), nil
+		return a.Value(r.row)
 	case *array.Int64:
-		return a.Value(r.row), nil
+		return a.Value(r.row)
 	case *array.Int32:
-		return int64(a.Value(r.row)), nil
+		return int64(a.Value(r.row))
 	case *array.Int16:
-		return int64(a.Value(r.row)), nil
+		return int64(a.Value(r.row))
 	case *array.Int8:
-		return int64(a.Value(r.row)), nil
+		return int64(a.Value(r.row))
 	case *array.Uint32:
-		return int64(a.Value(r.row)), nil
+		return int64(a.Value(r.row))
 	case *array.Uint16:
-		return int64(a.Value(r.row)), nil
+		return int64(a.Value(r.row))
 	case *array.Uint8:
-		return int64(a.Value(r.row)), nil
+		return int64(a.Value(r.row))
 	case *array.Float64:
-		return a.Value(r.row), nil
+		return a.Value(r.row)
 	case *array.Float32:
-		return float64(a.Value(r.row)), nil
+		return float64(a.Value(r.row))
 	case *array.Boolean:
-		return a.Value(r.row), nil
+		return a.Value(r.row)
 	case *array.Timestamp:
 		unit := a.DataType().(*arrow.TimestampType).Unit
-		return a.Value(r.row).ToTime(unit), nil
+		return a.Value(r.row).ToTime(unit)
 	case *array.Date32:
-		return a.Value(r.row).ToTime(), nil
+		return a.Value(r.row).ToTime()
 	}
-	return col.ValueStr(r.row), nil
+	return col.ValueStr(r.row)
 }
 
 // Scan implements Rows for *any, *string, **string, *[]byte, *time.Time
 // and *int64 destinations.
 func (r *ArrowRows) Scan(dest ...any) error {
 	for i, d := range dest {
-		v, err := r.value(i)
-		if err != nil {
-			return err
-		}
+		v := r.value(i)
 		if s, ok := v.(string); ok {
 			v = strings.Clone(s) // the buffer goes with the record
 		}

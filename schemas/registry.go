@@ -180,7 +180,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		return nil, fmt.Errorf("%s is not in the schemas directory: an unknown $schema draft or $ref target (eventaudit never fetches schemas over the network)", displayURL(u))
 	}
 	// A file may carry an absolute $id of its own (urn:…, https://…) that
-	// $refs use, its own included; such refs are pointed at the file.
+	// $refs use, its own included; such refs are pointed at the file. An
+	// Iglu file goes by its iglucentral.com and iglu: names, and is read
+	// as the draft 4 its meta-schema extends.
 	ids := map[string]string{}
 	for _, f := range files {
 		if id := ownID(f.doc); id != "" {

@@ -60,6 +60,9 @@ type Schema struct {
 	info     Info
 	compiled *jsonschema.Schema
 	fast     *fastNode // nil: always the library
+	// patterns maps a pattern's RE2 translation, quoted as in the library's
+	// messages, to the pattern as the plan wrote it.
+	patterns map[string]string
 }
 
 // ID is the schema's $id, its path under the schemas root.
@@ -151,33 +154,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		return nil, fmt.Errorf("read schemas: %w", err)
 	}
 
-	c := jsonschema.NewCompiler()
-	c.Draft = jsonschema.Draft7
-	c.AssertFormat = opts.AssertFormat
-	if !opts.AssertFormat {
-		// jsonschema/v5 asserts "format" for drafts before 2019-09 whatever
-		// AssertFormat says; an always-true checker per known format makes
-		// it the annotation that Python's jsonschema treats it as.
-		for name := range jsonschema.Formats {
-			c.Formats[name] = func(any) bool { return true }
-		}
-	}
-	// contentEncoding and contentMediaType are annotations, as in Python's
-	// jsonschema and ajv, and as the fast path treats them: jsonschema/v5
-	// asserts them under draft 7 with the decoders it knows, and a nil
-	// decoder of the same name takes its place.
-	for name := range jsonschema.Decoders {
-		c.Decoders[name] = nil
-	}
-	for name := range jsonschema.MediaTypes {
-		c.MediaTypes[name] = nil
-	}
+	c := newCompiler(opts)
 	known := map[string]bool{}
 	for _, f := range files {
 		known[fileURL(f.path)] = true
-	}
-	c.LoadURL = func(u string) (io.ReadCloser, error) {
-		return nil, fmt.Errorf("%s is not in the schemas directory: an unknown $schema draft or $ref target (eventaudit never fetches schemas over the network)", displayURL(u))
 	}
 	// A file may carry an absolute $id of its own (urn:…, https://…) that
 	// $refs use, its own included; such refs are pointed at the file. An
@@ -195,7 +175,13 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			}
 		}
 	}
+	patterns := map[string]string{}
+	unprepared := map[string]error{}
 	for _, f := range files {
+		if err := prepareSchema(f.doc, patterns, draft4Schema(f.doc)); err != nil {
+			unprepared[f.path] = err
+			continue
+		}
 		// The file's path is its $id. Rewriting a relative $id to the
 		// absolute URL keeps $refs relative to the file, as JSON Schema says.
 		base := ownID(f.doc)
@@ -223,6 +209,9 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		info := describe(f.path, f.doc)
 		r.docs[info.ID] = f.doc
 		compiled, err := compile(c, fileURL(f.path))
+		if perr := unprepared[f.path]; perr != nil {
+			compiled, err = nil, perr
+		}
 		if err != nil {
 			info.Err = cleanCompileError(err)
 			failed = append(failed, &FileError{File: f.path, Err: info.Err})
@@ -232,7 +221,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			}
 			continue
 		}
-		s := &Schema{info: info, compiled: compiled}
+		s := &Schema{info: info, compiled: compiled, patterns: patterns}
 		if !opts.DisableFastPath {
 			s.fast = fc.compile(f.path)
 		}
@@ -267,6 +256,46 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		return r, &LoadError{Files: failed}
 	}
 	return r, nil
+}
+
+// newCompiler is the library as eventaudit configures it: draft 7 unless a
+// schema says otherwise, "format", contentEncoding and contentMediaType as
+// annotations unless asked, and no schema ever fetched from the network.
+func newCompiler(opts Options) *jsonschema.Compiler {
+	c := jsonschema.NewCompiler()
+	c.Draft = jsonschema.Draft7
+	c.AssertFormat = opts.AssertFormat
+	if !opts.AssertFormat {
+		// jsonschema/v5 asserts "format" for drafts before 2019-09 whatever
+		// AssertFormat says; an always-true checker per known format makes
+		// it the annotation that Python's jsonschema treats it as.
+		for name := range jsonschema.Formats {
+			c.Formats[name] = func(any) bool { return true }
+		}
+	}
+	// contentEncoding and contentMediaType are annotations, as in Python's
+	// jsonschema and ajv, and as the fast path treats them: jsonschema/v5
+	// asserts them under draft 7 with the decoders it knows, and a nil
+	// decoder of the same name takes its place.
+	for name := range jsonschema.Decoders {
+		c.Decoders[name] = nil
+	}
+	for name := range jsonschema.MediaTypes {
+		c.MediaTypes[name] = nil
+	}
+	c.RegisterExtension("draft4-integer", nil, draft4Integer{})
+	if opts.AssertFormat {
+		for name, check := range formatCheckers {
+			c.Formats[name] = check
+		}
+		for _, name := range unassertedFormats {
+			c.Formats[name] = func(any) bool { return true }
+		}
+	}
+	c.LoadURL = func(u string) (io.ReadCloser, error) {
+		return nil, fmt.Errorf("%s is not in the schemas directory: an unknown $schema draft or $ref target (eventaudit never fetches schemas over the network)", displayURL(u))
+	}
+	return c
 }
 
 // compile is Compile that turns a panic inside jsonschema/v5 (some nested

@@ -31,7 +31,7 @@ func (s *Schema) Validate(instance any) []audit.Failure {
 			out = append(out, audit.Failure{
 				InstancePath: e.InstanceLocation,
 				Keyword:      kw,
-				Message:      stableMessage(kw, e.Message),
+				Message:      s.message(kw, e.Message),
 			})
 			return
 		}
@@ -61,6 +61,19 @@ func lastKeyword(loc string) string {
 		return strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
 	}
 	return "schema"
+}
+
+// message is the library's message as the plan's author reads it: a
+// pattern as written (not its RE2 translation), property names in order.
+func (s *Schema) message(keyword, msg string) string {
+	if keyword == "pattern" {
+		if translated, ok := strings.CutPrefix(msg, "does not match pattern "); ok {
+			if orig, ok := s.patterns[translated]; ok {
+				return "does not match pattern " + orig
+			}
+		}
+	}
+	return stableMessage(keyword, msg)
 }
 
 // stableMessage sorts the property names the library lists in Go map order

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // Schema is a compiled event schema. It must be safe for concurrent use.
@@ -201,9 +202,56 @@ func (m *Matcher) route(typ, event, name, schemaID string) Match {
 	return res
 }
 
+// SelfDescribingType is the event type of a Snowplow self-describing event,
+// as Snowplow's own atomic.events names it.
+const SelfDescribingType = "unstruct"
+
+// selfDescribing reads a Snowplow self-describing JSON, {"schema":
+// "iglu:VENDOR/NAME/jsonschema/M-R-A", "data": …}. A wrapper such as
+// unstruct_event, whose data is itself self-describing, is looked through:
+// the event is the innermost one. path is the data's JSON pointer.
+func selfDescribing(msg map[string]any) (uri string, data any, path string, ok bool) {
+	for {
+		u, isStr := msg["schema"].(string)
+		d, hasData := msg["data"]
+		if !isStr || !strings.HasPrefix(u, "iglu:") || !hasData {
+			return uri, data, path, ok
+		}
+		uri, data, path, ok = u, d, path+"/data", true
+		inner, isObj := d.(map[string]any)
+		if !isObj {
+			return uri, data, path, ok
+		}
+		msg = inner
+	}
+}
+
+// routeSelfDescribing matches a self-describing event by its Iglu URI.
+func (m *Matcher) routeSelfDescribing(uri string, data any, path string) Match {
+	res := Match{Type: SelfDescribingType, SchemaID: uri, ObjectPath: path}
+	// iglu:VENDOR/NAME/jsonschema/M-R-A: the event is NAME.
+	if parts := strings.Split(strings.TrimPrefix(uri, "iglu:"), "/"); len(parts) == 4 {
+		res.Name = parts[1]
+	}
+	if s, ok := m.Catalog.ByID(uri); ok {
+		res.Schema, res.SchemaID, res.Object = s, s.ID(), data
+		return res
+	}
+	res.Problem = &Failure{Keyword: KeywordSchemaID, InstancePath: strings.TrimSuffix(path, "/data") + "/schema",
+		Message: fmt.Sprintf("schema %q names no loaded schema", uri)}
+	return res
+}
+
 // Match finds the schema for a decoded message and the object to validate.
+// A message with no type that is a Snowplow self-describing JSON is matched
+// by its Iglu URI.
 func (m *Matcher) Match(msg map[string]any) Match {
 	typ, _ := msg["type"].(string)
+	if _, hasType := msg["type"]; !hasType {
+		if uri, data, path, ok := selfDescribing(msg); ok {
+			return m.routeSelfDescribing(uri, data, path)
+		}
+	}
 	event, _ := msg["event"].(string)
 	name, _ := msg["name"].(string)
 	var obj any = msg

@@ -21,6 +21,7 @@ func testCatalog() *audittest.Catalog {
 	} {
 		c.Add(n.name, &audittest.Schema{SchemaID: n.id})
 	}
+	c.IDs["iglu:com.acme/checkout/jsonschema/1-0-2"] = &audittest.Schema{SchemaID: "com.acme/checkout/jsonschema/1-0-2"}
 	// Reachable by id only, like an older version.
 	c.IDs["shop/Order Completed/1-0.json"] = &audittest.Schema{SchemaID: "shop/Order Completed/1-0.json"}
 	return c
@@ -57,6 +58,16 @@ func TestMatch(t *testing.T) {
 		{name: "alias is unplanned", msg: `{"type":"alias","previousId":"x"}`, wantUnplanned: true},
 		{name: "no type", msg: `{"event":"Order Completed"}`, wantProb: "payload"},
 		{name: "track without event", msg: `{"type":"track"}`, wantProb: "payload"},
+		{name: "self-describing by its Iglu URI", msg: `{"schema":"iglu:com.acme/checkout/jsonschema/1-0-2","data":{"v":1}}`,
+			wantSchema: "com.acme/checkout/jsonschema/1-0-2", wantPath: "/data"},
+		{name: "unstruct_event wrapper looked through",
+			msg:        `{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":{"schema":"iglu:com.acme/checkout/jsonschema/1-0-2","data":{}}}`,
+			wantSchema: "com.acme/checkout/jsonschema/1-0-2", wantPath: "/data/data"},
+		{name: "unknown Iglu URI is a violation", msg: `{"schema":"iglu:com.acme/checkout/jsonschema/9-0-0","data":{}}`,
+			wantSchema: "iglu:com.acme/checkout/jsonschema/9-0-0", wantProb: "schema_id"},
+		{name: "a Segment message with schema and data members is not self-describing",
+			msg: `{"type":"track","event":"Coupon Applied","schema":"iglu:com.acme/checkout/jsonschema/1-0-2","data":{}}`, wantUnplanned: true},
+		{name: "a schema that is not an Iglu URI is not self-describing", msg: `{"schema":"https://x/y.json","data":{}}`, wantProb: "payload"},
 	}
 	m := &audit.Matcher{Catalog: testCatalog(), EventSchemas: map[string]string{"Old Name": "shop/Legacy/1-0.json"}}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package schemas_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -84,5 +85,51 @@ func TestIgluLint(t *testing.T) {
 	want := []string{"com.acme/refund/jsonschema/1-0-0 self-vendor", "com.acme/refund/jsonschema/1-0-0 self-version"}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Snowplow self-describing events, bare or wrapped in unstruct_event, find
+// their Iglu Central schema by URI and are judged by it.
+func TestSelfDescribingEventsAgainstIgluCentral(t *testing.T) {
+	dir := sharedDir(t, "corpora/iglu-central")
+	reg, err := schemas.Load(context.Background(), os.DirFS(dir), schemas.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	const unstruct = `{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":%s}`
+	for _, c := range []struct {
+		event, schema string
+		want          []string
+	}{
+		{event: `{"schema":"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1",
+			"data":{"targetUrl":"https://example.com/a","elementClasses":["nav"]}}`,
+			schema: "schemas/com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1"},
+		{event: fmt.Sprintf(unstruct, `{"schema":"iglu:com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1",
+			"data":{"elementId":"x"}}`),
+			schema: "schemas/com.snowplowanalytics.snowplow/link_click/jsonschema/1-0-1", want: []string{" required"}},
+		{event: fmt.Sprintf(unstruct, `{"schema":"iglu:com.snowplowanalytics.snowplow/application_background/jsonschema/1-0-0",
+			"data":{"backgroundIndex":1.0}}`),
+			// SchemaVer schemas are draft 4, where 1.0 is not an integer.
+			schema: "schemas/com.snowplowanalytics.snowplow/application_background/jsonschema/1-0-0", want: []string{"/backgroundIndex type"}},
+		{event: `{"schema":"iglu:com.snowplowanalytics.snowplow/add_to_cart/jsonschema/1-0-0","data":{"sku":"s-1","quantity":2}}`,
+			schema: "schemas/com.snowplowanalytics.snowplow/add_to_cart/jsonschema/1-0-0"},
+	} {
+		msg, err := audit.DecodePayload([]byte(c.event))
+		if err != nil {
+			t.Fatal(err)
+		}
+		match := m.Match(msg)
+		if match.Problem != nil || match.SchemaID != c.schema || match.Type != audit.SelfDescribingType {
+			t.Errorf("%s: matched %s %q (%v), want %s", c.event, match.Type, match.SchemaID, match.Problem, c.schema)
+			continue
+		}
+		var got []string
+		for _, f := range match.Schema.Validate(match.Object) {
+			got = append(got, f.InstancePath+" "+f.Keyword)
+		}
+		if strings.Join(got, ",") != strings.Join(c.want, ",") {
+			t.Errorf("%s: got %v, want %v", c.event, got, c.want)
+		}
 	}
 }

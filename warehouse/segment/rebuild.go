@@ -127,6 +127,7 @@ func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
 // columns as they are.
 func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, used map[string]bool) map[string]any {
 	obj := map[string]any{}
+	var maps []segmentLeaf
 	for _, l := range leaves {
 		i, ok := idx[l.col]
 		if ok {
@@ -135,6 +136,8 @@ func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, u
 		switch {
 		case ok && vals[i] != nil:
 			setPath(obj, l.props, convert(vals[i], kinds[i], l.shape))
+		case l.isMap():
+			maps = append(maps, l)
 		case l.shape.Allows("null"):
 			// No column yet (Segment adds one with its first non-null
 			// value) or NULL: absent, or null where the schema allows
@@ -142,7 +145,44 @@ func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, u
 			setPath(obj, l.props, nil)
 		}
 	}
+	// Maps claim their columns once every declared property has its own,
+	// the longest prefix first: map a_b's column a_b_c is not map a's b_c.
+	slices.SortStableFunc(maps, func(a, b segmentLeaf) int { return len(b.col) - len(a.col) })
+	for _, l := range maps {
+		if m := foldMap(l.col+"_", idx, vals, kinds, used); len(m) > 0 {
+			setPath(obj, l.props, m)
+		} else if l.shape.Allows("null") {
+			setPath(obj, l.props, nil)
+		}
+	}
 	return obj
+}
+
+// isMap reports whether the leaf is an object with no declared properties,
+// a map such as {"type":"object","additionalProperties":{"type":"string"}}:
+// Segment flattens its keys into columns of their own (filters_color,
+// filters_size), which no schema names.
+func (l segmentLeaf) isMap() bool {
+	return len(l.shape.Properties) == 0 && l.shape.Allows("object") && len(l.shape.Types) > 0
+}
+
+// foldMap gathers the unused, non-NULL columns named prefix+key into a map
+// of key to value. Keys come back as Segment wrote the columns (snake_case,
+// lower case): a map's keys are data, which Segment does not keep.
+func foldMap(prefix string, idx map[string]int, vals []any, kinds []int, used map[string]bool) map[string]any {
+	var m map[string]any
+	for col, i := range idx {
+		key, ok := strings.CutPrefix(col, prefix)
+		if !ok || key == "" || used[col] || vals[i] == nil {
+			continue
+		}
+		if m == nil {
+			m = map[string]any{}
+		}
+		m[key] = natural(vals[i], kinds[i])
+		used[col] = true
+	}
+	return m
 }
 
 // setPath sets obj[p0][p1]…= v, creating the objects on the way.

@@ -52,6 +52,17 @@ func TestRebuildObject(t *testing.T) {
 			map[string]string{}, map[string]any{}, `{"b":null}`},
 		{"boolean held as text", obj(map[string]*audit.Shape{"gift": str("boolean")}),
 			map[string]string{"gift": "text"}, map[string]any{"gift": "true"}, `{"gift":true}`},
+		{"a map's flattened keys fold back into it", obj(map[string]*audit.Shape{"filters": str("object"), "filtersCount": str("integer")}),
+			map[string]string{"filters_color": "varchar", "filters_size": "varchar", "filters_count": "bigint", "filters_x": "text"},
+			map[string]any{"filters_color": "red", "filters_size": "M", "filters_count": int64(2), "filters_x": nil},
+			`{"filters":{"color":"red","size":"M"},"filtersCount":2}`},
+		{"the longest map prefix claims a column", obj(map[string]*audit.Shape{"a": str("object"), "aB": str("object", "null")}),
+			map[string]string{"a_b_c": "varchar", "a_d": "varchar"}, map[string]any{"a_b_c": "1", "a_d": "2"},
+			`{"a":{"d":"2"},"aB":{"c":"1"}}`},
+		{"a map with no columns is absent, or null if allowed", obj(map[string]*audit.Shape{"m": str("object"), "n": str("object", "null")}),
+			map[string]string{}, map[string]any{}, `{"n":null}`},
+		{"a nested map folds under its parent's prefix", obj(map[string]*audit.Shape{"ctx": obj(map[string]*audit.Shape{"tags": str("object")})}),
+			map[string]string{"ctx_tags_ab": "bigint"}, map[string]any{"ctx_tags_ab": int64(1)}, `{"ctx":{"tags":{"ab":1}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/eventaudit/eventaudit/redact"
@@ -130,7 +131,40 @@ Start with:  eventaudit audit --help`,
 	pf.StringVar(&o.LogFormat, "log-format", "text", "log format on stderr: text or json")
 	pf.StringVar(&o.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	root.AddCommand(commands(o)...)
+	usageArgs(root)
 	return root
+}
+
+// usageArgs makes cobra's argument errors usage errors (exit 2, never the
+// "retry" of exit 3), and makes a command group refuse a subcommand it does
+// not have, which cobra would answer with its help and exit 0.
+func usageArgs(cmd *cobra.Command) {
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
+	if cmd.HasSubCommands() && cmd.RunE == nil && cmd.Run == nil {
+		cmd.SuggestionsMinimumDistance = 2 // cobra's own default, which SuggestionsFor does not apply
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			msg := fmt.Sprintf("unknown command %q for %q", args[0], c.CommandPath())
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += "; did you mean " + strings.Join(s, " or ") + "?"
+			}
+			return usageError{fmt.Errorf("%s (see %s --help)", msg, c.CommandPath())}
+		}
+		cmd.RunE = func(c *cobra.Command, _ []string) error { return c.Help() }
+		return
+	}
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				return usageError{fmt.Errorf("%w (see %s --help)", err, c.CommandPath())}
+			}
+			return nil
+		}
+	}
 }
 
 // redact removes every known secret, and anything shaped like one, from s.

@@ -112,6 +112,15 @@ func runSchemasCheck(ctx context.Context, d *deps, o *schemasOptions) error {
 			checked++
 		}
 	}
+	if checked == 0 {
+		// A check of nothing must not pass in CI.
+		where := "no schema file"
+		if o.Plan != "" && len(reg.Schemas()) > 0 {
+			where = fmt.Sprintf("no schema in plan %q (plans here: %s)", o.Plan, strings.Join(reg.Plans(), ", "))
+		}
+		return usageError{fmt.Errorf("%s found under %s: nothing was checked; point --schemas at a Reflekt project's "+
+			"schemas/ folder or an Iglu repository", where, o.Schemas)}
+	}
 	var findings []reports.Finding
 	for _, f := range reg.Lint(o.Lint) {
 		if schemas.InPlan(f.File, o.Plan) {

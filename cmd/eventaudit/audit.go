@@ -166,6 +166,11 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		return usageError{errors.New("--validate message needs --layout raw: Segment's layout keeps the envelope flattened (context_* columns), and eventaudit rebuilds only properties and traits")}
 	case o.Layout == "segment" && o.Table != "" && set.from("table") == fromFlag:
 		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
+	case o.Slack != "never" && set.changed("slack") && o.slackToken == "" && o.slackWebhook == "":
+		// Asked for by name, a digest that cannot go anywhere must not
+		// fail silently every night.
+		return usageError{fmt.Errorf("--slack %s (from %s) but no Slack target: set SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN "+
+			"and --slack-channel (or slack.webhook_url / slack.bot_token in the config), or use --slack never", o.Slack, set.from("slack"))}
 	case o.Slack != "never" && o.slackToken != "" && o.slackWebhook == "" && o.SlackChannel == "":
 		return usageError{errors.New("SLACK_BOT_TOKEN is set but no channel: pass --slack-channel (or set slack.channel)")}
 	case o.Workers < 0:
@@ -234,6 +239,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	thresholds, err := audit.ParseThresholds(o.FailOn)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--fail-on: %w", err)}
+	}
+	if _, set := thresholds[audit.MetricMinRows]; !set {
+		// An empty window fails unless the user says it may be empty.
+		thresholds[audit.MetricMinRows] = 1
 	}
 	now := d.now()
 	shard, err := audit.ParseShard(o.Shard)

@@ -113,6 +113,10 @@ func TestSettingsPrecedence(t *testing.T) {
 						file[s.config] = tc.set.yaml
 					}
 					env := map[string]string{}
+					if f.Name == "slack" {
+						// --slack named with nowhere to post is a usage error.
+						env["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/x"
+					}
 					if tc.set.env != "" {
 						env[s.env()] = tc.set.env
 					}

@@ -209,6 +209,10 @@ const (
 	MetricInvalidRows = "invalid_rows"
 	MetricViolations  = "violations"
 	MetricUnplanned   = "unplanned"
+	// MetricMinRows is a floor, not a ceiling: fewer rows scanned than
+	// this fails the run. An empty window is a stalled loader, the wrong
+	// table or a timezone slip far more often than a quiet night.
+	MetricMinRows = "min_rows"
 )
 
 // Thresholds are --fail-on limits: a run fails when a metric exceeds its limit.
@@ -222,6 +226,9 @@ type Breach struct {
 }
 
 func (b Breach) String() string {
+	if b.Metric == MetricMinRows {
+		return fmt.Sprintf("%s: %s rows scanned < %s", b.Metric, formatFloat(b.Actual), formatFloat(b.Limit))
+	}
 	return fmt.Sprintf("%s %s > %s", b.Metric, formatFloat(b.Actual), formatFloat(b.Limit))
 }
 
@@ -242,10 +249,10 @@ func ParseThresholds(specs []string) (Thresholds, error) {
 			}
 			name = strings.TrimSpace(name)
 			switch name {
-			case MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned:
+			case MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned, MetricMinRows:
 			default:
-				return nil, fmt.Errorf("threshold %q: unknown metric %q (use %s, %s, %s or %s)", part, name,
-					MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned)
+				return nil, fmt.Errorf("threshold %q: unknown metric %q (use %s, %s, %s, %s or %s)", part, name,
+					MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned, MetricMinRows)
 			}
 			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
 			if err != nil || f < 0 {
@@ -266,6 +273,9 @@ func (t Thresholds) Check(s *Summary) []Breach {
 		MetricUnplanned:   float64(s.Run.RowsUnplanned),
 	}
 	var out []Breach
+	if limit, ok := t[MetricMinRows]; ok && float64(s.Run.RowsScanned) < limit {
+		out = append(out, Breach{Metric: MetricMinRows, Limit: limit, Actual: float64(s.Run.RowsScanned)})
+	}
 	for _, m := range []string{MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned} {
 		if limit, ok := t[m]; ok && actual[m] > limit {
 			out = append(out, Breach{Metric: m, Limit: limit, Actual: actual[m]})

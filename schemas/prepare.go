@@ -18,17 +18,21 @@ import (
 //     jsonschema/v5 would read it under 2019-09 and later as "anything";
 //   - under draft 4, where 1.0 is a number but not an integer, an integer
 //     type gets a marker that draft4Integer checks: jsonschema/v5 counts
-//     1.0 an integer in every draft.
+//     1.0 an integer in every draft;
+//   - before draft 2019-09, "format" is dropped unless formats are
+//     asserted: jsonschema/v5 asserts it there whatever it is told, and
+//     eventaudit reads it as the annotation Python's jsonschema does. Later
+//     drafts keep it, so a meta-schema's format-assertion vocabulary works.
 //
-// Only schema positions are walked: the values of const, enum, default and
-// examples are data, and a property that happens to be named "pattern"
+// Only schema positions are walked: the values of const, enum, default,
+// examples and Iglu's self block are data, and a property that happens to be named "pattern"
 // stays as written.
-func prepareSchema(v any, patterns map[string]string, draft4 bool) error {
+func prepareSchema(v any, p *preparation) error {
 	m, ok := v.(map[string]any)
 	if !ok {
 		if a, ok := v.([]any); ok {
 			for _, child := range a {
-				if err := prepareSchema(child, patterns, draft4); err != nil {
+				if err := prepareSchema(child, p); err != nil {
 					return err
 				}
 			}
@@ -40,18 +44,22 @@ func prepareSchema(v any, patterns map[string]string, draft4 bool) error {
 		allOf, _ := m["allOf"].([]any)
 		m["allOf"] = append(allOf, map[string]any{"not": map[string]any{}})
 	}
-	if draft4 && integerOnly(m["type"]) {
+	if p.draft4 && integerOnly(m["type"]) {
 		m[draft4IntegerKey] = true
+	}
+	if _, isString := m["format"].(string); isString && p.dropFormat {
+		delete(m, "format")
 	}
 	for k, child := range m {
 		switch k {
-		case "const", "enum", "default", "examples":
+		case "const", "enum", "default", "examples", "self":
+			// Data, not schemas (self is Iglu's description of the file).
 		case "pattern":
-			p, ok := child.(string)
+			pat, ok := child.(string)
 			if !ok {
 				continue
 			}
-			re2, err := translatePattern(p, patterns)
+			re2, err := translatePattern(pat, p.patterns)
 			if err != nil {
 				return err
 			}
@@ -62,12 +70,12 @@ func prepareSchema(v any, patterns map[string]string, draft4 bool) error {
 				continue
 			}
 			out := make(map[string]any, len(props))
-			for p, sub := range props {
-				re2, err := translatePattern(p, patterns)
+			for pat, sub := range props {
+				re2, err := translatePattern(pat, p.patterns)
 				if err != nil {
 					return err
 				}
-				if err := prepareSchema(sub, patterns, draft4); err != nil {
+				if err := prepareSchema(sub, p); err != nil {
 					return err
 				}
 				out[re2] = sub
@@ -77,13 +85,13 @@ func prepareSchema(v any, patterns map[string]string, draft4 bool) error {
 			// Maps of schemas: their keys are names, not keywords.
 			if subs, ok := child.(map[string]any); ok {
 				for _, sub := range subs {
-					if err := prepareSchema(sub, patterns, draft4); err != nil {
+					if err := prepareSchema(sub, p); err != nil {
 						return err
 					}
 				}
 			}
 		default:
-			if err := prepareSchema(child, patterns, draft4); err != nil {
+			if err := prepareSchema(child, p); err != nil {
 				return err
 			}
 		}
@@ -108,6 +116,14 @@ func quotePattern(s string) string {
 	s = strings.ReplaceAll(s, `\"`, `"`)
 	s = strings.ReplaceAll(s, `'`, `\'`)
 	return "'" + s[1:len(s)-1] + "'"
+}
+
+// preparation is what prepareSchema needs to know of one file.
+type preparation struct {
+	// patterns collects each translated pattern, quoted, to the original.
+	patterns   map[string]string
+	draft4     bool
+	dropFormat bool
 }
 
 // draft4IntegerKey marks a draft-4 schema whose type admits integers but
@@ -143,8 +159,33 @@ func (draft4Integer) Validate(ctx jsonschema.ValidationContext, v any) error {
 	return nil
 }
 
-// draft4Schema reports whether a document is read under draft 4.
-func draft4Schema(doc map[string]any) bool {
-	s, _ := doc["$schema"].(string)
-	return strings.TrimSuffix(s, "#") == strings.TrimSuffix(draft4, "#")
+// draftOf names the draft a document is read under: its $schema, or that of
+// the meta-schema it names, followed through the loaded files (meta finds a
+// document by URL), or draft 7 when it says nothing.
+func draftOf(doc map[string]any, meta func(url string) (map[string]any, bool)) string {
+	for range 8 {
+		s, _ := doc["$schema"].(string)
+		s = strings.TrimSuffix(s, "#")
+		s = strings.Replace(s, "https://", "http://", 1)
+		switch s {
+		case "":
+			return "draft-07"
+		case "http://json-schema.org/draft-04/schema", "http://json-schema.org/draft-06/schema",
+			"http://json-schema.org/draft-07/schema":
+			return strings.TrimSuffix(strings.TrimPrefix(s, "http://json-schema.org/"), "/schema")
+		case "http://json-schema.org/draft/2019-09/schema", "http://json-schema.org/draft/2020-12/schema":
+			return strings.TrimSuffix(strings.TrimPrefix(s, "http://json-schema.org/draft/"), "/schema")
+		}
+		next, ok := meta(strings.TrimSuffix(doc["$schema"].(string), "#"))
+		if !ok {
+			return ""
+		}
+		doc = next
+	}
+	return ""
+}
+
+// beforeDraft2019 reports whether a draft name is 4, 6 or 7.
+func beforeDraft2019(draft string) bool {
+	return strings.HasPrefix(draft, "draft-0")
 }

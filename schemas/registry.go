@@ -175,10 +175,25 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			}
 		}
 	}
+	// A meta-schema named by $schema may be one of the loaded files.
+	meta := func(u string) (map[string]any, bool) {
+		if file, ok := ids[u]; ok {
+			u = file
+		}
+		for _, f := range files {
+			if fileURL(f.path) == u {
+				return f.doc, true
+			}
+		}
+		return nil, false
+	}
 	patterns := map[string]string{}
 	unprepared := map[string]error{}
 	for _, f := range files {
-		if err := prepareSchema(f.doc, patterns, draft4Schema(f.doc)); err != nil {
+		draft := draftOf(f.doc, meta)
+		prep := &preparation{patterns: patterns, draft4: draft == "draft-04",
+			dropFormat: !opts.AssertFormat && beforeDraft2019(draft)}
+		if err := prepareSchema(f.doc, prep); err != nil {
 			unprepared[f.path] = err
 			continue
 		}
@@ -265,13 +280,14 @@ func newCompiler(opts Options) *jsonschema.Compiler {
 	c := jsonschema.NewCompiler()
 	c.Draft = jsonschema.Draft7
 	c.AssertFormat = opts.AssertFormat
-	if !opts.AssertFormat {
-		// jsonschema/v5 asserts "format" for drafts before 2019-09 whatever
-		// AssertFormat says; an always-true checker per known format makes
-		// it the annotation that Python's jsonschema treats it as.
-		for name := range jsonschema.Formats {
-			c.Formats[name] = func(any) bool { return true }
-		}
+	// Whether "format" asserts is settled per file by prepareSchema (and by
+	// a meta-schema's format-assertion vocabulary); these are the checks
+	// where it does.
+	for name, check := range formatCheckers {
+		c.Formats[name] = check
+	}
+	for _, name := range unassertedFormats {
+		c.Formats[name] = func(any) bool { return true }
 	}
 	// contentEncoding and contentMediaType are annotations, as in Python's
 	// jsonschema and ajv, and as the fast path treats them: jsonschema/v5
@@ -284,14 +300,6 @@ func newCompiler(opts Options) *jsonschema.Compiler {
 		c.MediaTypes[name] = nil
 	}
 	c.RegisterExtension("draft4-integer", nil, draft4Integer{})
-	if opts.AssertFormat {
-		for name, check := range formatCheckers {
-			c.Formats[name] = check
-		}
-		for _, name := range unassertedFormats {
-			c.Formats[name] = func(any) bool { return true }
-		}
-	}
 	c.LoadURL = func(u string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%s is not in the schemas directory: an unknown $schema draft or $ref target (eventaudit never fetches schemas over the network)", displayURL(u))
 	}

@@ -24,7 +24,7 @@ import (
 // whose verdict under a timeout would depend on the machine's load.
 
 var (
-	errNotRegular = errors.New("uses lookaround or a backreference, which eventaudit does not run (it runs every pattern in linear time with RE2); rewrite the pattern without it")
+	errNotRegular = errors.New("cannot run in linear time, as eventaudit runs every pattern (with RE2); rewrite it without lookaround, backreferences or repeat counts over 1000")
 	errSyntax     = errors.New("is not an ECMA-262 regular expression")
 )
 
@@ -50,7 +50,7 @@ func ecmaToRE2(p string) (string, error) {
 	}
 	if _, err := regexp.Compile(t.out.String()); err != nil {
 		// What RE2 alone refuses, such as a repeat count above 1000.
-		return "", fmt.Errorf("%w: %v", errNotRegular, err)
+		return "", fmt.Errorf("%w (RE2: %v)", errNotRegular, err)
 	}
 	return t.out.String(), nil
 }

@@ -25,8 +25,8 @@ import (
 //     drafts keep it, so a meta-schema's format-assertion vocabulary works.
 //
 // Only schema positions are walked: the values of const, enum, default,
-// examples and Iglu's self block are data, and a property that happens to be named "pattern"
-// stays as written.
+// examples and Iglu's self block are data, and a property that happens to
+// be named "pattern" stays as written.
 func prepareSchema(v any, p *preparation) error {
 	m, ok := v.(map[string]any)
 	if !ok {

@@ -156,8 +156,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 
 	c := newCompiler(opts)
 	known := map[string]bool{}
+	byURL := map[string]map[string]any{}
 	for _, f := range files {
 		known[fileURL(f.path)] = true
+		byURL[fileURL(f.path)] = f.doc
 	}
 	// A file may carry an absolute $id of its own (urn:…, https://…) that
 	// $refs use, its own included; such refs are pointed at the file. An
@@ -180,12 +182,8 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		if file, ok := ids[u]; ok {
 			u = file
 		}
-		for _, f := range files {
-			if fileURL(f.path) == u {
-				return f.doc, true
-			}
-		}
-		return nil, false
+		doc, ok := byURL[u]
+		return doc, ok
 	}
 	patterns := map[string]string{}
 	unprepared := map[string]error{}
@@ -223,9 +221,10 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 		info := describe(f.path, f.doc)
 		r.docs[info.ID] = f.doc
-		compiled, err := compile(c, fileURL(f.path))
-		if perr := unprepared[f.path]; perr != nil {
-			compiled, err = nil, perr
+		var compiled *jsonschema.Schema
+		err := unprepared[f.path] // never added to the compiler
+		if err == nil {
+			compiled, err = compile(c, fileURL(f.path))
 		}
 		if err != nil {
 			info.Err = cleanCompileError(err)

@@ -21,15 +21,62 @@ type conn struct {
 
 func (c *conn) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
 	if !c.arrowBatches || !sqlwh.IsBulkRead(ctx) {
-		return c.StdConn.Query(ctx, q, args...)
+		return c.queryRows(ctx, q, args)
 	}
 	rows, err := queryArrow(ctx, c.DB, q, args)
 	var se *sf.SnowflakeError
 	if errors.As(err, &se) && se.Number == sf.ErrNonArrowResponseInArrowBatches {
 		// Snowflake answers some statements in JSON; read those by rows.
-		return c.StdConn.Query(ctx, q, args...)
+		return c.queryRows(ctx, q, args)
 	}
 	return rows, err
+}
+
+// queryRows runs q on database/sql's row path under a context that follows
+// ctx only until the query has run. gosnowflake's chunk downloader, on
+// finding its context cancelled after a chunk arrived, sends on a channel
+// that the last Next has closed: a scan's context is cancelled as soon as
+// its rows are spent, and the send crashed the process. While the rows are
+// read, ctx is checked here instead, and a cancelled read ends with its
+// error; the downloads in flight finish under the driver's own timeout.
+func (c *conn) queryRows(ctx context.Context, q string, args []any) (sqlwh.Rows, error) {
+	query, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, cancel)
+	rows, err := c.StdConn.Query(query, q, args...)
+	if !stop() {
+		// ctx ended while the query ran: the driver has seen it.
+		if err == nil {
+			rows.Close()
+			err = ctx.Err()
+		}
+		return nil, err
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &detachedRows{Rows: rows, ctx: ctx}, nil
+}
+
+// detachedRows ends a read when ctx does, which the driver no longer sees.
+type detachedRows struct {
+	sqlwh.Rows
+	ctx context.Context
+	err error
+}
+
+func (r *detachedRows) Next() bool {
+	if r.err == nil {
+		r.err = r.ctx.Err()
+	}
+	return r.err == nil && r.Rows.Next()
+}
+
+func (r *detachedRows) Err() error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.Rows.Err()
 }
 
 func queryArrow(ctx context.Context, db *sql.DB, q string, args []any) (sqlwh.Rows, error) {

@@ -44,6 +44,7 @@ func TestCancelAfterChunkedRowsAreSpent(t *testing.T) {
 
 			// A read cancelled half-way still stops, with the cause.
 			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
 			rows, err := wh.Conn.Query(ctx, "SELECT i FROM range(40) t(i)")
 			if err != nil {
 				t.Fatal(err)

@@ -20,12 +20,13 @@ type Store interface {
 	// AdoptSource renames history recorded under older spellings of a
 	// source to its canonical name.
 	AdoptSource(ctx context.Context, canonical string, spellings []string) error
-	// LastWindowEnd is where the last completed run of the source and
-	// shard ended; ok is false when there is none.
-	LastWindowEnd(ctx context.Context, source string, shard Shard) (end time.Time, ok bool, err error)
-	// Previous is the last completed run of the source and shard, with its
-	// stats; nil when there is none.
-	Previous(ctx context.Context, source string, shard Shard) (*Previous, error)
+	// LastWindowEnd is where the last completed run of run's source, shard
+	// and label ended; ok is false when there is none.
+	LastWindowEnd(ctx context.Context, run Run) (end time.Time, ok bool, err error)
+	// Previous is the last completed run like run, with its stats: the same
+	// source, shard, label and window length, so that an hour is never
+	// compared with a day. nil when there is none.
+	Previous(ctx context.Context, run Run) (*Previous, error)
 }
 
 // Lease is a held lock.
@@ -137,7 +138,7 @@ func (j *Job) Run(ctx context.Context, run Run) (summary *Summary, err error) {
 	}
 	last, ok := time.Time{}, false
 	if j.Plan.Incremental {
-		if last, ok, err = j.Store.LastWindowEnd(ctx, run.Source, run.Shard); err != nil {
+		if last, ok, err = j.Store.LastWindowEnd(ctx, run); err != nil {
 			return nil, err
 		}
 	}
@@ -151,7 +152,7 @@ func (j *Job) Run(ctx context.Context, run Run) (summary *Summary, err error) {
 		"shard", run.Shard.String(), "dry_run", j.DryRun)
 	// Read before the run: a re-run of a window compares with the run it
 	// replaces. A trend is a nicety; failing to read one is only logged.
-	prev, err := j.Store.Previous(ctx, run.Source, run.Shard)
+	prev, err := j.Store.Previous(ctx, run)
 	if err != nil {
 		logger.Warn("could not read the previous run for the trend", "err", err)
 	}

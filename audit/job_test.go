@@ -49,11 +49,11 @@ func (s *fakeStore) AdoptSource(_ context.Context, _ string, spellings []string)
 	s.adopted = spellings
 	return nil
 }
-func (s *fakeStore) LastWindowEnd(context.Context, string, audit.Shard) (time.Time, bool, error) {
+func (s *fakeStore) LastWindowEnd(context.Context, audit.Run) (time.Time, bool, error) {
 	s.calls = append(s.calls, "watermark")
 	return s.last, s.hasLast, nil
 }
-func (s *fakeStore) Previous(context.Context, string, audit.Shard) (*audit.Previous, error) {
+func (s *fakeStore) Previous(context.Context, audit.Run) (*audit.Previous, error) {
 	s.calls = append(s.calls, "previous")
 	return nil, nil
 }

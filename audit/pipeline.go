@@ -25,9 +25,12 @@ type Auditor struct {
 	// UnplannedIsViolation makes each unplanned message a violation with
 	// keyword "unplanned" and counts it as invalid.
 	UnplannedIsViolation bool
-	Thresholds           Thresholds
-	Logger               *slog.Logger
-	Now                  func() time.Time
+	// Thresholds fail the run (--fail-on); Warnings only mark it warned
+	// (--warn-on), which still exits 0.
+	Thresholds Thresholds
+	Warnings   Thresholds
+	Logger     *slog.Logger
+	Now        func() time.Time
 	// Progress, when set, is called from one goroutine with the running
 	// count of scanned rows after each batch.
 	Progress func(rowsScanned int64)
@@ -180,6 +183,17 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		}
 	}
 
+	if vs, ok := a.Source.(VitalSource); ok {
+		v, err := vs.Vitals(ctx, run.Window)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("measure the freshness and duplicates of %s: %w", run.Source, err)
+		}
+		run.LatestReceivedAt, run.DuplicateRows = v.Latest.UTC(), v.Duplicates
+	}
+
 	run.FinishedAt = now().UTC()
 	run.RowsScanned = total.rows
 	run.RowsInvalid = total.invalid
@@ -187,9 +201,18 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	run.Violations = total.violations
 	summary = newSummary(run, total)
 	summary.Breaches = a.Thresholds.Check(summary)
-	if len(summary.Breaches) > 0 {
+	for _, w := range a.Warnings.Check(summary) {
+		// A metric over its fail limit is reported once, as a failure.
+		if !slices.ContainsFunc(summary.Breaches, func(b Breach) bool { return b.Metric == w.Metric }) {
+			summary.Warnings = append(summary.Warnings, w)
+		}
+	}
+	switch {
+	case len(summary.Breaches) > 0:
 		summary.Run.Status = StatusFailed
-	} else {
+	case len(summary.Warnings) > 0:
+		summary.Run.Status = StatusWarned
+	default:
 		summary.Run.Status = StatusPassed
 	}
 

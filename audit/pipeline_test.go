@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -190,11 +191,76 @@ func TestThresholds(t *testing.T) {
 	if got != "[unplanned 6 > 5]" {
 		t.Errorf("breaches = %s; invalid_rate 0.01 and violations 100 are at, not over, their limits", got)
 	}
-	for _, bad := range []string{"invalid_rate", "speed=1", "invalid_rate=-1", "violations=lots"} {
+	for _, bad := range []string{"invalid_rate", "speed=1", "invalid_rate=-1", "violations=lots",
+		"freshness=2", "freshness=-1h", "duplicate_rate=5", "invalid_rate=NaN", "min_rows=Inf"} {
 		if _, err := audit.ParseThresholds([]string{bad}); err == nil {
 			t.Errorf("ParseThresholds(%q) accepted", bad)
 		}
 	}
+}
+
+// Freshness is the age of the newest received_at when the run started;
+// an empty source is infinitely stale, not fresh.
+func TestFreshnessAndDuplicateThresholds(t *testing.T) {
+	th, err := audit.ParseThresholds([]string{"freshness=90m,duplicate_rate=0.01"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	started := window.End.Add(time.Hour)
+	for _, tc := range []struct {
+		name   string
+		latest time.Time
+		dups   int64
+		want   string
+	}{
+		{"fresh, no duplicates", window.End.Add(-29 * time.Minute), 0, "[]"},
+		{"exactly at the limit", window.End.Add(-30 * time.Minute), 10, "[]"},
+		{"stale", window.End.Add(-26*time.Hour - 2*time.Minute), 0, "[freshness: newest received_at 1d3h old > 1h30m]"},
+		{"empty source", time.Time{}, 0, "[freshness: newest received_at no rows at all > 1h30m]"},
+		{"duplicates", window.End, 11, "[duplicate_rate 0.011 > 0.01]"},
+	} {
+		s := &audit.Summary{Run: audit.Run{StartedAt: started, RowsScanned: 1000, LatestReceivedAt: tc.latest, DuplicateRows: tc.dups}}
+		if got := fmt.Sprint(th.Check(s)); got != tc.want {
+			t.Errorf("%s: breaches %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// An auditor measures a VitalSource's vitals, and --warn-on marks the run
+// warned without failing it.
+func TestWarningsAndVitals(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 200, BadRate: 0.1, Seed: 3}).Rows
+	latest := window.End.Add(-time.Minute)
+	src := &vitalSource{Source: &audittest.Source{Rows: rows, BatchSize: 50}, v: audit.Vitals{Latest: latest, Duplicates: 4}}
+	a := &audit.Auditor{Source: src, Workers: 2, Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
+		Thresholds: audit.Thresholds{audit.MetricInvalidRate: 0.5}, Warnings: audit.Thresholds{audit.MetricInvalidRate: 0.01, audit.MetricDuplicateRate: 0.01},
+		Now: func() time.Time { return window.End }}
+	s, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Run.Status != audit.StatusWarned || len(s.Breaches) != 0 || len(s.Warnings) != 2 {
+		t.Errorf("status %s, breaches %v, warnings %v; want warned with invalid_rate and duplicate_rate", s.Run.Status, s.Breaches, s.Warnings)
+	}
+	if !s.Run.LatestReceivedAt.Equal(latest) || s.Run.DuplicateRows != 4 || src.asked != window {
+		t.Errorf("vitals %v %d (asked for %v), want %v 4 for the run's window", s.Run.LatestReceivedAt, s.Run.DuplicateRows, src.asked, latest)
+	}
+	src.err = errors.New("connection reset")
+	if _, err := a.Run(context.Background(), audit.Run{RunID: "r2", Window: window}); err == nil || !strings.Contains(err.Error(), "connection reset") {
+		t.Errorf("a failed measurement must fail the run, not report it fresh: %v", err)
+	}
+}
+
+type vitalSource struct {
+	*audittest.Source
+	v     audit.Vitals
+	err   error
+	asked audit.Window
+}
+
+func (s *vitalSource) Vitals(_ context.Context, w audit.Window) (audit.Vitals, error) {
+	s.asked = w
+	return s.v, s.err
 }
 
 func TestValueIsTruncated(t *testing.T) {

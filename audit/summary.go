@@ -3,9 +3,11 @@ package audit
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // eventKey identifies one row of eventaudit_event_stats.
@@ -118,8 +120,10 @@ func (a *aggregate) stats(runID string) []EventStats {
 type Summary struct {
 	Run    Run
 	Events []EventSummary // most invalid rows first
-	// Breaches lists the --fail-on thresholds the run exceeded.
+	// Breaches lists the --fail-on thresholds the run exceeded, and
+	// Warnings the --warn-on ones it exceeded that did not fail it.
 	Breaches []Breach
+	Warnings []Breach
 	// Previous is the baseline of the trend, nil for a first run.
 	Previous *Run
 	// NotCheckable lists schema rules the audited layout cannot honour
@@ -203,7 +207,7 @@ func newSummary(run Run, a aggregate) *Summary {
 	return s
 }
 
-// Metric names accepted by --fail-on.
+// Metric names accepted by --fail-on and --warn-on.
 const (
 	MetricInvalidRate = "invalid_rate"
 	MetricInvalidRows = "invalid_rows"
@@ -213,28 +217,84 @@ const (
 	// this fails the run. An empty window is a stalled loader, the wrong
 	// table or a timezone slip far more often than a quiet night.
 	MetricMinRows = "min_rows"
+	// MetricFreshness is the most the newest received_at of the source may
+	// lag the run's start, in seconds (written as a duration: 2h, 90m).
+	MetricFreshness = "freshness"
+	// MetricDuplicateRate is the share of the window's rows whose
+	// message_id another row already has.
+	MetricDuplicateRate = "duplicate_rate"
 )
 
-// Thresholds are --fail-on limits: a run fails when a metric exceeds its limit.
+// metrics lists the metrics in the order breaches are reported.
+var metrics = []string{MetricMinRows, MetricFreshness, MetricDuplicateRate,
+	MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned}
+
+// Thresholds are --fail-on (or --warn-on) limits: a run is over one when a
+// metric exceeds its limit, or falls below min_rows.
 type Thresholds map[string]float64
 
 // Breach is one exceeded threshold.
 type Breach struct {
 	Metric string
 	Limit  float64
+	// Actual is +Inf for freshness when the source holds no rows at all.
 	Actual float64
+	// Detail says what a person needs to act, where the numbers do not:
+	// the window an empty run read, and the newest received_at found.
+	Detail string
 }
 
 func (b Breach) String() string {
-	if b.Metric == MetricMinRows {
-		return fmt.Sprintf("%s: %s rows scanned < %s", b.Metric, formatFloat(b.Actual), formatFloat(b.Limit))
+	var s string
+	switch b.Metric {
+	case MetricMinRows:
+		s = fmt.Sprintf("%s: %s rows scanned < %s", b.Metric, formatFloat(b.Actual), formatFloat(b.Limit))
+	case MetricFreshness:
+		age := "no rows at all"
+		if !math.IsInf(b.Actual, 1) {
+			age = formatSeconds(b.Actual) + " old"
+		}
+		s = fmt.Sprintf("%s: newest received_at %s > %s", b.Metric, age, formatSeconds(b.Limit))
+	default:
+		s = fmt.Sprintf("%s %s > %s", b.Metric, formatFloat(b.Actual), formatFloat(b.Limit))
 	}
-	return fmt.Sprintf("%s %s > %s", b.Metric, formatFloat(b.Actual), formatFloat(b.Limit))
+	if b.Detail != "" {
+		s += " (" + b.Detail + ")"
+	}
+	return s
 }
 
 func formatFloat(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) }
 
-// ParseThresholds parses "invalid_rate=0.01,unplanned=0" style limits.
+func formatSeconds(sec float64) string { return FormatAge(time.Duration(sec * float64(time.Second))) }
+
+// FormatAge prints a duration as a person reads it: 2h, 1h30m, 3d4h, 45s.
+func FormatAge(d time.Duration) string {
+	d = d.Round(time.Second)
+	units := []struct {
+		size time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
+	var b strings.Builder
+	shown := 0
+	for _, u := range units {
+		// Two units are precise enough for an age: 3d4h, not 3d4h12m9s.
+		if n := d / u.size; n > 0 && shown < 2 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+			d -= n * u.size
+			shown++
+		} else if shown > 0 {
+			shown = 2
+		}
+	}
+	if b.Len() == 0 {
+		return "0s"
+	}
+	return b.String()
+}
+
+// ParseThresholds parses "invalid_rate=0.01,unplanned=0,freshness=2h" style
+// limits.
 func ParseThresholds(specs []string) (Thresholds, error) {
 	t := Thresholds{}
 	for _, spec := range specs {
@@ -247,16 +307,24 @@ func ParseThresholds(specs []string) (Thresholds, error) {
 			if !ok {
 				return nil, fmt.Errorf("threshold %q: want METRIC=LIMIT, e.g. invalid_rate=0.01", part)
 			}
-			name = strings.TrimSpace(name)
-			switch name {
-			case MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned, MetricMinRows:
-			default:
-				return nil, fmt.Errorf("threshold %q: unknown metric %q (use %s, %s, %s, %s or %s)", part, name,
-					MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned, MetricMinRows)
+			name, val = strings.TrimSpace(name), strings.TrimSpace(val)
+			if !slices.Contains(metrics, name) {
+				return nil, fmt.Errorf("threshold %q: unknown metric %q (use %s)", part, name, strings.Join(metrics, ", "))
 			}
-			f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-			if err != nil || f < 0 {
+			if name == MetricFreshness {
+				d, err := time.ParseDuration(val)
+				if err != nil || d <= 0 {
+					return nil, fmt.Errorf("threshold %q: freshness takes a duration, e.g. freshness=2h", part)
+				}
+				t[name] = d.Seconds()
+				continue
+			}
+			f, err := strconv.ParseFloat(val, 64)
+			if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
 				return nil, fmt.Errorf("threshold %q: limit must be a non-negative number", part)
+			}
+			if strings.HasSuffix(name, "_rate") && f > 1 {
+				return nil, fmt.Errorf("threshold %q: a rate is a fraction of the rows, 0 to 1 (0.01 is 1%%)", part)
 			}
 			t[name] = f
 		}
@@ -264,22 +332,68 @@ func ParseThresholds(specs []string) (Thresholds, error) {
 	return t, nil
 }
 
+// Freshness is how long before the run started the newest received_at of
+// the source was; ok is false when the source holds no rows, or did not
+// say.
+func (s *Summary) Freshness() (age time.Duration, ok bool) {
+	if s.Run.LatestReceivedAt.IsZero() {
+		return 0, false
+	}
+	return max(s.Run.StartedAt.Sub(s.Run.LatestReceivedAt), 0), true
+}
+
+// DuplicateRate is the share of the window's rows that repeat a message_id.
+func (s *Summary) DuplicateRate() float64 { return rate(s.Run.DuplicateRows, s.Run.RowsScanned) }
+
 // Check returns the breaches of s, in metric order.
 func (t Thresholds) Check(s *Summary) []Breach {
-	actual := map[string]float64{
-		MetricInvalidRate: s.InvalidRate(),
-		MetricInvalidRows: float64(s.Run.RowsInvalid),
-		MetricViolations:  float64(s.Run.Violations),
-		MetricUnplanned:   float64(s.Run.RowsUnplanned),
-	}
 	var out []Breach
-	if limit, ok := t[MetricMinRows]; ok && float64(s.Run.RowsScanned) < limit {
-		out = append(out, Breach{Metric: MetricMinRows, Limit: limit, Actual: float64(s.Run.RowsScanned)})
-	}
-	for _, m := range []string{MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned} {
-		if limit, ok := t[m]; ok && actual[m] > limit {
-			out = append(out, Breach{Metric: m, Limit: limit, Actual: actual[m]})
+	for _, m := range metrics {
+		limit, ok := t[m]
+		if !ok {
+			continue
+		}
+		var actual float64
+		switch m {
+		case MetricMinRows:
+			if actual = float64(s.Run.RowsScanned); actual < limit {
+				out = append(out, Breach{Metric: m, Limit: limit, Actual: actual, Detail: s.emptyWindowDetail()})
+			}
+			continue
+		case MetricFreshness:
+			actual = math.Inf(1)
+			if age, ok := s.Freshness(); ok {
+				actual = age.Seconds()
+			}
+		case MetricDuplicateRate:
+			actual = s.DuplicateRate()
+		case MetricInvalidRate:
+			actual = s.InvalidRate()
+		case MetricInvalidRows:
+			actual = float64(s.Run.RowsInvalid)
+		case MetricViolations:
+			actual = float64(s.Run.Violations)
+		case MetricUnplanned:
+			actual = float64(s.Run.RowsUnplanned)
+		}
+		if actual > limit {
+			out = append(out, Breach{Metric: m, Limit: limit, Actual: actual})
 		}
 	}
 	return out
+}
+
+// emptyWindowDetail names the window a thin run read and where the data
+// actually is, which is what tells a stalled loader from a timezone slip.
+func (s *Summary) emptyWindowDetail() string {
+	w := s.Run.Window
+	d := fmt.Sprintf("window %s to %s", w.Start.UTC().Format(time.RFC3339), w.End.UTC().Format(time.RFC3339))
+	switch latest := s.Run.LatestReceivedAt; {
+	case latest.IsZero():
+		return d
+	case latest.Before(w.Start):
+		return d + "; the newest received_at of the source is " + latest.UTC().Format(time.RFC3339) + ", before the window"
+	default:
+		return d + "; the newest received_at of the source is " + latest.UTC().Format(time.RFC3339)
+	}
 }

@@ -119,10 +119,37 @@ type Run struct {
 	Violations    int64
 	SchemasDigest string
 	Version       string
+	// Label keeps runs apart in the history (--label adhoc): a run's trend
+	// and its incremental watermark come only from runs of its own label.
+	Label string
+	// LatestReceivedAt is the newest received_at of the source and shard,
+	// in the window or not; zero when the source is empty or did not say.
+	LatestReceivedAt time.Time
+	// DuplicateRows counts the window's rows whose message_id another row
+	// of the window already has.
+	DuplicateRows int64
 }
 
 // Run statuses. A run that fails writes nothing, so only finished runs have a row.
 const (
 	StatusPassed = "passed" // within thresholds
-	StatusFailed = "failed" // over a threshold
+	StatusWarned = "warned" // over a --warn-on threshold only: exit 0
+	StatusFailed = "failed" // over a --fail-on threshold
 )
+
+// Vitals are what a source's rows alone do not tell: how fresh the source
+// is, and whether its loader wrote messages twice.
+type Vitals struct {
+	// Latest is the newest received_at of the source (and shard), in or out
+	// of the window; zero when it holds no rows.
+	Latest time.Time
+	// Duplicates counts the window's rows whose message_id another row of
+	// the window already has.
+	Duplicates int64
+}
+
+// VitalSource is a Source that measures its Vitals, in SQL where it lives
+// in a warehouse.
+type VitalSource interface {
+	Vitals(ctx context.Context, w Window) (Vitals, error)
+}

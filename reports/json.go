@@ -10,20 +10,27 @@ import (
 )
 
 type jsonReport struct {
-	RunID         string       `json:"run_id"`
-	Source        string       `json:"source"`
-	WindowStart   time.Time    `json:"window_start"`
-	WindowEnd     time.Time    `json:"window_end"`
-	Status        string       `json:"status"`
-	RowsScanned   int64        `json:"rows_scanned"`
-	RowsInvalid   int64        `json:"rows_invalid"`
-	RowsUnplanned int64        `json:"rows_unplanned"`
-	Violations    int64        `json:"violations"`
-	InvalidRate   float64      `json:"invalid_rate"`
-	SchemasDigest string       `json:"schemas_digest"`
-	Breaches      []jsonBreach `json:"breaches"`
-	Events        []jsonEvent  `json:"events"`
-	Unplanned     []jsonUnplan `json:"unplanned"`
+	RunID         string    `json:"run_id"`
+	Source        string    `json:"source"`
+	WindowStart   time.Time `json:"window_start"`
+	WindowEnd     time.Time `json:"window_end"`
+	Status        string    `json:"status"`
+	RowsScanned   int64     `json:"rows_scanned"`
+	RowsInvalid   int64     `json:"rows_invalid"`
+	RowsUnplanned int64     `json:"rows_unplanned"`
+	Violations    int64     `json:"violations"`
+	InvalidRate   float64   `json:"invalid_rate"`
+	SchemasDigest string    `json:"schemas_digest"`
+	Label         string    `json:"label,omitempty"`
+	// LatestReceivedAt and FreshnessSeconds are null for an empty source.
+	LatestReceivedAt *time.Time   `json:"latest_received_at"`
+	FreshnessSeconds *float64     `json:"freshness_seconds"`
+	DuplicateRows    int64        `json:"duplicate_rows"`
+	DuplicateRate    float64      `json:"duplicate_rate"`
+	Breaches         []jsonBreach `json:"breaches"`
+	Warnings         []jsonBreach `json:"warnings"`
+	Events           []jsonEvent  `json:"events"`
+	Unplanned        []jsonUnplan `json:"unplanned"`
 	// Trend is null for the first run of a source.
 	Trend *jsonTrend `json:"trend"`
 	// NotCheckable: rules the layout cannot honour (Segment's layout only).
@@ -44,7 +51,17 @@ type jsonTrend struct {
 type jsonBreach struct {
 	Metric string  `json:"metric"`
 	Limit  float64 `json:"limit"`
-	Actual float64 `json:"actual"`
+	// Actual is null where there is no figure: freshness of an empty source.
+	Actual  *float64 `json:"actual"`
+	Message string   `json:"message"`
+}
+
+func newJSONBreach(b audit.Breach) jsonBreach {
+	jb := jsonBreach{Metric: b.Metric, Limit: b.Limit, Message: b.String()}
+	if !math.IsInf(b.Actual, 0) && !math.IsNaN(b.Actual) {
+		jb.Actual = &b.Actual
+	}
+	return jb
 }
 
 type jsonEvent struct {
@@ -88,10 +105,18 @@ func JSON(w io.Writer, s *audit.Summary) error {
 		RunID: r.RunID, Source: r.Source, WindowStart: r.Window.Start.UTC(), WindowEnd: r.Window.End.UTC(),
 		Status: r.Status, RowsScanned: r.RowsScanned, RowsInvalid: r.RowsInvalid, RowsUnplanned: r.RowsUnplanned,
 		Violations: r.Violations, InvalidRate: s.InvalidRate(), SchemasDigest: r.SchemasDigest,
-		Breaches: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{}, NotCheckable: s.NotCheckable,
+		Label: r.Label, DuplicateRows: r.DuplicateRows, DuplicateRate: s.DuplicateRate(),
+		Breaches: []jsonBreach{}, Warnings: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{}, NotCheckable: s.NotCheckable,
+	}
+	if age, ok := s.Freshness(); ok {
+		latest, sec := r.LatestReceivedAt.UTC(), age.Seconds()
+		out.LatestReceivedAt, out.FreshnessSeconds = &latest, &sec
 	}
 	for _, b := range s.Breaches {
-		out.Breaches = append(out.Breaches, jsonBreach(b))
+		out.Breaches = append(out.Breaches, newJSONBreach(b))
+	}
+	for _, b := range s.Warnings {
+		out.Warnings = append(out.Warnings, newJSONBreach(b))
 	}
 	for _, e := range s.Events {
 		je := jsonEvent{Type: e.Type, Name: e.Name, SchemaID: e.SchemaID, Unplanned: e.Unplanned, Rows: e.Rows,
@@ -125,5 +150,7 @@ func JSON(w io.Writer, s *audit.Summary) error {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Read by tools and people, never embedded in HTML: "<" stays "<".
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }

@@ -13,15 +13,18 @@ func Markdown(w io.Writer, s *audit.Summary) error {
 	r := s.Run
 	var b strings.Builder
 	fmt.Fprintf(&b, "## eventaudit: %s %s\n\n", r.Source, strings.ToUpper(r.Status))
-	fmt.Fprintf(&b, "Run `%s`, window %s.\n\n", r.RunID, Window(r.Window))
-	fmt.Fprintf(&b, "%s\n\n", Totals(s))
+	fmt.Fprintf(&b, "Run `%s`%s, window %s.\n\n", r.RunID, labelNote(r), Window(r.Window))
+	fmt.Fprintf(&b, "%s\n%s\n\n", Totals(s), VitalsLine(s))
 	if line := TrendLine(s); line != "" {
 		fmt.Fprintf(&b, "%s\n\n", line)
 	}
 	for _, br := range s.Breaches {
 		fmt.Fprintf(&b, "- **Failed threshold:** %s\n", br)
 	}
-	if len(s.Breaches) > 0 {
+	for _, br := range s.Warnings {
+		fmt.Fprintf(&b, "- **Warning:** %s\n", br)
+	}
+	if len(s.Breaches)+len(s.Warnings) > 0 {
 		b.WriteString("\n")
 	}
 	if len(s.NotCheckable) > 0 {

@@ -190,6 +190,27 @@ func Totals(s *audit.Summary) string {
 		Count(r.RowsScanned), Count(r.RowsInvalid), Percent(s.InvalidRate()), Count(r.RowsUnplanned), Count(r.Violations))
 }
 
+// labelNote is " (label adhoc)" for a labelled run.
+func labelNote(r audit.Run) string {
+	if r.Label == "" {
+		return ""
+	}
+	return " (label " + r.Label + ")"
+}
+
+// VitalsLine says how fresh the source is and how many messages its loader
+// wrote twice, shared by the text formats.
+func VitalsLine(s *audit.Summary) string {
+	fresh := "The source holds no rows at all"
+	if age, ok := s.Freshness(); ok {
+		fresh = fmt.Sprintf("Newest received_at %s (%s before the run)",
+			s.Run.LatestReceivedAt.UTC().Format("2006-01-02T15:04:05Z07:00"), audit.FormatAge(age))
+	} else if s.Run.RowsScanned > 0 {
+		fresh = "Newest received_at not measured"
+	}
+	return fmt.Sprintf("%s; %s duplicate message_ids in the window (%s).", fresh, Count(s.Run.DuplicateRows), Percent(s.DuplicateRate()))
+}
+
 // Signed formats a count change: "+12", "-3", "±0".
 func Signed(n int64) string {
 	switch {

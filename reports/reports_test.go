@@ -41,7 +41,8 @@ func summaries() map[string]*audit.Summary {
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	run := audit.Run{RunID: "20261121T020000Z-1a2b3c4d", Source: "analytics.segment_events",
 		Window: audit.Window{Start: start, End: start.Add(24 * time.Hour)}, Status: audit.StatusPassed,
-		SchemasDigest: "0123456789abcdef"}
+		SchemasDigest: "0123456789abcdef", StartedAt: start.Add(26 * time.Hour),
+		LatestReceivedAt: start.Add(24*time.Hour - 3*time.Minute)}
 	clean := &audit.Summary{Run: run, Events: []audit.EventSummary{
 		{Type: "track", Name: "Order Completed", SchemaID: "shop/Order Completed/1-1.json", Rows: 1200},
 		{Type: "page", Name: "Home", SchemaID: "shop/Page/1-0.json", Rows: 800},
@@ -58,7 +59,7 @@ func summaries() map[string]*audit.Summary {
 		{Type: "track", Name: "Size | Color Picked", Unplanned: true, Rows: 42},
 	}}
 	failing.Run.RowsScanned, failing.Run.RowsInvalid, failing.Run.RowsUnplanned, failing.Run.Violations = 10045, 1237, 42, 1303
-	failing.Run.Status = audit.StatusFailed
+	failing.Run.Status, failing.Run.DuplicateRows = audit.StatusFailed, 12
 	failing.Breaches = []audit.Breach{{Metric: audit.MetricInvalidRate, Limit: 0.01, Actual: 1237.0 / 10045}}
 	// Segment's layout: a column typed wrong is one violation on no row, and
 	// the rules the layout cannot check are listed.
@@ -71,7 +72,16 @@ func summaries() map[string]*audit.Summary {
 	}}
 	segment.Run.Source = "segment:web_prod"
 	segment.Run.RowsScanned, segment.Run.Violations = 500, 1
-	return map[string]*audit.Summary{"clean": clean, "failing": failing, "segment": segment}
+	// A stalled loader: nothing in the window, the newest row three days
+	// old, and the loader's last batch written twice (a warning only).
+	stale := &audit.Summary{Run: run}
+	stale.Run.LatestReceivedAt = start.Add(-50 * time.Hour)
+	stale.Run.Status, stale.Run.Label = audit.StatusFailed, "adhoc"
+	stale.Breaches = audit.Thresholds{audit.MetricMinRows: 1, audit.MetricFreshness: 7200}.Check(stale)
+	warned := &audit.Summary{Run: clean.Run, Events: clean.Events}
+	warned.Run.Status, warned.Run.DuplicateRows = audit.StatusWarned, 40
+	warned.Warnings = audit.Thresholds{audit.MetricDuplicateRate: 0.01}.Check(warned)
+	return map[string]*audit.Summary{"clean": clean, "failing": failing, "segment": segment, "stale": stale, "warned": warned}
 }
 
 func TestRender(t *testing.T) {

@@ -43,8 +43,11 @@ func SlackMessage(s *audit.Summary, o SlackOptions) slack.Msg {
 	}
 	status := "passed"
 	icon := ":white_check_mark:"
-	if r.Status == audit.StatusFailed {
+	switch r.Status {
+	case audit.StatusFailed:
 		status, icon = "FAILED", ":rotating_light:"
+	case audit.StatusWarned:
+		status, icon = "warning", ":warning:"
 	}
 	var blocks []slack.Block
 	add := func(b ...slack.Block) { blocks = append(blocks, b...) }
@@ -67,13 +70,21 @@ func SlackMessage(s *audit.Summary, o SlackOptions) slack.Msg {
 		field("Invalid rows", fmt.Sprintf("%s (%s)", Count(r.RowsInvalid), Percent(s.InvalidRate()))),
 		field("Unplanned events", Count(r.RowsUnplanned)),
 		field("Violations", Count(r.Violations)),
+		field("Newest event", slackFreshness(s)),
+		field("Duplicate message ids", fmt.Sprintf("%s (%s)", Count(r.DuplicateRows), Percent(s.DuplicateRate()))),
 	}, nil))
-	if len(s.Breaches) > 0 {
+	for _, list := range []struct {
+		label    string
+		breaches []audit.Breach
+	}{{"Over threshold", s.Breaches}, {"Warning", s.Warnings}} {
+		if len(list.breaches) == 0 {
+			continue
+		}
 		var b []string
-		for _, br := range s.Breaches {
+		for _, br := range list.breaches {
 			b = append(b, "`"+br.String()+"`")
 		}
-		add(slack.NewSectionBlock(md("*Over threshold:* "+strings.Join(b, ", ")), nil, nil))
+		add(slack.NewSectionBlock(md("*"+list.label+":* "+strings.Join(b, ", ")), nil, nil))
 	}
 	if t := s.Trend(); t != nil {
 		rel := ""
@@ -206,4 +217,11 @@ func SlackError(source, reason string) slack.Msg {
 func SlackJSON(w io.Writer, s *audit.Summary, o SlackOptions) error {
 	msg := SlackMessage(s, o)
 	return writeJSON(w, slack.WebhookMessage{Text: msg.Text, Blocks: &msg.Blocks})
+}
+
+func slackFreshness(s *audit.Summary) string {
+	if age, ok := s.Freshness(); ok {
+		return audit.FormatAge(age) + " before the run"
+	}
+	return "no rows at all"
 }

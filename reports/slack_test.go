@@ -47,7 +47,8 @@ func slackSummaries() map[string]*audit.Summary {
 	broken.Events = append(append([]audit.EventSummary(nil), broken.Events...), audit.EventSummary{Name: "Broken",
 		SchemaID: "shop/Broken/1-0.json", Violations: 1, TopCheck: audit.Check{Keyword: audit.KeywordSchemaFile}, TopCheckCount: 1,
 		Example: &audit.Violation{Keyword: audit.KeywordSchemaFile, Message: "schema file shop/Broken/1-0.json does not compile"}})
-	return map[string]*audit.Summary{"clean": base["clean"], "failing-trend": &withTrend, "hundreds": many, "broken-schema": &broken}
+	return map[string]*audit.Summary{"clean": base["clean"], "failing-trend": &withTrend, "hundreds": many, "broken-schema": &broken,
+		"stale": base["stale"], "warned": base["warned"]}
 }
 
 func slackOpts() reports.SlackOptions {

@@ -11,7 +11,7 @@ import (
 
 // Terminal renders a table, one row per event, then the totals and run id.
 func Terminal(w io.Writer, s *audit.Summary) error {
-	fmt.Fprintf(w, "eventaudit run %s: %s, window %s\n\n", s.Run.RunID, s.Run.Source, Window(s.Run.Window))
+	fmt.Fprintf(w, "eventaudit run %s%s: %s, window %s\n\n", s.Run.RunID, labelNote(s.Run), s.Run.Source, Window(s.Run.Window))
 	t := tablewriter.NewTable(w,
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
@@ -31,12 +31,15 @@ func Terminal(w io.Writer, s *audit.Summary) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\n%s\n", Totals(s))
+	fmt.Fprintf(w, "\n%s\n%s\n", Totals(s), VitalsLine(s))
 	if line := TrendLine(s); line != "" {
 		fmt.Fprintln(w, line)
 	}
 	for _, b := range s.Breaches {
 		fmt.Fprintf(w, "FAILED threshold: %s\n", b)
+	}
+	for _, b := range s.Warnings {
+		fmt.Fprintf(w, "WARNING threshold: %s\n", b)
 	}
 	if len(s.NotCheckable) > 0 {
 		fmt.Fprintf(w, "Not checkable in this layout (%d rules):\n", len(s.NotCheckable))

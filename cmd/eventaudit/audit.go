@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
@@ -31,6 +32,8 @@ type auditOptions struct {
 	Since, Until  string
 	Workers       int
 	FailOn        []string
+	WarnOn        []string
+	Label         string
 	Format        string
 	DryRun        bool
 	Validate      string
@@ -121,6 +124,8 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 	b.str(&o.Until, "until")
 	b.integer(&o.Workers, "workers")
 	b.list(&o.FailOn, "fail-on")
+	b.list(&o.WarnOn, "warn-on")
+	b.str(&o.Label, "label")
 	b.str(&o.Format, "format")
 	b.boolean(&o.DryRun, "dry-run")
 	b.str(&o.Validate, "validate")
@@ -173,6 +178,12 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 			"and --slack-channel (or slack.webhook_url / slack.bot_token in the config), or use --slack never", o.Slack, set.from("slack"))}
 	case o.Slack != "never" && o.slackToken != "" && o.slackWebhook == "" && o.SlackChannel == "":
 		return usageError{errors.New("SLACK_BOT_TOKEN is set but no channel: pass --slack-channel (or set slack.channel)")}
+	case o.Incremental && set.changed("until"):
+		// Three runs in a row would audit the same window, each reporting
+		// green, and the watermark would never move.
+		return usageError{fmt.Errorf("--incremental ends each window at now minus --lag, but --until is set (from %s): remove until, or drop --incremental to audit a fixed window", set.from("until"))}
+	case !validLabel(o.Label):
+		return usageError{fmt.Errorf("--label %q: use up to 64 letters, digits, '.', '_' or '-', e.g. adhoc", o.Label)}
 	case o.Workers < 0:
 		return usageError{fmt.Errorf("--workers %d: must be 0 (all CPUs) or more", o.Workers)}
 	case o.MaxPayload < 1024:
@@ -181,6 +192,12 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		return usageError{fmt.Errorf("--lock-timeout %s: must be at least 1s", o.LockTimeout)}
 	}
 	return nil
+}
+
+func validLabel(l string) bool {
+	return len(l) <= 64 && !strings.ContainsFunc(l, func(r rune) bool {
+		return !(r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '.' || r == '_' || r == '-'))
+	})
 }
 
 // normalizeWebhook trims the webhook (a secret read from a file ends in a
@@ -239,6 +256,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	thresholds, err := audit.ParseThresholds(o.FailOn)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--fail-on: %w", err)}
+	}
+	warnings, err := audit.ParseThresholds(o.WarnOn)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--warn-on: %w", err)}
 	}
 	if _, set := thresholds[audit.MetricMinRows]; !set {
 		// An empty window fails unless the user says it may be empty.
@@ -306,6 +327,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 			Workers:              o.Workers,
 			UnplannedIsViolation: o.Unplanned == "fail",
 			Thresholds:           thresholds,
+			Warnings:             warnings,
 			Logger:               logger,
 			Now:                  d.now,
 			MaxPayloadBytes:      o.MaxPayload,
@@ -336,7 +358,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		}
 	}
 	summary, err := job.Run(ctx, audit.Run{RunID: runID, Source: sourceName, Shard: shard,
-		SchemasDigest: reg.Digest(), Version: version})
+		SchemasDigest: reg.Digest(), Version: version, Label: o.Label})
 	if errors.Is(err, audit.ErrNoWatermark) {
 		return nil, usageError{fmt.Errorf("the first --incremental run of %s needs --since: there is no earlier run to continue from", sourceName)}
 	}

@@ -82,13 +82,136 @@ func TestEmptyWindowFails(t *testing.T) {
 		"--since", "2026-10-01", "--until", "2026-10-02", "--dry-run"}
 	r := c.run(audit...)
 	if r.code != exitThreshold || !strings.Contains(r.stdout, "min_rows: 0 rows scanned < 1") ||
-		!strings.Contains(r.stdout, "2026-10-01T00:00:00Z → 2026-10-02T00:00:00Z") {
-		t.Errorf("empty window: exit %d, stdout %q; want exit 1 naming min_rows and the window", r.code, r.stdout)
+		!strings.Contains(r.stdout, "2026-10-01T00:00:00Z → 2026-10-02T00:00:00Z") ||
+		// Where the data is, which tells a stalled loader from a wrong window.
+		!strings.Contains(r.stdout, "the newest received_at of the source is 2026-11-20T07:00:00Z") {
+		t.Errorf("empty window: exit %d, stdout %q; want exit 1 naming min_rows, the window and the newest received_at", r.code, r.stdout)
 	}
 	if r := c.run(append(audit, "--fail-on", "min_rows=0")...); r.code != exitOK {
 		t.Errorf("empty window with min_rows=0: exit %d: %s", r.code, r.stderr)
 	}
 	if r := c.run(append(audit[:len(audit)-5], "--since", "2026-11-20", "--until", "2026-11-21", "--dry-run")...); r.code != exitOK {
 		t.Errorf("a window with rows: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// freshness and duplicate_rate are measured in SQL and fail the run like
+// any --fail-on metric; the newest demo event is 2026-11-20T23:59:36Z, 30h
+// before the tests' clock.
+func TestFreshnessAndDuplicates(t *testing.T) {
+	db := "duckdb://" + filepath.Join(t.TempDir(), "f.duckdb")
+	c := newCLI()
+	events := filepath.Join(root, "testdata/demo/events.ndjson")
+	if r := c.run("load", "--warehouse", db, "--table", "events", events); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	audit := func(extra ...string) result {
+		return c.run(append([]string{"audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+			"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--dry-run", "--format", "json"}, extra...)...)
+	}
+	for _, tc := range []struct {
+		failOn string
+		code   int
+		want   string
+	}{
+		{"freshness=2h", exitThreshold, `"message": "freshness: newest received_at 1d6h old > 2h"`},
+		{"freshness=48h", exitOK, `"freshness_seconds": 108023.`},
+		{"duplicate_rate=0", exitOK, `"duplicate_rows": 0,`},
+	} {
+		if r := audit("--fail-on", tc.failOn); r.code != tc.code || !strings.Contains(r.stdout, tc.want) {
+			t.Errorf("--fail-on %s: exit %d, want %d and %s:\n%s%s", tc.failOn, r.code, tc.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+	// The same file loaded twice: every message is there twice.
+	if r := c.run("load", "--warehouse", db, "--table", "events", events); r.code != 0 {
+		t.Fatalf("load again: %s", r.stderr)
+	}
+	if r := audit("--fail-on", "duplicate_rate=0.01"); r.code != exitThreshold ||
+		!strings.Contains(r.stdout, `"duplicate_rows": 3000,`) || !strings.Contains(r.stdout, `"duplicate_rate": 0.5,`) {
+		t.Errorf("every message twice: exit %d, want 1 with 3000 duplicates of 6000 rows:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := audit("--fail-on", "freshness=2"); r.code != exitUsage || !strings.Contains(r.stderr, "freshness=2h") {
+		t.Errorf("freshness without a unit: exit %d, %s", r.code, r.stderr)
+	}
+}
+
+// --warn-on reports and posts, with status warned, and exits 0; a metric
+// over both limits is one failure.
+func TestWarnOn(t *testing.T) {
+	db := "duckdb://" + filepath.Join(t.TempDir(), "w.duckdb")
+	c := newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	srv, calls, last := fakeSlack(t, slackOK)
+	c.env = map[string]string{"SLACK_WEBHOOK_URL": srv.URL + "/hook"}
+	audit := []string{"audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+		"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21"}
+	r := c.run(append(audit, "--warn-on", "invalid_rate=0.05")...)
+	if r.code != exitOK || !strings.Contains(r.stdout, "WARNING threshold: invalid_rate 0.0843333 > 0.05") || !strings.Contains(r.stdout, ": warned") {
+		t.Errorf("over a warning: exit %d, want 0 with the warning shown:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if calls.Load() != 1 || !strings.Contains(last.Load().(string), "eventaudit warning: main.events") {
+		t.Errorf("a warning must be posted under --slack failure: %d posts", calls.Load())
+	}
+	if got := queryStrings(t, strings.TrimPrefix(db, "duckdb://"), `SELECT status FROM eventaudit.eventaudit_runs`); len(got) != 1 || got[0] != "warned" {
+		t.Errorf("eventaudit_runs.status: %v, want warned", got)
+	}
+	r = c.run(append(audit, "--warn-on", "invalid_rate=0.05", "--fail-on", "invalid_rate=0.08")...)
+	if r.code != exitThreshold || strings.Contains(r.stdout, "WARNING") {
+		t.Errorf("over both limits: exit %d, want 1 and the failure alone:\n%s", r.code, r.stdout)
+	}
+}
+
+// --incremental owns its window's end: an until from any layer would audit
+// the same window on every run, each reporting green.
+func TestIncrementalWithUntilIsAUsageError(t *testing.T) {
+	c := newCLI()
+	args := []string{"audit", "--warehouse", "duckdb://" + filepath.Join(t.TempDir(), "i.duckdb"), "--table", "events",
+		"--schemas", filepath.Join(root, "testdata/demo/schemas"), "--incremental", "--since", "2026-11-20"}
+	if r := c.run(append(args, "--until", "2026-11-21")...); r.code != exitUsage || !strings.Contains(r.stderr, "remove until") {
+		t.Errorf("--incremental --until: exit %d: %s", r.code, r.stderr)
+	}
+	c.env["EVENTAUDIT_UNTIL"] = "2026-11-21"
+	if r := c.run(args...); r.code != exitUsage || !strings.Contains(r.stderr, "from environment") {
+		t.Errorf("--incremental with EVENTAUDIT_UNTIL: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// The trend compares like with like: an ad-hoc hour is not compared with
+// the nightly day, and a labelled run neither moves the nightly watermark
+// nor becomes the nightly baseline.
+func TestTrendComparesLikeWithLike(t *testing.T) {
+	db := "duckdb://" + filepath.Join(t.TempDir(), "t.duckdb")
+	c := newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	audit := func(extra ...string) result {
+		r := c.run(append([]string{"audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+			"--plan", "segment/shop", "--format", "json", "--fail-on", "min_rows=0"}, extra...)...)
+		if r.code != exitOK {
+			t.Fatalf("audit %v: exit %d: %s", extra, r.code, r.stderr)
+		}
+		return r
+	}
+	audit("--since", "2026-11-20", "--until", "2026-11-21") // run-0001: a day, the nightly baseline
+	if r := audit("--since", "2026-11-20T10:00:00Z", "--until", "2026-11-20T11:00:00Z"); !strings.Contains(r.stdout, `"trend": null`) {
+		t.Errorf("an hour compared with a day:\n%s", r.stdout)
+	}
+	if r := audit("--since", "2026-11-21", "--until", "2026-11-22", "--label", "adhoc"); !strings.Contains(r.stdout, `"trend": null`) {
+		t.Errorf("a labelled run compared with the nightly history:\n%s", r.stdout)
+	}
+	if r := audit("--since", "2026-11-20", "--until", "2026-11-21"); !strings.Contains(r.stdout, `"previous_run_id": "run-0001"`) {
+		t.Errorf("the nightly day must compare with the nightly day before, not the hour or the labelled day:\n%s", r.stdout)
+	}
+	// The nightly watermark is the nightly run's end, not the later end of
+	// the labelled run; a label with no runs has no watermark.
+	if r := audit("--incremental", "--lookback", "0s", "--lag", "24h"); !strings.Contains(r.stdout, `"window_start": "2026-11-21T00:00:00Z"`) {
+		t.Errorf("nightly incremental:\n%s", r.stdout)
+	}
+	if r := c.run("audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+		"--plan", "segment/shop", "--incremental", "--label", "other"); r.code != exitUsage || !strings.Contains(r.stderr, "needs --since") {
+		t.Errorf("a label with no runs has no watermark: exit %d: %s", r.code, r.stderr)
 	}
 }

@@ -20,6 +20,8 @@ func notifySlack(ctx context.Context, d *deps, o *auditOptions, summary *audit.S
 	target := reports.SlackTarget{WebhookURL: o.slackWebhook, BotToken: o.slackToken, Channel: o.SlackChannel,
 		APIURL: d.getenv("EVENTAUDIT_SLACK_API_URL"), Sleep: d.sleep}
 	failed := result != nil && exitCode(result) != exitInterrupted && exitCode(result) != exitUsage
+	// A warning exits 0 but is posted: that is what makes it a warning.
+	failed = failed || (summary != nil && len(summary.Warnings) > 0)
 	if o.Slack == "never" || !target.Configured() || (o.Slack == "failure" && !failed) || ctx.Err() != nil {
 		return result
 	}

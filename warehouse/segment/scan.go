@@ -232,3 +232,33 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		return b.add(r)
 	})
 }
+
+// Vitals implements audit.VitalSource over the call tables (tracks, pages,
+// screens, identifies, groups), which hold every message once: an event
+// table repeats its tracks rows.
+func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, error) {
+	tables, err := s.tables(ctx)
+	if err != nil {
+		return audit.Vitals{}, err
+	}
+	names := []string{TracksTable}
+	for _, ct := range segmentCallTables {
+		names = append(names, ct.table)
+	}
+	var out audit.Vitals
+	for _, n := range names {
+		name, ok := tables[n]
+		if !ok {
+			continue
+		}
+		v, err := sqlwh.TableVitals(ctx, s.WH, s.rawTable(name), s.Shard, w)
+		if err != nil {
+			return out, err
+		}
+		if v.Latest.After(out.Latest) {
+			out.Latest = v.Latest
+		}
+		out.Duplicates += v.Duplicates
+	}
+	return out, nil
+}

@@ -500,19 +500,33 @@ func (l *Lease) Release(ctx context.Context) error {
 		l.run.RunID, l.run.Source, err, l.ttl)
 }
 
-// LastWindowEnd is where the previous completed run of the same source and
-// shard stopped: the watermark of --incremental. ok is false when there is
-// none (or no result tables yet).
-func (s *Sink) LastWindowEnd(ctx context.Context, source string, shard audit.Shard) (end time.Time, ok bool, err error) {
+// LastWindowEnd is where the previous completed run of the same source,
+// shard and label stopped: the watermark of --incremental. ok is false when
+// there is none (or no result tables yet).
+func (s *Sink) LastWindowEnd(ctx context.Context, run audit.Run) (end time.Time, ok bool, err error) {
 	if exists, err := s.HasResults(ctx); err != nil || !exists {
+		return end, false, err
+	}
+	have, err := s.columns(ctx, RunsTable)
+	if err != nil {
 		return end, false, err
 	}
 	d := s.WH.Dialect
 	p := d.Placeholder
-	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT MAX({window_end}) FROM %s WHERE {source} = %s AND {shard} = %s`,
-		s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2)), source, shard.String())
+	q, args := d.SQL(`SELECT MAX({window_end}) FROM %s WHERE {source} = %s AND {shard} = %s`,
+		s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2)), []any{run.Source, run.Shard.String()}
+	switch {
+	case have["label"]:
+		q += d.SQL(` AND COALESCE({label}, '') = %s`, p(3))
+		args = append(args, run.Label)
+	case run.Label != "":
+		// Tables from before labels hold unlabelled runs only (a dry run
+		// does not add the column).
+		return end, false, nil
+	}
+	rows, err := s.WH.Conn.Query(ctx, q, args...)
 	if err != nil {
-		return end, false, fmt.Errorf("read the last run of %s: %w", source, err)
+		return end, false, fmt.Errorf("read the last run of %s: %w", run.Source, err)
 	}
 	defer rows.Close()
 	var last *time.Time

@@ -22,10 +22,24 @@ func (s *Sink) RecentRuns(ctx context.Context, source string, limit int) ([]audi
 func (s *Sink) Runs(ctx context.Context, source string, limit int) ([]audit.Run, error) {
 	d := s.WH.Dialect
 	p := d.Placeholder
+	// Tables an older eventaudit wrote lack the newer columns until a run
+	// adds them; reading the history must not need write access.
+	have, err := s.columns(ctx, RunsTable)
+	if err != nil {
+		return nil, err
+	}
+	newer := make([]string, 0, 3)
+	for _, c := range []string{"label", "latest_received_at", "duplicate_rows"} {
+		if have[c] {
+			newer = append(newer, d.QuoteName(c))
+		} else {
+			newer = append(newer, "NULL")
+		}
+	}
 	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {source}, {window_start}, {window_end}, {started_at}, {finished_at},
-  {status}, {rows_scanned}, {rows_invalid}, {rows_unplanned}, {violations}, {schemas_digest}, {version}, {shard}
+  {status}, {rows_scanned}, {rows_invalid}, {rows_unplanned}, {violations}, {schemas_digest}, {version}, {shard}, %s
 FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} DESC LIMIT %d`,
-		s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2), limit), source, source)
+		strings.Join(newer, ", "), s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2), limit), source, source)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", RunsTable, err)
 	}
@@ -34,9 +48,23 @@ FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} D
 	for rows.Next() {
 		var r audit.Run
 		var shard string
+		// Runs recorded before these columns existed hold NULLs.
+		var label *string
+		var latest *time.Time
+		var dups *int64
 		if err := rows.Scan(&r.RunID, &r.Source, &r.Window.Start, &r.Window.End, &r.StartedAt, &r.FinishedAt, &r.Status,
-			&r.RowsScanned, &r.RowsInvalid, &r.RowsUnplanned, &r.Violations, &r.SchemasDigest, &r.Version, &shard); err != nil {
+			&r.RowsScanned, &r.RowsInvalid, &r.RowsUnplanned, &r.Violations, &r.SchemasDigest, &r.Version, &shard,
+			&label, &latest, &dups); err != nil {
 			return nil, err
+		}
+		if label != nil {
+			r.Label = *label
+		}
+		if latest != nil {
+			r.LatestReceivedAt = latest.UTC()
+		}
+		if dups != nil {
+			r.DuplicateRows = *dups
 		}
 		if r.Shard, err = audit.ParseShard(shard); err != nil {
 			return nil, err
@@ -49,17 +77,19 @@ FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} D
 	return out, rows.Err()
 }
 
-// Previous reads the newest completed run of source and shard, with its
-// event statistics; nil when there is none.
-func (s *Sink) Previous(ctx context.Context, source string, shard audit.Shard) (*audit.Previous, error) {
-	runs, err := s.RecentRuns(ctx, source, 50)
+// Previous reads the newest completed run like run (audit.Store), with its
+// event statistics; nil when there is none among the source's last 200.
+func (s *Sink) Previous(ctx context.Context, run audit.Run) (*audit.Previous, error) {
+	runs, err := s.RecentRuns(ctx, run.Source, 200)
 	if err != nil || len(runs) == 0 {
 		return nil, err
 	}
+	length := run.Window.End.Sub(run.Window.Start)
 	var prev *audit.Run
 	for i := range runs {
-		if runs[i].Shard == shard {
-			prev = &runs[i]
+		r := &runs[i]
+		if r.RunID != run.RunID && r.Shard == run.Shard && r.Label == run.Label && r.Window.End.Sub(r.Window.Start) == length {
+			prev = r
 			break
 		}
 	}

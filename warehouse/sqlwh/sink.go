@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -23,7 +24,8 @@ const (
 // warehouse (DESIGN.md §5).
 var (
 	RunsColumns = []string{"run_id", "source", "window_start", "window_end", "started_at", "finished_at",
-		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard"}
+		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard",
+		"label", "latest_received_at", "duplicate_rows"}
 	// source, on violations and stats, is the run's source: a re-run
 	// replaces what its source recorded in its window, even rows whose run
 	// row is gone (orphans), without a join on eventaudit_runs.
@@ -99,7 +101,7 @@ func (s *Sink) tables() []resultTable {
 		value = d.Value
 	}
 	return []resultTable{
-		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st}},
+		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st, st, ts, bi}},
 		{ViolationsTable, ViolationsColumns, []string{st, st, ts, st, t, t, t, st, t, value, t}},
 		{StatsTable, StatsColumns, []string{st, st, t, t, bi, bi, b, t}},
 		{LocksTable, LocksColumns, []string{st, st, st, ts, ts, ts, bi, st}},
@@ -336,7 +338,7 @@ func (t *sinkTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventS
 	}
 	runRow := [][]any{{run.RunID, run.Source, run.Window.Start.UTC(), run.Window.End.UTC(), run.StartedAt.UTC(),
 		run.FinishedAt.UTC(), run.Status, run.RowsScanned, run.RowsInvalid, run.RowsUnplanned, run.Violations,
-		run.SchemasDigest, run.Version, run.Shard.String()}}
+		run.SchemasDigest, run.Version, run.Shard.String(), run.Label, nullTime(run.LatestReceivedAt), run.DuplicateRows}}
 	if err := t.tx.BulkInsert(ctx, t.sink.table(RunsTable), RunsColumns, runRow); err != nil {
 		return err
 	}
@@ -353,4 +355,12 @@ func (t *sinkTx) Rollback(ctx context.Context) error {
 	}
 	t.done = true
 	return t.tx.Rollback(ctx)
+}
+
+// nullTime is NULL for the zero time: "no rows at all" is not 0001-01-01.
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
 }

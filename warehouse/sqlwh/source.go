@@ -306,6 +306,56 @@ func (s *Source) Count(ctx context.Context, w audit.Window) (int64, error) {
 	return n, rows.Err()
 }
 
+// Vitals implements audit.VitalSource: the newest received_at of the
+// table and shard, and the window's rows that repeat a message_id.
+func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, error) {
+	return TableVitals(ctx, s.WH, s.Table, s.Shard, w)
+}
+
+// TableVitals measures one raw table in two aggregates: MAX over the whole
+// table (which engines answer from their min/max metadata or an index on
+// received_at), and COUNT against COUNT(DISTINCT) over the window only.
+func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (audit.Vitals, error) {
+	d := wh.Dialect
+	var v audit.Vitals
+	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))
+	if shard.Sharded() {
+		latest += fmt.Sprintf(" WHERE %s = %d", d.ShardExpr(messageIDText(d, t), shard.Count), shard.Index)
+	}
+	var at *time.Time
+	if err := queryOne(ctx, wh, latest, nil, &at); err != nil {
+		return v, fmt.Errorf("newest received_at of %s: %w", t.Table, err)
+	}
+	if at != nil {
+		v.Latest = at.UTC()
+	}
+	dups := fmt.Sprintf("SELECT CAST(COUNT(*) - COUNT(DISTINCT %s) AS BIGINT) FROM %s WHERE %s",
+		messageIDText(d, t), d.Quote(t.Table), WindowWhere(d, t, shard))
+	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
+		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
+	}
+	return v, nil
+}
+
+// queryOne scans the one row of an aggregate.
+func queryOne(ctx context.Context, wh *Warehouse, q string, args []any, dest ...any) error {
+	rows, err := wh.Conn.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return fmt.Errorf("no row from %q", q)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Err()
+}
+
 // Scan implements audit.Source.
 func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
 	query, err := s.ScanSQL(ctx)

@@ -146,12 +146,12 @@ func testLocks(t *testing.T, f *fixture) {
 // exactly once.
 func testLateEvents(t *testing.T, f *fixture) {
 	sink := f.sink()
-	if _, ok, err := sink.LastWindowEnd(f.ctx, f.src.Table.String(), audit.Shard{}); ok || err != nil {
+	if _, ok, err := sink.LastWindowEnd(f.ctx, audit.Run{Source: f.src.Table.String()}); ok || err != nil {
 		t.Fatalf("before any run: ok=%v err=%v", ok, err)
 	}
 	f.load(missingTotal("on-time", t0.Add(10*time.Minute)), missingTotal("edge", t0.Add(50*time.Minute)))
 	f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
-	end, ok, err := sink.LastWindowEnd(f.ctx, f.src.Table.String(), audit.Shard{})
+	end, ok, err := sink.LastWindowEnd(f.ctx, audit.Run{Source: f.src.Table.String()})
 	if err != nil || !ok || !end.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("watermark %v %v %v, want %v", end, ok, err, t0.Add(time.Hour))
 	}

@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 	}{
 		{"ScanWindowEdges", testScanWindowEdges},
 		{"WritesResults", testWritesResults},
+		{"FreshnessAndDuplicates", testFreshnessAndDuplicates},
 		{"RerunReplaces", testRerunReplaces},
 		{"OverlappingWindowOwnsOverlap", testOverlap},
 		{"FailedWriteLeavesNothing", testFailedWrite},
@@ -309,6 +310,45 @@ func testWritesResults(t *testing.T, f *fixture) {
 		{"track", "Coupon Applied", "", "1", "0", "true"},
 		{"track", "Order Completed", "shop/Order Completed/1-0.json", "4", "2", "false"},
 	})
+}
+
+// The newest received_at is the source's, past the window too; duplicates
+// are the window's rows that repeat a message_id; both are recorded with
+// the run and read back, and a shard measures its own rows only.
+func testFreshnessAndDuplicates(t *testing.T, f *fixture) {
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	newest := t0.Add(5*time.Hour + 30*time.Second)
+	f.load(good("a", t0.Add(time.Minute)), good("a", t0.Add(2*time.Minute)), good("a", t0.Add(3*time.Minute)),
+		good("b", t0.Add(4*time.Minute)), good("b", t0.Add(-time.Minute)), good("c", newest))
+	run := f.newRun(w)
+	run.Label = "adhoc"
+	s, err := f.auditor(f.source(0), f.sink()).Run(f.ctx, run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "latest, duplicates", []any{s.Run.LatestReceivedAt.UTC(), s.Run.DuplicateRows}, []any{newest, int64(2)})
+	runs, err := f.sink().RecentRuns(f.ctx, f.src.Table.String(), 5)
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v, %v", runs, err)
+	}
+	equal(t, "recorded", []any{runs[0].Label, runs[0].LatestReceivedAt, runs[0].DuplicateRows}, []any{"adhoc", newest, int64(2)})
+
+	// Shards split the rows by message_id, so each message's copies fall
+	// in one shard: the shards' duplicates add up, and the newest of their
+	// newest rows is the source's.
+	var dups int64
+	var latest time.Time
+	for k := range 3 {
+		v, err := (&sqlwh.Source{WH: f.wh, Table: f.src, Shard: audit.Shard{Index: k, Count: 3}}).Vitals(f.ctx, w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dups += v.Duplicates
+		if v.Latest.After(latest) {
+			latest = v.Latest
+		}
+	}
+	equal(t, "over the shards", []any{latest.UTC(), dups}, []any{newest, int64(2)})
 }
 
 func testRerunReplaces(t *testing.T, f *fixture) {

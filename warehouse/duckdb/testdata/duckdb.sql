@@ -14,7 +14,10 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "violations" BIGINT,
   "schemas_digest" VARCHAR,
   "version" VARCHAR,
-  "shard" VARCHAR
+  "shard" VARCHAR,
+  "label" VARCHAR,
+  "latest_received_at" TIMESTAMPTZ,
+  "duplicate_rows" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR,

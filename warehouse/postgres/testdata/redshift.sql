@@ -14,7 +14,10 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "violations" BIGINT,
   "schemas_digest" VARCHAR(512),
   "version" VARCHAR(512),
-  "shard" VARCHAR(512)
+  "shard" VARCHAR(512),
+  "label" VARCHAR(512),
+  "latest_received_at" TIMESTAMPTZ,
+  "duplicate_rows" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR(512),

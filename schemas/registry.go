@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -322,13 +323,35 @@ func decodeSchema(raw []byte) (map[string]any, error) {
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
+		var se *json.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			// The offset is just past the byte that broke the syntax.
+			return nil, fmt.Errorf("invalid JSON at %s: %v", position(raw, se.Offset-1), err)
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+			return nil, fmt.Errorf("invalid JSON at %s: the file ends inside a value (a missing } or ])", position(raw, int64(len(raw))))
+		}
 		return nil, fmt.Errorf("invalid JSON: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		// One schema per file: text after it would otherwise be ignored.
+		return nil, fmt.Errorf("invalid JSON at %s: more after the schema's closing brace", position(raw, dec.InputOffset()))
 	}
 	doc, ok := v.(map[string]any)
 	if !ok {
 		return nil, errors.New("a schema file must hold a JSON object")
 	}
 	return doc, nil
+}
+
+// position is "line L, column C" of a byte offset, both from 1; columns
+// count characters, as editors do.
+func position(raw []byte, offset int64) string {
+	offset = max(0, min(offset, int64(len(raw))))
+	before := raw[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
+	return fmt.Sprintf("line %d, column %d", line, col)
 }
 
 // hiddenPath reports whether any directory of p starts with a dot.

@@ -227,7 +227,10 @@ func TestBadSchemasNameTheFile(t *testing.T) {
 	tests := []struct {
 		name, file, body, want string
 	}{
-		{"invalid JSON", "p/A/1-0.json", `{"type":`, "invalid JSON"},
+		{"truncated JSON", "p/A/1-0.json", "{\n  \"type\":", "invalid JSON at line 2, column 10: the file ends inside a value"},
+		{"a missing comma", "p/A/1-0.json", "{\n  \"type\": \"object\"\n  \"required\": []\n}", "invalid JSON at line 3, column 3: invalid character '\"' after object key:value pair"},
+		{"a column counts characters", "p/A/1-0.json", `{"description": "café", x}`, "invalid JSON at line 1, column 25"},
+		{"text after the schema", "p/A/1-0.json", "{\"type\": \"object\"}\n}", "invalid JSON at line 2, column 1: more after"},
 		{"not an object", "p/A/1-0.json", `[1]`, "must hold a JSON object"},
 		{"bad keyword value", "p/A/1-0.json", `{"type": 12}`, "type"},
 		{"missing $ref target", "p/A/1-0.json", `{"properties":{"x":{"$ref":"../Nope/1-0.json"}}}`, `"p/Nope/1-0.json" is not in the schemas directory`},

@@ -320,6 +320,8 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	sourceName = src.Name
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
+	// Every later line carries the run id, the final error's too.
+	d.logger = logger
 	job := &audit.Job{
 		Auditor: &audit.Auditor{
 			Source:               src.Source,

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -40,14 +41,21 @@ func exitCode(err error) int {
 	return exitRuntime
 }
 
-// reportError prints err for a person, with what to do next where we know.
-func reportError(w io.Writer, err error, redact func(string) string) {
-	switch exitCode(err) {
+// reportError prints err for a person, with what to do next where we know;
+// with --log-format json, as one JSON log line with the exit code, so that
+// every line of stderr is JSON.
+func reportError(w io.Writer, logger *slog.Logger, jsonLogs bool, err error, redact func(string) string) {
+	code := exitCode(err)
+	msg := redact(err.Error())
+	switch code {
 	case exitThreshold:
 		return
 	case exitInterrupted:
-		fmt.Fprintln(w, "eventaudit: interrupted; nothing was written")
+		msg = "interrupted; nothing was written"
+	}
+	if jsonLogs && logger != nil {
+		logger.Error(msg, "exit", code)
 		return
 	}
-	fmt.Fprintf(w, "eventaudit: %s\n", redact(err.Error()))
+	fmt.Fprintf(w, "eventaudit: %s\n", msg)
 }

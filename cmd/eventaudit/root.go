@@ -29,8 +29,10 @@ type deps struct {
 	newRunID func(now time.Time) string
 	// sleep waits between Slack delivery attempts; nil is a real wait.
 	sleep func(ctx context.Context, d time.Duration) error
-	// logger is built from the root flags once they are parsed.
-	logger *slog.Logger
+	// logger is built from the root flags once they are parsed; jsonLogs
+	// says it writes JSON, and the final error must too.
+	logger   *slog.Logger
+	jsonLogs bool
 	// secrets masks every secret the command learns, in each printed form,
 	// and anything shaped like a Slack webhook or token, in every log line,
 	// error and result row.
@@ -61,9 +63,36 @@ func execute(ctx context.Context, d *deps, args []string) int {
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err != nil {
-		reportError(d.stderr, err, d.redact)
+		if d.logger == nil && wantsJSONLogs(args) {
+			// The flags did not parse, so no logger was built; the error
+			// is still one JSON line.
+			d.logger = newLogger(d, "json", slog.LevelInfo)
+		}
+		reportError(d.stderr, d.logger, d.jsonLogs, err, d.redact)
 	}
 	return exitCode(err)
+}
+
+// wantsJSONLogs finds --log-format json in arguments that did not parse.
+func wantsJSONLogs(args []string) bool {
+	for i, a := range args {
+		if a == "--log-format=json" || (a == "--log-format" && i+1 < len(args) && args[i+1] == "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// newLogger writes format ("text" or "json") to stderr, through the
+// redactor.
+func newLogger(d *deps, format string, level slog.Level) *slog.Logger {
+	hopts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(d.stderr, hopts)
+	if format == "json" {
+		h = slog.NewJSONHandler(d.stderr, hopts)
+		d.jsonLogs = true
+	}
+	return slog.New(redact.NewHandler(h, d.secrets))
 }
 
 func isTerminal(w io.Writer) bool {
@@ -103,17 +132,10 @@ Start with:  eventaudit audit --help`,
 			if err := level.UnmarshalText([]byte(o.LogLevel)); err != nil {
 				return usageError{fmt.Errorf("--log-level %q: use debug, info, warn or error", o.LogLevel)}
 			}
-			hopts := &slog.HandlerOptions{Level: level}
-			var h slog.Handler
-			switch o.LogFormat {
-			case "text":
-				h = slog.NewTextHandler(d.stderr, hopts)
-			case "json":
-				h = slog.NewJSONHandler(d.stderr, hopts)
-			default:
+			if o.LogFormat != "text" && o.LogFormat != "json" {
 				return usageError{fmt.Errorf("--log-format %q: use text or json", o.LogFormat)}
 			}
-			d.logger = slog.New(redact.NewHandler(h, d.secrets))
+			d.logger = newLogger(d, o.LogFormat, level)
 			cfg, err := loadConfig(o.ConfigPath, d.getenv)
 			if err != nil {
 				return err

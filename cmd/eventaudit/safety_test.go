@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -213,5 +215,49 @@ func TestTrendComparesLikeWithLike(t *testing.T) {
 	if r := c.run("audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
 		"--plan", "segment/shop", "--incremental", "--label", "other"); r.code != exitUsage || !strings.Contains(r.stderr, "needs --since") {
 		t.Errorf("a label with no runs has no watermark: exit %d: %s", r.code, r.stderr)
+	}
+}
+
+// With --log-format json every line on stderr is JSON, the final error
+// included (with its exit code), and the report alone is on stdout.
+func TestJSONLogsEndToEnd(t *testing.T) {
+	db := "duckdb://" + filepath.Join(t.TempDir(), "j.duckdb")
+	c := newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	audit := []string{"audit", "--log-format", "json", "--warehouse", db, "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+		"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--dry-run"}
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		code  int
+		last  string // in the last line's msg; "" when the run succeeds
+	}{
+		{"a run", []string{"--table", "events"}, exitOK, ""},
+		{"a missing table", []string{"--table", "nope"}, exitRuntime, "nope"},
+		{"a flag that does not parse", []string{"--table", "events", "--workers", "many"}, exitUsage, "--workers"},
+		{"an unknown flag", []string{"--table", "events", "--bogus"}, exitUsage, "bogus"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := c.run(append(audit, tc.extra...)...)
+			if r.code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", r.code, tc.code, r.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+			var last map[string]any
+			for _, l := range lines {
+				last = nil
+				if err := json.Unmarshal([]byte(l), &last); err != nil {
+					t.Errorf("stderr line is not JSON: %q", l)
+				}
+			}
+			if tc.last != "" && (last["level"] != "ERROR" || !strings.Contains(fmt.Sprint(last["msg"]), tc.last) || last["exit"] != float64(tc.code)) {
+				t.Errorf("last stderr line %v: want level ERROR, exit %d and a msg naming %q", last, tc.code, tc.last)
+			}
+			if tc.code == exitOK && (!strings.Contains(r.stdout, "Dry run: nothing was written.") || strings.Contains(r.stderr, "rows scanned")) {
+				t.Errorf("the report belongs on stdout alone:\nstdout %s\nstderr %s", r.stdout, r.stderr)
+			}
+		})
 	}
 }

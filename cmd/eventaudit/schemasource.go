@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/logging"
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/schemas/s3fs"
@@ -64,7 +66,17 @@ func openSchemas(ctx context.Context, d *deps, src string) (schemaSource, error)
 // EVENTAUDIT_S3_ENDPOINT points at an S3-compatible store with path-style
 // addressing.
 func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own warnings (retries, clock skew, checksums) go through
+	// slog like every other line, in --log-format json too.
+	logger := d.logger
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.LoggerFunc(
+		func(c logging.Classification, format string, v ...any) {
+			level := slog.LevelDebug
+			if c == logging.Warn {
+				level = slog.LevelWarn
+			}
+			logger.Log(context.Background(), level, fmt.Sprintf(format, v...), "component", "aws-sdk")
+		}))}
 	if r := d.getenv("AWS_REGION"); r != "" {
 		opts = append(opts, config.WithRegion(r))
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -80,6 +81,22 @@ const DefaultMemoryLimit = "32MB"
 
 // Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
 // duckdb://:memory: is an in-memory database).
+// openError explains DuckDB's lock error: one process at a time may open
+// a file for writing, so `eventaudit runs` fails while an audit runs.
+func openError(path string, err error) error {
+	if !strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("open duckdb %q: %w", path, err)
+	}
+	holder := "another process"
+	if m := lockHolder.FindStringSubmatch(err.Error()); m != nil {
+		holder += " (PID " + m[1] + ")"
+	}
+	return fmt.Errorf("the DuckDB file %s is in use by %s, probably an audit or a load still running, or a DuckDB client: "+
+		"DuckDB lets one process at a time open a file; wait for it to finish and run this again, or query a copy of the file (%w)", path, holder, err)
+}
+
+var lockHolder = regexp.MustCompile(`\(PID (\d+)\)`)
+
 func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	rest, ok := strings.CutPrefix(rawURL, "duckdb://")
 	if !ok {
@@ -101,13 +118,13 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	}
 	db, err := sql.Open("duckdb", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+		return nil, openError(path, err)
 	}
 	// Timestamps are compared and returned in UTC whatever the host's zone;
 	// GLOBAL so that every pooled connection sees it.
 	if _, err := db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+		return nil, openError(path, err)
 	}
 	// DuckDB's buffer pool defaults to 80% of RAM; the audit reads each
 	// block once, so caching buys nothing and memory would grow with the
@@ -115,7 +132,7 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	if !strings.Contains(options, "memory_limit") {
 		if _, err := db.ExecContext(ctx, "SET GLOBAL memory_limit = '"+DefaultMemoryLimit+"'"); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("open duckdb %q: %w", path, err)
+			return nil, openError(path, err)
 		}
 	}
 	d := NewDialect()

@@ -30,8 +30,8 @@ demo: build
 	./$(BIN) runs --warehouse duckdb://demo.duckdb
 	@echo
 	@echo "The results are in demo.duckdb, schema eventaudit (tables eventaudit_runs, eventaudit_violations,"
-	@echo "eventaudit_event_stats). From any DuckDB client:"
-	@echo "  SELECT event_name, keyword, instance_path, count(*) FROM eventaudit.eventaudit_violations GROUP BY ALL ORDER BY 4 DESC;"
+	@echo "eventaudit_event_stats). The worst checks, with eventaudit query (or any DuckDB client):"
+	./$(BIN) query --warehouse duckdb://demo.duckdb "SELECT event_name, keyword, instance_path, count(*) AS n FROM eventaudit.eventaudit_violations GROUP BY ALL ORDER BY n DESC LIMIT 5"
 
 test:
 	$(GO) vet $(TAGS) ./...

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"time"
@@ -146,4 +148,81 @@ func Findings(w io.Writer, format string, findings []Finding, checked int) error
 		_, err = fmt.Fprintf(w, "%d schemas checked: %d findings in %d files\n", checked, len(findings), len(files))
 	}
 	return err
+}
+
+// QueryRows prints what eventaudit query read: a table with NULL shown as
+// NULL, or JSON objects (null for NULL) in column order; more says the
+// rows were cut at the limit, which the table says in a last line.
+func QueryRows(w io.Writer, format string, cols []string, rows [][]*string, more bool) error {
+	if err := CheckListFormat(format); err != nil {
+		return err
+	}
+	if format == FormatJSON {
+		out := make([]orderedRow, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, orderedRow{cols, r})
+		}
+		return writeJSON(w, out)
+	}
+	t := tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+	t.Header(anySlice(cols)...)
+	for _, r := range rows {
+		cells := make([]any, len(r))
+		for i, c := range r {
+			cells[i] = "NULL"
+			if c != nil {
+				cells[i] = *c
+			}
+		}
+		if err := t.Append(cells...); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	note := fmt.Sprintf("%s rows", Count(int64(len(rows))))
+	if more {
+		note = fmt.Sprintf("the first %s rows; raise --limit for more", Count(int64(len(rows))))
+	}
+	_, err := fmt.Fprintln(w, "("+note+")")
+	return err
+}
+
+func anySlice(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
+// orderedRow is one row as a JSON object whose keys keep the columns'
+// order.
+type orderedRow struct {
+	cols []string
+	vals []*string
+}
+
+func (r orderedRow) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, c := range r.cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(r.vals[i])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }

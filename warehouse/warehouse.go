@@ -204,3 +204,15 @@ func ResultsTable(schema, table string) string {
 func SegmentNotCheckable(schemaID string, shape *audit.Shape) []string {
 	return segment.NotCheckable(schemaID, shape)
 }
+
+// Query runs one reading statement a person typed (eventaudit query): at
+// most limit rows, as text with nil for NULL, and whether there were more.
+// Anything but one SELECT-like statement is refused, and it runs in a
+// transaction that is rolled back, read-only where the warehouse has that.
+func (w *Warehouse) Query(ctx context.Context, sql string, limit int) (cols []string, rows [][]*string, more bool, err error) {
+	cols, rows, more, err = sqlwh.ReadQuery(ctx, w.wh, sql, limit)
+	if errors.Is(err, sqlwh.ErrNotARead) {
+		err = audit.Configf(fmt.Errorf("eventaudit query runs %w; use the warehouse's own client to change anything", err))
+	}
+	return cols, rows, more, err
+}

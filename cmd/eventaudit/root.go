@@ -107,6 +107,7 @@ func newRootCmd(d *deps) *cobra.Command {
 			newCmdLoad(d, o, nil),
 			newCmdSchemas(d, o, nil, nil),
 			newCmdRuns(d, o, nil),
+			newCmdQuery(d, o, nil),
 			newCmdVersion(d),
 		}
 	})

@@ -261,3 +261,40 @@ func TestJSONLogsEndToEnd(t *testing.T) {
 		})
 	}
 }
+
+// The SQL the demo prints runs without another client, and query never
+// changes the results.
+func TestQueryCommand(t *testing.T) {
+	db := "duckdb://" + filepath.Join(t.TempDir(), "q.duckdb")
+	c := newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	if r := c.run("audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+		"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21"); r.code != exitOK {
+		t.Fatalf("audit: %s", r.stderr)
+	}
+	const top = "SELECT keyword, count(*) AS n FROM eventaudit.eventaudit_violations WHERE event_name = 'Product Viewed' GROUP BY ALL ORDER BY n DESC"
+	// The same count, read straight from DuckDB.
+	enum := queryStrings(t, strings.TrimPrefix(db, "duckdb://"), `SELECT count(*) FROM eventaudit.eventaudit_violations WHERE event_name = 'Product Viewed' AND keyword = 'enum'`)
+	if r := c.run("query", "--warehouse", db, "--format", "json", top); r.code != exitOK || enum[0] == "0" ||
+		!strings.Contains(r.stdout, `"keyword": "enum",`+"\n"+`    "n": "`+enum[0]+`"`) {
+		t.Errorf("query: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if r := c.run("query", "--warehouse", db, "--limit", "1", "SELECT run_id FROM eventaudit.eventaudit_runs UNION ALL SELECT 'x'"); r.code != exitOK ||
+		!strings.Contains(r.stdout, "the first 1 rows; raise --limit") {
+		t.Errorf("query --limit 1: exit %d:\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, args := range [][]string{
+		{"query", "--warehouse", db, "DELETE FROM eventaudit.eventaudit_violations"},
+		{"query", "--warehouse", db},
+		{"query", "--warehouse", db, "SELECT 1", "SELECT 2"},
+	} {
+		if r := c.run(args...); r.code != exitUsage {
+			t.Errorf("%q: exit %d, want 2: %s", args[3:], r.code, r.stderr)
+		}
+	}
+	if got := queryStrings(t, strings.TrimPrefix(db, "duckdb://"), `SELECT count(*) FROM eventaudit.eventaudit_violations`); got[0] == "0" {
+		t.Error("query deleted the violations")
+	}
+}

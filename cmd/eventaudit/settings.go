@@ -86,6 +86,8 @@ func settingsTable() []setting {
 		// The other commands' own.
 		{cmd: "runs", flag: "source", def: "", help: "only runs of this source (a table, or segment:SCHEMA)"},
 		{cmd: "runs", flag: "limit", def: 20, help: "how many runs"},
+		{cmd: "query", flag: "limit", def: 1000, help: "print at most this many rows"},
+		{cmd: "query", flag: "format", def: reports.FormatTable, choices: reports.ListFormats(), help: "output format"},
 		{cmd: "load", flag: "payload-type", def: "", help: "SQL type of a new table's payload column (default: the warehouse's text type, which can also hold malformed rows)"},
 		{cmd: "load", flag: "replace", def: false, help: "drop the table first"},
 	}

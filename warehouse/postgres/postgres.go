@@ -43,6 +43,7 @@ func PostgresDialect() *sqlwh.Dialect {
 			return fmt.Sprintf("MOD(ABS(hashtext(COALESCE(%s, ''))::BIGINT), %d)", x, n)
 		},
 		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
+		ReadOnly:  "SET TRANSACTION READ ONLY",
 		Columns:   infoSchemaColumns,
 		ResolveSchema: `SELECT catalog_name::text, schema_name::text, current_database()::text
 FROM information_schema.schemata

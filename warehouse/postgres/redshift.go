@@ -38,6 +38,7 @@ func RedshiftDialect() *sqlwh.Dialect {
 			return fmt.Sprintf("MOD(ABS(FNV_HASH(COALESCE(%s, ''))), %d)", x, n)
 		},
 		LockTable: "LOCK %s",
+		ReadOnly:  "SET TRANSACTION READ ONLY",
 		Columns: func(schema, table string) (string, []any) {
 			return `SELECT column_name::text, data_type::text FROM svv_columns
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2

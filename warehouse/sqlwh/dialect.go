@@ -47,6 +47,9 @@ type Dialect struct {
 	// ShardExpr renders a non-negative integer hash bucket in [0, n) of a
 	// text expression; a NULL message id must land in some bucket.
 	ShardExpr func(textExpr string, n int) string
+	// ReadOnly, when set, makes the current transaction read-only, for the
+	// statements a person types (eventaudit query).
+	ReadOnly string
 	// LockTable, when set, is the statement that serialises lock-taking
 	// (%s is the locks table); without it a primary key does the job.
 	LockTable string

@@ -45,6 +45,7 @@ func Run(t *testing.T, b Backend) {
 		{"ScanWindowEdges", testScanWindowEdges},
 		{"WritesResults", testWritesResults},
 		{"FreshnessAndDuplicates", testFreshnessAndDuplicates},
+		{"ReadQueryOnlyReads", testReadQuery},
 		{"RerunReplaces", testRerunReplaces},
 		{"OverlappingWindowOwnsOverlap", testOverlap},
 		{"FailedWriteLeavesNothing", testFailedWrite},
@@ -349,6 +350,35 @@ func testFreshnessAndDuplicates(t *testing.T, f *fixture) {
 		}
 	}
 	equal(t, "over the shards", []any{latest.UTC(), dups}, []any{newest, int64(2)})
+}
+
+// eventaudit query reads the result tables, cut at its limit, and nothing
+// it is given changes them: not a DELETE, not two statements, not a writing
+// CTE behind a WITH.
+func testReadQuery(t *testing.T, f *fixture) {
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	f.load(missingTotal("a", t0.Add(time.Minute)), missingTotal("b", t0.Add(2*time.Minute)), good("c", t0.Add(3*time.Minute)))
+	f.mustRun(w)
+	viol := f.table(sqlwh.ViolationsTable)
+	cols, rows, more, err := sqlwh.ReadQuery(f.ctx, f.wh, f.wh.Dialect.SQL(`SELECT {message_id}, {keyword}, NULL AS nothing FROM `+viol+` ORDER BY 1;`), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cols) != 3 || strings.ToLower(cols[0]) != "message_id" || len(rows) != 1 || !more ||
+		*rows[0][0] != "a" || *rows[0][1] != "required" || rows[0][2] != nil {
+		t.Errorf("read %v %v (more %v), want the first violation, a, with a NULL, and more after it", cols, rows, more)
+	}
+	for _, q := range []string{
+		`DELETE FROM ` + viol,
+		`SELECT 1; DELETE FROM ` + viol,
+		`WITH gone AS (DELETE FROM ` + viol + ` RETURNING 1) SELECT * FROM gone`,
+	} {
+		_, _, _, err := sqlwh.ReadQuery(f.ctx, f.wh, q, 10)
+		if err == nil {
+			t.Errorf("%s: ran", q)
+		}
+	}
+	equal(t, "violations left", f.query(`SELECT CAST(COUNT(*) AS VARCHAR) FROM `+viol), [][]string{{"2"}})
 }
 
 func testRerunReplaces(t *testing.T, f *fixture) {

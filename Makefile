@@ -14,7 +14,7 @@ TAGS := -tags duckdb_arrow
 # race-tested over DuckDB through the CLI anyway.
 RACE_PKGS := ./audit/... ./cmd/... ./warehouse/postgres/... ./warehouse/snowflake/...
 
-.PHONY: build demo test bench bench-e2e lint fmt clean
+.PHONY: build demo test bench bench-e2e lint fmt clean release
 
 build:
 	$(GO) build $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventaudit
@@ -57,6 +57,22 @@ bench:
 bench-e2e:
 	bash testdata/bench/e2e.sh
 
+# A release archive for this machine's OS and architecture: stripped,
+# versioned, with the README, and a SHA-256 checksum. DuckDB is C++ linked through cgo, so each
+# platform is built on its own runner (or with its C cross-compiler as CC).
+RELEASE_OS := $(shell $(GO) env GOOS)
+RELEASE_ARCH := $(shell $(GO) env GOARCH)
+RELEASE_NAME := eventaudit_$(VERSION)_$(RELEASE_OS)_$(RELEASE_ARCH)
+release:
+	rm -rf dist/$(RELEASE_NAME) && mkdir -p dist/$(RELEASE_NAME)
+	CGO_ENABLED=1 $(GO) build $(TAGS) -trimpath -ldflags '-s -w $(LDFLAGS)' -o dist/$(RELEASE_NAME)/eventaudit ./cmd/eventaudit
+	cp README.md dist/$(RELEASE_NAME)/
+	tar -C dist -czf dist/$(RELEASE_NAME).tar.gz $(RELEASE_NAME)
+	cd dist && sha256sum $(RELEASE_NAME).tar.gz > $(RELEASE_NAME).tar.gz.sha256
+	@ls -l dist/$(RELEASE_NAME)/eventaudit dist/$(RELEASE_NAME).tar.gz
+	@cat dist/$(RELEASE_NAME).tar.gz.sha256
+	./dist/$(RELEASE_NAME)/eventaudit version
+
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet $(TAGS) ./...
@@ -65,4 +81,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt bench-layouts.txt
+	rm -rf bin dist demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt bench-layouts.txt

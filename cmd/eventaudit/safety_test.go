@@ -140,11 +140,7 @@ func TestFreshnessAndDuplicates(t *testing.T) {
 // --warn-on reports and posts, with status warned, and exits 0; a metric
 // over both limits is one failure.
 func TestWarnOn(t *testing.T) {
-	db := "duckdb://" + filepath.Join(t.TempDir(), "w.duckdb")
-	c := newCLI()
-	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
-		t.Fatalf("load: %s", r.stderr)
-	}
+	db, c := demoEvents(t)
 	srv, calls, last := fakeSlack(t, slackOK)
 	c.env = map[string]string{"SLACK_WEBHOOK_URL": srv.URL + "/hook"}
 	audit := []string{"audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
@@ -184,11 +180,7 @@ func TestIncrementalWithUntilIsAUsageError(t *testing.T) {
 // the nightly day, and a labelled run neither moves the nightly watermark
 // nor becomes the nightly baseline.
 func TestTrendComparesLikeWithLike(t *testing.T) {
-	db := "duckdb://" + filepath.Join(t.TempDir(), "t.duckdb")
-	c := newCLI()
-	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
-		t.Fatalf("load: %s", r.stderr)
-	}
+	db, c := demoEvents(t)
 	audit := func(extra ...string) result {
 		r := c.run(append([]string{"audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
 			"--plan", "segment/shop", "--format", "json", "--fail-on", "min_rows=0"}, extra...)...)
@@ -221,11 +213,7 @@ func TestTrendComparesLikeWithLike(t *testing.T) {
 // With --log-format json every line on stderr is JSON, the final error
 // included (with its exit code), and the report alone is on stdout.
 func TestJSONLogsEndToEnd(t *testing.T) {
-	db := "duckdb://" + filepath.Join(t.TempDir(), "j.duckdb")
-	c := newCLI()
-	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
-		t.Fatalf("load: %s", r.stderr)
-	}
+	db, c := demoEvents(t)
 	audit := []string{"audit", "--log-format", "json", "--warehouse", db, "--schemas", filepath.Join(root, "testdata/demo/schemas"),
 		"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--dry-run"}
 	for _, tc := range []struct {
@@ -265,11 +253,7 @@ func TestJSONLogsEndToEnd(t *testing.T) {
 // The SQL the demo prints runs without another client, and query never
 // changes the results.
 func TestQueryCommand(t *testing.T) {
-	db := "duckdb://" + filepath.Join(t.TempDir(), "q.duckdb")
-	c := newCLI()
-	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
-		t.Fatalf("load: %s", r.stderr)
-	}
+	db, c := demoEvents(t)
 	if r := c.run("audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
 		"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21"); r.code != exitOK {
 		t.Fatalf("audit: %s", r.stderr)
@@ -297,4 +281,15 @@ func TestQueryCommand(t *testing.T) {
 	if got := queryStrings(t, strings.TrimPrefix(db, "duckdb://"), `SELECT count(*) FROM eventaudit.eventaudit_violations`); got[0] == "0" {
 		t.Error("query deleted the violations")
 	}
+}
+
+// demoEvents loads the demo's events into table events of a new DuckDB
+// file.
+func demoEvents(t *testing.T) (db string, c *cli) {
+	t.Helper()
+	db, c = "duckdb://"+filepath.Join(t.TempDir(), "demo.duckdb"), newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	return db, c
 }

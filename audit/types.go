@@ -122,8 +122,8 @@ type Run struct {
 	// Label keeps runs apart in the history (--label adhoc): a run's trend
 	// and its incremental watermark come only from runs of its own label.
 	Label string
-	// LatestReceivedAt is the newest received_at of the source and shard,
-	// in the window or not; zero when the source is empty or did not say.
+	// LatestReceivedAt is the newest received_at of the source, in the
+	// window or not; zero when the source is empty or did not say.
 	LatestReceivedAt time.Time
 	// DuplicateRows counts the window's rows whose message_id another row
 	// of the window already has.
@@ -140,8 +140,8 @@ const (
 // Vitals are what a source's rows alone do not tell: how fresh the source
 // is, and whether its loader wrote messages twice.
 type Vitals struct {
-	// Latest is the newest received_at of the source (and shard), in or out
-	// of the window; zero when it holds no rows.
+	// Latest is the newest received_at of the source, in or out of the
+	// window, whatever the shard; zero when it holds no rows.
 	Latest time.Time
 	// Duplicates counts the window's rows whose message_id another row of
 	// the window already has.

@@ -313,15 +313,14 @@ func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, erro
 }
 
 // TableVitals measures one raw table in two aggregates: MAX over the whole
-// table (which engines answer from their min/max metadata or an index on
-// received_at), and COUNT against COUNT(DISTINCT) over the window only.
+// table, which engines answer from their min/max metadata or an index on
+// received_at, and COUNT against COUNT(DISTINCT) over the window (and
+// shard) only. The newest row is the table's even for a shard: finding a
+// shard's own would hash every message id the table has ever held.
 func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (audit.Vitals, error) {
 	d := wh.Dialect
 	var v audit.Vitals
 	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))
-	if shard.Sharded() {
-		latest += fmt.Sprintf(" WHERE %s = %d", d.ShardExpr(messageIDText(d, t), shard.Count), shard.Index)
-	}
 	var at *time.Time
 	if err := queryOne(ctx, wh, latest, nil, &at); err != nil {
 		return v, fmt.Errorf("newest received_at of %s: %w", t.Table, err)

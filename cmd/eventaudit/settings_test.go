@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +31,7 @@ func settingsCLI(env map[string]string) (*cobra.Command, *bool) {
 			newCmdSchemas(d, o, func(context.Context, *schemasOptions) error { *ran = true; return nil },
 				func(context.Context, *schemasOptions) error { *ran = true; return nil }),
 			newCmdRuns(d, o, func(context.Context, *runsOptions) error { *ran = true; return nil }),
+			newCmdQuery(d, o, func(context.Context, *queryOptions) error { *ran = true; return nil }),
 		}
 	})
 	return root, ran
@@ -74,11 +77,11 @@ func TestSettingsPrecedence(t *testing.T) {
 	// What each command needs to get as far as its runF, set in the file
 	// (the lowest layer) so that any setting under test overrides it.
 	base := map[string]string{"warehouse": "duckdb://base.duckdb", "table.name": "base_table", "source": "base_schema"}
-	args := map[string][]string{"audit": {"audit"}, "load": {"load", "events.ndjson"}, "runs": {"runs"},
+	args := map[string][]string{"audit": {"audit"}, "load": {"load", "events.ndjson"}, "runs": {"runs"}, "query": {"query", "SELECT 1"},
 		"schemas list": {"schemas", "list"}, "schemas check": {"schemas", "check"}}
 	root, _ := settingsCLI(nil)
 	covered := map[string]bool{}
-	for _, path := range []string{"audit", "load", "runs", "schemas list", "schemas check"} {
+	for _, path := range slices.Sorted(maps.Keys(args)) {
 		cmd, _, err := root.Find(args[path])
 		if err != nil {
 			t.Fatal(err)

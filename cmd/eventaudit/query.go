@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/spf13/cobra"
@@ -31,11 +29,8 @@ rolled back (read-only on Postgres and Redshift).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.SQL = args[0]
-			switch {
-			case o.Warehouse == "":
-				return usageError{errors.New("no warehouse: pass --warehouse or set it in eventaudit.yml")}
-			case o.Limit < 1:
-				return usageError{fmt.Errorf("--limit %d: must be at least 1", o.Limit)}
+			if err := checkReadOptions(o.Warehouse, o.Limit); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)

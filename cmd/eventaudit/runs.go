@@ -31,11 +31,8 @@ does not appear: after a failed night, re-run the same window (or let the next
   eventaudit runs --config eventaudit.yml --source raw.segment_events --limit 5 --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			switch {
-			case o.Warehouse == "":
-				return usageError{errors.New("no warehouse: pass --warehouse or set it in eventaudit.yml")}
-			case o.Limit < 1:
-				return usageError{fmt.Errorf("--limit %d: must be at least 1", o.Limit)}
+			if err := checkReadOptions(o.Warehouse, o.Limit); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), o)

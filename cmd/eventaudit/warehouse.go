@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 
@@ -39,4 +40,16 @@ func warehouseCredentials(getenv func(string) string) (warehouse.Credentials, er
 		c.PrivateKeyPEM = string(b)
 	}
 	return c, nil
+}
+
+// checkReadOptions checks what every command that reads the warehouse
+// (runs, query) needs: a warehouse, and a limit of at least one row.
+func checkReadOptions(warehouse string, limit int) error {
+	switch {
+	case warehouse == "":
+		return usageError{errors.New("no warehouse: pass --warehouse or set it in eventaudit.yml")}
+	case limit < 1:
+		return usageError{fmt.Errorf("--limit %d: must be at least 1", limit)}
+	}
+	return nil
 }

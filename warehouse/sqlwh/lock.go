@@ -524,19 +524,12 @@ func (s *Sink) LastWindowEnd(ctx context.Context, run audit.Run) (end time.Time,
 		// does not add the column).
 		return end, false, nil
 	}
-	rows, err := s.WH.Conn.Query(ctx, q, args...)
-	if err != nil {
+	var last *time.Time
+	if err := queryOne(ctx, s.WH, q, args, &last); err != nil {
 		return end, false, fmt.Errorf("read the last run of %s: %w", run.Source, err)
 	}
-	defer rows.Close()
-	var last *time.Time
-	for rows.Next() {
-		if err := rows.Scan(&last); err != nil {
-			return end, false, err
-		}
-	}
-	if err := rows.Err(); err != nil || last == nil {
-		return end, false, err
+	if last == nil {
+		return end, false, nil
 	}
 	return last.UTC(), true, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +25,7 @@ var ErrNotARead = errors.New("only one statement that reads (SELECT, WITH, VALUE
 func ReadQuery(ctx context.Context, wh *Warehouse, q string, limit int) (cols []string, rows [][]*string, more bool, err error) {
 	q = strings.TrimRightFunc(strings.TrimSpace(q), func(r rune) bool { return r == ';' || unicode.IsSpace(r) })
 	first := strings.ToLower(strings.FieldsFunc(q+" ", func(r rune) bool { return unicode.IsSpace(r) || r == '(' })[0])
-	if q == "" || strings.Contains(q, ";") || !containsWord(readingStatements, first) {
+	if q == "" || strings.Contains(q, ";") || !slices.Contains(readingStatements, first) {
 		return nil, nil, false, ErrNotARead
 	}
 	tx, err := wh.Conn.Begin(ctx)
@@ -65,15 +66,6 @@ func ReadQuery(ctx context.Context, wh *Warehouse, q string, limit int) (cols []
 		rows = append(rows, row)
 	}
 	return cols, rows, more, rs.Err()
-}
-
-func containsWord(words []string, w string) bool {
-	for _, x := range words {
-		if x == w {
-			return true
-		}
-	}
-	return false
 }
 
 // cellText renders a scanned value as a person reads it; nil is NULL.

@@ -291,23 +291,14 @@ func WindowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
 
 // Count is the number of rows in the window, for a progress ETA.
 func (s *Source) Count(ctx context.Context, w audit.Window) (int64, error) {
-	rows, err := s.WH.Conn.Query(ctx, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", s.WH.Dialect.Quote(s.Table.Table),
-		WindowWhere(s.WH.Dialect, s.Table, s.Shard)), w.Start.UTC(), w.End.UTC())
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
 	var n int64
-	for rows.Next() {
-		if err := rows.Scan(&n); err != nil {
-			return 0, err
-		}
-	}
-	return n, rows.Err()
+	err := queryOne(ctx, s.WH, fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE %s", s.WH.Dialect.Quote(s.Table.Table),
+		WindowWhere(s.WH.Dialect, s.Table, s.Shard)), []any{w.Start.UTC(), w.End.UTC()}, &n)
+	return n, err
 }
 
 // Vitals implements audit.VitalSource: the newest received_at of the
-// table and shard, and the window's rows that repeat a message_id.
+// table, and the window's (and shard's) rows that repeat a message_id.
 func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, error) {
 	return TableVitals(ctx, s.WH, s.Table, s.Shard, w)
 }

@@ -54,19 +54,17 @@ func loadConfig(path string, getenv func(string) string) (*fileConfig, error) {
 	if err != nil {
 		return nil, usageError{fmt.Errorf("read config: %w", err)}
 	}
-	var missing []string
-	expanded := envRef.ReplaceAllFunc(raw, func(m []byte) []byte {
-		name := string(envRef.FindSubmatch(m)[1])
-		v := getenv(name)
-		if v == "" {
-			missing = append(missing, name)
-		}
-		return []byte(v)
-	})
-	if len(missing) > 0 {
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	// Values only, after parsing: a commented-out "# webhook_url:
+	// ${SLACK_WEBHOOK_URL}" needs no variable, and a secret holding " #" or
+	// ": " stays whole.
+	if missing := expandEnv(&root, getenv); len(missing) > 0 {
 		return nil, usageError{fmt.Errorf("%s refers to unset environment variable(s): %s", path, strings.Join(missing, ", "))}
 	}
-	if err := cfg.decode(expanded); err != nil {
+	if err := cfg.decode(&root); err != nil {
 		return nil, usageError{fmt.Errorf("%s: %w", path, err)}
 	}
 	return cfg, nil
@@ -74,13 +72,10 @@ func loadConfig(path string, getenv func(string) string) (*fileConfig, error) {
 
 // decode reads the settings' values and the sections, refusing a key that
 // is neither, as a typo would otherwise be silently ignored.
-func (c *fileConfig) decode(raw []byte) error {
-	// Nodes, not Go values: a setting's text reaches its flag as written
-	// (a YAML timestamp such as 2026-11-20 stays that text).
-	var root yaml.Node
-	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return err
-	}
+//
+// Nodes, not Go values: a setting's text reaches its flag as written (a
+// YAML timestamp such as 2026-11-20 stays that text).
+func (c *fileConfig) decode(root *yaml.Node) error {
 	known := map[string]bool{}
 	for _, s := range settingsTable() {
 		if s.config != "" {
@@ -156,4 +151,28 @@ func (c *fileConfig) decode(raw []byte) error {
 		return err
 	}
 	return nil
+}
+
+// expandEnv replaces ${VAR} in every scalar value under n with the
+// variable's value, and returns the variables that are unset.
+func expandEnv(n *yaml.Node, getenv func(string) string) []string {
+	var missing []string
+	var walk func(n *yaml.Node, isKey bool)
+	walk = func(n *yaml.Node, isKey bool) {
+		if n.Kind == yaml.ScalarNode && !isKey {
+			n.Value = envRef.ReplaceAllStringFunc(n.Value, func(m string) string {
+				name := envRef.FindStringSubmatch(m)[1]
+				v := getenv(name)
+				if v == "" && !slices.Contains(missing, name) {
+					missing = append(missing, name)
+				}
+				return v
+			})
+		}
+		for i, c := range n.Content {
+			walk(c, n.Kind == yaml.MappingNode && i%2 == 0)
+		}
+	}
+	walk(n, false)
+	return missing
 }

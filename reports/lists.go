@@ -226,3 +226,33 @@ func (r orderedRow) MarshalJSON() ([]byte, error) {
 	b.WriteByte('}')
 	return b.Bytes(), nil
 }
+
+// Check is one finding of `eventaudit doctor`.
+type Check struct {
+	Name string `json:"check"`
+	// Status is "ok", "fail", or "skip" for a check that could not run
+	// because one before it failed.
+	Status string `json:"status"`
+	Detail string `json:"detail"`
+}
+
+// Checks prints doctor's findings: one line each for a person, or JSON.
+func Checks(w io.Writer, format string, checks []Check) error {
+	if format == FormatJSON {
+		if checks == nil {
+			checks = []Check{}
+		}
+		return writeJSON(w, checks)
+	}
+	width := 0
+	for _, c := range checks {
+		width = max(width, len(c.Name))
+	}
+	for _, c := range checks {
+		mark := map[string]string{"ok": "ok  ", "fail": "FAIL", "skip": "skip"}[c.Status]
+		if _, err := fmt.Fprintf(w, "%s  %-*s  %s\n", mark, width, c.Name, c.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}

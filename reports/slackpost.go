@@ -175,3 +175,50 @@ func (l *lastBody) get() string {
 	defer l.mu.Unlock()
 	return l.body
 }
+
+// Check tells whether the target would accept a digest, without posting
+// one: a bot token through auth.test; a webhook by posting an empty
+// payload, which Slack refuses with no_text (or invalid_payload) when the
+// webhook is alive and with no_service or invalid_token when it is not.
+// The error never contains the webhook URL or token.
+func (t SlackTarget) Check(ctx context.Context) (string, error) {
+	timeout := t.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	client := &http.Client{Timeout: timeout}
+	if t.WebhookURL == "" {
+		opts := []slack.Option{slack.OptionHTTPClient(client)}
+		if t.APIURL != "" {
+			opts = append(opts, slack.OptionAPIURL(t.APIURL))
+		}
+		resp, err := slack.New(t.BotToken, opts...).AuthTestContext(ctx)
+		if err != nil {
+			return "", t.describe(err, "")
+		}
+		return fmt.Sprintf("bot token of %s in workspace %s; digests go to %s", resp.User, resp.Team, t.Channel), nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.WebhookURL, strings.NewReader("{}"))
+	if err != nil {
+		return "", t.describe(err, "")
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", t.describe(err, "")
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	body := strings.TrimSpace(string(b))
+	switch {
+	case resp.StatusCode == http.StatusBadRequest && (body == "no_text" || body == "invalid_payload"):
+		return "webhook accepted by Slack (checked with an empty message, which Slack refuses without posting)", nil
+	case resp.StatusCode < 300:
+		// Something answered 2xx to an empty message: not Slack.
+		return "", t.describe(fmt.Errorf("the webhook answered %s to an empty message, which Slack refuses; is it a Slack incoming webhook?", resp.Status), "")
+	}
+	if strings.HasPrefix(body, "<") {
+		body = ""
+	}
+	return "", t.describe(fmt.Errorf("slack answered %s", resp.Status), body)
+}

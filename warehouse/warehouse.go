@@ -190,6 +190,9 @@ func SchemaName(s string) (string, error) {
 // report tells a person to run.
 const ViolationsTable = sqlwh.ViolationsTable
 
+// RunsTable is the name of the runs table, for a person to query.
+const RunsTable = sqlwh.RunsTable
+
 // ResultsTable is schema.table for a person to query ("" is the
 // connection's current schema).
 func ResultsTable(schema, table string) string {

@@ -109,7 +109,13 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 			return runAudit(cmd.Context(), d, o)
 		},
 	}
-	b := binder{path: "audit", flags: cmd.Flags()}
+	bindAuditFlags(binder{path: "audit", flags: cmd.Flags()}, o)
+	return cmd
+}
+
+// bindAuditFlags declares audit's settings on b: audit's own flags, and
+// doctor's, which checks what the same audit would meet.
+func bindAuditFlags(b binder, o *auditOptions) {
 	b.str(&o.Warehouse, "warehouse")
 	b.str(&o.Layout, "layout")
 	b.str(&o.Table, "table")
@@ -142,7 +148,6 @@ run, Slack digest not delivered), 130 interrupted (nothing written).`,
 	b.str(&o.SlackChannel, "slack-channel")
 	b.integer(&o.SlackTop, "slack-top")
 	b.str(&o.SlackLink, "slack-link")
-	return cmd
 }
 
 // resolve takes, from the config file and the environment, what is not a

@@ -108,6 +108,8 @@ func newRootCmd(d *deps) *cobra.Command {
 			newCmdSchemas(d, o, nil, nil),
 			newCmdRuns(d, o, nil),
 			newCmdQuery(d, o, nil),
+			newCmdDoctor(d, o, nil),
+			newCmdInit(d, o, nil),
 			newCmdVersion(d),
 		}
 	})

@@ -90,11 +90,19 @@ func settingsTable() []setting {
 		{cmd: "query", flag: "format", def: reports.FormatTable, choices: reports.ListFormats(), help: "output format"},
 		{cmd: "load", flag: "payload-type", def: "", help: "SQL type of a new table's payload column (default: the warehouse's text type, which can also hold malformed rows)"},
 		{cmd: "load", flag: "replace", def: false, help: "drop the table first"},
+		{cmd: "init", flag: "table", def: "", help: "the raw events table the config audits"},
+		{cmd: "init", flag: "out", def: "eventaudit.yml", help: "where to write the config"},
+		{cmd: "init", flag: "force", def: false, help: "overwrite an existing config file"},
 	}
 }
 
 // lookupSetting finds the setting of a flag of the command at path.
 func lookupSetting(path, flag string) (setting, bool) {
+	if path == "doctor" {
+		// doctor checks what an audit with the same settings would meet,
+		// so it takes audit's, from the same flags, variables and keys.
+		path = "audit"
+	}
 	var general *setting
 	for _, s := range settingsTable() {
 		if s.flag != flag {

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/reports"
+	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/spf13/cobra"
+)
+
+func newCmdDoctor(d *deps, root *rootOptions, runF func(context.Context, *auditOptions) error) *cobra.Command {
+	o := &auditOptions{}
+	cmd := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check what an audit with these settings would meet: schemas, warehouse, table, window, results, Slack",
+		Long: `Check, without writing anything or posting a digest, everything the same audit would
+need: that the schemas load and compile, that the warehouse answers, that the table
+(or Segment schema) exists, that the window holds rows and the newest is fresh enough
+for --fail-on, where the results go, and that Slack accepts the webhook or token.
+
+doctor takes every setting audit takes, from the same flags, environment and
+eventaudit.yml, so putting "doctor" in place of "audit" checks a job's command line.
+Each check prints one line; exit 0 when all pass, 1 when any fails.`,
+		Example: `  eventaudit doctor --config eventaudit.yml
+  eventaudit doctor --warehouse duckdb://events.duckdb --table segment_events --schemas ./schemas --since 24h`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := o.resolve(root.set, root.cfg, d.getenv); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), o)
+			}
+			return runDoctor(cmd.Context(), d, o)
+		},
+	}
+	bindAuditFlags(binder{path: "doctor", flags: cmd.Flags()}, o)
+	return cmd
+}
+
+// runDoctor prints one line per check and returns errThreshold when any
+// failed, as schemas check does for its findings.
+func runDoctor(ctx context.Context, d *deps, o *auditOptions) error {
+	checks := diagnose(ctx, d, o)
+	if err := reports.Checks(d.stdout, o.Format, checks); err != nil {
+		return err
+	}
+	failed := 0
+	for _, c := range checks {
+		if c.Status == "fail" {
+			failed++
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed > 0 {
+		d.logger.Error(fmt.Sprintf("%d of %d checks failed", failed, len(checks)))
+		return errThreshold
+	}
+	return nil
+}
+
+// diagnose runs every check it can: a check that depends on one that
+// failed is skipped, and says on which.
+func diagnose(ctx context.Context, d *deps, o *auditOptions) []reports.Check {
+	d.secrets.Add(o.slackWebhook, o.slackToken)
+	var checks []reports.Check
+	add := func(name string, detail string, err error) bool {
+		c := reports.Check{Name: name, Status: "ok", Detail: detail}
+		if err != nil {
+			c.Status, c.Detail = "fail", d.redact(err.Error())
+		}
+		checks = append(checks, c)
+		return err == nil
+	}
+	skip := func(name, why string) {
+		checks = append(checks, reports.Check{Name: name, Status: "skip", Detail: why})
+	}
+
+	reg, detail, err := checkSchemas(ctx, d, o)
+	schemasOK := add("schemas", detail, err)
+
+	wh, err := openWarehouse(ctx, d, o.Warehouse)
+	if !add("warehouse", "connected to "+d.redact(o.Warehouse), err) {
+		for _, name := range []string{"source", "freshness", "window", "results"} {
+			skip(name, "needs the warehouse")
+		}
+	} else {
+		defer wh.Close()
+		checkSource(ctx, d, o, wh, reg, schemasOK, add, skip)
+	}
+
+	target := reports.SlackTarget{WebhookURL: o.slackWebhook, BotToken: o.slackToken, Channel: o.SlackChannel,
+		APIURL: d.getenv("EVENTAUDIT_SLACK_API_URL")}
+	switch {
+	case o.Slack == "never":
+		add("slack", "off (--slack never)", nil)
+	case !target.Configured():
+		add("slack", "no webhook or token: no digest is posted (set SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --slack-channel)", nil)
+	default:
+		detail, err := target.Check(ctx)
+		add("slack", detail+" (--slack "+o.Slack+")", err)
+	}
+	return checks
+}
+
+// checkSchemas loads and compiles the plan as audit would, and also fails
+// on what --on-bad-schema skip would let through.
+func checkSchemas(ctx context.Context, d *deps, o *auditOptions) (*schemas.Registry, string, error) {
+	reg, broken, err := loadRegistry(ctx, d, o.Schemas, o.Plan, o.AssertFormat, true)
+	if err != nil {
+		return nil, "", err
+	}
+	var problems []string
+	for _, b := range broken {
+		problems = append(problems, fmt.Sprintf("%s does not compile: %v", b.File, b.Err))
+	}
+	if amb := reg.Ambiguities(); len(amb) > 0 {
+		problems = append(problems, fmt.Sprintf("event names are ambiguous across plans %s; pass --plan: %s",
+			strings.Join(reg.Plans(), ", "), strings.Join(amb, "; ")))
+	}
+	for name, id := range o.Events {
+		if _, ok := reg.ByID(id); !ok {
+			problems = append(problems, fmt.Sprintf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
+		}
+	}
+	if len(problems) > 0 {
+		return reg, "", errors.New(strings.Join(problems, "\n      "))
+	}
+	n := 0
+	for _, info := range reg.Schemas() {
+		if schemas.InPlan(info.ID, o.Plan) {
+			n++
+		}
+	}
+	plan := "every plan"
+	if o.Plan != "" {
+		plan = "plan " + o.Plan
+	}
+	return reg, fmt.Sprintf("%d schemas in %s compile, from %s", n, plan, o.Schemas), nil
+}
+
+// checkSource finds the table or Segment schema, counts the window's rows
+// and reads the newest received_at, and finds the result tables.
+func checkSource(ctx context.Context, d *deps, o *auditOptions, wh *warehouse.Warehouse, reg *schemas.Registry, schemasOK bool,
+	add func(string, string, error) bool, skip func(string, string)) {
+	shard, err := audit.ParseShard(o.Shard)
+	if err != nil {
+		add("source", "", usageError{fmt.Errorf("--shard: %w", err)})
+		skipAfterSource(skip, "needs the source")
+		return
+	}
+	var src *warehouse.Source
+	if o.Layout == "segment" {
+		if !schemasOK {
+			skip("source", "Segment's layout is read through the schemas, which failed")
+			skipAfterSource(skip, "needs the source")
+			return
+		}
+		matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
+		src, err = wh.SegmentSource(ctx, o.Source, reg.EventNames(), matcher, shard)
+	} else {
+		src, err = wh.RawSource(ctx, warehouse.RawTable{Table: o.Table, MessageID: o.MessageIDCol,
+			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
+	}
+	var name string
+	if src != nil {
+		name = src.Name
+	}
+	if !add("source", name, err) {
+		skipAfterSource(skip, "needs the source")
+		return
+	}
+	checkWindow(ctx, d, o, src, add)
+	runs, err := wh.Results(o.ResultsSchema, d.now).RecentRuns(ctx, src.Name, 1)
+	where := warehouse.ResultsTable(o.ResultsSchema, warehouse.RunsTable)
+	switch {
+	case errors.Is(err, warehouse.ErrNoResults):
+		add("results", fmt.Sprintf("%s does not exist yet; the first audit creates it (it needs CREATE on the database, or on schema %q)", where, o.ResultsSchema), nil)
+	case err != nil:
+		add("results", "", err)
+	case len(runs) == 0:
+		add("results", fmt.Sprintf("%s holds no run of %s yet", where, src.Name), nil)
+	default:
+		r := runs[0]
+		add("results", fmt.Sprintf("last run of %s: %s, %s, window %s", src.Name, r.RunID, r.Status, reports.Window(r.Window)), nil)
+	}
+}
+
+// checkWindow checks the source's freshness and the window's volume where
+// the audit's --fail-on would: freshness, and min_rows (default 1).
+func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.Source, add func(string, string, error) bool) {
+	thresholds, err := audit.ParseThresholds(o.FailOn)
+	if err != nil {
+		add("freshness", "", usageError{fmt.Errorf("--fail-on: %w", err)})
+		return
+	}
+	now := d.now()
+	plan, err := o.windowPlan(now)
+	if err != nil {
+		add("freshness", "", err)
+		return
+	}
+	var latest time.Time
+	if vs, ok := src.Source.(audit.VitalSource); ok {
+		v, err := vs.Vitals(ctx, plan.Fixed)
+		if err != nil {
+			add("freshness", "", err)
+			return
+		}
+		latest = v.Latest
+	}
+	newest := "the source holds no rows"
+	if !latest.IsZero() {
+		newest = fmt.Sprintf("newest received_at %s (%s ago)", latest.UTC().Format(time.RFC3339), audit.FormatAge(now.Sub(latest)))
+	}
+	if limit, ok := thresholds[audit.MetricFreshness]; ok && (latest.IsZero() || now.Sub(latest).Seconds() > limit) {
+		add("freshness", "", fmt.Errorf("%s: older than freshness=%s in --fail-on, so the audit would fail; check the loader",
+			newest, audit.FormatAge(time.Duration(limit*float64(time.Second)))))
+	} else {
+		add("freshness", newest, nil)
+	}
+
+	if plan.Incremental || src.Count == nil {
+		add("window", "planned when the run starts (--incremental)", nil)
+		return
+	}
+	n, err := src.Count(ctx, plan.Fixed)
+	if err != nil {
+		add("window", "", err)
+		return
+	}
+	minRows, set := thresholds[audit.MetricMinRows]
+	if !set {
+		minRows = 1
+	}
+	desc := fmt.Sprintf("%s rows in %s", reports.Count(n), reports.Window(plan.Fixed))
+	if float64(n) < minRows {
+		add("window", "", fmt.Errorf("%s: fewer than min_rows=%v, so the audit would fail; widen --since, or check --table and the loader", desc, minRows))
+		return
+	}
+	add("window", desc, nil)
+}
+
+func skipAfterSource(skip func(string, string), why string) {
+	for _, name := range []string{"freshness", "window", "results"} {
+		skip(name, why)
+	}
+}

@@ -88,7 +88,7 @@ func (t SlackTarget) Post(ctx context.Context, msg slack.Msg) error {
 	if isTimeout(err) && ctx.Err() == nil {
 		err = fmt.Errorf("Slack did not answer within %s, %d times", timeout, attempts)
 	}
-	return t.describe(err, body.get())
+	return t.describe("post the Slack digest", err, body.get())
 }
 
 func isTimeout(err error) bool {
@@ -129,7 +129,7 @@ func retryable(err error, backoff time.Duration) (time.Duration, bool) {
 	return backoff, false
 }
 
-func (t SlackTarget) describe(err error, lastBody string) error {
+func (t SlackTarget) describe(action string, err error, lastBody string) error {
 	r := &redact.Redactor{}
 	r.Add(t.WebhookURL, t.BotToken)
 	msg := err.Error()
@@ -144,7 +144,7 @@ func (t SlackTarget) describe(err error, lastBody string) error {
 	if t.WebhookURL == "" {
 		how = "bot token, channel " + t.Channel
 	}
-	return fmt.Errorf("post the Slack digest (%s): %s", how, msg)
+	return fmt.Errorf("%s (%s): %s", action, how, msg)
 }
 
 // lastBody keeps the start of the last non-2xx response body.
@@ -194,18 +194,18 @@ func (t SlackTarget) Check(ctx context.Context) (string, error) {
 		}
 		resp, err := slack.New(t.BotToken, opts...).AuthTestContext(ctx)
 		if err != nil {
-			return "", t.describe(err, "")
+			return "", t.describe("check Slack", err, "")
 		}
 		return fmt.Sprintf("bot token of %s in workspace %s; digests go to %s", resp.User, resp.Team, t.Channel), nil
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.WebhookURL, strings.NewReader("{}"))
 	if err != nil {
-		return "", t.describe(err, "")
+		return "", t.describe("check Slack", err, "")
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", t.describe(err, "")
+		return "", t.describe("check Slack", err, "")
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -215,10 +215,10 @@ func (t SlackTarget) Check(ctx context.Context) (string, error) {
 		return "webhook accepted by Slack (checked with an empty message, which Slack refuses without posting)", nil
 	case resp.StatusCode < 300:
 		// Something answered 2xx to an empty message: not Slack.
-		return "", t.describe(fmt.Errorf("the webhook answered %s to an empty message, which Slack refuses; is it a Slack incoming webhook?", resp.Status), "")
+		return "", t.describe("check Slack", fmt.Errorf("the webhook answered %s to an empty message, which Slack refuses; is it a Slack incoming webhook?", resp.Status), "")
 	}
 	if strings.HasPrefix(body, "<") {
 		body = ""
 	}
-	return "", t.describe(fmt.Errorf("slack answered %s", resp.Status), body)
+	return "", t.describe("check Slack", fmt.Errorf("slack answered %s", resp.Status), body)
 }

@@ -1,0 +1,170 @@
+package audit
+
+import (
+	"slices"
+	"strings"
+)
+
+// Pushdown's intermediate representation: what a warehouse's SQL may prove
+// about a message, with no JSON Schema in it. schemas compiles each schema,
+// and the matching rules, into it; a backend's dialect renders it with its
+// engine's JSON functions. Its one meaning is "proven valid": a row for
+// which the rendered predicate is not true is not invalid, only not proven,
+// and the Go validator judges it as it judges every row without pushdown.
+// A rendering may therefore give up anywhere (render false), never the
+// other way.
+
+// JSONType is a JSON value's type as the Go validator sees it. Integer is
+// a number written without a fraction or exponent that fits an int64; a
+// number the SQL engine reads another way (1.0, 1e2, a huge integer) is
+// never proven an integer.
+type JSONType string
+
+const (
+	JSONString  JSONType = "string"
+	JSONInteger JSONType = "integer"
+	JSONNumber  JSONType = "number" // any number, integers included
+	JSONBoolean JSONType = "boolean"
+	JSONNull    JSONType = "null"
+	JSONObject  JSONType = "object"
+	JSONArray   JSONType = "array"
+)
+
+// Bound is a numeric bound. Only a strict inequality between the engine's
+// double and Value proves it, since rounding is monotonic; a tie proves it
+// only when both sides are exact integers (Exact, and an integer value).
+type Bound struct {
+	Value     float64
+	Exclusive bool
+	// Exact says Value is an integer below 2^53, written without a
+	// fraction or exponent.
+	Exact bool
+}
+
+// Pred holds for a JSON value that is proven valid. The zero Pred holds for
+// any value. Each constraint applies only to values of its kind, as in JSON
+// Schema: MinLength to strings, Required to objects, and so on.
+type Pred struct {
+	// Never holds for nothing (the false schema, or a part the compiler
+	// could not prove).
+	Never bool
+	// Types the value may have; empty is any.
+	Types []JSONType
+
+	// Strings.
+	Enum      []string // non-empty: one of these (a string enum)
+	MinLength int      // in code points
+	MaxLength int      // in code points; -1 is none
+	// Pattern is an RE2 expression with ECMA-262's meaning already
+	// translated; a dialect renders it only where its engine agrees with
+	// RE2 on every input, and otherwise gives up.
+	Pattern string
+
+	// Numbers.
+	Min, Max *Bound
+
+	// Objects. Every object along a proven path must have unique keys:
+	// engines read the first of two equal keys, the Go validator the last.
+	Required   []string
+	Properties map[string]*Pred
+	// Closed: no key outside Properties (additionalProperties: false).
+	Closed bool
+
+	// Arrays.
+	MinItems int
+	MaxItems int // -1 is none
+	// Items, when set, holds for every element.
+	Items *Pred
+}
+
+// PushdownRule routes the messages of one call type, and of some event or
+// page names, to one schema. Its Pred applies to Object of the message.
+type PushdownRule struct {
+	Type string // "track", "page", "screen", "identify" or "group"
+	// NameField is the member holding the name the rule selects on:
+	// "event" for track, "name" for page and screen, "" for none.
+	NameField string
+	// Names, when set, are the names the rule takes. Otherwise it takes
+	// every name not in Except, a missing one included (a fallback).
+	Names  []string
+	Except []string
+	// Object is the member validated ("properties" or "traits"), or "" for
+	// the whole message. An absent or null object is validated as {}.
+	Object   string
+	SchemaID string
+	// Pred is nil when the schema cannot be proven in SQL; Why says why.
+	Pred *Pred
+	Why  string
+}
+
+// PushdownPlan is every rule of a run. A row is proven valid when it is a
+// JSON object with unique top-level keys, its type and name select a rule
+// with a Pred, its object has no string schema_id (that routes by id), and
+// the Pred holds for its object. Rules never overlap.
+type PushdownPlan struct {
+	Rules []PushdownRule
+}
+
+// PushdownSchema is a Schema that can say what SQL may prove about it.
+type PushdownSchema interface {
+	Schema
+	// Pushdown returns the predicate of the schema's root, or nil and why
+	// it cannot be proven in SQL.
+	Pushdown() (*Pred, string)
+}
+
+// pushdownTypes are the call types whose messages a plan can route; every
+// other type is unplanned or a payload problem, never proven valid.
+var pushdownTypes = []string{"track", "page", "screen", "identify", "group"}
+
+// PushdownPlan compiles the matching rules, over every name a schema or the
+// events mapping knows, into rules that never overlap: one per track event
+// and page or screen name that has a schema, one fallback for every other
+// page or screen name, and one for identify and group.
+func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
+	known := map[string]bool{}
+	for _, n := range names {
+		known[n] = true
+	}
+	for n := range m.EventSchemas {
+		known[n] = true
+	}
+	all := make([]string, 0, len(known))
+	for n := range known {
+		if n != "" {
+			all = append(all, n)
+		}
+	}
+	slices.Sort(all)
+	var plan PushdownPlan
+	add := func(typ, field string, names, except []string, match Match) {
+		if match.Schema == nil || match.Problem != nil {
+			return
+		}
+		r := PushdownRule{Type: typ, NameField: field, Names: names, Except: except,
+			Object: strings.TrimPrefix(match.ObjectPath, "/"), SchemaID: match.SchemaID}
+		if ps, ok := match.Schema.(PushdownSchema); ok {
+			r.Pred, r.Why = ps.Pushdown()
+		} else {
+			r.Why = "the schema cannot describe itself to SQL"
+		}
+		plan.Rules = append(plan.Rules, r)
+	}
+	for _, typ := range pushdownTypes {
+		switch typ {
+		case "track":
+			for _, n := range all {
+				add(typ, "event", []string{n}, nil, m.Resolve(typ, n, "", ""))
+			}
+		case "page", "screen":
+			for _, n := range all {
+				add(typ, "name", []string{n}, nil, m.Resolve(typ, "", n, ""))
+			}
+			// Any other name, or none, falls back to Page or Screen.
+			add(typ, "name", nil, all, m.Resolve(typ, "", "", ""))
+		default:
+			add(typ, "", nil, nil, m.Resolve(typ, "", "", ""))
+		}
+	}
+	return plan
+}

@@ -103,7 +103,7 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sink := &collectSink{}
+		sink := &audittest.CollectSink{}
 		a := &audit.Auditor{Source: &audittest.Source{Rows: corpus.Rows, BatchSize: 500}, Sink: sink, Workers: 2,
 			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
 		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
@@ -111,11 +111,11 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 			t.Fatal(err)
 		}
 		var vs []string
-		for _, v := range sink.violations {
+		for _, v := range sink.Violations {
 			vs = append(vs, v.MessageID+"|"+v.Keyword+"|"+v.InstancePath+"|"+v.Message+"|"+v.Value)
 		}
 		slices.Sort(vs)
-		return vs, sink.stats
+		return vs, sink.Stats
 	}
 	fastV, fastS := run(false)
 	slowV, slowS := run(true)
@@ -129,26 +129,6 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 		t.Errorf("stats differ:\n fast %v\n slow %v", fastS, slowS)
 	}
 }
-
-type collectSink struct {
-	violations []audit.Violation
-	stats      []audit.EventStats
-}
-
-type collectTx struct{ s *collectSink }
-
-func (c *collectSink) Begin(context.Context, audit.Run) (audit.SinkTx, error) {
-	return collectTx{c}, nil
-}
-func (t collectTx) WriteViolations(_ context.Context, vs []audit.Violation) error {
-	t.s.violations = append(t.s.violations, vs...)
-	return nil
-}
-func (t collectTx) Commit(_ context.Context, _ audit.Run, st []audit.EventStats) error {
-	t.s.stats = st
-	return nil
-}
-func (t collectTx) Rollback(context.Context) error { return nil }
 
 // FuzzFastPathAgrees mutates schemas and instances: whenever the fast path
 // calls an instance valid, the library must too.
@@ -216,13 +196,13 @@ func FuzzFastPathMessages(f *testing.F) {
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		var out [2]string
 		for i, disable := range []bool{false, true} {
-			sink := &collectSink{}
+			sink := &audittest.CollectSink{}
 			a := &audit.Auditor{Source: &audittest.Source{Rows: []audit.Row{{MessageID: "m", ReceivedAt: w.Start, Payload: payload}}},
 				Sink: sink, Workers: 1, Matcher: &audit.Matcher{Catalog: reg[disable], Target: audit.ValidateObject}, DisableFastPath: disable}
 			if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
 				t.Fatal(err)
 			}
-			out[i] = fmt.Sprint(sink.violations, sink.stats)
+			out[i] = fmt.Sprint(sink.Violations, sink.Stats)
 		}
 		if out[0] != out[1] {
 			t.Fatalf("payload %q\nfast path: %s\nlibrary:   %s", payload, out[0], out[1])

@@ -198,3 +198,29 @@ func FailingSink(inner audit.Sink, failWrite int, failCommit bool) *HookSink {
 	}
 	return h
 }
+
+// CollectSink keeps what a run writes, for tests that compare runs: every
+// violation, and the statistics of the last commit. It is not safe for
+// concurrent runs.
+type CollectSink struct {
+	Violations []audit.Violation
+	Stats      []audit.EventStats
+}
+
+func (c *CollectSink) Begin(context.Context, audit.Run) (audit.SinkTx, error) {
+	return collectTx{c}, nil
+}
+
+type collectTx struct{ s *CollectSink }
+
+func (t collectTx) WriteViolations(_ context.Context, vs []audit.Violation) error {
+	t.s.Violations = append(t.s.Violations, vs...)
+	return nil
+}
+
+func (t collectTx) Commit(_ context.Context, _ audit.Run, stats []audit.EventStats) error {
+	t.s.Stats = stats
+	return nil
+}
+
+func (t collectTx) Rollback(context.Context) error { return nil }

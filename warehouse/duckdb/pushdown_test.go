@@ -39,13 +39,13 @@ func soundness(t *testing.T, reg *schemas.Registry, cases []pushdownCase, groups
 	for _, c := range cases {
 		rows = append(rows, audit.Row{MessageID: c.id, ReceivedAt: audittest.CorpusStart, Payload: []byte(c.payload)})
 	}
-	sink := &collectSink{}
+	sink := &audittest.CollectSink{}
 	a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 256}, Sink: sink, Workers: 2, Matcher: matcher}
 	if _, err := a.Run(ctx, audit.Run{RunID: "r", Window: audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(1)}}); err != nil {
 		t.Fatal(err)
 	}
 	invalid := map[string]string{}
-	for _, v := range sink.violations {
+	for _, v := range sink.Violations {
 		invalid[v.MessageID] = v.Keyword + " at " + v.InstancePath + ": " + v.Message
 	}
 
@@ -278,17 +278,3 @@ func mustJSON(v any) string {
 	}
 	return string(b)
 }
-
-type collectSink struct{ violations []audit.Violation }
-
-type collectTx struct{ s *collectSink }
-
-func (c *collectSink) Begin(context.Context, audit.Run) (audit.SinkTx, error) {
-	return collectTx{c}, nil
-}
-func (t collectTx) WriteViolations(_ context.Context, vs []audit.Violation) error {
-	t.s.violations = append(t.s.violations, vs...)
-	return nil
-}
-func (t collectTx) Commit(context.Context, audit.Run, []audit.EventStats) error { return nil }
-func (t collectTx) Rollback(context.Context) error                              { return nil }

@@ -67,48 +67,58 @@ func runDoctor(ctx context.Context, d *deps, o *auditOptions) error {
 	return nil
 }
 
+// checklist collects doctor's findings; an error's text is redacted.
+type checklist struct {
+	redact func(string) string
+	checks []reports.Check
+}
+
+// add records a check, failed when err is set, and says whether it passed.
+func (l *checklist) add(name, detail string, err error) bool {
+	c := reports.Check{Name: name, Status: "ok", Detail: detail}
+	if err != nil {
+		c.Status, c.Detail = "fail", l.redact(err.Error())
+	}
+	l.checks = append(l.checks, c)
+	return err == nil
+}
+
+// skip records checks that could not run, and on what they depend.
+func (l *checklist) skip(why string, names ...string) {
+	for _, name := range names {
+		l.checks = append(l.checks, reports.Check{Name: name, Status: "skip", Detail: why})
+	}
+}
+
 // diagnose runs every check it can: a check that depends on one that
 // failed is skipped, and says on which.
 func diagnose(ctx context.Context, d *deps, o *auditOptions) []reports.Check {
 	d.secrets.Add(o.slackWebhook, o.slackToken)
-	var checks []reports.Check
-	add := func(name string, detail string, err error) bool {
-		c := reports.Check{Name: name, Status: "ok", Detail: detail}
-		if err != nil {
-			c.Status, c.Detail = "fail", d.redact(err.Error())
-		}
-		checks = append(checks, c)
-		return err == nil
-	}
-	skip := func(name, why string) {
-		checks = append(checks, reports.Check{Name: name, Status: "skip", Detail: why})
-	}
+	l := &checklist{redact: d.redact}
 
 	reg, detail, err := checkSchemas(ctx, d, o)
-	schemasOK := add("schemas", detail, err)
+	schemasOK := l.add("schemas", detail, err)
 
 	wh, err := openWarehouse(ctx, d, o.Warehouse)
-	if !add("warehouse", "connected to "+d.redact(o.Warehouse), err) {
-		for _, name := range []string{"source", "freshness", "window", "results"} {
-			skip(name, "needs the warehouse")
-		}
+	if !l.add("warehouse", "connected to "+d.redact(o.Warehouse), err) {
+		l.skip("needs the warehouse", "source", "freshness", "window", "results")
 	} else {
 		defer wh.Close()
-		checkSource(ctx, d, o, wh, reg, schemasOK, add, skip)
+		checkSource(ctx, d, o, wh, reg, schemasOK, l)
 	}
 
 	target := reports.SlackTarget{WebhookURL: o.slackWebhook, BotToken: o.slackToken, Channel: o.SlackChannel,
 		APIURL: d.getenv("EVENTAUDIT_SLACK_API_URL")}
 	switch {
 	case o.Slack == "never":
-		add("slack", "off (--slack never)", nil)
+		l.add("slack", "off (--slack never)", nil)
 	case !target.Configured():
-		add("slack", "no webhook or token: no digest is posted (set SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --slack-channel)", nil)
+		l.add("slack", "no webhook or token: no digest is posted (set SLACK_WEBHOOK_URL, or SLACK_BOT_TOKEN and --slack-channel)", nil)
 	default:
 		detail, err := target.Check(ctx)
-		add("slack", detail+" (--slack "+o.Slack+")", err)
+		l.add("slack", detail+" (--slack "+o.Slack+")", err)
 	}
-	return checks
+	return l.checks
 }
 
 // checkSchemas loads and compiles the plan as audit would, and also fails
@@ -149,19 +159,19 @@ func checkSchemas(ctx context.Context, d *deps, o *auditOptions) (*schemas.Regis
 
 // checkSource finds the table or Segment schema, counts the window's rows
 // and reads the newest received_at, and finds the result tables.
-func checkSource(ctx context.Context, d *deps, o *auditOptions, wh *warehouse.Warehouse, reg *schemas.Registry, schemasOK bool,
-	add func(string, string, error) bool, skip func(string, string)) {
+func checkSource(ctx context.Context, d *deps, o *auditOptions, wh *warehouse.Warehouse, reg *schemas.Registry, schemasOK bool, l *checklist) {
+	afterSource := []string{"freshness", "window", "results"}
 	shard, err := audit.ParseShard(o.Shard)
 	if err != nil {
-		add("source", "", usageError{fmt.Errorf("--shard: %w", err)})
-		skipAfterSource(skip, "needs the source")
+		l.add("source", "", usageError{fmt.Errorf("--shard: %w", err)})
+		l.skip("needs the source", afterSource...)
 		return
 	}
 	var src *warehouse.Source
 	if o.Layout == "segment" {
 		if !schemasOK {
-			skip("source", "Segment's layout is read through the schemas, which failed")
-			skipAfterSource(skip, "needs the source")
+			l.skip("Segment's layout is read through the schemas, which failed", "source")
+			l.skip("needs the source", afterSource...)
 			return
 		}
 		matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
@@ -174,45 +184,45 @@ func checkSource(ctx context.Context, d *deps, o *auditOptions, wh *warehouse.Wa
 	if src != nil {
 		name = src.Name
 	}
-	if !add("source", name, err) {
-		skipAfterSource(skip, "needs the source")
+	if !l.add("source", name, err) {
+		l.skip("needs the source", afterSource...)
 		return
 	}
-	checkWindow(ctx, d, o, src, add)
+	checkWindow(ctx, d, o, src, l)
 	runs, err := wh.Results(o.ResultsSchema, d.now).RecentRuns(ctx, src.Name, 1)
 	where := warehouse.ResultsTable(o.ResultsSchema, warehouse.RunsTable)
 	switch {
 	case errors.Is(err, warehouse.ErrNoResults):
-		add("results", fmt.Sprintf("%s does not exist yet; the first audit creates it (it needs CREATE on the database, or on schema %q)", where, o.ResultsSchema), nil)
+		l.add("results", fmt.Sprintf("%s does not exist yet; the first audit creates it (it needs CREATE on the database, or on schema %q)", where, o.ResultsSchema), nil)
 	case err != nil:
-		add("results", "", err)
+		l.add("results", "", err)
 	case len(runs) == 0:
-		add("results", fmt.Sprintf("%s holds no run of %s yet", where, src.Name), nil)
+		l.add("results", fmt.Sprintf("%s holds no run of %s yet", where, src.Name), nil)
 	default:
 		r := runs[0]
-		add("results", fmt.Sprintf("last run of %s: %s, %s, window %s", src.Name, r.RunID, r.Status, reports.Window(r.Window)), nil)
+		l.add("results", fmt.Sprintf("last run of %s: %s, %s, window %s", src.Name, r.RunID, r.Status, reports.Window(r.Window)), nil)
 	}
 }
 
 // checkWindow checks the source's freshness and the window's volume where
 // the audit's --fail-on would: freshness, and min_rows (default 1).
-func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.Source, add func(string, string, error) bool) {
+func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.Source, l *checklist) {
 	thresholds, err := audit.ParseThresholds(o.FailOn)
 	if err != nil {
-		add("freshness", "", usageError{fmt.Errorf("--fail-on: %w", err)})
+		l.add("freshness", "", usageError{fmt.Errorf("--fail-on: %w", err)})
 		return
 	}
 	now := d.now()
 	plan, err := o.windowPlan(now)
 	if err != nil {
-		add("freshness", "", err)
+		l.add("freshness", "", err)
 		return
 	}
 	var latest time.Time
 	if vs, ok := src.Source.(audit.VitalSource); ok {
 		v, err := vs.Vitals(ctx, plan.Fixed)
 		if err != nil {
-			add("freshness", "", err)
+			l.add("freshness", "", err)
 			return
 		}
 		latest = v.Latest
@@ -222,19 +232,19 @@ func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.S
 		newest = fmt.Sprintf("newest received_at %s (%s ago)", latest.UTC().Format(time.RFC3339), audit.FormatAge(now.Sub(latest)))
 	}
 	if limit, ok := thresholds[audit.MetricFreshness]; ok && (latest.IsZero() || now.Sub(latest).Seconds() > limit) {
-		add("freshness", "", fmt.Errorf("%s: older than freshness=%s in --fail-on, so the audit would fail; check the loader",
+		l.add("freshness", "", fmt.Errorf("%s: older than freshness=%s in --fail-on, so the audit would fail; check the loader",
 			newest, audit.FormatAge(time.Duration(limit*float64(time.Second)))))
 	} else {
-		add("freshness", newest, nil)
+		l.add("freshness", newest, nil)
 	}
 
 	if plan.Incremental || src.Count == nil {
-		add("window", "planned when the run starts (--incremental)", nil)
+		l.add("window", "planned when the run starts (--incremental)", nil)
 		return
 	}
 	n, err := src.Count(ctx, plan.Fixed)
 	if err != nil {
-		add("window", "", err)
+		l.add("window", "", err)
 		return
 	}
 	minRows, set := thresholds[audit.MetricMinRows]
@@ -243,14 +253,8 @@ func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.S
 	}
 	desc := fmt.Sprintf("%s rows in %s", reports.Count(n), reports.Window(plan.Fixed))
 	if float64(n) < minRows {
-		add("window", "", fmt.Errorf("%s: fewer than min_rows=%v, so the audit would fail; widen --since, or check --table and the loader", desc, minRows))
+		l.add("window", "", fmt.Errorf("%s: fewer than min_rows=%v, so the audit would fail; widen --since, or check --table and the loader", desc, minRows))
 		return
 	}
-	add("window", desc, nil)
-}
-
-func skipAfterSource(skip func(string, string), why string) {
-	for _, name := range []string{"freshness", "window", "results"} {
-		skip(name, why)
-	}
+	l.add("window", desc, nil)
 }

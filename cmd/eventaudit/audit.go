@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
+	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/spf13/cobra"
 )
@@ -258,17 +261,13 @@ func auditAndReport(ctx context.Context, d *deps, o *auditOptions) (*audit.Summa
 }
 
 func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {
-	thresholds, err := audit.ParseThresholds(o.FailOn)
+	thresholds, err := o.failThresholds()
 	if err != nil {
-		return nil, usageError{fmt.Errorf("--fail-on: %w", err)}
+		return nil, err
 	}
 	warnings, err := audit.ParseThresholds(o.WarnOn)
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--warn-on: %w", err)}
-	}
-	if _, set := thresholds[audit.MetricMinRows]; !set {
-		// An empty window fails unless the user says it may be empty.
-		thresholds[audit.MetricMinRows] = 1
 	}
 	now := d.now()
 	shard, err := audit.ParseShard(o.Shard)
@@ -291,14 +290,8 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	for _, b := range broken {
 		d.logger.Warn("schema file does not compile; skipped (--on-bad-schema skip)", "file", b.File, "err", b.Err)
 	}
-	if amb := reg.Ambiguities(); len(amb) > 0 {
-		return nil, audit.Configf(fmt.Errorf("event names are ambiguous across plans; pass --plan (one of: %s):\n  %s",
-			strings.Join(reg.Plans(), ", "), strings.Join(amb, "\n  ")))
-	}
-	for name, id := range o.Events {
-		if _, ok := reg.ByID(id); !ok {
-			return nil, audit.Configf(fmt.Errorf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
-		}
+	if problems := o.planProblems(reg); len(problems) > 0 {
+		return nil, audit.Configf(problems[0])
 	}
 
 	wh, err := openWarehouse(ctx, d, o.Warehouse)
@@ -307,20 +300,16 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	}
 	defer wh.Close()
 
-	matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
+	matcher := o.matcher(reg)
 	// Any spelling of the table is one source: its locks, its history and
 	// the results a re-run replaces are the catalog's name's.
-	var src *warehouse.Source
-	var notCheckable []string
-	if o.Layout == "segment" {
-		src, err = wh.SegmentSource(ctx, o.Source, reg.EventNames(), matcher, shard)
-		notCheckable = segmentNotCheckable(reg)
-	} else {
-		src, err = wh.RawSource(ctx, warehouse.RawTable{Table: o.Table, MessageID: o.MessageIDCol,
-			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
-	}
+	src, err := o.openSource(ctx, wh, reg, matcher, shard)
 	if err != nil {
 		return nil, err
+	}
+	var notCheckable []string
+	if o.Layout == "segment" {
+		notCheckable = segmentNotCheckable(reg)
 	}
 	sourceName = src.Name
 	runID := d.newRunID(now)
@@ -374,6 +363,55 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	}
 	summary.NotCheckable = notCheckable
 	return summary, nil
+}
+
+// failThresholds are --fail-on's limits, with min_rows=1 unless it is set:
+// an empty window fails unless the user says it may be empty.
+func (o *auditOptions) failThresholds() (audit.Thresholds, error) {
+	thresholds, err := audit.ParseThresholds(o.FailOn)
+	if err != nil {
+		return nil, usageError{fmt.Errorf("--fail-on: %w", err)}
+	}
+	if _, set := thresholds[audit.MetricMinRows]; !set {
+		thresholds[audit.MetricMinRows] = 1
+	}
+	return thresholds, nil
+}
+
+// planProblems are what makes a loaded plan unusable for this audit: event
+// names that several plans define, and an events mapping to a schema that
+// is not loaded.
+func (o *auditOptions) planProblems(reg *schemas.Registry) []error {
+	var problems []error
+	if amb := reg.Ambiguities(); len(amb) > 0 {
+		problems = append(problems, fmt.Errorf("event names are ambiguous across plans; pass --plan (one of: %s):\n  %s",
+			strings.Join(reg.Plans(), ", "), strings.Join(amb, "\n  ")))
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.Events)) {
+		if id := o.Events[name]; !hasSchema(reg, id) {
+			problems = append(problems, fmt.Errorf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
+		}
+	}
+	return problems
+}
+
+func hasSchema(reg *schemas.Registry, id string) bool {
+	_, ok := reg.ByID(id)
+	return ok
+}
+
+func (o *auditOptions) matcher(reg *schemas.Registry) *audit.Matcher {
+	return &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
+}
+
+// openSource opens the raw table, or Segment's layout in --source, which
+// the matcher reads through the plan.
+func (o *auditOptions) openSource(ctx context.Context, wh *warehouse.Warehouse, reg *schemas.Registry, matcher *audit.Matcher, shard audit.Shard) (*warehouse.Source, error) {
+	if o.Layout == "segment" {
+		return wh.SegmentSource(ctx, o.Source, reg.EventNames(), matcher, shard)
+	}
+	return wh.RawSource(ctx, warehouse.RawTable{Table: o.Table, MessageID: o.MessageIDCol,
+		ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
 }
 
 // legacySpellings are the names this run's source may have been recorded

@@ -132,14 +132,8 @@ func checkSchemas(ctx context.Context, d *deps, o *auditOptions) (*schemas.Regis
 	for _, b := range broken {
 		problems = append(problems, fmt.Sprintf("%s does not compile: %v", b.File, b.Err))
 	}
-	if amb := reg.Ambiguities(); len(amb) > 0 {
-		problems = append(problems, fmt.Sprintf("event names are ambiguous across plans %s; pass --plan: %s",
-			strings.Join(reg.Plans(), ", "), strings.Join(amb, "; ")))
-	}
-	for name, id := range o.Events {
-		if _, ok := reg.ByID(id); !ok {
-			problems = append(problems, fmt.Sprintf("config events: %q maps to schema %q, which is not in %s", name, id, o.Schemas))
-		}
+	for _, p := range o.planProblems(reg) {
+		problems = append(problems, p.Error())
 	}
 	if len(problems) > 0 {
 		return reg, "", errors.New(strings.Join(problems, "\n      "))
@@ -167,19 +161,16 @@ func checkSource(ctx context.Context, d *deps, o *auditOptions, wh *warehouse.Wa
 		l.skip("needs the source", afterSource...)
 		return
 	}
-	var src *warehouse.Source
-	if o.Layout == "segment" {
-		if !schemasOK {
-			l.skip("Segment's layout is read through the schemas, which failed", "source")
-			l.skip("needs the source", afterSource...)
-			return
-		}
-		matcher := &audit.Matcher{Catalog: reg, EventSchemas: o.Events, Target: audit.ValidateTarget(o.Validate)}
-		src, err = wh.SegmentSource(ctx, o.Source, reg.EventNames(), matcher, shard)
-	} else {
-		src, err = wh.RawSource(ctx, warehouse.RawTable{Table: o.Table, MessageID: o.MessageIDCol,
-			ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
+	if o.Layout == "segment" && !schemasOK {
+		l.skip("Segment's layout is read through the schemas, which failed", "source")
+		l.skip("needs the source", afterSource...)
+		return
 	}
+	var matcher *audit.Matcher
+	if reg != nil {
+		matcher = o.matcher(reg)
+	}
+	src, err := o.openSource(ctx, wh, reg, matcher, shard)
 	var name string
 	if src != nil {
 		name = src.Name
@@ -207,9 +198,9 @@ func checkSource(ctx context.Context, d *deps, o *auditOptions, wh *warehouse.Wa
 // checkWindow checks the source's freshness and the window's volume where
 // the audit's --fail-on would: freshness, and min_rows (default 1).
 func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.Source, l *checklist) {
-	thresholds, err := audit.ParseThresholds(o.FailOn)
+	thresholds, err := o.failThresholds()
 	if err != nil {
-		l.add("freshness", "", usageError{fmt.Errorf("--fail-on: %w", err)})
+		l.add("freshness", "", err)
 		return
 	}
 	now := d.now()
@@ -247,10 +238,7 @@ func checkWindow(ctx context.Context, d *deps, o *auditOptions, src *warehouse.S
 		l.add("window", "", err)
 		return
 	}
-	minRows, set := thresholds[audit.MetricMinRows]
-	if !set {
-		minRows = 1
-	}
+	minRows := thresholds[audit.MetricMinRows]
 	desc := fmt.Sprintf("%s rows in %s", reports.Count(n), reports.Window(plan.Fixed))
 	if float64(n) < minRows {
 		l.add("window", "", fmt.Errorf("%s: fewer than min_rows=%v, so the audit would fail; widen --since, or check --table and the loader", desc, minRows))

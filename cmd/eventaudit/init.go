@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
@@ -82,7 +83,7 @@ func specs(ts []threshold) []string {
 
 func runInit(ctx context.Context, d *deps, o *initOptions) error {
 	warehouseURL, passwordEnv := withoutPassword(o.Warehouse)
-	d.secrets.Add(secretsOf(o.Warehouse)...)
+	d.secrets.Add(warehouse.Secrets(o.Warehouse)...)
 	text, err := initConfig(warehouseURL, passwordEnv, o)
 	if err != nil {
 		return err
@@ -146,15 +147,6 @@ func withoutPassword(raw string) (string, string) {
 		env = "SNOWFLAKE_PASSWORD"
 	}
 	return u.String(), env
-}
-
-func secretsOf(raw string) []string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return nil
-	}
-	p, _ := u.User.Password()
-	return []string{p}
 }
 
 var initTemplate = template.Must(template.New("eventaudit.yml").Parse(`# eventaudit.yml, written by eventaudit init. Every key is optional: a flag, or its

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -74,7 +75,7 @@ func soundness(t *testing.T, reg *schemas.Registry, cases []pushdownCase, groups
 		byID[c.id] = c.payload
 	}
 	proven := 0
-	for _, group := range slices.Sorted(mapKeys(groups)) {
+	for _, group := range slices.Sorted(maps.Keys(groups)) {
 		plan := groups[group]
 		for _, r := range plan.Rules {
 			if r.Pred == nil {
@@ -111,16 +112,6 @@ func soundness(t *testing.T, reg *schemas.Registry, cases []pushdownCase, groups
 		}
 	}
 	return proven
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // Every draft-7 case of the JSON-Schema-Test-Suite, as the properties of a

@@ -48,6 +48,10 @@ type Auditor struct {
 	// before the scan (a schema file that does not compile); they are
 	// written and reported with the source's own findings.
 	Findings []Violation
+	// Pushdown, when set and the source is a ProvingSource, lets the
+	// warehouse prove rows valid where they live: only the others are
+	// fetched and judged here. The results are the same either way.
+	Pushdown *PushdownPlan
 }
 
 // batchResult is what one worker made of one batch.
@@ -92,18 +96,30 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	batches := make(chan []Row, workers)
 	results := make(chan batchResult, workers)
 
+	var proven []ProvenCount
+	plan := a.pushdownPlan()
 	g.Go(func() error {
 		defer close(batches)
-		err := a.Source.Scan(gctx, run.Window, func(rows []Row) error {
+		send := func(rows []Row) error {
 			own := make([]Row, len(rows)) // the source may reuse its slice
 			copy(own, rows)
+			run.RowsFetched += int64(len(rows))
+			for i := range rows {
+				run.BytesFetched += int64(len(rows[i].MessageID) + len(rows[i].Payload))
+			}
 			select {
 			case batches <- own:
 				return nil
 			case <-gctx.Done():
 				return gctx.Err()
 			}
-		})
+		}
+		var err error
+		if plan != nil {
+			proven, err = a.Source.(ProvingSource).ScanUnproven(gctx, run.Window, *plan, send)
+		} else {
+			err = a.Source.Scan(gctx, run.Window, send)
+		}
 		if err != nil {
 			return fmt.Errorf("scan %s: %w", run.Source, err)
 		}
@@ -159,6 +175,19 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			return nil, ctx.Err()
 		}
 		return nil, err
+	}
+
+	// Proven rows are valid rows that never left the warehouse.
+	for _, c := range proven {
+		if c.Rule < 0 || c.Rule >= len(plan.Rules) || c.Rows < 0 {
+			return nil, fmt.Errorf("scan %s: the warehouse counted %d rows under rule %d, which the plan of %d rules does not have",
+				run.Source, c.Rows, c.Rule, len(plan.Rules))
+		}
+		r := plan.Rules[c.Rule]
+		e := total.event(eventKey{Type: r.Type, Name: r.name(c.Name), SchemaID: r.SchemaID})
+		e.rows += c.Rows
+		total.rows += c.Rows
+		run.RowsProven += c.Rows
 	}
 
 	findings := slices.Clone(a.Findings)
@@ -230,6 +259,20 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	logger.Info("audit finished", "rows", run.RowsScanned, "invalid", run.RowsInvalid,
 		"unplanned", run.RowsUnplanned, "violations", run.Violations, "status", summary.Run.Status)
 	return summary, nil
+}
+
+// pushdownPlan is the plan the run's source proves rows with, or nil when
+// it proves none.
+func (a *Auditor) pushdownPlan() *PushdownPlan {
+	if a.Pushdown == nil || !a.Pushdown.Provable() {
+		return nil
+	}
+	if _, ok := a.Source.(ProvingSource); !ok {
+		return nil
+	}
+	plan := *a.Pushdown
+	plan.MaxPayloadBytes = a.MaxPayloadBytes
+	return &plan
 }
 
 // checkBatch validates rows; it touches no shared state.

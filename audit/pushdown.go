@@ -1,8 +1,10 @@
 package audit
 
 import (
+	"context"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Pushdown's intermediate representation: what a warehouse's SQL may prove
@@ -103,6 +105,47 @@ type PushdownRule struct {
 // the Pred holds for its object. Rules never overlap.
 type PushdownPlan struct {
 	Rules []PushdownRule
+	// MaxPayloadBytes, when positive, is the Auditor's limit: a larger
+	// payload is a violation, so it is never proven.
+	MaxPayloadBytes int
+}
+
+// Provable reports whether any rule can prove a row valid.
+func (p PushdownPlan) Provable() bool {
+	return slices.ContainsFunc(p.Rules, func(r PushdownRule) bool { return r.Pred != nil })
+}
+
+// ProvenCount is how many rows of one event and schema a rule proved
+// valid in the warehouse.
+type ProvenCount struct {
+	// Rule indexes the plan's Rules.
+	Rule int
+	// Name is the event or page name the rows carry, as Go reads it ("" when
+	// it is missing or not a string); only a rule with no Names reports
+	// it, since every other rule names exactly its rows' name.
+	Name string
+	Rows int64
+}
+
+// ProvingSource is a Source that can run a pushdown plan where its rows
+// live. ScanUnproven yields only the rows of the window the plan does not
+// prove valid and returns the counts of those it does, both read from one
+// consistent state of the source, so that every row is either yielded or
+// counted, once. An error means neither may be used.
+type ProvingSource interface {
+	Source
+	ScanUnproven(ctx context.Context, w Window, plan PushdownPlan, yield func([]Row) error) ([]ProvenCount, error)
+}
+
+// name is the event name a rule's proven rows are counted under.
+func (r PushdownRule) name(reported string) string {
+	switch {
+	case r.NameField == "":
+		return ""
+	case len(r.Names) == 1:
+		return r.Names[0]
+	}
+	return reported
 }
 
 // PushdownSchema is a Schema that can say what SQL may prove about it.
@@ -143,10 +186,15 @@ func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 		}
 		r := PushdownRule{Type: typ, NameField: field, Names: names, Except: except,
 			Object: strings.TrimPrefix(match.ObjectPath, "/"), SchemaID: match.SchemaID}
-		if ps, ok := match.Schema.(PushdownSchema); ok {
-			r.Pred, r.Why = ps.Pushdown()
-		} else {
+		ps, ok := match.Schema.(PushdownSchema)
+		switch {
+		case !ok:
 			r.Why = "the schema cannot describe itself to SQL"
+		case !provenIdentity(r.SchemaID) || !every(names, provenIdentity):
+			// Go would flag the stored identity (an encoding violation).
+			r.Why = "its name or schema id cannot be stored as it is"
+		default:
+			r.Pred, r.Why = ps.Pushdown()
 		}
 		plan.Rules = append(plan.Rules, r)
 	}
@@ -167,4 +215,21 @@ func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 		}
 	}
 	return plan
+}
+
+// provenIdentity reports whether s, as an event name or schema id, is
+// stored as it is, so that a proven row needs no encoding violation. U+FFFD
+// is refused too: engines differ in what they read a lone surrogate escape
+// as.
+func provenIdentity(s string) bool {
+	return rawStorable(s, MaxNameBytes) && !strings.ContainsRune(s, utf8.RuneError)
+}
+
+func every[T any](xs []T, f func(T) bool) bool {
+	for _, x := range xs {
+		if !f(x) {
+			return false
+		}
+	}
+	return true
 }

@@ -128,6 +128,12 @@ type Run struct {
 	// DuplicateRows counts the window's rows whose message_id another row
 	// of the window already has.
 	DuplicateRows int64
+	// RowsProven counts the rows the warehouse's SQL proved valid
+	// (pushdown), which never left it; RowsFetched and BytesFetched are
+	// the rows, and their message id and payload bytes, that did.
+	RowsProven   int64
+	RowsFetched  int64
+	BytesFetched int64
 }
 
 // Run statuses. A run that fails writes nothing, so only finished runs have a row.

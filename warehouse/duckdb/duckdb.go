@@ -37,6 +37,7 @@ func NewDialect() *sqlwh.Dialect {
 		ShardExpr: func(x string, n int) string {
 			return fmt.Sprintf("CAST(hash(COALESCE(%s, '')) %% %d AS INTEGER)", x, n)
 		},
+		Prove: Prove,
 		Columns: func(schema, table string) (string, []any) {
 			if schema == "" {
 				return `SELECT column_name, data_type FROM information_schema.columns

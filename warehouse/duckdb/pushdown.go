@@ -9,12 +9,12 @@ import (
 	"strings"
 
 	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
-// ProvenSQL renders a pushdown plan as a DuckDB boolean expression over the
-// payload column (an SQL expression of type VARCHAR or JSON): true only for
-// a row the Go validator would find valid. It gives up (false) on anything
-// DuckDB reads differently from Go's encoding/json:
+// Prove renders pushdown plans over a payload column (sqlwh.Dialect.Prove).
+// It gives up (false) on anything DuckDB reads differently from Go's
+// encoding/json:
 //   - DuckDB's JSON reader accepts NaN, Infinity and trailing commas, which
 //     Go refuses: a payload where one may appear is never proven;
 //   - of two equal keys DuckDB reads the first and Go the last: every object
@@ -23,20 +23,38 @@ import (
 //     without a fraction or exponent;
 //   - patterns are not rendered: DuckDB's RE2 and Go's regexp differ in
 //     Unicode tables and syntax corners.
-func ProvenSQL(plan audit.PushdownPlan, payload string) string {
-	var rules []string
-	for _, r := range plan.Rules {
-		if r.Pred == nil || hasNUL(r.Names) || hasNUL(r.Except) {
-			continue
-		}
-		rules = append(rules, renderRule(r, payload))
+//
+// Each json_ function parses the payload again: the proof costs DuckDB
+// more per row than eventaudit's own scan (docs/internals.md).
+func Prove(col, typ string) (sqlwh.JSONProof, error) {
+	switch typ {
+	case "json", "varchar", "text", "string":
+	default:
+		return sqlwh.JSONProof{}, fmt.Errorf("%w: a %s payload column", sqlwh.ErrNotProvable, typ)
 	}
-	if len(rules) == 0 {
-		return "false"
-	}
-	return fmt.Sprintf("(CASE WHEN json_valid(%[1]s) AND json_type(%[1]s) = 'OBJECT' AND NOT regexp_matches(%[1]s, %[2]s) "+
-		"AND %[3]s THEN coalesce(%[4]s, false) ELSE false END)",
-		payload, quote(lenientJSON), uniqueKeys(payload), strings.Join(rules, " OR "))
+	return sqlwh.JSONProof{
+		Doc: col,
+		Guard: func(doc string) string {
+			return fmt.Sprintf("json_valid(%[1]s) AND json_type(%[1]s) = 'OBJECT' AND NOT regexp_matches(CAST(%[1]s AS VARCHAR), %[2]s) AND %[3]s",
+				doc, quote(lenientJSON), uniqueKeys(doc))
+		},
+		Member: func(payload, key string) string {
+			ptr := quote("/" + pointerToken(key))
+			return fmt.Sprintf("CASE WHEN json_valid(%[1]s) AND json_type(%[1]s, %[2]s) = 'VARCHAR' THEN json_extract_string(%[1]s, %[2]s) END", payload, ptr)
+		},
+		Storable: func(x string, max int) string {
+			return fmt.Sprintf("(strlen(%[1]s) <= %[2]d AND NOT contains(%[1]s, chr(0)) AND NOT contains(%[1]s, chr(65533)))", x, max)
+		},
+		Size: func(payload string) string { return "strlen(" + payload + ")" },
+		Object: func(payload, key string) string {
+			// Computed for every row: unguarded, a malformed one would fail
+			// the statement. (A guard around the column itself, instead,
+			// makes DuckDB's json_extract hold memory for every row read.)
+			return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN json_extract(%[1]s, %[2]s) END", payload, quote("/"+pointerToken(key)))
+		},
+		Rule:    renderRule,
+		Literal: quote,
+	}, nil
 }
 
 // lenientJSON finds where DuckDB may have read a token Go refuses: a
@@ -44,30 +62,13 @@ func ProvenSQL(plan audit.PushdownPlan, payload string) string {
 // finds nothing harmful, only costs that row its proof.
 const lenientJSON = `,\s*[\]}]|[:\[,]\s*[-+]?(?i:nan|inf)`
 
-func renderRule(r audit.PushdownRule, payload string) string {
-	conds := []string{
-		fmt.Sprintf("json_type(%s, '/type') = 'VARCHAR'", payload),
-		fmt.Sprintf("json_extract_string(%s, '/type') = %s", payload, quote(r.Type)),
+// renderRule checks a rule's object; the type and name were dispatched on.
+func renderRule(r audit.PushdownRule, obj string) string {
+	if hasNUL(r.Names) || hasNUL(r.Except) {
+		return "false"
 	}
-	if r.NameField != "" {
-		ptr := quote("/" + pointerToken(r.NameField))
-		isName := func(names []string) string {
-			return fmt.Sprintf("(json_type(%[1]s, %[2]s) = 'VARCHAR' AND json_extract_string(%[1]s, %[2]s) IN (%[3]s))",
-				payload, ptr, quoteList(names))
-		}
-		switch {
-		case len(r.Names) > 0:
-			conds = append(conds, isName(r.Names))
-		case len(r.Except) > 0:
-			conds = append(conds, "NOT coalesce("+isName(r.Except)+", false)")
-		}
-	}
-	obj := payload
-	if r.Object != "" {
-		obj = fmt.Sprintf("json_extract(%s, %s)", payload, quote("/"+pointerToken(r.Object)))
-		// An absent or null object is validated as {} by Go: left to Go.
-		conds = append(conds, fmt.Sprintf("coalesce(json_type(%s) <> 'NULL', false)", obj))
-	}
+	// An absent or null object is validated as {} by Go: left to Go.
+	conds := []string{fmt.Sprintf("coalesce(json_type(%s) <> 'NULL', false)", obj)}
 	// A string schema_id routes by id: left to Go.
 	conds = append(conds, fmt.Sprintf("NOT coalesce(json_type(%s, '/schema_id') = 'VARCHAR', false)", obj))
 	conds = append(conds, renderPred(r.Pred, obj, 0))

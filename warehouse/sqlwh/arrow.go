@@ -232,6 +232,28 @@ func assign(dest, v any) error {
 		}
 		*d = t
 		return nil
+	case **time.Time:
+		if v == nil {
+			*d = nil
+			return nil
+		}
+		var t time.Time
+		if err := assign(&t, v); err != nil {
+			return err
+		}
+		*d = &t
+		return nil
+	case **int64:
+		if v == nil {
+			*d = nil
+			return nil
+		}
+		var n int64
+		if err := assign(&n, v); err != nil {
+			return err
+		}
+		*d = &n
+		return nil
 	case *int64:
 		n, ok := v.(int64)
 		if !ok {

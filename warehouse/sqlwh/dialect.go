@@ -87,6 +87,10 @@ type Dialect struct {
 	// values that cut the window into k slices of equal row counts; its
 	// parameters are the window's start and end.
 	Quantiles func(receivedAt, from, where string, k int) string
+	// Prove, when set, returns how the dialect renders a pushdown plan over
+	// a payload column of the given (lower-case) type, or an error wrapping
+	// ErrNotProvable saying why it does not for that type.
+	Prove func(quotedCol, colType string) (JSONProof, error)
 	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
 	MaxParams         int
 	MaxStatementBytes int

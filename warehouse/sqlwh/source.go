@@ -250,19 +250,29 @@ func FindColumn(table Ident, cols []Column, name string) (Column, error) {
 // ScanSQL describes the table, checks its columns, and returns the window
 // query; its parameters are the window's start and end.
 func (s *Source) ScanSQL(ctx context.Context) (string, error) {
-	cols, err := s.Describe(ctx)
+	t, payloadType, err := s.columns(ctx)
 	if err != nil {
 		return "", err
+	}
+	return WindowQuery(s.WH.Dialect, t, payloadType, s.Shard)
+}
+
+// columns finds the table's three columns as the catalog names them, and
+// the payload column's type.
+func (s *Source) columns(ctx context.Context) (RawTable, string, error) {
+	cols, err := s.Describe(ctx)
+	if err != nil {
+		return RawTable{}, "", err
 	}
 	var found [3]Column
 	for i, name := range []string{s.Table.MessageID, s.Table.ReceivedAt, s.Table.Payload} {
 		if found[i], err = FindColumn(s.Table.Table, cols, name); err != nil {
-			return "", err
+			return RawTable{}, "", err
 		}
 	}
 	t := s.Table
 	t.MessageID, t.ReceivedAt, t.Payload = found[0].Name, found[1].Name, found[2].Name
-	return WindowQuery(s.WH.Dialect, t, found[2].Type, s.Shard)
+	return t, found[2].Type, nil
 }
 
 // WindowQuery renders the scan of a raw table whose payload column has the

@@ -1,0 +1,316 @@
+package sqlwh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+)
+
+// JSONProof is what a dialect renders a pushdown plan with, over one
+// payload column. Each function returns an SQL expression; a dialect may
+// give up anywhere by rendering false (a row not proven is only fetched).
+type JSONProof struct {
+	// Doc is the payload column as the engine's JSON, which every other
+	// expression reads: NULL where it is not a JSON value the engine can
+	// navigate without failing the statement.
+	Doc string
+	// Guard holds when doc is a JSON object that Go reads as the engine
+	// does (Go refuses what the engine may accept; duplicate keys).
+	Guard func(doc string) string
+	// Member renders the text of the payload's top-level member key when
+	// it is a JSON string, and NULL otherwise (a malformed payload
+	// included: the scan computes it for every row).
+	Member func(payload, key string) string
+	// Storable holds when a text expression is stored as it is, at most
+	// max bytes (audit.MaxIDBytes, audit.MaxNameBytes): the rows whose
+	// identity Go would have to flag are never proven.
+	Storable func(text string, max int) string
+	// Size renders the length in bytes of payload, the text Go receives.
+	Size func(payload string) string
+	// Object renders the payload's top-level member key as the engine's
+	// JSON, or NULL when it is absent. The scan computes it once per row
+	// for every rule to read.
+	Object func(payload, key string) string
+	// Rule holds when obj, the rule's object (NULL, absent, is left to
+	// Go), has no string schema_id and satisfies the rule's Pred.
+	Rule func(r audit.PushdownRule, obj string) string
+	// Literal quotes a string.
+	Literal func(s string) string
+}
+
+// ErrNotProvable wraps why a source cannot prove rows in SQL: its dialect
+// has no pushdown, or its payload column's type does not pay or is read
+// unlike Go. The run then fetches every row, as without pushdown.
+var ErrNotProvable = errors.New("not provable in SQL")
+
+// RouteSQL renders the matching rules of a plan as an expression over a
+// row of the pushdown scan (its columns id, doc and the objects): the index
+// of the rule whose schema the row must satisfy to be proven valid, or
+// NULL when no rule can prove it. The rules never overlap, so it
+// dispatches on type and name instead of trying each rule in turn.
+func RouteSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
+	doc, id := d.QuoteName("doc"), d.QuoteName("id")
+	member := func(k string) string { return d.QuoteName(memberColumn(k)) }
+	var byType []string
+	for _, typ := range []string{"track", "page", "screen", "identify", "group"} {
+		named := map[string]string{}
+		var except []string
+		fallback, plain := "", ""
+		for i, r := range plan.Rules {
+			if r.Type != typ {
+				continue
+			}
+			route := "NULL"
+			if r.Pred != nil {
+				route = strconv.Itoa(i)
+			}
+			switch {
+			case r.NameField == "":
+				plain = route
+			case len(r.Names) > 0:
+				for _, n := range r.Names {
+					named[n] = route
+				}
+			default:
+				except = r.Except
+				if r.Pred != nil {
+					// Go counts the rows under the name they carry.
+					fallback = fmt.Sprintf("CASE WHEN coalesce(%s, true) THEN %d END",
+						p.Storable(member(r.NameField), audit.MaxNameBytes), i)
+				}
+			}
+		}
+		var branch string
+		switch {
+		case plain != "":
+			branch = plain
+		case len(named) > 0 || fallback != "":
+			for _, n := range except {
+				if _, ok := named[n]; !ok {
+					named[n] = "NULL" // a name with no rule of its own is not the fallback's
+				}
+			}
+			field := "event"
+			if typ != "track" {
+				field = "name"
+			}
+			var whens []string
+			for _, n := range slices.Sorted(maps.Keys(named)) {
+				whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", p.Literal(n), named[n]))
+			}
+			if fallback != "" {
+				whens = append(whens, "ELSE "+fallback)
+			}
+			branch = fmt.Sprintf("CASE %s %s END", member(field), strings.Join(whens, " "))
+		default:
+			continue
+		}
+		byType = append(byType, fmt.Sprintf("WHEN %s THEN %s", p.Literal(typ), branch))
+	}
+	if len(byType) == 0 {
+		return "CAST(NULL AS " + d.Bigint + ")"
+	}
+	row := []string{fmt.Sprintf("coalesce(%s, true)", p.Storable(id, audit.MaxIDBytes))}
+	if plan.MaxPayloadBytes > 0 {
+		row = append(row, fmt.Sprintf("%s <= %d", p.Size(d.QuoteName("payload")), plan.MaxPayloadBytes))
+	}
+	row = append(row, p.Guard(doc))
+	return fmt.Sprintf("CASE WHEN %s THEN CAST(CASE %s %s END AS %s) END",
+		strings.Join(row, " AND "), member("type"), strings.Join(byType, " "), d.Bigint)
+}
+
+// CheckSQL renders the schemas of a plan as a condition over a routed row
+// (RouteSQL's index in the column route): true when the row satisfies its
+// rule's schema. Rules that share a schema and object (a name as a track
+// event and as a page) share one rendering, so each schema appears once:
+// engines that hold state per expression node (DuckDB) stay small.
+func CheckSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
+	type check struct{ schema, object string }
+	var order []check
+	routes := map[check][]string{}
+	first := map[check]audit.PushdownRule{}
+	for i, r := range plan.Rules {
+		if r.Pred == nil {
+			continue
+		}
+		k := check{r.SchemaID, r.Object}
+		if _, ok := first[k]; !ok {
+			order, first[k] = append(order, k), r
+		}
+		routes[k] = append(routes[k], strconv.Itoa(i))
+	}
+	if len(order) == 0 {
+		return "false"
+	}
+	var whens []string
+	for _, k := range order {
+		obj := d.QuoteName("doc")
+		if k.object != "" {
+			obj = d.QuoteName(objectColumn(k.object))
+		}
+		whens = append(whens, fmt.Sprintf("WHEN %s IN (%s) THEN %s", d.QuoteName("route"), strings.Join(routes[k], ", "), p.Rule(first[k], obj)))
+	}
+	return fmt.Sprintf("coalesce(CASE %s END, false)", strings.Join(whens, " "))
+}
+
+// ProvenQuery renders the pushdown scan of a raw table: one statement, so
+// one snapshot, whose rows are either a row not proven valid (id,
+// received_at, payload) or the count of proven rows of one rule and name
+// (rule, name, count). Its parameters are the window's start and end.
+func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, p JSONProof, plan audit.PushdownPlan) (string, error) {
+	payload, ok := d.PayloadExpr(d.QuoteName(t.Payload), strings.ToLower(payloadType))
+	if !ok {
+		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
+			t.Table, t.Payload, payloadType)
+	}
+	var fallbacks []string
+	for i, r := range plan.Rules {
+		if r.Pred != nil && r.NameField != "" && len(r.Names) == 0 {
+			fallbacks = append(fallbacks, strconv.Itoa(i))
+		}
+	}
+	name := "''"
+	if len(fallbacks) > 0 {
+		name = fmt.Sprintf("CASE WHEN %s IN (%s) THEN coalesce(%s, '') ELSE '' END",
+			d.QuoteName("rule"), strings.Join(fallbacks, ", "), d.QuoteName(memberColumn("name")))
+	}
+	// Each object a rule reads is extracted once per row, in the innermost
+	// scan: engines that keep JSON as text would otherwise parse the
+	// payload again for every check.
+	objects := []string{d.SQL("%s AS {id}, %s AS {at}, %s AS {payload}, %s AS {doc}",
+		messageIDText(d, t), d.QuoteName(t.ReceivedAt), payload, p.Doc)}
+	for _, k := range routingMembers {
+		objects = append(objects, p.Member(p.Doc, k)+" AS "+d.QuoteName(memberColumn(k)))
+	}
+	seen := map[string]bool{}
+	for _, r := range plan.Rules {
+		if r.Object != "" && r.Pred != nil && !seen[r.Object] {
+			seen[r.Object] = true
+			objects = append(objects, p.Object(p.Doc, r.Object)+" AS "+d.QuoteName(objectColumn(r.Object)))
+		}
+	}
+	inner := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(objects, ", "), d.Quote(t.Table), WindowWhere(d, t, shard))
+	return d.SQL(`WITH {proof} AS (
+  SELECT {id}, {at}, {payload}, {rule}, %s AS {name}
+  FROM (SELECT {id}, {at}, {payload}, {member_name}, CASE WHEN %s THEN {route} END AS {rule}
+    FROM (SELECT *, %s AS {route} FROM (%s) AS {scan}) AS {routed}) AS {proved}
+)
+SELECT {id}, {at}, {payload}, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {name}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
+UNION ALL
+SELECT NULL, NULL, NULL, {rule}, {name}, CAST(COUNT(*) AS %s) FROM {proof} WHERE {rule} IS NOT NULL GROUP BY {rule}, {name}`,
+		name, CheckSQL(d, p, plan), RouteSQL(d, p, plan), inner, d.Bigint, d.Text, d.Bigint, d.Bigint), nil
+}
+
+// routingMembers are the members the matching rules read: each is read
+// once per row, in the scan.
+var routingMembers = []string{"type", "event", "name"}
+
+func memberColumn(key string) string { return "member_" + key }
+
+// objectColumn names the scan's column holding a message's member key.
+func objectColumn(key string) string { return "object_" + key }
+
+// Proof returns the dialect's proof over the source's payload column and
+// the pushdown scan; an error wrapping ErrNotProvable says why there is
+// none.
+func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (string, error) {
+	d := s.WH.Dialect
+	if d.Prove == nil {
+		return "", fmt.Errorf("%w: eventaudit has no pushdown for %s yet", ErrNotProvable, d.Name)
+	}
+	t, typ, err := s.columns(ctx)
+	if err != nil {
+		return "", err
+	}
+	p, err := d.Prove(d.QuoteName(t.Payload), strings.ToLower(typ))
+	if err != nil {
+		return "", err
+	}
+	return ProvenQuery(d, t, typ, s.Shard, p, plan)
+}
+
+// ScanUnproven implements audit.ProvingSource. A source whose dialect or
+// column cannot prove rows scans every row and proves none.
+func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) ([]audit.ProvenCount, error) {
+	query, err := s.Proof(ctx, plan)
+	if errors.Is(err, ErrNotProvable) {
+		return nil, s.Scan(ctx, w, yield)
+	}
+	if err != nil {
+		return nil, err
+	}
+	parts, err := s.Slices(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	size := s.BatchSize
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	batch := make([]audit.Row, 0, size)
+	var counts []audit.ProvenCount
+	for rows, err := range s.open(ctx, query, parts) {
+		if err != nil {
+			return nil, fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var id, name *string
+				var r audit.Row
+				var received *time.Time
+				var rule, n *int64
+				if err := rows.Scan(&id, &received, &r.Payload, &rule, &name, &n); err != nil {
+					return fmt.Errorf("read %s: %w", s.Table.Table, err)
+				}
+				if rule != nil {
+					c := audit.ProvenCount{Rule: int(*rule)}
+					if name != nil {
+						c.Name = *name
+					}
+					if n != nil {
+						c.Rows = *n
+					}
+					counts = append(counts, c)
+					continue
+				}
+				if id != nil {
+					r.MessageID = *id
+				}
+				if received != nil {
+					r.ReceivedAt = received.UTC()
+				}
+				batch = append(batch, r)
+				if len(batch) == size {
+					if err := yield(batch); err != nil {
+						return err
+					}
+					batch = batch[:0] // the pipeline keeps a copy
+				}
+			}
+			if err := rows.Err(); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("read %s: %w", s.Table.Table, lostConnection(err))
+			}
+			return nil
+		}()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(batch) > 0 {
+		if err := yield(batch); err != nil {
+			return nil, err
+		}
+	}
+	return counts, nil
+}

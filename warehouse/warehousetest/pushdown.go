@@ -1,0 +1,274 @@
+package warehousetest
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// PushdownAgrees is pushdown's differential test: it loads rows into a
+// new table whose payload column has payloadType (rows the column refuses
+// are left out, as a warehouse's loader would), audits the table with and
+// without pushdown, and fails unless both runs write the same violations
+// and the same statistics. A row SQL proved valid that Go finds invalid
+// shows as a violation missing; one proved under the wrong schema or name,
+// as statistics that differ. It returns how many rows SQL proved and how
+// many were loaded, so a caller can check the proof is not vacuous.
+func PushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, payloadType string, reg *schemas.Registry, rows []audit.Row) (proven, loaded int64) {
+	t.Helper()
+	ctx := context.Background()
+	table := sqlwh.RawTable{Table: sqlwh.Ident{"pushdown_" + uniq()}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	loaded = loadWhatFits(ctx, t, wh, table, payloadType, rows)
+	t.Cleanup(func() { _ = wh.Conn.Exec(context.Background(), "DROP TABLE "+wh.Dialect.Quote(table.Table)) })
+
+	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	plan := matcher.PushdownPlan(reg.EventNames())
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(1 << 62)}
+	run := func(pushdown *audit.PushdownPlan) (*audit.Summary, *audittest.CollectSink) {
+		sink := &audittest.CollectSink{}
+		a := &audit.Auditor{Source: &sqlwh.Source{WH: wh, Table: table, BatchSize: 256}, Sink: sink, Workers: 2,
+			Matcher: matcher, Pushdown: pushdown, MaxPayloadBytes: 1 << 20}
+		s, err := a.Run(ctx, audit.Run{RunID: "r", Source: "s", Window: w})
+		if err != nil {
+			t.Fatalf("audit (pushdown %v): %v", pushdown != nil, err)
+		}
+		return s, sink
+	}
+	off, offSink := run(nil)
+	on, onSink := run(&plan)
+
+	if off.Run.RowsScanned != loaded || on.Run.RowsScanned != loaded {
+		t.Errorf("rows scanned: %d without pushdown, %d with, %d loaded", off.Run.RowsScanned, on.Run.RowsScanned, loaded)
+	}
+	if on.Run.RowsProven+on.Run.RowsFetched != loaded || off.Run.RowsFetched != loaded {
+		t.Errorf("proven %d + fetched %d with pushdown, fetched %d without; %d loaded",
+			on.Run.RowsProven, on.Run.RowsFetched, off.Run.RowsFetched, loaded)
+	}
+	byID := map[string]string{}
+	for _, r := range rows {
+		byID[r.MessageID] = string(r.Payload)
+	}
+	missing, extra := diffViolations(offSink.Violations, onSink.Violations)
+	for _, v := range missing {
+		t.Errorf("UNSOUND: SQL proved %s valid; Go says %s at %s: %s\n  payload %s", v.MessageID, v.Keyword, v.InstancePath, v.Message, byID[v.MessageID])
+	}
+	for _, v := range extra {
+		t.Errorf("with pushdown only: %s %s at %s: %s", v.MessageID, v.Keyword, v.InstancePath, v.Message)
+	}
+	if !slices.Equal(offSink.Stats, onSink.Stats) {
+		t.Errorf("statistics differ:\nwithout pushdown %+v\nwith pushdown    %+v", offSink.Stats, onSink.Stats)
+	}
+	return on.Run.RowsProven, loaded
+}
+
+func diffViolations(want, got []audit.Violation) (missing, extra []audit.Violation) {
+	key := func(v audit.Violation) string {
+		return strings.Join([]string{v.MessageID, v.EventType, v.EventName, v.SchemaID, v.InstancePath, v.Keyword, v.Message, v.Value}, "\x00")
+	}
+	count := map[string]int{}
+	for _, v := range got {
+		count[key(v)]++
+	}
+	for _, v := range want {
+		if count[key(v)] == 0 {
+			missing = append(missing, v)
+			continue
+		}
+		count[key(v)]--
+	}
+	for _, v := range got {
+		if count[key(v)] > 0 {
+			count[key(v)]--
+			extra = append(extra, v)
+		}
+	}
+	sortByID := func(vs []audit.Violation) {
+		slices.SortFunc(vs, func(a, b audit.Violation) int { return cmp.Compare(a.MessageID, b.MessageID) })
+	}
+	sortByID(missing)
+	sortByID(extra)
+	return missing, extra
+}
+
+// loadWhatFits loads rows, leaving out those the column refuses (a jsonb
+// column refuses NaN, a trailing comma, \u0000), by halving a refused
+// chunk until the refused rows stand alone.
+func loadWhatFits(ctx context.Context, t *testing.T, wh *sqlwh.Warehouse, table sqlwh.RawTable, payloadType string, rows []audit.Row) int64 {
+	t.Helper()
+	if err := wh.LoadRaw(ctx, table, payloadType, nil); err != nil {
+		t.Fatalf("create %s: %v", table.Table, err)
+	}
+	var load func(rows []audit.Row) int64
+	load = func(rows []audit.Row) int64 {
+		if len(rows) == 0 {
+			return 0
+		}
+		if err := wh.LoadRaw(ctx, table, payloadType, rows); err == nil {
+			return int64(len(rows))
+		} else if len(rows) == 1 {
+			return 0
+		}
+		return load(rows[:len(rows)/2]) + load(rows[len(rows)/2:])
+	}
+	var n int64
+	for chunk := range slices.Chunk(rows, 2000) {
+		n += load(chunk)
+	}
+	return n
+}
+
+// SuiteCorpus is every draft-7 case of the JSON-Schema-Test-Suite whose
+// schema is an object, as the properties of a track event named after its
+// group, with each group's schema as that event's.
+func SuiteCorpus(t *testing.T) (*schemas.Registry, []audit.Row) {
+	t.Helper()
+	suite := filepath.Join("..", "..", "..", "shared", "corpora", "json-schema-test-suite", "draft7")
+	files, _ := filepath.Glob(filepath.Join(suite, "*.json"))
+	if len(files) == 0 {
+		t.Fatalf("no JSON-Schema-Test-Suite under %s", suite)
+	}
+	dir := t.TempDir()
+	var rows []audit.Row
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var groups []struct {
+			Schema json.RawMessage `json:"schema"`
+			Tests  []struct {
+				Data json.RawMessage `json:"data"`
+			} `json:"tests"`
+		}
+		if err := json.Unmarshal(b, &groups); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range groups {
+			if !strings.HasPrefix(strings.TrimSpace(string(g.Schema)), "{") {
+				continue // a boolean schema is no event's
+			}
+			n++
+			event := fmt.Sprintf("G%04d", n)
+			if err := os.MkdirAll(filepath.Join(dir, "suite", event), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "suite", event, "1-0.json"), g.Schema, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for i, tc := range g.Tests {
+				rows = append(rows, corpusRow(fmt.Sprintf("%s-%d", event, i),
+					fmt.Sprintf(`{"type":"track","event":%q,"properties":%s}`, event, tc.Data)))
+			}
+		}
+	}
+	reg, err := schemas.Load(context.Background(), os.DirFS(dir), schemas.Options{})
+	var le *schemas.LoadError
+	if err != nil && !errors.As(err, &le) {
+		t.Fatal(err)
+	}
+	return reg, rows
+}
+
+func corpusRow(id, payload string) audit.Row {
+	return audit.Row{MessageID: id, ReceivedAt: audittest.CorpusStart, Payload: []byte(payload)}
+}
+
+// HostileCorpus is the demo plan's real messages, and each turned hostile
+// where SQL engines and Go read JSON differently: duplicate keys, 1.0 and
+// 1e2 for integers, huge numbers, NaN and trailing commas, escapes, lone
+// surrogates and NUL, null or missing objects, a schema_id, other types
+// and names, non-object payloads.
+func HostileCorpus(t *testing.T) (*schemas.Registry, []audit.Row) {
+	t.Helper()
+	reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "..", "testdata", "demo", "schemas")),
+		schemas.Options{Plan: "segment/shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	corpus := audittest.Generate(audittest.Options{N: 300, BadRate: 0.3, Seed: 11})
+	var rows []audit.Row
+	add := func(id, payload string) { rows = append(rows, corpusRow(id, payload)) }
+	firstInt := regexp.MustCompile(`:(\d+)([,}])`)
+	firstStr := regexp.MustCompile(`:"([A-Za-z])([^"\\]*)"`)
+	for i, r := range corpus.Rows {
+		p := string(r.Payload)
+		id := fmt.Sprintf("m%05d", i)
+		add(id, p)
+		add(id+"-float", firstInt.ReplaceAllString(p, ":$1.0$2"))
+		add(id+"-exp", firstInt.ReplaceAllString(p, ":${1}e0$2"))
+		add(id+"-huge", firstInt.ReplaceAllString(p, ":123456789012345678901234567890$2"))
+		add(id+"-nan", firstInt.ReplaceAllString(p, ":NaN$2"))
+		add(id+"-inf", firstInt.ReplaceAllString(p, ":-Infinity$2"))
+		add(id+"-comma", strings.TrimSuffix(p, "}")+",}")
+		add(id+"-escape", firstStr.ReplaceAllString(p, `:"\u00$1$2"`))
+		add(id+"-surrogate", firstStr.ReplaceAllString(p, `:"\ud800$2"`))
+		add(id+"-nul", firstStr.ReplaceAllString(p, `:"$1\u0000$2"`))
+		var msg map[string]any
+		if json.Unmarshal(r.Payload, &msg) != nil {
+			continue
+		}
+		key := "properties"
+		if _, ok := msg["traits"]; ok {
+			key = "traits"
+		}
+		props, _ := msg[key].(map[string]any)
+		obj, _ := json.Marshal(props)
+		others := strings.TrimSuffix(strings.TrimPrefix(mustJSON(without(msg, key)), "{"), "}")
+		for name, v := range map[string]string{"-dup-last": `"x"`, "-dup-num": `1`, "-dup-obj": `{}`} {
+			for _, k := range slices.Sorted(maps.Keys(props)) {
+				// The same key again, last: Go reads this one.
+				dup := strings.TrimSuffix(string(obj), "}") + fmt.Sprintf(",%q:%s}", k, v)
+				add(id+name+"-"+k, fmt.Sprintf(`{%s,%q:%s}`, others, key, dup))
+				break
+			}
+		}
+		add(id+"-dup-type", fmt.Sprintf(`{%s,%q:%s,"type":"alias"}`, others, key, obj))
+		add(id+"-null-object", fmt.Sprintf(`{%s,%q:null}`, others, key))
+		add(id+"-no-object", fmt.Sprintf(`{%s}`, others))
+		add(id+"-schema-id", fmt.Sprintf(`{%s,%q:%s}`, others, key, strings.Replace(string(obj), "{", `{"schema_id":"nope",`, 1)))
+		add(id+"-upper-type", strings.Replace(p, `"type":"`, `"type":"X`, 1))
+		add(id+"-long-name", strings.Replace(p, `"name":"`, `"name":"`+strings.Repeat("n", audit.MaxNameBytes), 1))
+	}
+	for i, p := range []string{`[]`, `"x"`, `null`, `{}`, `{"type":"track"}`, `{"type":7,"event":"Order Completed","properties":{}}`,
+		`{"type":"page","properties":{}}`, `{"type":"page","name":7,"properties":{}}`, `{"type":"identify","traits":{}}`,
+		`{"type":"page","name":"Other","properties":{}}`, `{"type":"screen","name":"Home","properties":{}}`,
+		`{"type":"track","event":"Order Completed","properties":{}} trailing`, `{"type":"track","event":"Order Completed","properties":{},}`} {
+		add(fmt.Sprintf("fixed-%d", i), p)
+	}
+	rows = append(rows, audit.Row{MessageID: strings.Repeat("x", audit.MaxIDBytes+1), ReceivedAt: audittest.CorpusStart, Payload: corpus.Rows[0].Payload},
+		audit.Row{MessageID: "null-payload", ReceivedAt: audittest.CorpusStart})
+	return reg, rows
+}
+
+func without(m map[string]any, key string) map[string]any {
+	out := map[string]any{}
+	for k, v := range m {
+		if k != key {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}

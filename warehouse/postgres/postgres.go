@@ -44,6 +44,7 @@ func PostgresDialect() *sqlwh.Dialect {
 		},
 		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
 		ReadOnly:  "SET TRANSACTION READ ONLY",
+		Prove:     Prove,
 		Columns:   infoSchemaColumns,
 		ResolveSchema: `SELECT catalog_name::text, schema_name::text, current_database()::text
 FROM information_schema.schemata

@@ -117,11 +117,7 @@ func RouteSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 	if len(byType) == 0 {
 		return "CAST(NULL AS " + d.Bigint + ")"
 	}
-	row := []string{fmt.Sprintf("coalesce(%s, true)", p.Storable(id, audit.MaxIDBytes))}
-	if plan.MaxPayloadBytes > 0 {
-		row = append(row, fmt.Sprintf("%s <= %d", p.Size(d.QuoteName("payload")), plan.MaxPayloadBytes))
-	}
-	row = append(row, p.Guard(doc))
+	row := []string{fmt.Sprintf("coalesce(%s, true)", p.Storable(id, audit.MaxIDBytes)), p.Guard(doc)}
 	return fmt.Sprintf("CASE WHEN %s THEN CAST(CASE %s %s END AS %s) END",
 		strings.Join(row, " AND "), member("type"), strings.Join(byType, " "), d.Bigint)
 }
@@ -165,8 +161,11 @@ func CheckSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 // received_at, payload) or the count of proven rows of one rule and name
 // (rule, name, count). Its parameters are the window's start and end.
 func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, p JSONProof, plan audit.PushdownPlan) (string, error) {
-	payload, ok := d.PayloadExpr(d.QuoteName(t.Payload), strings.ToLower(payloadType))
-	if !ok {
+	payloadOf := func(col string) string {
+		expr, _ := d.PayloadExpr(col, strings.ToLower(payloadType))
+		return expr
+	}
+	if _, ok := d.PayloadExpr(d.QuoteName(t.Payload), strings.ToLower(payloadType)); !ok {
 		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
 			t.Table, t.Payload, payloadType)
 	}
@@ -184,8 +183,8 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 	// Each object a rule reads is extracted once per row, in the innermost
 	// scan: engines that keep JSON as text would otherwise parse the
 	// payload again for every check.
-	objects := []string{d.SQL("%s AS {id}, %s AS {at}, %s AS {payload}, %s AS {doc}",
-		messageIDText(d, t), d.QuoteName(t.ReceivedAt), payload, p.Doc)}
+	objects := []string{d.SQL("%s AS {id}, %s AS {at}, %s AS {raw}, %s AS {doc}",
+		messageIDText(d, t), d.QuoteName(t.ReceivedAt), d.QuoteName(t.Payload), p.Doc)}
 	for _, k := range routingMembers {
 		objects = append(objects, p.Member(p.Doc, k)+" AS "+d.QuoteName(memberColumn(k)))
 	}
@@ -197,15 +196,22 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 		}
 	}
 	inner := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(objects, ", "), d.Quote(t.Table), WindowWhere(d, t, shard))
+	// The payload is rendered as text only for the rows fetched, and its
+	// size measured only for rows otherwise proven: both may cost the
+	// engine a serialisation (jsonb).
+	check := CheckSQL(d, p, plan)
+	if plan.MaxPayloadBytes > 0 {
+		check = fmt.Sprintf("%s AND %s <= %d", check, p.Size(payloadOf(d.QuoteName("raw"))), plan.MaxPayloadBytes)
+	}
 	return d.SQL(`WITH {proof} AS (
-  SELECT {id}, {at}, {payload}, {rule}, %s AS {name}
-  FROM (SELECT {id}, {at}, {payload}, {member_name}, CASE WHEN %s THEN {route} END AS {rule}
+  SELECT {id}, {at}, {raw}, {rule}, %s AS {name}
+  FROM (SELECT {id}, {at}, {raw}, {member_name}, CASE WHEN %s THEN {route} END AS {rule}
     FROM (SELECT *, %s AS {route} FROM (%s) AS {scan}) AS {routed}) AS {proved}
 )
-SELECT {id}, {at}, {payload}, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {name}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
+SELECT {id}, {at}, %s AS {payload}, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {name}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
 UNION ALL
 SELECT NULL, NULL, NULL, {rule}, {name}, CAST(COUNT(*) AS %s) FROM {proof} WHERE {rule} IS NOT NULL GROUP BY {rule}, {name}`,
-		name, CheckSQL(d, p, plan), RouteSQL(d, p, plan), inner, d.Bigint, d.Text, d.Bigint, d.Bigint), nil
+		name, check, RouteSQL(d, p, plan), inner, payloadOf(d.QuoteName("raw")), d.Bigint, d.Text, d.Bigint, d.Bigint), nil
 }
 
 // routingMembers are the members the matching rules read: each is read

@@ -1,0 +1,213 @@
+package postgres
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"math/big"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
+)
+
+// Prove renders pushdown plans over a jsonb payload column
+// (sqlwh.Dialect.Prove). jsonb is read as Go reads it: Postgres keeps the
+// last of two equal keys, refuses NaN, trailing commas, \u0000 and lone
+// surrogates, and eventaudit fetches the column as jsonb's own text, so Go
+// judges the very document the SQL checked. Numbers are numeric, compared
+// exactly. Patterns are not rendered: Postgres's regular expressions are
+// not ECMA-262's.
+//
+// A json or text column is not proven: Postgres would parse it again for
+// every check, which costs more than fetching it (docs/internals.md).
+func Prove(col, typ string) (sqlwh.JSONProof, error) {
+	if typ != "jsonb" {
+		return sqlwh.JSONProof{}, fmt.Errorf("%w: Postgres parses a %s payload again for every check, which costs more than fetching it; store it as jsonb",
+			sqlwh.ErrNotProvable, typ)
+	}
+	return sqlwh.JSONProof{
+		Doc:   col,
+		Guard: func(doc string) string { return fmt.Sprintf("jsonb_typeof(%s) = 'object'", doc) },
+		Member: func(doc, key string) string {
+			return fmt.Sprintf("CASE WHEN jsonb_typeof(%[1]s -> %[2]s) = 'string' THEN %[1]s ->> %[2]s END", doc, literal(key))
+		},
+		// Postgres text holds no NUL, and no invalid UTF-8 in a UTF8
+		// database.
+		Storable: func(x string, max int) string { return fmt.Sprintf("octet_length(%s) <= %d", x, max) },
+		Size:     func(payload string) string { return "octet_length(" + payload + ")" },
+		Object:   func(doc, key string) string { return fmt.Sprintf("(%s -> %s)", doc, literal(key)) },
+		Rule:     renderRule,
+		Literal:  literal,
+	}, nil
+}
+
+// literal quotes s; a string holding NUL, which no Postgres text can hold,
+// is NULL, which equals nothing.
+func literal(s string) string {
+	if strings.ContainsRune(s, 0) {
+		return "NULL"
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func literals(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = literal(s)
+	}
+	return strings.Join(q, ", ")
+}
+
+func hasNUL(ss []string) bool {
+	return slices.ContainsFunc(ss, func(s string) bool { return strings.ContainsRune(s, 0) })
+}
+
+// renderRule checks a rule's object; the type and name were dispatched on.
+func renderRule(r audit.PushdownRule, obj string) string {
+	return fmt.Sprintf("(jsonb_typeof(%[1]s) <> 'null' AND NOT coalesce(jsonb_typeof(%[1]s -> 'schema_id') = 'string', false) AND %[2]s)",
+		obj, renderPred(r.Pred, obj, 0))
+}
+
+// renderPred is true when v, a jsonb expression, satisfies p; never NULL.
+// Each kind's checks sit in a CASE on the value's type, which Postgres
+// evaluates lazily, so a cast meant for a number never meets a string.
+func renderPred(p *audit.Pred, v string, depth int) string {
+	if p.Never || depth > 32 {
+		return "false"
+	}
+	jt := fmt.Sprintf("jsonb_typeof(%s)", v)
+	var conds []string
+	if len(p.Types) > 0 {
+		var kinds []string
+		for _, t := range p.Types {
+			switch t {
+			case audit.JSONInteger:
+				// jsonb prints a number as it was written, less its exponent
+				// (1e2 is 100, 1.0 stays 1.0): only digits are an integer.
+				kinds = append(kinds, fmt.Sprintf("(%s = 'number' AND %s::text ~ '^-?[0-9]{1,18}$')", jt, v))
+			default:
+				kinds = append(kinds, fmt.Sprintf("%s = %s", jt, literal(string(t))))
+			}
+		}
+		slices.Sort(kinds)
+		conds = append(conds, "("+strings.Join(slices.Compact(kinds), " OR ")+")")
+	}
+	if s := stringConds(p, v); s != "" {
+		conds = append(conds, fmt.Sprintf("(CASE WHEN %s = 'string' THEN (%s) ELSE true END)", jt, s))
+	}
+	if s := numberConds(p, v); s != "" {
+		conds = append(conds, fmt.Sprintf("(CASE WHEN %s = 'number' THEN (%s) ELSE true END)", jt, s))
+	}
+	if s := objectConds(p, v, depth); s != "" {
+		conds = append(conds, fmt.Sprintf("(CASE WHEN %s = 'object' THEN (%s) ELSE true END)", jt, s))
+	}
+	if s := arrayConds(p, v, depth); s != "" {
+		conds = append(conds, fmt.Sprintf("(CASE WHEN %s = 'array' THEN (%s) ELSE true END)", jt, s))
+	}
+	if len(conds) == 0 {
+		return "true"
+	}
+	return "coalesce(" + strings.Join(conds, " AND ") + ", false)"
+}
+
+func stringConds(p *audit.Pred, v string) string {
+	if p.Pattern != "" || hasNUL(p.Enum) {
+		return "false"
+	}
+	str := fmt.Sprintf("(%s #>> '{}')", v)
+	var conds []string
+	if len(p.Enum) > 0 {
+		conds = append(conds, fmt.Sprintf("%s IN (%s)", str, literals(p.Enum)))
+	}
+	// char_length counts code points, as JSON Schema does.
+	if p.MinLength > 0 {
+		conds = append(conds, fmt.Sprintf("char_length(%s) >= %d", str, p.MinLength))
+	}
+	if p.MaxLength >= 0 {
+		conds = append(conds, fmt.Sprintf("char_length(%s) <= %d", str, p.MaxLength))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// numberConds compares in numeric, exactly. A bound the schema wrote
+// inexactly (0.1) is only known as its nearest double, so the value must
+// clear the next double beyond it, which lies past the written bound.
+func numberConds(p *audit.Pred, v string) string {
+	num := fmt.Sprintf("(%s)::numeric", v)
+	var conds []string
+	for _, b := range []struct {
+		b   *audit.Bound
+		op  string
+		dir float64
+	}{{p.Min, ">", math.Inf(1)}, {p.Max, "<", math.Inf(-1)}} {
+		if b.b == nil {
+			continue
+		}
+		if math.IsInf(b.b.Value, 0) || math.IsNaN(b.b.Value) {
+			return "false"
+		}
+		if b.b.Exact {
+			op := b.op
+			if !b.b.Exclusive {
+				op += "="
+			}
+			conds = append(conds, fmt.Sprintf("%s %s %s", num, op, strconv.FormatFloat(b.b.Value, 'f', -1, 64)))
+			continue
+		}
+		conds = append(conds, fmt.Sprintf("%s %s %s", num, b.op, exactDecimal(math.Nextafter(b.b.Value, b.dir))))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+// exactDecimal writes a double's exact value in decimal.
+func exactDecimal(f float64) string {
+	s := new(big.Rat).SetFloat64(f).FloatString(1100)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+func objectConds(p *audit.Pred, v string, depth int) string {
+	if len(p.Required) == 0 && len(p.Properties) == 0 && !p.Closed {
+		return ""
+	}
+	names := slices.Sorted(maps.Keys(p.Properties))
+	if hasNUL(p.Required) || hasNUL(names) {
+		return "false"
+	}
+	var conds []string
+	if len(p.Required) > 0 {
+		conds = append(conds, fmt.Sprintf("%s ?& ARRAY[%s]::text[]", v, literals(p.Required)))
+	}
+	if p.Closed {
+		if len(names) == 0 {
+			conds = append(conds, fmt.Sprintf("%s = '{}'::jsonb", v))
+		} else {
+			conds = append(conds, fmt.Sprintf("(%s - ARRAY[%s]::text[]) = '{}'::jsonb", v, literals(names)))
+		}
+	}
+	for _, name := range names {
+		child := fmt.Sprintf("(%s -> %s)", v, literal(name))
+		conds = append(conds, fmt.Sprintf("(NOT (%s ? %s) OR %s)", v, literal(name), renderPred(p.Properties[name], child, depth+1)))
+	}
+	return strings.Join(conds, " AND ")
+}
+
+func arrayConds(p *audit.Pred, v string, depth int) string {
+	var conds []string
+	n := fmt.Sprintf("jsonb_array_length(%s)", v)
+	if p.MinItems > 0 {
+		conds = append(conds, fmt.Sprintf("%s >= %d", n, p.MinItems))
+	}
+	if p.MaxItems >= 0 {
+		conds = append(conds, fmt.Sprintf("%s <= %d", n, p.MaxItems))
+	}
+	if p.Items != nil {
+		x := fmt.Sprintf("e%d.x", depth)
+		conds = append(conds, fmt.Sprintf("NOT EXISTS (SELECT 1 FROM jsonb_array_elements(%s) AS e%d(x) WHERE NOT %s)",
+			v, depth, renderPred(p.Items, x, depth+1)))
+	}
+	return strings.Join(conds, " AND ")
+}

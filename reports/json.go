@@ -23,14 +23,19 @@ type jsonReport struct {
 	SchemasDigest string    `json:"schemas_digest"`
 	Label         string    `json:"label,omitempty"`
 	// LatestReceivedAt and FreshnessSeconds are null for an empty source.
-	LatestReceivedAt *time.Time   `json:"latest_received_at"`
-	FreshnessSeconds *float64     `json:"freshness_seconds"`
-	DuplicateRows    int64        `json:"duplicate_rows"`
-	DuplicateRate    float64      `json:"duplicate_rate"`
-	Breaches         []jsonBreach `json:"breaches"`
-	Warnings         []jsonBreach `json:"warnings"`
-	Events           []jsonEvent  `json:"events"`
-	Unplanned        []jsonUnplan `json:"unplanned"`
+	LatestReceivedAt *time.Time `json:"latest_received_at"`
+	FreshnessSeconds *float64   `json:"freshness_seconds"`
+	DuplicateRows    int64      `json:"duplicate_rows"`
+	DuplicateRate    float64    `json:"duplicate_rate"`
+	// RowsProven rows were proven valid in the warehouse (pushdown) and
+	// never left it; RowsFetched and BytesFetched did.
+	RowsProven   int64        `json:"rows_proven"`
+	RowsFetched  int64        `json:"rows_fetched"`
+	BytesFetched int64        `json:"bytes_fetched"`
+	Breaches     []jsonBreach `json:"breaches"`
+	Warnings     []jsonBreach `json:"warnings"`
+	Events       []jsonEvent  `json:"events"`
+	Unplanned    []jsonUnplan `json:"unplanned"`
 	// Trend is null for the first run of a source.
 	Trend *jsonTrend `json:"trend"`
 	// NotCheckable: rules the layout cannot honour (Segment's layout only).
@@ -106,6 +111,7 @@ func JSON(w io.Writer, s *audit.Summary) error {
 		Status: r.Status, RowsScanned: r.RowsScanned, RowsInvalid: r.RowsInvalid, RowsUnplanned: r.RowsUnplanned,
 		Violations: r.Violations, InvalidRate: s.InvalidRate(), SchemasDigest: r.SchemasDigest,
 		Label: r.Label, DuplicateRows: r.DuplicateRows, DuplicateRate: s.DuplicateRate(),
+		RowsProven: r.RowsProven, RowsFetched: r.RowsFetched, BytesFetched: r.BytesFetched,
 		Breaches: []jsonBreach{}, Warnings: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{}, NotCheckable: s.NotCheckable,
 	}
 	if age, ok := s.Freshness(); ok {

@@ -208,7 +208,25 @@ func VitalsLine(s *audit.Summary) string {
 	} else if s.Run.RowsScanned > 0 {
 		fresh = "Newest received_at not measured"
 	}
-	return fmt.Sprintf("%s; %s duplicate message_ids in the window (%s).", fresh, Count(s.Run.DuplicateRows), Percent(s.DuplicateRate()))
+	line := fmt.Sprintf("%s; %s duplicate message_ids in the window (%s).", fresh, Count(s.Run.DuplicateRows), Percent(s.DuplicateRate()))
+	if s.Run.RowsProven > 0 {
+		line += fmt.Sprintf(" %s rows were proven valid in the warehouse; %s rows (%s) left it.",
+			Count(s.Run.RowsProven), Count(s.Run.RowsFetched), Bytes(s.Run.BytesFetched))
+	}
+	return line
+}
+
+// Bytes formats a size in bytes, KB, MB or GB (powers of 1000).
+func Bytes(n int64) string {
+	switch {
+	case n < 1000:
+		return fmt.Sprintf("%d B", n)
+	case n < 1_000_000:
+		return fmt.Sprintf("%.1f KB", float64(n)/1e3)
+	case n < 1_000_000_000:
+		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+	}
+	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
 }
 
 // Signed formats a count change: "+12", "-3", "±0".

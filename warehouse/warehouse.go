@@ -47,7 +47,16 @@ type Source struct {
 	Name string
 	// Count, when not nil, counts the window's rows, for a progress ETA.
 	Count func(context.Context, audit.Window) (int64, error)
+	// Proof, when not nil, renders a pushdown plan for the source.
+	Proof func(context.Context, audit.PushdownPlan) (Proof, error)
 }
+
+// Proof is a pushdown plan rendered for a source: the statement it sends,
+// and whether proving rows where they live costs less than fetching them.
+type Proof = sqlwh.Proof
+
+// ErrNotProvable wraps why a source cannot prove rows in the warehouse.
+var ErrNotProvable = sqlwh.ErrNotProvable
 
 // RawSource opens a raw-layout table for scanning. Any spelling of the
 // table resolves, through the catalog, to one Name.
@@ -61,7 +70,7 @@ func (w *Warehouse) RawSource(ctx context.Context, t RawTable, shard audit.Shard
 	if err != nil {
 		return nil, err
 	}
-	return &Source{Source: src, Name: canonical.String(), Count: src.Count}, nil
+	return &Source{Source: src, Name: canonical.String(), Count: src.Count, Proof: src.Proof}, nil
 }
 
 // SegmentSource opens Segment's layout in one schema. events are the

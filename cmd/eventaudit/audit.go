@@ -50,6 +50,7 @@ type auditOptions struct {
 	Shard         string
 	LockTimeout   time.Duration
 	MaxPayload    int
+	Pushdown      string
 	Slack         string
 	SlackChannel  string
 	SlackTop      int
@@ -147,6 +148,7 @@ func bindAuditFlags(b binder, o *auditOptions) {
 	b.str(&o.Shard, "shard")
 	b.duration(&o.LockTimeout, "lock-timeout")
 	b.integer(&o.MaxPayload, "max-payload-bytes")
+	b.str(&o.Pushdown, "pushdown")
 	b.str(&o.Slack, "slack")
 	b.str(&o.SlackChannel, "slack-channel")
 	b.integer(&o.SlackTop, "slack-top")
@@ -307,6 +309,10 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	if err != nil {
 		return nil, err
 	}
+	pushdown, err := o.pushdownPlan(ctx, src, matcher, reg)
+	if err != nil {
+		return nil, err
+	}
 	var notCheckable []string
 	if o.Layout == "segment" {
 		notCheckable = segmentNotCheckable(reg)
@@ -329,6 +335,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 			MaxPayloadBytes:      o.MaxPayload,
 			Redact:               d.redact,
 			Findings:             brokenSchemaFindings(broken),
+			Pushdown:             pushdown,
 		},
 		Store:     wh.Results(o.ResultsSchema, d.now),
 		Plan:      plan,
@@ -412,6 +419,35 @@ func (o *auditOptions) openSource(ctx context.Context, wh *warehouse.Warehouse, 
 	}
 	return wh.RawSource(ctx, warehouse.RawTable{Table: o.Table, MessageID: o.MessageIDCol,
 		ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
+}
+
+// pushdownPlan is the plan the run proves rows with in the warehouse, or
+// nil: --pushdown off, auto where it would not pay, or a source that
+// cannot prove rows. With --pushdown on, a source that cannot is a usage
+// error saying why.
+func (o *auditOptions) pushdownPlan(ctx context.Context, src *warehouse.Source, matcher *audit.Matcher, reg *schemas.Registry) (*audit.PushdownPlan, error) {
+	if o.Pushdown == "off" {
+		return nil, nil
+	}
+	if src.Proof == nil {
+		if o.Pushdown == "on" {
+			return nil, usageError{fmt.Errorf("--pushdown on: the %s layout cannot prove rows in the warehouse yet; use --pushdown auto or off", o.Layout)}
+		}
+		return nil, nil
+	}
+	plan := matcher.PushdownPlan(reg.EventNames())
+	proof, err := src.Proof(ctx, plan)
+	switch {
+	case errors.Is(err, warehouse.ErrNotProvable) && o.Pushdown == "on":
+		return nil, usageError{fmt.Errorf("--pushdown on: %w; use --pushdown auto or off", err)}
+	case errors.Is(err, warehouse.ErrNotProvable):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case o.Pushdown == "auto" && !proof.Pays:
+		return nil, nil
+	}
+	return &plan, nil
 }
 
 // legacySpellings are the names this run's source may have been recorded

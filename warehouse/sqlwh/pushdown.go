@@ -43,6 +43,10 @@ type JSONProof struct {
 	Rule func(r audit.PushdownRule, obj string) string
 	// Literal quotes a string.
 	Literal func(s string) string
+	// Pays says whether proving rows costs less than fetching them, and
+	// why: the engine holds the JSON parsed and runs on its own cores.
+	Pays bool
+	Why  string
 }
 
 // ErrNotProvable wraps why a source cannot prove rows in SQL: its dialect
@@ -223,35 +227,44 @@ func memberColumn(key string) string { return "member_" + key }
 // objectColumn names the scan's column holding a message's member key.
 func objectColumn(key string) string { return "object_" + key }
 
-// Proof returns the dialect's proof over the source's payload column and
-// the pushdown scan; an error wrapping ErrNotProvable says why there is
-// none.
-func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (string, error) {
+// Proof is a plan rendered for one source: the pushdown scan, and whether
+// it pays.
+type Proof struct {
+	SQL  string
+	Pays bool
+	Why  string
+}
+
+// Proof renders the plan over the source's payload column; an error
+// wrapping ErrNotProvable says why there is none.
+func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (Proof, error) {
 	d := s.WH.Dialect
 	if d.Prove == nil {
-		return "", fmt.Errorf("%w: eventaudit has no pushdown for %s yet", ErrNotProvable, d.Name)
+		return Proof{}, fmt.Errorf("%w: eventaudit has no pushdown for %s yet", ErrNotProvable, d.Name)
 	}
 	t, typ, err := s.columns(ctx)
 	if err != nil {
-		return "", err
+		return Proof{}, err
 	}
 	p, err := d.Prove(d.QuoteName(t.Payload), strings.ToLower(typ))
 	if err != nil {
-		return "", err
+		return Proof{}, err
 	}
-	return ProvenQuery(d, t, typ, s.Shard, p, plan)
+	q, err := ProvenQuery(d, t, typ, s.Shard, p, plan)
+	return Proof{SQL: q, Pays: p.Pays, Why: p.Why}, err
 }
 
 // ScanUnproven implements audit.ProvingSource. A source whose dialect or
 // column cannot prove rows scans every row and proves none.
 func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) ([]audit.ProvenCount, error) {
-	query, err := s.Proof(ctx, plan)
+	proof, err := s.Proof(ctx, plan)
 	if errors.Is(err, ErrNotProvable) {
 		return nil, s.Scan(ctx, w, yield)
 	}
 	if err != nil {
 		return nil, err
 	}
+	query := proof.SQL
 	parts, err := s.Slices(ctx, w)
 	if err != nil {
 		return nil, err

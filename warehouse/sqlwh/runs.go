@@ -28,8 +28,8 @@ func (s *Sink) Runs(ctx context.Context, source string, limit int) ([]audit.Run,
 	if err != nil {
 		return nil, err
 	}
-	newer := make([]string, 0, 3)
-	for _, c := range []string{"label", "latest_received_at", "duplicate_rows"} {
+	newer := make([]string, 0, 6)
+	for _, c := range []string{"label", "latest_received_at", "duplicate_rows", "rows_proven", "rows_fetched", "bytes_fetched"} {
 		if have[c] {
 			newer = append(newer, d.QuoteName(c))
 		} else {
@@ -51,11 +51,19 @@ FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} D
 		// Runs recorded before these columns existed hold NULLs.
 		var label *string
 		var latest *time.Time
-		var dups *int64
+		var dups, proven, fetched, bytes *int64
 		if err := rows.Scan(&r.RunID, &r.Source, &r.Window.Start, &r.Window.End, &r.StartedAt, &r.FinishedAt, &r.Status,
 			&r.RowsScanned, &r.RowsInvalid, &r.RowsUnplanned, &r.Violations, &r.SchemasDigest, &r.Version, &shard,
-			&label, &latest, &dups); err != nil {
+			&label, &latest, &dups, &proven, &fetched, &bytes); err != nil {
 			return nil, err
+		}
+		for _, c := range []struct {
+			from *int64
+			to   *int64
+		}{{proven, &r.RowsProven}, {fetched, &r.RowsFetched}, {bytes, &r.BytesFetched}} {
+			if c.from != nil {
+				*c.to = *c.from
+			}
 		}
 		if label != nil {
 			r.Label = *label

@@ -25,7 +25,7 @@ const (
 var (
 	RunsColumns = []string{"run_id", "source", "window_start", "window_end", "started_at", "finished_at",
 		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard",
-		"label", "latest_received_at", "duplicate_rows"}
+		"label", "latest_received_at", "duplicate_rows", "rows_proven", "rows_fetched", "bytes_fetched"}
 	// source, on violations and stats, is the run's source: a re-run
 	// replaces what its source recorded in its window, even rows whose run
 	// row is gone (orphans), without a join on eventaudit_runs.
@@ -101,7 +101,7 @@ func (s *Sink) tables() []resultTable {
 		value = d.Value
 	}
 	return []resultTable{
-		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st, st, ts, bi}},
+		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st, st, ts, bi, bi, bi, bi}},
 		{ViolationsTable, ViolationsColumns, []string{st, st, ts, st, t, t, t, st, t, value, t}},
 		{StatsTable, StatsColumns, []string{st, st, t, t, bi, bi, b, t}},
 		{LocksTable, LocksColumns, []string{st, st, st, ts, ts, ts, bi, st}},
@@ -338,7 +338,8 @@ func (t *sinkTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventS
 	}
 	runRow := [][]any{{run.RunID, run.Source, run.Window.Start.UTC(), run.Window.End.UTC(), run.StartedAt.UTC(),
 		run.FinishedAt.UTC(), run.Status, run.RowsScanned, run.RowsInvalid, run.RowsUnplanned, run.Violations,
-		run.SchemasDigest, run.Version, run.Shard.String(), run.Label, nullTime(run.LatestReceivedAt), run.DuplicateRows}}
+		run.SchemasDigest, run.Version, run.Shard.String(), run.Label, nullTime(run.LatestReceivedAt), run.DuplicateRows,
+		run.RowsProven, run.RowsFetched, run.BytesFetched}}
 	if err := t.tx.BulkInsert(ctx, t.sink.table(RunsTable), RunsColumns, runRow); err != nil {
 		return err
 	}

@@ -17,7 +17,10 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "shard" VARCHAR(512),
   "label" VARCHAR(512),
   "latest_received_at" TIMESTAMPTZ,
-  "duplicate_rows" BIGINT
+  "duplicate_rows" BIGINT,
+  "rows_proven" BIGINT,
+  "rows_fetched" BIGINT,
+  "bytes_fetched" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR(512),

@@ -17,7 +17,10 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "shard" VARCHAR,
   "label" VARCHAR,
   "latest_received_at" TIMESTAMP_TZ,
-  "duplicate_rows" BIGINT
+  "duplicate_rows" BIGINT,
+  "rows_proven" BIGINT,
+  "rows_fetched" BIGINT,
+  "bytes_fetched" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR,

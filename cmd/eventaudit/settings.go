@@ -69,7 +69,7 @@ func settingsTable() []setting {
 		{cmd: "audit", flag: "shard", def: "", help: "audit only the rows whose message_id hashes to shard K of N (K/N, 0 <= K < N)"},
 		// How the run behaves.
 		{cmd: "audit", flag: "pushdown", config: "pushdown", def: "auto", choices: []string{"auto", "on", "off"},
-			help: "prove rows valid in the warehouse's SQL, so that only the rest leave it: auto (where it pays: a jsonb column on Postgres), on (wherever eventaudit can; an error where it cannot) or off; results are the same either way"},
+			help: "prove rows valid in the warehouse's SQL, so that only the rest leave it: auto (where measured to pay; today nowhere), on (wherever eventaudit can: Postgres jsonb, DuckDB; an error where it cannot) or off; results are the same either way"},
 		{cmd: "audit", flag: "workers", config: "workers", def: 0, help: "validator goroutines (default: number of CPUs)"},
 		{cmd: "audit", flag: "lock-timeout", config: "lock_timeout", def: 5 * time.Minute, help: "this run's lock on its source expires this long after its last heartbeat (renewed every tenth of it, at most every 30s), so a crashed run blocks the next for at most this long; a waiting run honours the holder's expiry, not its own"},
 		{cmd: "audit", flag: "dry-run", def: false, help: "validate and report, write nothing"},

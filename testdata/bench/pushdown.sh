@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Pushdown off and on over N rows in a throw-away Postgres, jsonb and text payloads;
+# alternating, REPS each: wall, eventaudit CPU, rows and bytes fetched.
+#   N=200000 REPS=3 bash testdata/bench/pushdown.sh
+# Needs: postgresql (initdb), GNU time, python3.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=${N:-200000}; REPS=${REPS:-3}
+work=$(mktemp -d /tmp/pdb.XXXXXX)
+trap '$PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
+go build -tags duckdb_arrow -o "$work/corpus" ./cmd/eventaudit-corpus
+PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
+PGRUN=""; chmod 755 "$work"
+if [ "$(id -u)" = 0 ]; then PGRUN="runuser -u postgres --"; chown postgres "$work"; fi
+PGDATA="$work/pg"; PORT=$((20000 + RANDOM % 20000))
+$PGRUN "$PGBIN/initdb" -D "$PGDATA" -U bench --auth=trust -E UTF8 --no-sync >/dev/null
+$PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -o "-p $PORT -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=512MB" -l "$work/pg.log" -w start >/dev/null
+PG="postgres://bench@127.0.0.1:$PORT/postgres?sslmode=disable"
+"$work/corpus" -n "$N" -bad 0.05 -seed 1 -warehouse "$PG" -table events_text -payload-type TEXT
+# jsonb refuses the corpus's malformed payloads, as a loader would.
+"$PGBIN/psql" "$PG" -q <<'SQL'
+CREATE FUNCTION try_jsonb(t text) RETURNS jsonb LANGUAGE plpgsql AS $$ BEGIN RETURN t::jsonb; EXCEPTION WHEN others THEN RETURN NULL; END $$;
+CREATE TABLE events_jsonb AS SELECT message_id, received_at, try_jsonb(payload) AS payload FROM events_text;
+VACUUM ANALYZE;
+SQL
+for i in $(seq "$REPS"); do
+  for t in jsonb text; do
+    for mode in off on; do
+      [ $t = text ] && [ $mode = on ] && mode=auto
+      /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$work/eventaudit" audit --warehouse "$PG" --table events_$t --schemas testdata/demo/schemas --plan segment/shop \
+        --since 2026-11-20 --until 2026-11-21 --log-level warn --dry-run --format json --pushdown $mode >"$work/out" 2>"$work/err" || true
+      read -r wall usr sys rss <"$work/time"
+      python3 - "$t" "$mode" "$wall" "$usr" "$sys" "$rss" "$work/out" <<'PY'
+import json,sys
+t,mode,wall,usr,sys_,rss,out=sys.argv[1:]
+s=json.load(open(out))
+print(f"{t:5} {mode:4} wall {float(wall):6.2f}s client_cpu {float(usr)+float(sys_):6.2f}s rss {int(rss)//1024}MB scanned {s['rows_scanned']} invalid {s['rows_invalid']} proven {s['rows_proven']} fetched {s['rows_fetched']} bytes {s['bytes_fetched']/1e6:.1f}MB")
+PY
+    done
+  done
+done

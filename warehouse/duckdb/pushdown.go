@@ -66,7 +66,7 @@ const lenientJSON = `,\s*[\]}]|[:\[,]\s*[-+]?(?i:nan|inf)`
 
 // renderRule checks a rule's object; the type and name were dispatched on.
 func renderRule(r audit.PushdownRule, obj string) string {
-	if hasNUL(r.Names) || hasNUL(r.Except) {
+	if sqlwh.HasNUL(r.Names) || sqlwh.HasNUL(r.Except) {
 		return "false"
 	}
 	// An absent or null object is validated as {} by Go: left to Go.
@@ -124,7 +124,7 @@ var duckTypes = map[audit.JSONType][]string{
 }
 
 func stringConds(p *audit.Pred, v string) string {
-	if p.Pattern != "" || hasNUL(p.Enum) {
+	if p.Pattern != "" || sqlwh.HasNUL(p.Enum) {
 		return "false"
 	}
 	str := fmt.Sprintf("json_extract_string(%s, '$')", v)
@@ -173,7 +173,7 @@ func objectConds(p *audit.Pred, v string, depth int) string {
 	if len(p.Required) == 0 && len(p.Properties) == 0 && !p.Closed {
 		return ""
 	}
-	if hasNUL(p.Required) || hasNUL(slices.Collect(maps.Keys(p.Properties))) {
+	if sqlwh.HasNUL(p.Required) || sqlwh.HasNUL(slices.Collect(maps.Keys(p.Properties))) {
 		return "false" // a DuckDB literal cannot hold NUL
 	}
 	keys := fmt.Sprintf("json_keys(%s)", v)
@@ -223,10 +223,6 @@ func arrayConds(p *audit.Pred, v string, depth int) string {
 // uniqueKeys holds when the object v has no key twice.
 func uniqueKeys(v string) string {
 	return fmt.Sprintf("len(json_keys(%[1]s)) = len(list_distinct(json_keys(%[1]s)))", v)
-}
-
-func hasNUL(ss []string) bool {
-	return slices.ContainsFunc(ss, func(s string) bool { return strings.ContainsRune(s, 0) })
 }
 
 // pointerToken escapes a key for a JSON pointer (RFC 6901).

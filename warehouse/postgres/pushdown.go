@@ -65,10 +65,6 @@ func literals(ss []string) string {
 	return strings.Join(q, ", ")
 }
 
-func hasNUL(ss []string) bool {
-	return slices.ContainsFunc(ss, func(s string) bool { return strings.ContainsRune(s, 0) })
-}
-
 // renderRule checks a rule's object; the type and name were dispatched on.
 func renderRule(r audit.PushdownRule, obj string) string {
 	return fmt.Sprintf("(jsonb_typeof(%[1]s) <> 'null' AND NOT coalesce(jsonb_typeof(%[1]s -> 'schema_id') = 'string', false) AND %[2]s)",
@@ -118,7 +114,7 @@ func renderPred(p *audit.Pred, v string, depth int) string {
 }
 
 func stringConds(p *audit.Pred, v string) string {
-	if p.Pattern != "" || hasNUL(p.Enum) {
+	if p.Pattern != "" || sqlwh.HasNUL(p.Enum) {
 		return "false"
 	}
 	str := fmt.Sprintf("(%s #>> '{}')", v)
@@ -178,7 +174,7 @@ func objectConds(p *audit.Pred, v string, depth int) string {
 		return ""
 	}
 	names := slices.Sorted(maps.Keys(p.Properties))
-	if hasNUL(p.Required) || hasNUL(names) {
+	if sqlwh.HasNUL(p.Required) || sqlwh.HasNUL(names) {
 		return "false"
 	}
 	var conds []string

@@ -333,3 +333,9 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 	}
 	return counts, nil
 }
+
+// HasNUL reports whether a string holds NUL, which a dialect's literal
+// may not hold (Postgres text) or may read otherwise.
+func HasNUL(ss []string) bool {
+	return slices.ContainsFunc(ss, func(s string) bool { return strings.ContainsRune(s, 0) })
+}

@@ -33,7 +33,6 @@ func Prove(col, typ string) (sqlwh.JSONProof, error) {
 		return sqlwh.JSONProof{}, fmt.Errorf("%w: a %s payload column", sqlwh.ErrNotProvable, typ)
 	}
 	return sqlwh.JSONProof{
-		Doc: col,
 		Guard: func(doc string) string {
 			return fmt.Sprintf("json_valid(%[1]s) AND json_type(%[1]s) = 'OBJECT' AND NOT regexp_matches(CAST(%[1]s AS VARCHAR), %[2]s) AND %[3]s",
 				doc, quote(lenientJSON), uniqueKeys(doc))

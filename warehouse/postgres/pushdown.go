@@ -29,7 +29,6 @@ func Prove(col, typ string) (sqlwh.JSONProof, error) {
 			sqlwh.ErrNotProvable, typ)
 	}
 	return sqlwh.JSONProof{
-		Doc:   col,
 		Guard: func(doc string) string { return fmt.Sprintf("jsonb_typeof(%s) = 'object'", doc) },
 		Member: func(doc, key string) string {
 			return fmt.Sprintf("CASE WHEN jsonb_typeof(%[1]s -> %[2]s) = 'string' THEN %[1]s ->> %[2]s END", doc, literal(key))

@@ -17,10 +17,6 @@ import (
 // payload column. Each function returns an SQL expression; a dialect may
 // give up anywhere by rendering false (a row not proven is only fetched).
 type JSONProof struct {
-	// Doc is the payload column as the engine's JSON, which every other
-	// expression reads: NULL where it is not a JSON value the engine can
-	// navigate without failing the statement.
-	Doc string
 	// Guard holds when doc is a JSON object that Go reads as the engine
 	// does (Go refuses what the engine may accept; duplicate keys).
 	Guard func(doc string) string
@@ -60,7 +56,7 @@ var ErrNotProvable = errors.New("not provable in SQL")
 // NULL when no rule can prove it. The rules never overlap, so it
 // dispatches on type and name instead of trying each rule in turn.
 func RouteSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
-	doc, id := d.QuoteName("doc"), d.QuoteName("id")
+	raw, id := d.QuoteName("raw"), d.QuoteName("id")
 	member := func(k string) string { return d.QuoteName(memberColumn(k)) }
 	var byType []string
 	for _, typ := range []string{"track", "page", "screen", "identify", "group"} {
@@ -121,7 +117,7 @@ func RouteSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 	if len(byType) == 0 {
 		return "CAST(NULL AS " + d.Bigint + ")"
 	}
-	row := []string{fmt.Sprintf("coalesce(%s, true)", p.Storable(id, audit.MaxIDBytes)), p.Guard(doc)}
+	row := []string{fmt.Sprintf("coalesce(%s, true)", p.Storable(id, audit.MaxIDBytes)), p.Guard(raw)}
 	return fmt.Sprintf("CASE WHEN %s THEN CAST(CASE %s %s END AS %s) END",
 		strings.Join(row, " AND "), member("type"), strings.Join(byType, " "), d.Bigint)
 }
@@ -151,7 +147,7 @@ func CheckSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 	}
 	var whens []string
 	for _, k := range order {
-		obj := d.QuoteName("doc")
+		obj := d.QuoteName("raw")
 		if k.object != "" {
 			obj = d.QuoteName(objectColumn(k.object))
 		}
@@ -165,11 +161,9 @@ func CheckSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 // received_at, payload) or the count of proven rows of one rule and name
 // (rule, name, count). Its parameters are the window's start and end.
 func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, p JSONProof, plan audit.PushdownPlan) (string, error) {
-	payloadOf := func(col string) string {
-		expr, _ := d.PayloadExpr(col, strings.ToLower(payloadType))
-		return expr
-	}
-	if _, ok := d.PayloadExpr(d.QuoteName(t.Payload), strings.ToLower(payloadType)); !ok {
+	// The raw column, rendered as the text Go receives.
+	payload, ok := d.PayloadExpr(d.QuoteName("raw"), strings.ToLower(payloadType))
+	if !ok {
 		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
 			t.Table, t.Payload, payloadType)
 	}
@@ -187,16 +181,16 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 	// Each object a rule reads is extracted once per row, in the innermost
 	// scan: engines that keep JSON as text would otherwise parse the
 	// payload again for every check.
-	objects := []string{d.SQL("%s AS {id}, %s AS {at}, %s AS {raw}, %s AS {doc}",
-		messageIDText(d, t), d.QuoteName(t.ReceivedAt), d.QuoteName(t.Payload), p.Doc)}
+	col := d.QuoteName(t.Payload)
+	objects := []string{d.SQL("%s AS {id}, %s AS {at}, %s AS {raw}", messageIDText(d, t), d.QuoteName(t.ReceivedAt), col)}
 	for _, k := range routingMembers {
-		objects = append(objects, p.Member(p.Doc, k)+" AS "+d.QuoteName(memberColumn(k)))
+		objects = append(objects, p.Member(col, k)+" AS "+d.QuoteName(memberColumn(k)))
 	}
 	seen := map[string]bool{}
 	for _, r := range plan.Rules {
 		if r.Object != "" && r.Pred != nil && !seen[r.Object] {
 			seen[r.Object] = true
-			objects = append(objects, p.Object(p.Doc, r.Object)+" AS "+d.QuoteName(objectColumn(r.Object)))
+			objects = append(objects, p.Object(col, r.Object)+" AS "+d.QuoteName(objectColumn(r.Object)))
 		}
 	}
 	inner := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(objects, ", "), d.Quote(t.Table), WindowWhere(d, t, shard))
@@ -205,7 +199,7 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 	// engine a serialisation (jsonb).
 	check := CheckSQL(d, p, plan)
 	if plan.MaxPayloadBytes > 0 {
-		check = fmt.Sprintf("%s AND %s <= %d", check, p.Size(payloadOf(d.QuoteName("raw"))), plan.MaxPayloadBytes)
+		check = fmt.Sprintf("%s AND %s <= %d", check, p.Size(payload), plan.MaxPayloadBytes)
 	}
 	return d.SQL(`WITH {proof} AS (
   SELECT {id}, {at}, {raw}, {rule}, %s AS {name}
@@ -215,7 +209,7 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 SELECT {id}, {at}, %s AS {payload}, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {name}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
 UNION ALL
 SELECT NULL, NULL, NULL, {rule}, {name}, CAST(COUNT(*) AS %s) FROM {proof} WHERE {rule} IS NOT NULL GROUP BY {rule}, {name}`,
-		name, check, RouteSQL(d, p, plan), inner, payloadOf(d.QuoteName("raw")), d.Bigint, d.Text, d.Bigint, d.Bigint), nil
+		name, check, RouteSQL(d, p, plan), inner, payload, d.Bigint, d.Text, d.Bigint, d.Bigint), nil
 }
 
 // routingMembers are the members the matching rules read: each is read

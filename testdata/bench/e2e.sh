@@ -11,7 +11,8 @@ cd "$(dirname "$0")/../.."
 N=${N:-1000000}; BIG=${BIG:-10000000}; NPEER=${NPEER:-200000}; REPS=${REPS:-5}
 PYTHON=${PYTHON:-python3}
 work=$(mktemp -d /tmp/eventaudit-bench.XXXXXX)
-trap 'if [ -n "${PGDATA:-}" ]; then $PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; fi; rm -rf "$work"' EXIT
+source testdata/bench/pg.sh
+trap 'stop_pg; rm -rf "$work"' EXIT
 log() { echo "$*" >&2; }
 
 go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
@@ -20,13 +21,7 @@ schemas=testdata/demo/schemas
 window=(--since 2026-11-20 --until 2026-11-21 --log-level warn)
 
 # A throw-away PostgreSQL, as in the tests.
-PGBIN=$(dirname "$(readlink -f "$(command -v initdb || ls /usr/lib/postgresql/*/bin/initdb | tail -1)")")
-PGRUN=""; chmod 755 "$work"
-if [ "$(id -u)" = 0 ]; then PGRUN="runuser -u postgres --"; chown postgres "$work"; fi
-PGDATA="$work/pg"; PORT=$((20000 + RANDOM % 20000))
-$PGRUN "$PGBIN/initdb" -D "$PGDATA" -U bench --auth=trust -E UTF8 --no-sync >/dev/null
-$PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -o "-p $PORT -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=512MB" -l "$work/pg.log" -w start >/dev/null
-PG="postgres://bench@127.0.0.1:$PORT/postgres?sslmode=disable"
+start_pg "$work"
 DUCK="duckdb://$work/bench.duckdb"
 
 log "loading $N rows into DuckDB and Postgres"

@@ -7,16 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 N=${N:-200000}; REPS=${REPS:-3}
 work=$(mktemp -d /tmp/pdb.XXXXXX)
-trap '$PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+source testdata/bench/pg.sh
+trap 'stop_pg; rm -rf "$work"' EXIT
 go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
 go build -tags duckdb_arrow -o "$work/corpus" ./cmd/eventaudit-corpus
-PGBIN=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | tail -1)")
-PGRUN=""; chmod 755 "$work"
-if [ "$(id -u)" = 0 ]; then PGRUN="runuser -u postgres --"; chown postgres "$work"; fi
-PGDATA="$work/pg"; PORT=$((20000 + RANDOM % 20000))
-$PGRUN "$PGBIN/initdb" -D "$PGDATA" -U bench --auth=trust -E UTF8 --no-sync >/dev/null
-$PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -o "-p $PORT -k $work -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=512MB" -l "$work/pg.log" -w start >/dev/null
-PG="postgres://bench@127.0.0.1:$PORT/postgres?sslmode=disable"
+start_pg "$work"
 "$work/corpus" -n "$N" -bad 0.05 -seed 1 -warehouse "$PG" -table events_text -payload-type TEXT
 # jsonb refuses the corpus's malformed payloads, as a loader would.
 "$PGBIN/psql" "$PG" -q <<'SQL'

@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -232,4 +234,26 @@ func every[T any](xs []T, f func(T) bool) bool {
 		}
 	}
 	return true
+}
+
+// Patterns are the instance paths (JSON pointers below the rule's object)
+// where p holds a pattern, which a dialect may leave unrendered; a row
+// whose value there is a string is then not proven.
+func (p *Pred) Patterns() []string {
+	var paths []string
+	var walk func(p *Pred, path string, depth int)
+	walk = func(p *Pred, path string, depth int) {
+		if p == nil || p.Never || depth > 32 {
+			return
+		}
+		if p.Pattern != "" {
+			paths = append(paths, cmp.Or(path, "/"))
+		}
+		for _, name := range slices.Sorted(maps.Keys(p.Properties)) {
+			walk(p.Properties[name], path+"/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(name), depth+1)
+		}
+		walk(p.Items, path+"/*", depth+1)
+	}
+	walk(p, "", 0)
+	return paths
 }

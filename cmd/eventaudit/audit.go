@@ -421,33 +421,58 @@ func (o *auditOptions) openSource(ctx context.Context, wh *warehouse.Warehouse, 
 		ReceivedAt: o.ReceivedAtCol, Payload: o.PayloadCol}, shard)
 }
 
-// pushdownPlan is the plan the run proves rows with in the warehouse, or
-// nil: --pushdown off, auto where it would not pay, or a source that
-// cannot prove rows. With --pushdown on, a source that cannot is a usage
-// error saying why.
-func (o *auditOptions) pushdownPlan(ctx context.Context, src *warehouse.Source, matcher *audit.Matcher, reg *schemas.Registry) (*audit.PushdownPlan, error) {
-	if o.Pushdown == "off" {
-		return nil, nil
-	}
+// pushdownChoice is what a --pushdown setting makes of a source: the plan,
+// its rendering, and whether the run proves rows with it, and why.
+type pushdownChoice struct {
+	plan   audit.PushdownPlan
+	proof  warehouse.Proof // zero where the source cannot prove rows
+	use    bool
+	reason string
+}
+
+// choosePushdown decides whether the run proves rows in the warehouse.
+// With --pushdown on, a source that cannot is a usage error saying why.
+func (o *auditOptions) choosePushdown(ctx context.Context, src *warehouse.Source, matcher *audit.Matcher, reg *schemas.Registry) (pushdownChoice, error) {
+	c := pushdownChoice{plan: matcher.PushdownPlan(reg.EventNames())}
+	var err error
 	if src.Proof == nil {
-		if o.Pushdown == "on" {
-			return nil, usageError{fmt.Errorf("--pushdown on: the %s layout cannot prove rows in the warehouse yet; use --pushdown auto or off", o.Layout)}
-		}
-		return nil, nil
+		err = fmt.Errorf("%w: the %s layout cannot prove rows in the warehouse yet", warehouse.ErrNotProvable, o.Layout)
+	} else {
+		c.proof, err = src.Proof(ctx, c.plan)
 	}
-	plan := matcher.PushdownPlan(reg.EventNames())
-	proof, err := src.Proof(ctx, plan)
 	switch {
 	case errors.Is(err, warehouse.ErrNotProvable) && o.Pushdown == "on":
-		return nil, usageError{fmt.Errorf("--pushdown on: %w; use --pushdown auto or off", err)}
+		return c, usageError{fmt.Errorf("--pushdown on: %w; use --pushdown auto or off", err)}
 	case errors.Is(err, warehouse.ErrNotProvable):
-		return nil, nil
+		c.reason = err.Error()
 	case err != nil:
-		return nil, err
-	case o.Pushdown == "auto" && !proof.Pays:
+		return c, err
+	case o.Pushdown == "off":
+		c.reason = "--pushdown off"
+	case !c.plan.Provable():
+		c.reason = "no schema of the plan can be proven in SQL"
+	case o.Pushdown == "auto" && !c.proof.Pays:
+		c.reason = "--pushdown auto uses it only where it pays, and here " + c.proof.Why
+	case o.Pushdown == "auto":
+		c.use, c.reason = true, c.proof.Why
+	default:
+		c.use, c.reason = true, "--pushdown on"
+	}
+	return c, nil
+}
+
+// pushdownPlan is the plan the run proves rows with in the warehouse, or
+// nil.
+func (o *auditOptions) pushdownPlan(ctx context.Context, src *warehouse.Source, matcher *audit.Matcher, reg *schemas.Registry) (*audit.PushdownPlan, error) {
+	if o.Pushdown == "off" {
+		// No catalog query for a run that will not use it.
 		return nil, nil
 	}
-	return &plan, nil
+	c, err := o.choosePushdown(ctx, src, matcher, reg)
+	if err != nil || !c.use {
+		return nil, err
+	}
+	return &c.plan, nil
 }
 
 // legacySpellings are the names this run's source may have been recorded

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/eventaudit/eventaudit/reports"
 )
 
 // A run that proves rows in the warehouse writes the tables a run that
@@ -61,5 +66,83 @@ ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`)
 	// auto leaves the embedded DuckDB alone: its proof costs more than it saves.
 	if auto, _ := results("auto"); auto.RowsProven != 0 {
 		t.Errorf("--pushdown auto on DuckDB proved %d rows, want none", auto.RowsProven)
+	}
+}
+
+// explain prints the statement the audit sends: run as it is over the
+// window, it proves and fetches what the audit records. It says what each
+// rule leaves to Go and why, and what auto would do.
+func TestExplainPrintsTheStatementTheAuditSends(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "demo.duckdb")
+	db, c := "duckdb://"+file+"?memory_limit=1GB", newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	// The demo plan, with a pattern on Signed Up's referral code.
+	schemaDir := filepath.Join(dir, "schemas")
+	if err := os.CopyFS(schemaDir, os.DirFS(filepath.Join(root, "testdata/demo/schemas"))); err != nil {
+		t.Fatal(err)
+	}
+	signedUp := filepath.Join(schemaDir, "segment/shop/Signed Up/1-0.json")
+	b, err := os.ReadFile(signedUp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = []byte(strings.Replace(string(b), `"type": ["string", "null"]}`, `"type": ["string", "null"], "pattern": "^[A-Z0-9]+$"}`, 1))
+	if err := os.WriteFile(signedUp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--warehouse", db, "--table", "events", "--schemas", schemaDir, "--plan", "segment/shop",
+		"--since", "2026-11-20", "--until", "2026-11-21", "--format", "json"}
+	explain := func(mode string) reports.Explanation {
+		t.Helper()
+		r := c.run(append([]string{"explain", "--pushdown", mode}, args...)...)
+		var e reports.Explanation
+		if r.code != exitOK || json.Unmarshal([]byte(r.stdout), &e) != nil {
+			t.Fatalf("explain --pushdown %s: exit %d\n%s%s", mode, r.code, r.stdout, r.stderr)
+		}
+		return e
+	}
+	on := explain("on")
+	if !on.Used || on.SQL == "" {
+		t.Fatalf("explain --pushdown on: used %v, SQL %q: want the statement", on.Used, on.SQL)
+	}
+	proven := map[string]string{}
+	for _, r := range on.Rules {
+		proven[r.Type+" "+strings.Join(r.Names, ",")] = r.Proven + " " + r.Why
+	}
+	if got := proven["track Signed Up"]; !strings.HasPrefix(got, "part ") || !strings.Contains(got, "/referral_code") {
+		t.Errorf("track Signed Up: %q, want part, naming /referral_code's pattern", got)
+	}
+	if got := proven["track Order Completed"]; got != "all " {
+		t.Errorf("track Order Completed: %q, want all", got)
+	}
+
+	r := c.run(append([]string{"audit", "--pushdown", "on", "--dry-run"}, args...)...)
+	var s struct {
+		RowsProven  int64 `json:"rows_proven"`
+		RowsFetched int64 `json:"rows_fetched"`
+	}
+	if r.code != exitThreshold && r.code != exitOK || json.Unmarshal([]byte(r.stdout), &s) != nil {
+		t.Fatalf("audit: exit %d\n%s", r.code, r.stderr)
+	}
+	conn, err := sql.Open("duckdb", file+"?memory_limit=1GB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var sent struct{ proven, fetched int64 }
+	start, end := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)
+	if err := conn.QueryRow(`SELECT coalesce(sum(n), 0), count(*) FILTER (WHERE "rule" IS NULL) FROM (`+on.SQL+`)`, start, end).
+		Scan(&sent.proven, &sent.fetched); err != nil {
+		t.Fatalf("run explain's statement: %v", err)
+	}
+	if sent.proven != s.RowsProven || sent.fetched != s.RowsFetched || s.RowsProven == 0 {
+		t.Errorf("explain's statement proves %d and fetches %d rows; the audit proved %d and fetched %d", sent.proven, sent.fetched, s.RowsProven, s.RowsFetched)
+	}
+
+	if auto := explain("auto"); auto.Used || !strings.Contains(auto.Reason, "embedded") || auto.SQL != on.SQL {
+		t.Errorf("explain --pushdown auto on DuckDB: used %v, reason %q: want unused, saying DuckDB is embedded, and the same statement", auto.Used, auto.Reason)
 	}
 }

@@ -109,6 +109,7 @@ func newRootCmd(d *deps) *cobra.Command {
 			newCmdRuns(d, o, nil),
 			newCmdQuery(d, o, nil),
 			newCmdDoctor(d, o, nil),
+			newCmdExplain(d, o, nil),
 			newCmdInit(d, o, nil),
 			newCmdVersion(d),
 		}

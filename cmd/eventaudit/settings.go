@@ -100,9 +100,10 @@ func settingsTable() []setting {
 
 // lookupSetting finds the setting of a flag of the command at path.
 func lookupSetting(path, flag string) (setting, bool) {
-	if path == "doctor" {
+	if path == "doctor" || path == "explain" {
 		// doctor checks what an audit with the same settings would meet,
-		// so it takes audit's, from the same flags, variables and keys.
+		// and explain what it would prove in SQL, so both take audit's,
+		// from the same flags, variables and keys.
 		path = "audit"
 	}
 	var general *setting

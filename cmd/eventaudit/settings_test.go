@@ -33,6 +33,7 @@ func settingsCLI(env map[string]string) (*cobra.Command, *bool) {
 			newCmdRuns(d, o, func(context.Context, *runsOptions) error { *ran = true; return nil }),
 			newCmdQuery(d, o, func(context.Context, *queryOptions) error { *ran = true; return nil }),
 			newCmdDoctor(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
+			newCmdExplain(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
 			newCmdInit(d, o, func(context.Context, *initOptions) error { *ran = true; return nil }),
 		}
 	})
@@ -80,7 +81,7 @@ func TestSettingsPrecedence(t *testing.T) {
 	// (the lowest layer) so that any setting under test overrides it.
 	base := map[string]string{"warehouse": "duckdb://base.duckdb", "table.name": "base_table", "source": "base_schema"}
 	args := map[string][]string{"audit": {"audit"}, "load": {"load", "events.ndjson"}, "runs": {"runs"}, "query": {"query", "SELECT 1"},
-		"doctor": {"doctor"}, "init": {"init"},
+		"doctor": {"doctor"}, "explain": {"explain"}, "init": {"init"},
 		"schemas list": {"schemas", "list"}, "schemas check": {"schemas", "check"}}
 	root, _ := settingsCLI(nil)
 	covered := map[string]bool{}

@@ -48,6 +48,9 @@ type JSONProof struct {
 	// flattens subqueries: without OFFSET 0 it evaluates an object's
 	// extraction, and the route, again at every reference (4x the time).
 	Fence string
+	// NoPatterns, when set, says why the dialect renders no pattern: a
+	// string checked against one is left to Go.
+	NoPatterns string
 }
 
 // ErrNotProvable wraps why a source cannot prove rows in SQL: its dialect
@@ -236,6 +239,8 @@ type Proof struct {
 	SQL  string
 	Pays bool
 	Why  string
+	// NoPatterns is JSONProof's: why patterns are left to Go, if they are.
+	NoPatterns string
 }
 
 // Proof renders the plan over the source's payload column; an error
@@ -254,7 +259,7 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (Proof, err
 		return Proof{}, err
 	}
 	q, err := ProvenQuery(d, t, typ, s.Shard, p, plan)
-	return Proof{SQL: q, Pays: p.Pays, Why: p.Why}, err
+	return Proof{SQL: q, Pays: p.Pays, Why: p.Why, NoPatterns: p.NoPatterns}, err
 }
 
 // ScanUnproven implements audit.ProvingSource. A source whose dialect or

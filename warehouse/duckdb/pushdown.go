@@ -71,8 +71,11 @@ func renderRule(r audit.PushdownRule, obj string) string {
 	}
 	// An absent or null object is validated as {} by Go: left to Go.
 	conds := []string{fmt.Sprintf("coalesce(json_type(%s) <> 'NULL', false)", obj)}
-	// A string schema_id routes by id: left to Go.
-	conds = append(conds, fmt.Sprintf("NOT coalesce(json_type(%s, '/schema_id') = 'VARCHAR', false)", obj))
+	// A string schema_id routes by id: left to Go. DuckDB reads the first
+	// of two equal keys and Go the last, so the object must have unique
+	// keys even where its schema says nothing of them.
+	conds = append(conds, fmt.Sprintf("(json_type(%[1]s) <> 'OBJECT' OR %[2]s)", obj, uniqueKeys(obj)),
+		fmt.Sprintf("NOT coalesce(json_type(%s, '/schema_id') = 'VARCHAR', false)", obj))
 	conds = append(conds, renderPred(r.Pred, obj, 0))
 	return "(" + strings.Join(conds, " AND ") + ")"
 }

@@ -177,16 +177,20 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		return nil, err
 	}
 
-	// Proven rows are valid rows that never left the warehouse.
+	// Proven rows are valid, or unplanned, rows that never left the
+	// warehouse.
 	for _, c := range proven {
 		if c.Rule < 0 || c.Rule >= len(plan.Rules) || c.Rows < 0 {
 			return nil, fmt.Errorf("scan %s: the warehouse counted %d rows under rule %d, which the plan of %d rules does not have",
 				run.Source, c.Rows, c.Rule, len(plan.Rules))
 		}
 		r := plan.Rules[c.Rule]
-		e := total.event(eventKey{Type: r.Type, Name: r.name(c.Name), SchemaID: r.SchemaID})
+		e := total.event(eventKey{Type: r.Type, Name: r.name(c.Name), SchemaID: r.SchemaID, Unplanned: r.Unplanned})
 		e.rows += c.Rows
 		total.rows += c.Rows
+		if r.Unplanned {
+			total.unplanned += c.Rows
+		}
 		run.RowsProven += c.Rows
 	}
 
@@ -272,6 +276,18 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 	}
 	plan := *a.Pushdown
 	plan.MaxPayloadBytes = a.MaxPayloadBytes
+	if a.UnplannedIsViolation {
+		// Each unplanned message is a violation Go must write.
+		plan.Rules = slices.Clone(plan.Rules)
+		for i := range plan.Rules {
+			if plan.Rules[i].Unplanned {
+				plan.Rules[i].Pred, plan.Rules[i].Why = nil, "unplanned messages are violations (--unplanned fail)"
+			}
+		}
+		if !plan.Provable() {
+			return nil
+		}
+	}
 	return &plan
 }
 

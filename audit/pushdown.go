@@ -99,6 +99,11 @@ type PushdownRule struct {
 	// Pred is nil when the schema cannot be proven in SQL; Why says why.
 	Pred *Pred
 	Why  string
+	// Unplanned: no schema matches the rule's messages (SchemaID is ""),
+	// so its rows are counted as unplanned, and its Pred holds for any
+	// object with no schema_id. A run that makes each unplanned message a
+	// violation proves none.
+	Unplanned bool
 }
 
 // PushdownPlan is every rule of a run. A row is proven valid when it is a
@@ -165,7 +170,8 @@ var pushdownTypes = []string{"track", "page", "screen", "identify", "group"}
 // PushdownPlan compiles the matching rules, over every name a schema or the
 // events mapping knows, into rules that never overlap: one per track event
 // and page or screen name that has a schema, one fallback for every other
-// page or screen name, and one for identify and group.
+// name of each, and one for identify and group. A rule whose messages no
+// schema matches is an unplanned rule.
 func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 	known := map[string]bool{}
 	for _, n := range names {
@@ -183,13 +189,17 @@ func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 	slices.Sort(all)
 	var plan PushdownPlan
 	add := func(typ, field string, names, except []string, match Match) {
-		if match.Schema == nil || match.Problem != nil {
+		if match.Problem != nil || (match.Schema == nil && !match.Unplanned) {
 			return
 		}
 		r := PushdownRule{Type: typ, NameField: field, Names: names, Except: except,
-			Object: strings.TrimPrefix(match.ObjectPath, "/"), SchemaID: match.SchemaID}
+			Object: strings.TrimPrefix(match.ObjectPath, "/"), SchemaID: match.SchemaID, Unplanned: match.Unplanned}
 		ps, ok := match.Schema.(PushdownSchema)
 		switch {
+		case r.Unplanned && every(names, provenIdentity):
+			r.Pred = &Pred{}
+		case r.Unplanned:
+			r.Why = "its name cannot be stored as it is"
 		case !ok:
 			r.Why = "the schema cannot describe itself to SQL"
 		case !provenIdentity(r.SchemaID) || !every(names, provenIdentity):
@@ -206,6 +216,13 @@ func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 			for _, n := range all {
 				add(typ, "event", []string{n}, nil, m.Resolve(typ, n, "", ""))
 			}
+			// Any other event name, resolved as one no schema or mapping
+			// knows: unplanned.
+			other := "\x00"
+			for known[other] {
+				other += "\x00"
+			}
+			add(typ, "event", nil, all, m.Resolve(typ, other, "", ""))
 		case "page", "screen":
 			for _, n := range all {
 				add(typ, "name", []string{n}, nil, m.Resolve(typ, "", n, ""))

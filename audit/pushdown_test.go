@@ -18,7 +18,9 @@ func (provable) Pushdown() (*audit.Pred, string) {
 // The plan routes as the matcher does, rule by rule: each planned name
 // once, the events mapping over the name, page and screen names without a
 // schema to their fallback, identify and group to theirs, and a schema that
-// cannot describe itself with its reason.
+// cannot describe itself with its reason. What matches no schema (any
+// other track event, a screen with no Screen schema, group) is counted as
+// unplanned, with its name.
 func TestPushdownPlanRoutesAsTheMatcher(t *testing.T) {
 	sch := func(id string) provable { return provable{&audittest.Schema{SchemaID: id}} }
 	c := audittest.NewCatalog().
@@ -33,6 +35,9 @@ func TestPushdownPlanRoutesAsTheMatcher(t *testing.T) {
 	for _, r := range plan.Rules {
 		key := fmt.Sprintf("%s %v except %v", r.Type, r.Names, r.Except)
 		got[key] = r.SchemaID + " " + r.Object
+		if r.Unplanned {
+			got[key] = "unplanned " + r.Object
+		}
 		if r.Pred == nil {
 			got[key] += " not provable: " + r.Why
 		}
@@ -45,14 +50,15 @@ func TestPushdownPlanRoutesAsTheMatcher(t *testing.T) {
 		"page [] except " + names:           "shop/Page/1-0.json properties",
 		"screen [Home] except []":           "shop/Home/1-0.json properties",
 		"identify [] except []":             "shop/Identify/1-0.json traits not provable: the schema cannot describe itself to SQL",
+		"track [] except " + names:          "unplanned properties",
+		"screen [] except " + names:         "unplanned properties",
+		"group [] except []":                "unplanned traits",
 	} {
 		if got[key] != want {
 			t.Errorf("%s: got %q, want %q", key, got[key], want)
 		}
 	}
-	for key := range got {
-		if key == "screen [] except "+names || key == "group [] except []" {
-			t.Errorf("%s: a rule with no schema to route to", key)
-		}
+	if len(got) != 23 {
+		t.Errorf("%d rules, want 23 (6 names as track, page and screen events, 3 fallbacks, identify and group): %v", len(got), got)
 	}
 }

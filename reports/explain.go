@@ -33,6 +33,9 @@ type ExplainedRule struct {
 	Names    []string `json:"names,omitempty"`
 	Others   bool     `json:"other_names,omitempty"`
 	SchemaID string   `json:"schema_id"`
+	// Unplanned: no schema matches; the rows proven are counted as
+	// unplanned.
+	Unplanned bool `json:"unplanned,omitempty"`
 	// Proven is "all" (every row the schema accepts can be proven), "part"
 	// (some values are left to Go, Why says which) or "none".
 	Proven string `json:"proven"`
@@ -78,7 +81,11 @@ func Explain(w io.Writer, format string, e Explanation) error {
 				}
 				proven = fmt.Sprintf("%s (%d)", proven, note[r.Why])
 			}
-			if err := t.Append(r.Type, name, r.SchemaID, proven); err != nil {
+			schema := r.SchemaID
+			if r.Unplanned {
+				schema = "(none: counted as unplanned)"
+			}
+			if err := t.Append(r.Type, name, schema, proven); err != nil {
 				return err
 			}
 		}

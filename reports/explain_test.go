@@ -16,6 +16,7 @@ func TestExplain(t *testing.T) {
 			Why: "a string checked against a pattern (/referral_code) is left to Go: Postgres's regular expressions are not ECMA-262's"},
 		{Type: "page", Others: true, SchemaID: "segment/shop/Page/1-0.json", Proven: "none", Why: "a recursive $ref"},
 		{Type: "identify", SchemaID: "segment/shop/Identify/1-0.json", Proven: "all"},
+		{Type: "track", Others: true, Unplanned: true, Proven: "all"},
 	}
 	for name, e := range map[string]Explanation{
 		"explain-postgres": {Source: "analytics.events", Pushdown: "on", Used: true, Reason: "--pushdown on", Rules: rules,

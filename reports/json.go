@@ -27,7 +27,7 @@ type jsonReport struct {
 	FreshnessSeconds *float64   `json:"freshness_seconds"`
 	DuplicateRows    int64      `json:"duplicate_rows"`
 	DuplicateRate    float64    `json:"duplicate_rate"`
-	// RowsProven rows were proven valid in the warehouse (pushdown) and
+	// RowsProven rows were proven valid or unplanned in the warehouse (pushdown) and
 	// never left it; RowsFetched and BytesFetched did.
 	RowsProven   int64        `json:"rows_proven"`
 	RowsFetched  int64        `json:"rows_fetched"`

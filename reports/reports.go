@@ -210,7 +210,7 @@ func VitalsLine(s *audit.Summary) string {
 	}
 	line := fmt.Sprintf("%s; %s duplicate message_ids in the window (%s).", fresh, Count(s.Run.DuplicateRows), Percent(s.DuplicateRate()))
 	if s.Run.RowsProven > 0 {
-		line += fmt.Sprintf(" %s rows were proven valid in the warehouse; %s rows (%s) left it.",
+		line += fmt.Sprintf(" %s rows were proven valid or unplanned in the warehouse; %s rows (%s) left it.",
 			Count(s.Run.RowsProven), Count(s.Run.RowsFetched), Bytes(s.Run.BytesFetched))
 	}
 	return line

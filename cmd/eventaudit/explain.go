@@ -69,7 +69,7 @@ func runExplain(ctx context.Context, d *deps, o *auditOptions) error {
 	e := reports.Explanation{Source: src.Name, Pushdown: o.Pushdown, Used: c.use, Reason: c.reason, SQL: c.proof.SQL}
 	for _, r := range c.plan.Rules {
 		er := reports.ExplainedRule{Type: r.Type, Names: r.Names, Others: r.NameField != "" && len(r.Names) == 0,
-			SchemaID: r.SchemaID, Proven: "none", Why: r.Why}
+			SchemaID: r.SchemaID, Unplanned: r.Unplanned, Proven: "none", Why: r.Why}
 		if r.Pred != nil {
 			er.Proven, er.Why = "all", ""
 			if paths := r.Pred.Patterns(); len(paths) > 0 && c.proof.NoPatterns != "" {

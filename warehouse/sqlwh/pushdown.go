@@ -89,9 +89,14 @@ func RouteSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 			default:
 				except = r.Except
 				if r.Pred != nil {
-					// Go counts the rows under the name they carry.
-					fallback = fmt.Sprintf("CASE WHEN coalesce(%s, true) THEN %d END",
-						p.Storable(member(r.NameField), audit.MaxNameBytes), i)
+					// Go counts the rows under the name they carry, which
+					// must be storable. A page's may be missing; a track
+					// event's may not (Go flags it).
+					name := fmt.Sprintf("coalesce(%s, true)", p.Storable(member(r.NameField), audit.MaxNameBytes))
+					if typ == "track" {
+						name = fmt.Sprintf("%s <> '' AND %s", member(r.NameField), p.Storable(member(r.NameField), audit.MaxNameBytes))
+					}
+					fallback = fmt.Sprintf("CASE WHEN %s THEN %d END", name, i)
 				}
 			}
 		}
@@ -175,16 +180,21 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 		return "", fmt.Errorf("column %s.%s has type %s, which cannot hold a Segment message: use a JSON or text type",
 			t.Table, t.Payload, payloadType)
 	}
-	var fallbacks []string
+	// A fallback's rows are counted under the name they carry.
+	fallbacks := map[string][]string{}
 	for i, r := range plan.Rules {
 		if r.Pred != nil && r.NameField != "" && len(r.Names) == 0 {
-			fallbacks = append(fallbacks, strconv.Itoa(i))
+			fallbacks[r.NameField] = append(fallbacks[r.NameField], strconv.Itoa(i))
 		}
 	}
 	name := "''"
 	if len(fallbacks) > 0 {
-		name = fmt.Sprintf("CASE WHEN %s IN (%s) THEN coalesce(%s, '') ELSE '' END",
-			d.QuoteName("rule"), strings.Join(fallbacks, ", "), d.QuoteName(memberColumn("name")))
+		var whens []string
+		for _, field := range slices.Sorted(maps.Keys(fallbacks)) {
+			whens = append(whens, fmt.Sprintf("WHEN %s IN (%s) THEN coalesce(%s, '')",
+				d.QuoteName("rule"), strings.Join(fallbacks[field], ", "), d.QuoteName(memberColumn(field))))
+		}
+		name = fmt.Sprintf("CASE %s ELSE '' END", strings.Join(whens, " "))
 	}
 	// Each object a rule reads is extracted once per row, in the innermost
 	// scan: engines that keep JSON as text would otherwise parse the
@@ -215,7 +225,7 @@ func ProvenQuery(d *Dialect, t RawTable, payloadType string, shard audit.Shard, 
 	return d.SQL(`WITH {proof} AS (
   SELECT CASE WHEN {rule} IS NULL THEN {id} END AS {id}, CASE WHEN {rule} IS NULL THEN {at} END AS {at},
     CASE WHEN {rule} IS NULL THEN {raw} END AS {raw}, {rule}, %s AS {name}
-  FROM (SELECT {id}, {at}, {raw}, {member_name}, CASE WHEN %s THEN {route} END AS {rule}
+  FROM (SELECT {id}, {at}, {raw}, {member_event}, {member_name}, CASE WHEN %s THEN {route} END AS {rule}
     FROM (SELECT *, %s AS {route} FROM (%s%s) AS {scan}%s) AS {routed}%s) AS {proved}
 )
 SELECT {id}, {at}, %s AS {payload}, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {name}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL

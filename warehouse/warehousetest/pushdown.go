@@ -38,41 +38,52 @@ func PushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, payloadType string, reg *
 	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
 	plan := matcher.PushdownPlan(reg.EventNames())
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(1 << 62)}
-	run := func(pushdown *audit.PushdownPlan) (*audit.Summary, *audittest.CollectSink) {
-		sink := &audittest.CollectSink{}
-		a := &audit.Auditor{Source: &sqlwh.Source{WH: wh, Table: table, BatchSize: 256}, Sink: sink, Workers: 2,
-			Matcher: matcher, Pushdown: pushdown, MaxPayloadBytes: 1 << 20}
-		s, err := a.Run(ctx, audit.Run{RunID: "r", Source: "s", Window: w})
-		if err != nil {
-			t.Fatalf("audit (pushdown %v): %v", pushdown != nil, err)
+	// With --unplanned fail, unplanned rows are violations Go must write:
+	// none may be counted in SQL.
+	for _, unplannedFails := range []bool{false, true} {
+		run := func(pushdown *audit.PushdownPlan) (*audit.Summary, *audittest.CollectSink) {
+			sink := &audittest.CollectSink{}
+			a := &audit.Auditor{Source: &sqlwh.Source{WH: wh, Table: table, BatchSize: 256}, Sink: sink, Workers: 2,
+				Matcher: matcher, Pushdown: pushdown, MaxPayloadBytes: 1 << 20, UnplannedIsViolation: unplannedFails}
+			s, err := a.Run(ctx, audit.Run{RunID: "r", Source: "s", Window: w})
+			if err != nil {
+				t.Fatalf("audit (pushdown %v): %v", pushdown != nil, err)
+			}
+			return s, sink
 		}
-		return s, sink
-	}
-	off, offSink := run(nil)
-	on, onSink := run(&plan)
+		off, offSink := run(nil)
+		on, onSink := run(&plan)
+		if !unplannedFails {
+			proven = on.Run.RowsProven
+		}
 
-	if off.Run.RowsScanned != loaded || on.Run.RowsScanned != loaded {
-		t.Errorf("rows scanned: %d without pushdown, %d with, %d loaded", off.Run.RowsScanned, on.Run.RowsScanned, loaded)
+		if off.Run.RowsScanned != loaded || on.Run.RowsScanned != loaded {
+			t.Errorf("rows scanned: %d without pushdown, %d with, %d loaded", off.Run.RowsScanned, on.Run.RowsScanned, loaded)
+		}
+		if off.Run.RowsUnplanned != on.Run.RowsUnplanned || off.Run.RowsInvalid != on.Run.RowsInvalid {
+			t.Errorf("unplanned %d and invalid %d without pushdown; %d and %d with (--unplanned fail: %v)",
+				off.Run.RowsUnplanned, off.Run.RowsInvalid, on.Run.RowsUnplanned, on.Run.RowsInvalid, unplannedFails)
+		}
+		if on.Run.RowsProven+on.Run.RowsFetched != loaded || off.Run.RowsFetched != loaded {
+			t.Errorf("proven %d + fetched %d with pushdown, fetched %d without; %d loaded",
+				on.Run.RowsProven, on.Run.RowsFetched, off.Run.RowsFetched, loaded)
+		}
+		byID := map[string]string{}
+		for _, r := range rows {
+			byID[r.MessageID] = string(r.Payload)
+		}
+		missing, extra := diffViolations(offSink.Violations, onSink.Violations)
+		for _, v := range missing {
+			t.Errorf("UNSOUND: SQL proved %s valid; Go says %s at %s: %s\n  payload %s", v.MessageID, v.Keyword, v.InstancePath, v.Message, byID[v.MessageID])
+		}
+		for _, v := range extra {
+			t.Errorf("with pushdown only: %s %s at %s: %s", v.MessageID, v.Keyword, v.InstancePath, v.Message)
+		}
+		if !slices.Equal(offSink.Stats, onSink.Stats) {
+			t.Errorf("statistics differ:\nwithout pushdown %+v\nwith pushdown    %+v", offSink.Stats, onSink.Stats)
+		}
 	}
-	if on.Run.RowsProven+on.Run.RowsFetched != loaded || off.Run.RowsFetched != loaded {
-		t.Errorf("proven %d + fetched %d with pushdown, fetched %d without; %d loaded",
-			on.Run.RowsProven, on.Run.RowsFetched, off.Run.RowsFetched, loaded)
-	}
-	byID := map[string]string{}
-	for _, r := range rows {
-		byID[r.MessageID] = string(r.Payload)
-	}
-	missing, extra := diffViolations(offSink.Violations, onSink.Violations)
-	for _, v := range missing {
-		t.Errorf("UNSOUND: SQL proved %s valid; Go says %s at %s: %s\n  payload %s", v.MessageID, v.Keyword, v.InstancePath, v.Message, byID[v.MessageID])
-	}
-	for _, v := range extra {
-		t.Errorf("with pushdown only: %s %s at %s: %s", v.MessageID, v.Keyword, v.InstancePath, v.Message)
-	}
-	if !slices.Equal(offSink.Stats, onSink.Stats) {
-		t.Errorf("statistics differ:\nwithout pushdown %+v\nwith pushdown    %+v", offSink.Stats, onSink.Stats)
-	}
-	return on.Run.RowsProven, loaded
+	return proven, loaded
 }
 
 func diffViolations(want, got []audit.Violation) (missing, extra []audit.Violation) {
@@ -258,7 +269,16 @@ func HostileCorpus(t *testing.T) (*schemas.Registry, []audit.Row) {
 	for i, p := range []string{`[]`, `"x"`, `null`, `{}`, `{"type":"track"}`, `{"type":7,"event":"Order Completed","properties":{}}`,
 		`{"type":"page","properties":{}}`, `{"type":"page","name":7,"properties":{}}`, `{"type":"identify","traits":{}}`,
 		`{"type":"page","name":"Other","properties":{}}`, `{"type":"screen","name":"Home","properties":{}}`,
-		`{"type":"track","event":"Order Completed","properties":{}} trailing`, `{"type":"track","event":"Order Completed","properties":{},}`} {
+		`{"type":"track","event":"Order Completed","properties":{}} trailing`, `{"type":"track","event":"Order Completed","properties":{},}`,
+		// Unplanned, and what Go flags though no schema matches.
+		`{"type":"track","event":"Unplanned One","properties":{}}`, `{"type":"track","event":"Unplanned One"}`,
+		`{"type":"track","event":"","properties":{}}`, `{"type":"track","event":7,"properties":{}}`,
+		`{"type":"track","event":"Unplanned One","properties":{"schema_id":"nope"}}`,
+		`{"type":"track","event":"Unplanned One","properties":{"schema_id":1,"schema_id":"nope"}}`,
+		`{"type":"track","event":"Order Completed","event":"Unplanned One","properties":{}}`,
+		`{"type":"track","event":"a\u0000b","properties":{}}`, `{"type":"track","event":"\ud800","properties":{}}`,
+		`{"type":"track","event":"` + strings.Repeat("n", audit.MaxNameBytes+1) + `","properties":{}}`,
+		`{"type":"group","traits":{"plan":"pro"}}`, `{"type":"screen","name":"Nowhere","properties":{}}`, `{"type":"alias","properties":{}}`} {
 		add(fmt.Sprintf("fixed-%d", i), p)
 	}
 	rows = append(rows, audit.Row{MessageID: strings.Repeat("x", audit.MaxIDBytes+1), ReceivedAt: audittest.CorpusStart, Payload: corpus.Rows[0].Payload},

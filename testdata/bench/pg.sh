@@ -14,3 +14,10 @@ start_pg() {
 stop_pg() {
   if [ -n "${PGDATA:-}" ]; then $PGRUN "$PGBIN/pg_ctl" -D "$PGDATA" -m immediate stop >/dev/null 2>&1 || true; fi
 }
+# pg_cpu prints the CPU seconds the server's finished processes have used:
+# the postmaster reaps every backend, so its children's times add up each
+# connection's work once it has closed.
+pg_cpu() {
+  local pid; pid=$(head -1 "$PGDATA/postmaster.pid")
+  awk -v hz="$(getconf CLK_TCK)" '{ print ($16 + $17) / hz }' "/proc/$pid/stat"
+}

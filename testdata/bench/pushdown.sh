@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Pushdown off and on over N rows in a throw-away Postgres, jsonb and text payloads;
-# alternating, REPS each: wall, eventaudit CPU, rows and bytes fetched.
+# alternating, REPS each: wall, eventaudit's CPU, the server's CPU, rows and bytes fetched.
 #   N=200000 REPS=3 bash testdata/bench/pushdown.sh
 # Needs: postgresql (initdb), GNU time, python3.
 set -euo pipefail
@@ -23,14 +23,17 @@ for i in $(seq "$REPS"); do
   for t in jsonb text; do
     for mode in off on; do
       [ $t = text ] && [ $mode = on ] && mode=auto
+      before=$(pg_cpu)
       /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$work/eventaudit" audit --warehouse "$PG" --table events_$t --schemas testdata/demo/schemas --plan segment/shop \
         --since 2026-11-20 --until 2026-11-21 --log-level warn --dry-run --format json --pushdown $mode >"$work/out" 2>"$work/err" || true
       read -r wall usr sys rss <"$work/time"
-      python3 - "$t" "$mode" "$wall" "$usr" "$sys" "$rss" "$work/out" <<'PY'
+      sleep 0.3 # the postmaster reaps the closed backends
+      server=$(awk -v a="$before" -v b="$(pg_cpu)" 'BEGIN { print b - a }')
+      python3 - "$t" "$mode" "$wall" "$usr" "$sys" "$rss" "$work/out" "$server" <<'PY'
 import json,sys
-t,mode,wall,usr,sys_,rss,out=sys.argv[1:]
+t,mode,wall,usr,sys_,rss,out,server=sys.argv[1:]
 s=json.load(open(out))
-print(f"{t:5} {mode:4} wall {float(wall):6.2f}s client_cpu {float(usr)+float(sys_):6.2f}s rss {int(rss)//1024}MB scanned {s['rows_scanned']} invalid {s['rows_invalid']} proven {s['rows_proven']} fetched {s['rows_fetched']} bytes {s['bytes_fetched']/1e6:.1f}MB")
+print(f"{t:5} {mode:4} wall {float(wall):6.2f}s client_cpu {float(usr)+float(sys_):6.2f}s server_cpu {float(server):6.2f}s rss {int(rss)//1024}MB scanned {s['rows_scanned']} invalid {s['rows_invalid']} proven {s['rows_proven']} fetched {s['rows_fetched']} bytes {s['bytes_fetched']/1e6:.1f}MB")
 PY
     done
   done

@@ -103,18 +103,26 @@ configuration error, 3 runtime error (warehouse, S3, write, source locked by ano
 run, Slack digest not delivered), 130 interrupted (nothing written).`,
 		Example: auditExample,
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.resolve(root.set, root.cfg, d.getenv); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runAudit(cmd.Context(), d, o)
-		},
+		RunE:    withAuditOptions(d, root, o, runF, runAudit),
 	}
 	bindAuditFlags(binder{path: "audit", flags: cmd.Flags()}, o)
 	return cmd
+}
+
+// withAuditOptions is the RunE of each command that takes audit's settings
+// (audit, doctor, explain): it resolves them, then runs the command, or
+// runF, the tests' seam, instead.
+func withAuditOptions(d *deps, root *rootOptions, o *auditOptions, runF func(context.Context, *auditOptions) error,
+	run func(context.Context, *deps, *auditOptions) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := o.resolve(root.set, root.cfg, d.getenv); err != nil {
+			return err
+		}
+		if runF != nil {
+			return runF(cmd.Context(), o)
+		}
+		return run(cmd.Context(), d, o)
+	}
 }
 
 // bindAuditFlags declares audit's settings on b: audit's own flags, and

@@ -30,15 +30,7 @@ Each check prints one line; exit 0 when all pass, 1 when any fails.`,
 		Example: `  eventaudit doctor --config eventaudit.yml
   eventaudit doctor --warehouse duckdb://events.duckdb --table segment_events --schemas ./schemas --since 24h`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.resolve(root.set, root.cfg, d.getenv); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runDoctor(cmd.Context(), d, o)
-		},
+		RunE: withAuditOptions(d, root, o, runF, runDoctor),
 	}
 	bindAuditFlags(binder{path: "doctor", flags: cmd.Flags()}, o)
 	return cmd

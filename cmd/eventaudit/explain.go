@@ -26,15 +26,7 @@ prints the same for a program; any other format prints text.`,
 		Example: `  eventaudit explain --config eventaudit.yml
   eventaudit explain --config eventaudit.yml --pushdown on --format json | jq -r .sql`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := o.resolve(root.set, root.cfg, d.getenv); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), o)
-			}
-			return runExplain(cmd.Context(), d, o)
-		},
+		RunE: withAuditOptions(d, root, o, runF, runExplain),
 	}
 	bindAuditFlags(binder{path: "explain", flags: cmd.Flags()}, o)
 	return cmd

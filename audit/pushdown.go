@@ -267,7 +267,7 @@ func (p *Pred) Patterns() []string {
 			paths = append(paths, cmp.Or(path, "/"))
 		}
 		for _, name := range slices.Sorted(maps.Keys(p.Properties)) {
-			walk(p.Properties[name], path+"/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(name), depth+1)
+			walk(p.Properties[name], path+"/"+PointerToken(name), depth+1)
 		}
 		walk(p.Items, path+"/*", depth+1)
 	}

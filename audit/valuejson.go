@@ -124,6 +124,13 @@ func appendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
+// PointerToken escapes a key as one JSON-pointer token (RFC 6901), for
+// the instance paths of violations and pushdown and the pointers of
+// schemas.
+func PointerToken(key string) string {
+	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
+}
+
 // unescapeToken decodes one JSON-pointer token (RFC 6901).
 func unescapeToken(tok string) string {
 	if !strings.Contains(tok, "~") {

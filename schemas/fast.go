@@ -250,7 +250,7 @@ func (c *fastCompiler) fill(n *fastNode, file, ptr string, s map[string]any, roo
 	if props, ok := s["properties"].(map[string]any); ok {
 		n.props = map[string]*fastNode{}
 		for name, sub := range props {
-			n.props[name] = c.node(file, ptr+"/properties/"+escapePointer(name), sub, false)
+			n.props[name] = c.node(file, ptr+"/properties/"+audit.PointerToken(name), sub, false)
 		}
 	}
 	switch a := s["additionalProperties"].(type) {

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/eventaudit/eventaudit/audit"
 )
 
 // Casing names a naming convention for events or properties.
@@ -151,7 +153,7 @@ func lintSchema(node map[string]any, ptr string, rules LintRules, add func(ptr, 
 		}
 		slices.Sort(names)
 		for _, name := range names {
-			pptr := ptr + "/properties/" + escapePointer(name)
+			pptr := ptr + "/properties/" + audit.PointerToken(name)
 			for _, p := range checkName(name, rules.Properties) {
 				add(pptr, "property-name", "property %q %s", name, p)
 			}
@@ -176,7 +178,7 @@ func lintSchema(node map[string]any, ptr string, rules LintRules, add func(ptr, 
 			// Sorted: findings print in the same order on every run.
 			for _, name := range slices.Sorted(maps.Keys(defs)) {
 				sub, _ := defs[name].(map[string]any)
-				lintSchema(sub, ptr+"/"+key+"/"+escapePointer(name), rules, add)
+				lintSchema(sub, ptr+"/"+key+"/"+audit.PointerToken(name), rules, add)
 			}
 		}
 	}
@@ -228,8 +230,4 @@ func checkName(name string, r NameRules) []string {
 func hasDescription(node map[string]any) bool {
 	d, _ := node["description"].(string)
 	return strings.TrimSpace(d) != ""
-}
-
-func escapePointer(s string) string {
-	return strings.NewReplacer("~", "~0", "/", "~1").Replace(s)
 }

@@ -38,7 +38,7 @@ func Prove(col, typ string) (sqlwh.JSONProof, error) {
 				doc, quote(lenientJSON), uniqueKeys(doc))
 		},
 		Member: func(payload, key string) string {
-			ptr := quote("/" + pointerToken(key))
+			ptr := quote("/" + audit.PointerToken(key))
 			return fmt.Sprintf("CASE WHEN json_valid(%[1]s) AND json_type(%[1]s, %[2]s) = 'VARCHAR' THEN json_extract_string(%[1]s, %[2]s) END", payload, ptr)
 		},
 		Storable: func(x string, max int) string {
@@ -49,7 +49,7 @@ func Prove(col, typ string) (sqlwh.JSONProof, error) {
 			// Computed for every row: unguarded, a malformed one would fail
 			// the statement. (A guard around the column itself, instead,
 			// makes DuckDB's json_extract hold memory for every row read.)
-			return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN json_extract(%[1]s, %[2]s) END", payload, quote("/"+pointerToken(key)))
+			return fmt.Sprintf("CASE WHEN json_valid(%[1]s) THEN json_extract(%[1]s, %[2]s) END", payload, quote("/"+audit.PointerToken(key)))
 		},
 		Rule:       renderRule,
 		Literal:    quote,
@@ -200,7 +200,7 @@ func objectConds(p *audit.Pred, v string, depth int) string {
 		if name == "" {
 			return "false" // the pointer "/" is read differently by engines
 		}
-		child := fmt.Sprintf("json_extract(%s, %s)", v, quote("/"+pointerToken(name)))
+		child := fmt.Sprintf("json_extract(%s, %s)", v, quote("/"+audit.PointerToken(name)))
 		conds = append(conds, fmt.Sprintf("(NOT list_contains(%s, %s) OR %s)", keys, quote(name), renderPred(p.Properties[name], child, depth+1)))
 	}
 	return strings.Join(conds, " AND ")
@@ -226,11 +226,6 @@ func arrayConds(p *audit.Pred, v string, depth int) string {
 // uniqueKeys holds when the object v has no key twice.
 func uniqueKeys(v string) string {
 	return fmt.Sprintf("len(json_keys(%[1]s)) = len(list_distinct(json_keys(%[1]s)))", v)
-}
-
-// pointerToken escapes a key for a JSON pointer (RFC 6901).
-func pointerToken(k string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(k, "~", "~0"), "/", "~1")
 }
 
 func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

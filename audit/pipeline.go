@@ -274,19 +274,9 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 	if _, ok := a.Source.(ProvingSource); !ok {
 		return nil
 	}
-	plan := *a.Pushdown
-	plan.MaxPayloadBytes = a.MaxPayloadBytes
-	if a.UnplannedIsViolation {
-		// Each unplanned message is a violation Go must write.
-		plan.Rules = slices.Clone(plan.Rules)
-		for i := range plan.Rules {
-			if plan.Rules[i].Unplanned {
-				plan.Rules[i].Pred, plan.Rules[i].Why = nil, "unplanned messages are violations (--unplanned fail)"
-			}
-		}
-		if !plan.Provable() {
-			return nil
-		}
+	plan := a.Pushdown.ForRun(a.MaxPayloadBytes, a.UnplannedIsViolation)
+	if !plan.Provable() {
+		return nil
 	}
 	return &plan
 }

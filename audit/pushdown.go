@@ -122,6 +122,23 @@ func (p PushdownPlan) Provable() bool {
 	return slices.ContainsFunc(p.Rules, func(r PushdownRule) bool { return r.Pred != nil })
 }
 
+// ForRun is the plan as a run proves rows with it: a payload over
+// maxPayloadBytes is a violation, and so, when unplannedIsViolation, is
+// each unplanned message, which Go must then write. Rendering the plan
+// ForRun returns renders the statement the run sends.
+func (p PushdownPlan) ForRun(maxPayloadBytes int, unplannedIsViolation bool) PushdownPlan {
+	p.MaxPayloadBytes = maxPayloadBytes
+	if unplannedIsViolation {
+		p.Rules = slices.Clone(p.Rules)
+		for i := range p.Rules {
+			if p.Rules[i].Unplanned {
+				p.Rules[i].Pred, p.Rules[i].Why = nil, "unplanned messages are violations in this run"
+			}
+		}
+	}
+	return p
+}
+
 // ProvenCount is how many rows of one event and schema a rule proved
 // valid in the warehouse.
 type ProvenCount struct {

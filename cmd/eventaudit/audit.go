@@ -441,7 +441,8 @@ type pushdownChoice struct {
 // choosePushdown decides whether the run proves rows in the warehouse.
 // With --pushdown on, a source that cannot is a usage error saying why.
 func (o *auditOptions) choosePushdown(ctx context.Context, src *warehouse.Source, matcher *audit.Matcher, reg *schemas.Registry) (pushdownChoice, error) {
-	c := pushdownChoice{plan: matcher.PushdownPlan(reg.EventNames())}
+	// The plan as the run will send it, so that explain shows that statement.
+	c := pushdownChoice{plan: matcher.PushdownPlan(reg.EventNames()).ForRun(o.MaxPayload, o.Unplanned == "fail")}
 	var err error
 	if src.Proof == nil {
 		err = fmt.Errorf("%w: the %s layout cannot prove rows in the warehouse yet", warehouse.ErrNotProvable, o.Layout)

@@ -79,6 +79,16 @@ func TestExplainPrintsTheStatementTheAuditSends(t *testing.T) {
 	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
 		t.Fatalf("load: %s", r.stderr)
 	}
+	// A valid message over the payload limit below: a violation, which the
+	// statement must fetch.
+	big := filepath.Join(dir, "big.ndjson")
+	payload, _ := json.Marshal(`{"type":"track","event":"Signed Up","messageId":"big-1","properties":{"method":"email"},"context":{"pad":"` + strings.Repeat("x", 1100) + `"}}`)
+	if err := os.WriteFile(big, []byte(`{"message_id":"big-1","received_at":"2026-11-20T12:00:00Z","payload":`+string(payload)+"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.run("load", "--warehouse", db, "--table", "events", big); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
 	// The demo plan, with a pattern on Signed Up's referral code.
 	schemaDir := filepath.Join(dir, "schemas")
 	if err := os.CopyFS(schemaDir, os.DirFS(filepath.Join(root, "testdata/demo/schemas"))); err != nil {
@@ -93,8 +103,10 @@ func TestExplainPrintsTheStatementTheAuditSends(t *testing.T) {
 	if err := os.WriteFile(signedUp, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A payload limit some demo messages exceed: those are violations, so
+	// the statement must fetch them.
 	args := []string{"--warehouse", db, "--table", "events", "--schemas", schemaDir, "--plan", "segment/shop",
-		"--since", "2026-11-20", "--until", "2026-11-21", "--format", "json"}
+		"--since", "2026-11-20", "--until", "2026-11-21", "--format", "json", "--max-payload-bytes", "1024"}
 	explain := func(mode string) reports.Explanation {
 		t.Helper()
 		r := c.run(append([]string{"explain", "--pushdown", mode}, args...)...)

@@ -253,7 +253,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := tx.Commit(ctx, summary.Run, total.stats(run.RunID)); err != nil {
+		if err := tx.Commit(ctx, summary.Run, summary.EventStats()); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}

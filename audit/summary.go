@@ -20,10 +20,33 @@ type checkKey struct{ Keyword, Path string }
 
 type eventAgg struct {
 	rows, invalid, violations int64
-	checks                    map[checkKey]int64
+	checks                    map[checkKey]*checkAgg
 	// example is the violation of the smallest message id, so that the
 	// example a report shows does not depend on scheduling.
 	example *Violation
+}
+
+// checkAgg counts one failed check of one event and keeps its first
+// violation in (message id, message) order: an example that depends
+// neither on scheduling nor on where it is read from, since the result
+// tables give the same one (CheckSummary).
+type checkAgg struct {
+	n       int64
+	example Violation
+}
+
+func (c *checkAgg) add(v *Violation) {
+	if c.n == 0 || cmp.Or(cmp.Compare(v.MessageID, c.example.MessageID), cmp.Compare(v.Message, c.example.Message)) < 0 {
+		c.example = *v
+	}
+	c.n++
+}
+
+func (c *checkAgg) merge(o *checkAgg) {
+	if c.n == 0 || cmp.Or(cmp.Compare(o.example.MessageID, c.example.MessageID), cmp.Compare(o.example.Message, c.example.Message)) < 0 {
+		c.example = o.example
+	}
+	c.n += o.n
 }
 
 // aggregate accumulates counts per event; merging is commutative, so any
@@ -38,10 +61,19 @@ func newAggregate() aggregate { return aggregate{events: map[eventKey]*eventAgg{
 func (a *aggregate) event(k eventKey) *eventAgg {
 	e := a.events[k]
 	if e == nil {
-		e = &eventAgg{checks: map[checkKey]int64{}}
+		e = &eventAgg{checks: map[checkKey]*checkAgg{}}
 		a.events[k] = e
 	}
 	return e
+}
+
+func (e *eventAgg) check(k checkKey) *checkAgg {
+	c := e.checks[k]
+	if c == nil {
+		c = &checkAgg{}
+		e.checks[k] = c
+	}
+	return c
 }
 
 func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
@@ -59,7 +91,7 @@ func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
 	a.violations += int64(len(vs))
 	e.violations += int64(len(vs))
 	for i := range vs {
-		e.checks[checkKey{vs[i].Keyword, vs[i].InstancePath}]++
+		e.check(checkKey{vs[i].Keyword, vs[i].InstancePath}).add(&vs[i])
 	}
 	if e.example == nil || vs[0].MessageID < e.example.MessageID {
 		ex := vs[0]
@@ -74,7 +106,7 @@ func (a *aggregate) addFinding(v Violation) {
 	e := a.event(eventKey{v.EventType, v.EventName, v.SchemaID, v.Keyword == KeywordUnplannedTable})
 	a.violations++
 	e.violations++
-	e.checks[checkKey{v.Keyword, v.InstancePath}]++
+	e.check(checkKey{v.Keyword, v.InstancePath}).add(&v)
 	if e.example == nil {
 		ex := v
 		e.example = &ex
@@ -91,28 +123,13 @@ func (a *aggregate) merge(b *aggregate) {
 		e.rows += be.rows
 		e.invalid += be.invalid
 		e.violations += be.violations
-		for ck, n := range be.checks {
-			e.checks[ck] += n
+		for ck, c := range be.checks {
+			e.check(ck).merge(c)
 		}
 		if be.example != nil && (e.example == nil || be.example.MessageID < e.example.MessageID) {
 			e.example = be.example
 		}
 	}
-}
-
-func (a *aggregate) stats(runID string) []EventStats {
-	out := make([]EventStats, 0, len(a.events))
-	for k, e := range a.events {
-		out = append(out, EventStats{
-			RunID: runID, EventType: k.Type, EventName: k.Name, SchemaID: k.SchemaID,
-			Rows: e.rows, InvalidRows: e.invalid, Unplanned: k.Unplanned,
-		})
-	}
-	slices.SortFunc(out, func(x, y EventStats) int {
-		return cmp.Or(cmp.Compare(x.EventType, y.EventType), cmp.Compare(x.EventName, y.EventName),
-			cmp.Compare(x.SchemaID, y.SchemaID))
-	})
-	return out
 }
 
 // Summary is the one model every report renders: terminal, JSON, Markdown and
@@ -126,6 +143,9 @@ type Summary struct {
 	Warnings []Breach
 	// Previous is the baseline of the trend, nil for a first run.
 	Previous *Run
+	// Checks are every failed check of every event, most violations
+	// first.
+	Checks []CheckSummary
 	// NotCheckable lists schema rules the audited layout cannot honour
 	// (Segment's warehouse layout): checks the run could not make, which
 	// are reported here rather than as violations.
@@ -151,6 +171,24 @@ type EventSummary struct {
 	// NewFailure is set when it fails now and did not then.
 	PreviousInvalidRows int64
 	NewFailure          bool
+}
+
+// CheckSummary is one failed check of one event × schema.
+type CheckSummary struct {
+	Type, Name, SchemaID string
+	Unplanned            bool
+	Check
+	Violations int64
+	// Example is the check's violation of the smallest message id (then
+	// message).
+	Example Violation
+}
+
+// CompareChecks orders checks most violations first, then by event and
+// check, so that every report lists them alike.
+func CompareChecks(x, y CheckSummary) int {
+	return cmp.Or(cmp.Compare(y.Violations, x.Violations), cmp.Compare(x.Type, y.Type), cmp.Compare(x.Name, y.Name),
+		cmp.Compare(x.SchemaID, y.SchemaID), cmp.Compare(x.Keyword, y.Keyword), cmp.Compare(x.Path, y.Path))
 }
 
 // Check is a failed keyword at a JSON pointer.
@@ -191,20 +229,82 @@ func newSummary(run Run, a aggregate) *Summary {
 			Type: k.Type, Name: k.Name, SchemaID: k.SchemaID, Unplanned: k.Unplanned,
 			Rows: e.rows, InvalidRows: e.invalid, Violations: e.violations, Example: e.example,
 		}
-		for ck, n := range e.checks {
-			c := Check(ck)
-			if n > es.TopCheckCount || (n == es.TopCheckCount && cmp.Or(
-				cmp.Compare(c.Keyword, es.TopCheck.Keyword), cmp.Compare(c.Path, es.TopCheck.Path)) < 0) {
-				es.TopCheck, es.TopCheckCount = c, n
-			}
+		for ck, c := range e.checks {
+			s.Checks = append(s.Checks, CheckSummary{Type: k.Type, Name: k.Name, SchemaID: k.SchemaID, Unplanned: k.Unplanned,
+				Check: Check(ck), Violations: c.n, Example: c.example})
 		}
 		s.Events = append(s.Events, es)
 	}
+	s.rank()
+	return s
+}
+
+// SummaryOf rebuilds a run's summary from its result tables: its row, its
+// per-event statistics and its failed checks. What the tables do not
+// record stays empty: breaches and warnings (the status says whether
+// there were any), the layout's notes, and each event's own example (its
+// checks carry theirs).
+func SummaryOf(run Run, stats []EventStats, checks []CheckSummary) *Summary {
+	s := &Summary{Run: run, Checks: checks}
+	at := map[eventKey]int{}
+	for _, st := range stats {
+		k := eventKey{st.EventType, st.EventName, st.SchemaID, st.Unplanned}
+		at[k] = len(s.Events)
+		s.Events = append(s.Events, EventSummary{Type: k.Type, Name: k.Name, SchemaID: k.SchemaID, Unplanned: k.Unplanned,
+			Rows: st.Rows, InvalidRows: st.InvalidRows})
+	}
+	for _, c := range checks {
+		k := eventKey{c.Type, c.Name, c.SchemaID, c.Unplanned}
+		i, ok := at[k]
+		if !ok {
+			// A finding that belongs to no message has no rows.
+			at[k] = len(s.Events)
+			i = at[k]
+			s.Events = append(s.Events, EventSummary{Type: k.Type, Name: k.Name, SchemaID: k.SchemaID, Unplanned: k.Unplanned})
+		}
+		s.Events[i].Violations += c.Violations
+	}
+	s.rank()
+	return s
+}
+
+// EventStats are the summary's rows of eventaudit_event_stats, in the
+// summary's order.
+func (s *Summary) EventStats() []EventStats {
+	out := make([]EventStats, 0, len(s.Events))
+	for _, e := range s.Events {
+		out = append(out, EventStats{RunID: s.Run.RunID, EventType: e.Type, EventName: e.Name, SchemaID: e.SchemaID,
+			Rows: e.Rows, InvalidRows: e.InvalidRows, Unplanned: e.Unplanned})
+	}
+	return out
+}
+
+// rank orders events most invalid rows first and checks most violations
+// first, and sets each event's top check.
+func (s *Summary) rank() {
+	s.rankChecks()
 	slices.SortFunc(s.Events, func(x, y EventSummary) int {
 		return cmp.Or(cmp.Compare(y.InvalidRows, x.InvalidRows), cmp.Compare(y.Rows, x.Rows),
 			cmp.Compare(x.Type, y.Type), cmp.Compare(x.Name, y.Name), cmp.Compare(x.SchemaID, y.SchemaID))
 	})
-	return s
+}
+
+// rankChecks sorts Checks and sets each event's top check from them.
+func (s *Summary) rankChecks() {
+	slices.SortFunc(s.Checks, CompareChecks)
+	top := map[eventKey]CheckSummary{}
+	for _, c := range s.Checks {
+		k := eventKey{c.Type, c.Name, c.SchemaID, c.Unplanned}
+		if _, seen := top[k]; !seen {
+			top[k] = c
+		}
+	}
+	for i := range s.Events {
+		e := &s.Events[i]
+		if c, ok := top[eventKey{e.Type, e.Name, e.SchemaID, e.Unplanned}]; ok {
+			e.TopCheck, e.TopCheckCount = c.Check, c.Violations
+		}
+	}
 }
 
 // Metric names accepted by --fail-on and --warn-on.

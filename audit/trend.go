@@ -2,11 +2,22 @@ package audit
 
 import "math"
 
-// Previous is the last completed run of the same source and shard before
-// this one, and its per-event statistics: the baseline of a trend.
-type Previous struct {
+// RunStats is a completed run and its per-event statistics.
+type RunStats struct {
 	Run   Run
 	Stats []EventStats
+}
+
+// Previous is the last completed run of the same source and shard before
+// this one: the baseline of a trend.
+type Previous = RunStats
+
+// Like reports whether r belongs to the same history as run: the same
+// source, shard and label, and a window of the same length, so that a
+// trend compares like with like.
+func Like(r, run Run) bool {
+	return r.Source == run.Source && r.Shard == run.Shard && r.Label == run.Label &&
+		r.Window.End.Sub(r.Window.Start) == run.Window.End.Sub(run.Window.Start)
 }
 
 // Trend is the change since the previous run.

@@ -107,16 +107,8 @@ var ErrNoResults = errors.New("no " + sqlwh.RunsTable + " table")
 // every source, and any spelling of a raw table finds the runs recorded
 // under its catalog name.
 func (r *Results) RecentRuns(ctx context.Context, source string, limit int) ([]audit.Run, error) {
-	ok, err := r.Sink.HasResults(ctx)
-	if err != nil {
+	if err := r.exist(ctx); err != nil {
 		return nil, err
-	}
-	if !ok {
-		where := fmt.Sprintf("schema %q", r.Sink.Schema)
-		if r.Sink.Schema == "" {
-			where = "the connection's default schema"
-		}
-		return nil, fmt.Errorf("%w in %s", ErrNoResults, where)
 	}
 	if id, err := sqlwh.ParseIdent(source); err == nil && source != "" && !strings.HasPrefix(source, segmentPrefix) {
 		if canonical, err := sqlwh.ResolveTable(ctx, r.Sink.WH, id); err == nil {
@@ -124,6 +116,42 @@ func (r *Results) RecentRuns(ctx context.Context, source string, limit int) ([]a
 		}
 	}
 	return r.Sink.Runs(ctx, source, limit)
+}
+
+// Run reads one completed run by id; nil when the result tables hold no
+// such run.
+func (r *Results) Run(ctx context.Context, runID string) (*audit.Run, error) {
+	if err := r.exist(ctx); err != nil {
+		return nil, err
+	}
+	return r.Sink.Run(ctx, runID)
+}
+
+// exist fails with ErrNoResults when no audit has written the result
+// tables.
+func (r *Results) exist(ctx context.Context) error {
+	ok, err := r.Sink.HasResults(ctx)
+	if err != nil || ok {
+		return err
+	}
+	where := fmt.Sprintf("schema %q", r.Sink.Schema)
+	if r.Sink.Schema == "" {
+		where = "the connection's default schema"
+	}
+	return fmt.Errorf("%w in %s", ErrNoResults, where)
+}
+
+// CheckQuery is the statement that fetches every violation of one check of
+// a run, for a person to paste into the warehouse's console.
+func (r *Results) CheckQuery(runID string, c audit.CheckSummary) string {
+	d := r.Sink.WH.Dialect
+	var conds []string
+	for _, f := range []struct{ col, val string }{{"run_id", runID}, {"event_type", c.Type}, {"event_name", c.Name},
+		{"schema_id", c.SchemaID}, {"keyword", c.Keyword}, {"instance_path", c.Path}} {
+		conds = append(conds, d.QuoteName(f.col)+" = "+d.Literal(f.val))
+	}
+	return d.SQL("SELECT * FROM %s\nWHERE %s\nORDER BY {message_id}", d.Quote(r.Sink.Table(sqlwh.ViolationsTable)),
+		strings.Join(conds, "\n  AND "))
 }
 
 // Loader appends messages to a raw-layout table (message_id, received_at,

@@ -30,6 +30,7 @@ func NewDialect() *sqlwh.Dialect {
 		Placeholder: sqlwh.Question,
 		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMP_TZ", Bigint: "BIGINT", Bool: "BOOLEAN", Float: "FLOAT",
 		JSON: "VARIANT", Value: "VARIANT",
+		BackslashEscapes: true,
 		PayloadExpr: func(col, typ string) (string, bool) {
 			switch typ {
 			case "variant", "object":

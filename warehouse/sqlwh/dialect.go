@@ -17,6 +17,9 @@ type Dialect struct {
 	// quotes otherwise (BigQuery's backticks) sets it, and every statement
 	// eventaudit writes follows, since all of them are rendered by SQL.
 	QuoteIdent func(part string) string
+	// BackslashEscapes says a string literal's backslashes are escapes
+	// (Snowflake), so Literal doubles them.
+	BackslashEscapes bool
 	// TextType is the type CAST(… AS …) turns a message id into text with;
 	// "" is VARCHAR.
 	TextType string
@@ -94,6 +97,16 @@ type Dialect struct {
 	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
 	MaxParams         int
 	MaxStatementBytes int
+}
+
+// Literal renders s as a string literal, for statements printed for a
+// person to run (eventaudit never sends user data any other way than as
+// bind parameters).
+func (d *Dialect) Literal(s string) string {
+	if d.BackslashEscapes {
+		s = strings.ReplaceAll(s, `\`, `\\`)
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // IsConflict reports whether err is a write that lost to a concurrent

@@ -20,8 +20,23 @@ func (s *Sink) RecentRuns(ctx context.Context, source string, limit int) ([]audi
 
 // Runs is RecentRuns for a caller that knows the result tables exist.
 func (s *Sink) Runs(ctx context.Context, source string, limit int) ([]audit.Run, error) {
+	p := s.WH.Dialect.Placeholder
+	return s.runs(ctx, fmt.Sprintf("(%s = '' OR {source} = %s)", p(1), p(2)), []any{source, source}, limit)
+}
+
+// Run reads one completed run by its id; nil when there is none.
+func (s *Sink) Run(ctx context.Context, runID string) (*audit.Run, error) {
+	runs, err := s.runs(ctx, "{run_id} = "+s.WH.Dialect.Placeholder(1), []any{runID}, 1)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return &runs[0], nil
+}
+
+// runs reads the runs matching where (a condition in {column} form, with
+// args), newest first.
+func (s *Sink) runs(ctx context.Context, where string, args []any, limit int) ([]audit.Run, error) {
 	d := s.WH.Dialect
-	p := d.Placeholder
 	// Tables an older eventaudit wrote lack the newer columns until a run
 	// adds them; reading the history must not need write access.
 	have, err := s.columns(ctx, RunsTable)
@@ -38,8 +53,8 @@ func (s *Sink) Runs(ctx context.Context, source string, limit int) ([]audit.Run,
 	}
 	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {source}, {window_start}, {window_end}, {started_at}, {finished_at},
   {status}, {rows_scanned}, {rows_invalid}, {rows_unplanned}, {violations}, {schemas_digest}, {version}, {shard}, %s
-FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} DESC LIMIT %d`,
-		strings.Join(newer, ", "), s.WH.Dialect.Quote(s.table(RunsTable)), p(1), p(2), limit), source, source)
+FROM %s WHERE `+where+` ORDER BY {finished_at} DESC, {run_id} DESC LIMIT %d`,
+		strings.Join(newer, ", "), s.WH.Dialect.Quote(s.table(RunsTable)), limit), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", RunsTable, err)
 	}
@@ -88,37 +103,119 @@ FROM %s WHERE (%s = '' OR {source} = %s) ORDER BY {finished_at} DESC, {run_id} D
 // Previous reads the newest completed run like run (audit.Store), with its
 // event statistics; nil when there is none among the source's last 200.
 func (s *Sink) Previous(ctx context.Context, run audit.Run) (*audit.Previous, error) {
+	history, err := s.History(ctx, run, 1)
+	if err != nil || len(history) == 0 {
+		return nil, err
+	}
+	return &history[0], nil
+}
+
+// History reads up to n completed runs like run (audit.Like) that finished
+// before it, newest first, each with its event statistics; it looks at the
+// source's last 200 runs.
+func (s *Sink) History(ctx context.Context, run audit.Run, n int) ([]audit.RunStats, error) {
 	runs, err := s.RecentRuns(ctx, run.Source, 200)
 	if err != nil || len(runs) == 0 {
 		return nil, err
 	}
-	length := run.Window.End.Sub(run.Window.Start)
-	var prev *audit.Run
-	for i := range runs {
-		r := &runs[i]
-		if r.RunID != run.RunID && r.Shard == run.Shard && r.Label == run.Label && r.Window.End.Sub(r.Window.Start) == length {
-			prev = r
+	var out []audit.RunStats
+	for _, r := range runs {
+		if len(out) == n {
 			break
 		}
+		if r.RunID == run.RunID || !audit.Like(r, run) || (!run.FinishedAt.IsZero() && r.FinishedAt.After(run.FinishedAt)) {
+			continue
+		}
+		stats, err := s.Stats(ctx, r.RunID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, audit.RunStats{Run: r, Stats: stats})
 	}
-	if prev == nil {
-		return nil, nil
-	}
+	return out, nil
+}
+
+// Stats reads a run's rows of eventaudit_event_stats.
+func (s *Sink) Stats(ctx context.Context, runID string) ([]audit.EventStats, error) {
 	d := s.WH.Dialect
-	p := d.Placeholder
 	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}
-FROM %s WHERE {run_id} = %s`, s.WH.Dialect.Quote(s.table(StatsTable)), p(1)), prev.RunID)
+FROM %s WHERE {run_id} = %s`, d.Quote(s.table(StatsTable)), d.Placeholder(1)), runID)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", StatsTable, err)
 	}
 	defer rows.Close()
-	out := &audit.Previous{Run: *prev}
+	var out []audit.EventStats
 	for rows.Next() {
-		st := audit.EventStats{RunID: prev.RunID}
+		st := audit.EventStats{RunID: runID}
 		if err := rows.Scan(&st.EventType, &st.EventName, &st.SchemaID, &st.Rows, &st.InvalidRows, &st.Unplanned); err != nil {
 			return nil, err
 		}
-		out.Stats = append(out.Stats, st)
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}
+
+// Summary rebuilds a completed run's summary from the result tables
+// (audit.SummaryOf), as `eventaudit report` draws it. Its checks come from
+// the violations the run still has, which a later run over the same rows
+// replaces.
+func (s *Sink) Summary(ctx context.Context, run audit.Run) (*audit.Summary, error) {
+	stats, err := s.Stats(ctx, run.RunID)
+	if err != nil {
+		return nil, err
+	}
+	unplanned := map[[3]string]bool{}
+	for _, st := range stats {
+		if st.Unplanned {
+			unplanned[[3]string{st.EventType, st.EventName, st.SchemaID}] = true
+		}
+	}
+	checks, err := s.Checks(ctx, run.RunID, func(t, n, id string) bool { return unplanned[[3]string{t, n, id}] })
+	if err != nil {
+		return nil, err
+	}
+	return audit.SummaryOf(run, stats, checks), nil
+}
+
+// Checks reads a run's failed checks from eventaudit_violations, each with
+// its violation of the smallest (message id, message), as the run's own
+// summary chose it; unplanned says which events the run's statistics mark
+// unplanned. A later run over the same rows replaces their violations, so
+// an older run may have fewer left than it recorded.
+func (s *Sink) Checks(ctx context.Context, runID string, unplanned func(eventType, eventName, schemaID string) bool) ([]audit.CheckSummary, error) {
+	d := s.WH.Dialect
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}, n,
+  {message_id}, {received_at}, {message}, {value}
+FROM (
+  SELECT {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}, {message_id}, {received_at}, {message}, {value},
+    COUNT(*) OVER (PARTITION BY {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}) AS n,
+    ROW_NUMBER() OVER (PARTITION BY {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}
+      ORDER BY {message_id}, {message}) AS pick
+  FROM %s WHERE {run_id} = %s
+) picked WHERE pick = 1`, d.Quote(s.table(ViolationsTable)), d.Placeholder(1)), runID)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ViolationsTable, err)
+	}
+	defer rows.Close()
+	var out []audit.CheckSummary
+	for rows.Next() {
+		var c audit.CheckSummary
+		var value *string
+		var at *time.Time
+		if err := rows.Scan(&c.Type, &c.Name, &c.SchemaID, &c.Keyword, &c.Path, &c.Violations,
+			&c.Example.MessageID, &at, &c.Example.Message, &value); err != nil {
+			return nil, err
+		}
+		c.Unplanned = unplanned(c.Type, c.Name, c.SchemaID) || c.Keyword == audit.KeywordUnplannedTable
+		x := &c.Example
+		x.RunID, x.EventType, x.EventName, x.SchemaID, x.Keyword, x.InstancePath = runID, c.Type, c.Name, c.SchemaID, c.Keyword, c.Path
+		if at != nil {
+			x.ReceivedAt = at.UTC()
+		}
+		if value != nil {
+			x.Value = *value
+		}
+		out = append(out, c)
 	}
 	return out, rows.Err()
 }

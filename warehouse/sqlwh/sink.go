@@ -54,6 +54,9 @@ type Sink struct {
 	leases map[string]*Lease
 }
 
+// Table is the result table name in the sink's schema.
+func (s *Sink) Table(name string) Ident { return s.table(name) }
+
 func (s *Sink) table(name string) Ident {
 	if s.Schema == "" {
 		return Ident{name}

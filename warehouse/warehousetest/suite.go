@@ -311,6 +311,47 @@ func testWritesResults(t *testing.T, f *fixture) {
 		{"track", "Coupon Applied", "", "1", "0", "true"},
 		{"track", "Order Completed", "shop/Order Completed/1-0.json", "4", "2", "false"},
 	})
+
+	// Read back as `eventaudit report` draws it, the run is the one it
+	// reported: the same events, counts, checks and examples.
+	recorded, err := f.sink().Run(f.ctx, s.Run.RunID)
+	if err != nil || recorded == nil {
+		t.Fatalf("run %s read back: %v, %v", s.Run.RunID, recorded, err)
+	}
+	back, err := f.sink().Summary(f.ctx, *recorded)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type eventRow struct {
+		Type, Name, SchemaID     string
+		Unplanned                bool
+		Rows, Invalid, Violation int64
+		Top                      audit.Check
+	}
+	type checkRow struct {
+		Type, Name, SchemaID string
+		Unplanned            bool
+		audit.Check
+		Violations                 int64
+		MessageID, Message, AtTime string
+	}
+	project := func(s *audit.Summary) (events []eventRow, checks []checkRow) {
+		for _, e := range s.Events {
+			events = append(events, eventRow{e.Type, e.Name, e.SchemaID, e.Unplanned, e.Rows, e.InvalidRows, e.Violations, e.TopCheck})
+		}
+		for _, c := range s.Checks {
+			checks = append(checks, checkRow{c.Type, c.Name, c.SchemaID, c.Unplanned, c.Check, c.Violations,
+				c.Example.MessageID, c.Example.Message, c.Example.ReceivedAt.UTC().Format(time.RFC3339)})
+		}
+		return events, checks
+	}
+	wantEvents, wantChecks := project(s)
+	gotEvents, gotChecks := project(back)
+	equal(t, "events read back", gotEvents, wantEvents)
+	equal(t, "checks read back", gotChecks, wantChecks)
+	if none, err := f.sink().Run(f.ctx, "no-such-run"); err != nil || none != nil {
+		t.Errorf("an unknown run id read back as %v, %v; want nil", none, err)
+	}
 }
 
 // The newest received_at is the source's, past the window too; duplicates

@@ -20,10 +20,10 @@ build:
 	$(GO) build $(TAGS) -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/eventaudit
 
 demo: build
-	rm -f demo.duckdb demo.duckdb.wal
+	rm -f demo.duckdb demo.duckdb.wal demo.html
 	./$(BIN) load --warehouse duckdb://demo.duckdb --table segment_events testdata/demo/events.ndjson
 	@echo
-	./$(BIN) audit --config testdata/demo/eventaudit.yml; status=$$?; \
+	./$(BIN) audit --config testdata/demo/eventaudit.yml --html demo.html; status=$$?; \
 	  echo; echo "audit exit status: $$status (1 = over the demo's --fail-on invalid_rate=0.05)"; \
 	  test $$status -le 1
 	@echo
@@ -32,6 +32,8 @@ demo: build
 	@echo "The results are in demo.duckdb, schema eventaudit (tables eventaudit_runs, eventaudit_violations,"
 	@echo "eventaudit_event_stats). The worst checks, with eventaudit query (or any DuckDB client):"
 	./$(BIN) query --warehouse duckdb://demo.duckdb "SELECT event_name, keyword, instance_path, count(*) AS n FROM eventaudit.eventaudit_violations GROUP BY ALL ORDER BY n DESC LIMIT 5"
+	@echo
+	@echo "The run as a page, with its checks and the SQL behind each: open demo.html in a browser."
 
 test:
 	$(GO) vet $(TAGS) ./...

@@ -55,6 +55,8 @@ type auditOptions struct {
 	SlackChannel  string
 	SlackTop      int
 	SlackLink     string
+	HTML          string
+	HTMLRuns      int
 	slackWebhook  string // secret: env or config only, never a flag
 	slackToken    string // secret: env or config only, never a flag
 	// sinceSet records whether --since came from the user rather than its
@@ -161,6 +163,8 @@ func bindAuditFlags(b binder, o *auditOptions) {
 	b.str(&o.SlackChannel, "slack-channel")
 	b.integer(&o.SlackTop, "slack-top")
 	b.str(&o.SlackLink, "slack-link")
+	b.str(&o.HTML, "html")
+	b.integer(&o.HTMLRuns, "html-runs")
 }
 
 // resolve takes, from the config file and the environment, what is not a
@@ -208,6 +212,8 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		return usageError{fmt.Errorf("--max-payload-bytes %d: must be at least 1024", o.MaxPayload)}
 	case o.LockTimeout < time.Second:
 		return usageError{fmt.Errorf("--lock-timeout %s: must be at least 1s", o.LockTimeout)}
+	case o.HTMLRuns < 1:
+		return usageError{fmt.Errorf("--html-runs %d: must be at least 1 (the run itself)", o.HTMLRuns)}
 	}
 	return nil
 }
@@ -248,29 +254,44 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// runAudit audits, reports, then posts the Slack digest; a digest that
-// cannot be delivered turns the exit status into 3, after the results are
-// committed, so an orchestrator's retry re-audits (idempotently) and
-// re-posts.
+// runAudit audits, reports, writes the HTML page, then posts the Slack
+// digest. A page or digest that cannot be delivered turns the exit status
+// into 3, after the results are committed, so an orchestrator's retry
+// re-audits (idempotently) and delivers them.
 func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 	d.secrets.Add(o.slackWebhook, o.slackToken)
-	summary, err := auditAndReport(ctx, d, o)
-	return notifySlack(ctx, d, o, summary, err)
-}
-
-func auditAndReport(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {
-	summary, err := executeAudit(ctx, d, o)
-	if err != nil {
-		return nil, err
+	done, err := executeAudit(ctx, d, o)
+	var summary *audit.Summary
+	var pageErr error
+	if err == nil {
+		summary = done.summary
+		err = reports.Render(d.stdout, o.Format, summary, reports.Options{
+			ViolationsTable: warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable),
+			DryRun:          o.DryRun,
+			Slack:           o.slackOptions(),
+		})
+		if err == nil && o.HTML != "" {
+			pageErr = o.writeHTML(ctx, d, done)
+		}
 	}
-	return summary, reports.Render(d.stdout, o.Format, summary, reports.Options{
-		ViolationsTable: warehouse.ResultsTable(o.ResultsSchema, warehouse.ViolationsTable),
-		DryRun:          o.DryRun,
-		Slack:           o.slackOptions(),
-	})
+	err = notifySlack(ctx, d, o, summary, err)
+	if pageErr != nil && (err == nil || errors.Is(err, errThreshold)) {
+		return pageErr
+	}
+	return err
 }
 
-func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary, error) {
+// audited is a finished audit and what its HTML page needs besides.
+type audited struct {
+	summary *audit.Summary
+	results *warehouse.Results
+	// history holds the runs the page's trend compares with, read while
+	// the warehouse was open, when --html is set.
+	history    []audit.RunStats
+	historyErr error
+}
+
+func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, error) {
 	thresholds, err := o.failThresholds()
 	if err != nil {
 		return nil, err
@@ -330,6 +351,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 	logger := d.logger.With("run_id", runID)
 	// Every later line carries the run id, the final error's too.
 	d.logger = logger
+	results := wh.Results(o.ResultsSchema, d.now)
 	job := &audit.Job{
 		Auditor: &audit.Auditor{
 			Source:               src.Source,
@@ -345,7 +367,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 			Findings:             brokenSchemaFindings(broken),
 			Pushdown:             pushdown,
 		},
-		Store:     wh.Results(o.ResultsSchema, d.now),
+		Store:     results,
 		Plan:      plan,
 		DryRun:    o.DryRun,
 		LockTTL:   o.LockTimeout,
@@ -377,7 +399,11 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audit.Summary
 		return nil, err
 	}
 	summary.NotCheckable = notCheckable
-	return summary, nil
+	done := &audited{summary: summary, results: results}
+	if o.HTML != "" {
+		done.history, done.historyErr = done.results.History(ctx, summary.Run, o.HTMLRuns-1)
+	}
+	return done, nil
 }
 
 // failThresholds are --fail-on's limits, with min_rows=1 unless it is set:

@@ -108,6 +108,7 @@ func newRootCmd(d *deps) *cobra.Command {
 			newCmdSchemas(d, o, nil, nil),
 			newCmdRuns(d, o, nil),
 			newCmdQuery(d, o, nil),
+			newCmdReport(d, o, nil),
 			newCmdDoctor(d, o, nil),
 			newCmdExplain(d, o, nil),
 			newCmdInit(d, o, nil),

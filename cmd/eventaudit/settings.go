@@ -85,6 +85,13 @@ func settingsTable() []setting {
 		{cmd: "audit", flag: "slack-channel", config: "slack.channel", def: "", help: "channel for the bot-token digest"},
 		{cmd: "audit", flag: "slack-top", config: "slack.top", def: 10, help: "failing events listed in the digest"},
 		{cmd: "audit", flag: "slack-link", config: "slack.link", def: "", help: "link in the digest's footer instead of SQL, {run_id} and {source} substituted, e.g. https://bi.example.com/audit?run={run_id}"},
+		{cmd: "audit", flag: "html", config: "html.out", def: "",
+			help: "also write the run as one self-contained HTML page, with its trend: a file, or s3://BUCKET/KEY; {run_id} and {source} are substituted (e.g. s3://bi-reports/eventaudit/{run_id}.html, then --slack-link to its URL)"},
+		{cmd: "audit", flag: "html-runs", config: "html.runs", def: 30, help: "runs the HTML page's trend covers, this one included"},
+		{cmd: "report", flag: "html", config: "html.out", def: "", help: "where to write the page (required): a file, or s3://BUCKET/KEY; {run_id} and {source} are substituted"},
+		{cmd: "report", flag: "runs", config: "html.runs", def: 30, help: "runs the trend covers, the drawn one included"},
+		{cmd: "report", flag: "run", def: "", help: "the run to draw (default: the newest, of --source when given); eventaudit runs lists them"},
+		{cmd: "report", flag: "source", def: "", help: "with no --run: draw this source's newest run (a table, or segment:SCHEMA)"},
 		// The other commands' own.
 		{cmd: "runs", flag: "source", def: "", help: "only runs of this source (a table, or segment:SCHEMA)"},
 		{cmd: "runs", flag: "limit", def: 20, help: "how many runs"},

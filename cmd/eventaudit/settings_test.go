@@ -32,6 +32,7 @@ func settingsCLI(env map[string]string) (*cobra.Command, *bool) {
 				func(context.Context, *schemasOptions) error { *ran = true; return nil }),
 			newCmdRuns(d, o, func(context.Context, *runsOptions) error { *ran = true; return nil }),
 			newCmdQuery(d, o, func(context.Context, *queryOptions) error { *ran = true; return nil }),
+			newCmdReport(d, o, func(context.Context, *reportOptions) error { *ran = true; return nil }),
 			newCmdDoctor(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
 			newCmdExplain(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
 			newCmdInit(d, o, func(context.Context, *initOptions) error { *ran = true; return nil }),
@@ -79,9 +80,9 @@ type precedenceCase struct {
 func TestSettingsPrecedence(t *testing.T) {
 	// What each command needs to get as far as its runF, set in the file
 	// (the lowest layer) so that any setting under test overrides it.
-	base := map[string]string{"warehouse": "duckdb://base.duckdb", "table.name": "base_table", "source": "base_schema"}
+	base := map[string]string{"warehouse": "duckdb://base.duckdb", "table.name": "base_table", "source": "base_schema", "html.out": "base.html"}
 	args := map[string][]string{"audit": {"audit"}, "load": {"load", "events.ndjson"}, "runs": {"runs"}, "query": {"query", "SELECT 1"},
-		"doctor": {"doctor"}, "explain": {"explain"}, "init": {"init"},
+		"doctor": {"doctor"}, "explain": {"explain"}, "init": {"init"}, "report": {"report"},
 		"schemas list": {"schemas", "list"}, "schemas check": {"schemas", "check"}}
 	root, _ := settingsCLI(nil)
 	covered := map[string]bool{}

@@ -1,5 +1,6 @@
 // Package s3fs exposes an S3 prefix as a read-only fs.FS, so the schemas
-// loader has one code path for a directory and a bucket.
+// loader has one code path for a directory and a bucket; Put writes the
+// one object eventaudit publishes there, an HTML report.
 package s3fs
 
 import (
@@ -215,4 +216,34 @@ func (d *dir) ReadDir(n int) ([]fs.DirEntry, error) {
 	out := d.entries[:n]
 	d.entries = d.entries[n:]
 	return out, nil
+}
+
+// PutAPI is the part of the S3 client Put uses.
+type PutAPI interface {
+	PutObject(ctx context.Context, in *s3.PutObjectInput, opts ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+}
+
+// Put writes one object at s3://BUCKET/KEY: a report, beside the schemas
+// this package reads. The body is a bytes.Reader, which the SDK can seek
+// to sign and checksum it.
+func Put(ctx context.Context, client PutAPI, url string, body []byte, contentType string) error {
+	bucket, key, err := ParseURL(url)
+	if err != nil {
+		return err
+	}
+	if key == "" || strings.HasSuffix(url, "/") {
+		return fmt.Errorf("%q names no object: give s3://BUCKET/KEY, e.g. s3://%s/eventaudit/{run_id}.html", url, bucket)
+	}
+	_, err = client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key),
+		Body: bytes.NewReader(body), ContentType: aws.String(contentType)})
+	var api smithy.APIError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &api) && api.ErrorCode() == "NoSuchBucket":
+		return fmt.Errorf("S3 bucket %q does not exist: check the bucket name and the region (AWS_REGION)", bucket)
+	case errors.As(err, &api) && (api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "Forbidden"):
+		return fmt.Errorf("access denied writing %s: the credentials in use need s3:PutObject on it", url)
+	}
+	return fmt.Errorf("write %s: %w", url, err)
 }

@@ -27,6 +27,22 @@ func section(t *testing.T, page, id string) string {
 	return m
 }
 
+// demoAudits loads the demo into a new DuckDB file and returns an audit of
+// a window of it, with further flags.
+func demoAudits(t *testing.T, dir string) (c *cli, wh string, audit func(since, until string, extra ...string) result) {
+	t.Helper()
+	wh = "duckdb://" + filepath.Join(dir, "demo.duckdb")
+	c = newCLI()
+	if r := c.run("load", "--warehouse", wh, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	return c, wh, func(since, until string, extra ...string) result {
+		args := append([]string{"audit", "--warehouse", wh, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+			"--plan", "segment/shop", "--since", since, "--until", until, "--format", "json"}, extra...)
+		return c.run(args...)
+	}
+}
+
 func readPage(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -42,16 +58,7 @@ func readPage(t *testing.T, path string) string {
 // says so.
 func TestHTMLPageOfAHistory(t *testing.T) {
 	dir := t.TempDir()
-	wh := "duckdb://" + filepath.Join(dir, "h.duckdb")
-	c := newCLI()
-	if r := c.run("load", "--warehouse", wh, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
-		t.Fatal(r.stderr)
-	}
-	audit := func(since, until string, extra ...string) result {
-		args := append([]string{"audit", "--warehouse", wh, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
-			"--plan", "segment/shop", "--since", since, "--until", until, "--format", "json"}, extra...)
-		return c.run(args...)
-	}
+	c, wh, audit := demoAudits(t, dir)
 	const runs = 6
 	for h := range runs {
 		r := audit(fmt.Sprintf("2026-11-20T%02d:00:00Z", h), fmt.Sprintf("2026-11-20T%02d:00:00Z", h+1),
@@ -129,15 +136,10 @@ func TestHTMLPageOfAHistory(t *testing.T) {
 // leaves the run committed and exits 3; a page goes to S3.
 func TestHTMLPageEdges(t *testing.T) {
 	dir := t.TempDir()
-	wh := "duckdb://" + filepath.Join(dir, "e.duckdb")
-	c := newCLI()
-	if r := c.run("load", "--warehouse", wh, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
-		t.Fatal(r.stderr)
-	}
+	c, wh, auditWindow := demoAudits(t, dir)
 	audit := func(env map[string]string, html string) result {
 		c.env = env
-		return c.run("audit", "--warehouse", wh, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
-			"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--format", "json", "--html", html)
+		return auditWindow("2026-11-20", "2026-11-21", "--html", html)
 	}
 	if r := audit(nil, filepath.Join(dir, "first.html")); r.code != 0 {
 		t.Fatal(r.stderr)

@@ -112,13 +112,15 @@ func (s *Sink) Previous(ctx context.Context, run audit.Run) (*audit.Previous, er
 
 // History reads up to n completed runs like run (audit.Like) that finished
 // before it, newest first, each with its event statistics; it looks at the
-// source's last 200 runs.
+// source's last 200 runs, so n stays far below every dialect's parameter
+// cap.
 func (s *Sink) History(ctx context.Context, run audit.Run, n int) ([]audit.RunStats, error) {
 	runs, err := s.RecentRuns(ctx, run.Source, 200)
 	if err != nil || len(runs) == 0 {
 		return nil, err
 	}
 	var out []audit.RunStats
+	at := map[string]int{}
 	for _, r := range runs {
 		if len(out) == n {
 			break
@@ -126,13 +128,34 @@ func (s *Sink) History(ctx context.Context, run audit.Run, n int) ([]audit.RunSt
 		if r.RunID == run.RunID || !audit.Like(r, run) || (!run.FinishedAt.IsZero() && r.FinishedAt.After(run.FinishedAt)) {
 			continue
 		}
-		stats, err := s.Stats(ctx, r.RunID)
-		if err != nil {
+		at[r.RunID] = len(out)
+		out = append(out, audit.RunStats{Run: r})
+	}
+	if len(out) == 0 {
+		return nil, nil
+	}
+	// One statement for all of them: on a remote warehouse a round trip
+	// per run would cost more than the page.
+	d := s.WH.Dialect
+	marks, ids := make([]string, len(out)), make([]any, len(out))
+	for i, r := range out {
+		marks[i], ids[i] = d.Placeholder(i+1), r.Run.RunID
+	}
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}
+FROM %s WHERE {run_id} IN (%s)`, d.Quote(s.table(StatsTable)), strings.Join(marks, ", ")), ids...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", StatsTable, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st audit.EventStats
+		if err := rows.Scan(&st.RunID, &st.EventType, &st.EventName, &st.SchemaID, &st.Rows, &st.InvalidRows, &st.Unplanned); err != nil {
 			return nil, err
 		}
-		out = append(out, audit.RunStats{Run: r, Stats: stats})
+		i := at[st.RunID]
+		out[i].Stats = append(out[i].Stats, st)
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // Stats reads a run's rows of eventaudit_event_stats.

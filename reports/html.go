@@ -49,10 +49,6 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 	"schema":  SchemaLabel,
 	"check":   CheckLabel,
 	"window":  Window,
-	"bytes":   Bytes,
-	"signed":  Signed,
-	"lower":   strings.ToLower,
-	"upper":   strings.ToUpper,
 	"stamp":   func(t interface{ Format(string) string }) string { return t.Format("2006-01-02 15:04 MST") },
 	"checkEvent": func(c audit.CheckSummary) string {
 		return EventLabel(audit.EventSummary{Type: c.Type, Name: c.Name})
@@ -85,8 +81,6 @@ type pageData struct {
 	Alerts      []alert
 	TrendLine   string
 	VitalsLine  string
-	TotalsLine  string
-	DeltaRate   string
 	HasPrevious bool
 }
 
@@ -107,7 +101,7 @@ type checkRow struct {
 
 func newPageData(p HTMLPage) pageData {
 	s := p.Summary
-	d := pageData{HTMLPage: p, S: s, Status: badge(s.Run.Status), TotalsLine: Totals(s), VitalsLine: VitalsLine(s),
+	d := pageData{HTMLPage: p, S: s, Status: badge(s.Run.Status), VitalsLine: VitalsLine(s),
 		TrendLine: TrendLine(s), Unplanned: s.Unplanned(), HasPrevious: s.Previous != nil}
 	d.Alerts = alerts(p)
 	runs := historyOldestFirst(p)

@@ -101,12 +101,6 @@ func runReport(ctx context.Context, d *deps, o *reportOptions) error {
 
 // pick finds the run to draw: --run, or the newest (of --source).
 func (o *reportOptions) pick(ctx context.Context, results *warehouse.Results) (*audit.Run, error) {
-	noResults := func(err error) error {
-		if errors.Is(err, warehouse.ErrNoResults) {
-			return audit.Configf(fmt.Errorf("%w: no audit has written there; pass the --results-schema your audits use (results_schema in eventaudit.yml)", err))
-		}
-		return err
-	}
 	if o.Run == "" {
 		runs, err := results.RecentRuns(ctx, o.Source, 1)
 		if err != nil {

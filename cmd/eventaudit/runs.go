@@ -56,11 +56,17 @@ func runRuns(ctx context.Context, d *deps, o *runsOptions) error {
 	}
 	defer wh.Close()
 	runs, err := wh.Results(o.ResultsSchema, d.now).RecentRuns(ctx, o.Source, o.Limit)
+	if err != nil {
+		return noResults(err)
+	}
+	return reports.Runs(d.stdout, o.Format, runs)
+}
+
+// noResults says what to do when the result tables are not where the
+// command looked: a configuration error (exit 2), not a runtime one.
+func noResults(err error) error {
 	if errors.Is(err, warehouse.ErrNoResults) {
 		return audit.Configf(fmt.Errorf("%w: no audit has written there; pass the --results-schema your audits use (results_schema in eventaudit.yml)", err))
 	}
-	if err != nil {
-		return err
-	}
-	return reports.Runs(d.stdout, o.Format, runs)
+	return err
 }

@@ -136,41 +136,42 @@ func (s *Sink) History(ctx context.Context, run audit.Run, n int) ([]audit.RunSt
 	}
 	// One statement for all of them: on a remote warehouse a round trip
 	// per run would cost more than the page.
-	d := s.WH.Dialect
-	marks, ids := make([]string, len(out)), make([]any, len(out))
+	ids := make([]string, len(out))
 	for i, r := range out {
-		marks[i], ids[i] = d.Placeholder(i+1), r.Run.RunID
+		ids[i] = r.Run.RunID
 	}
-	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}
-FROM %s WHERE {run_id} IN (%s)`, d.Quote(s.table(StatsTable)), strings.Join(marks, ", ")), ids...)
+	stats, err := s.Stats(ctx, ids...)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", StatsTable, err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var st audit.EventStats
-		if err := rows.Scan(&st.RunID, &st.EventType, &st.EventName, &st.SchemaID, &st.Rows, &st.InvalidRows, &st.Unplanned); err != nil {
-			return nil, err
-		}
+	for _, st := range stats {
 		i := at[st.RunID]
 		out[i].Stats = append(out[i].Stats, st)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
-// Stats reads a run's rows of eventaudit_event_stats.
-func (s *Sink) Stats(ctx context.Context, runID string) ([]audit.EventStats, error) {
+// Stats reads the rows of eventaudit_event_stats of the runs with the
+// given ids, in one statement.
+func (s *Sink) Stats(ctx context.Context, runIDs ...string) ([]audit.EventStats, error) {
+	if len(runIDs) == 0 {
+		return nil, nil
+	}
 	d := s.WH.Dialect
-	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}
-FROM %s WHERE {run_id} = %s`, d.Quote(s.table(StatsTable)), d.Placeholder(1)), runID)
+	marks, args := make([]string, len(runIDs)), make([]any, len(runIDs))
+	for i, id := range runIDs {
+		marks[i], args[i] = d.Placeholder(i+1), id
+	}
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {run_id}, {event_type}, {event_name}, {schema_id}, {rows}, {invalid_rows}, {unplanned}
+FROM %s WHERE {run_id} IN (%s)`, d.Quote(s.table(StatsTable)), strings.Join(marks, ", ")), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", StatsTable, err)
 	}
 	defer rows.Close()
 	var out []audit.EventStats
 	for rows.Next() {
-		st := audit.EventStats{RunID: runID}
-		if err := rows.Scan(&st.EventType, &st.EventName, &st.SchemaID, &st.Rows, &st.InvalidRows, &st.Unplanned); err != nil {
+		var st audit.EventStats
+		if err := rows.Scan(&st.RunID, &st.EventType, &st.EventName, &st.SchemaID, &st.Rows, &st.InvalidRows, &st.Unplanned); err != nil {
 			return nil, err
 		}
 		out = append(out, st)

@@ -339,21 +339,11 @@ func trendChart(runs []audit.RunStats, s *audit.Summary) *chart {
 	for li, l := range lines {
 		st := seriesStyles[li%len(seriesStyles)]
 		sr := series{Name: l.name, Class: l.class, Colour: st.colour, Dash: st.dash, Marker: st.marker, Latest: "no rows"}
-		var path strings.Builder
-		pen := false
-		for i, r := range l.rates {
-			if !r.OK {
-				pen = false
-				continue
-			}
-			px, py := x(i), y(r.Value)
-			if pen {
-				fmt.Fprintf(&path, " L%s %s", num(px), num(py))
-			} else {
-				fmt.Fprintf(&path, "%sM%s %s", sep(path.Len()), num(px), num(py))
-			}
-			pen = true
-			sr.Points = append(sr.Points, point{X: px, Y: py, Shape: markerPath(st.marker, px, py, 4),
+		var vs []vertex
+		sr.Path, vs = plot(l.rates, x, y)
+		for _, v := range vs {
+			r := l.rates[v.i]
+			sr.Points = append(sr.Points, point{X: v.x, Y: v.y, Shape: markerPath(st.marker, v.x, v.y, 4),
 				Title: fmt.Sprintf("%s, run %s (window ending %s): %s invalid (%s of %s rows)", l.name, r.Run.RunID,
 					r.Run.Window.End.UTC().Format("2006-01-02 15:04 MST"), Percent(r.Value), Count(r.Invalid), Count(r.Out)),
 				RunID: r.Run.RunID})
@@ -361,7 +351,6 @@ func trendChart(runs []audit.RunStats, s *audit.Summary) *chart {
 		if last := l.rates[len(l.rates)-1]; last.OK {
 			sr.Latest = Percent(last.Value)
 		}
-		sr.Path = path.String()
 		c.Series = append(c.Series, sr)
 	}
 	for i, r := range runs {
@@ -407,26 +396,14 @@ func newSparkline(rs []rate) *sparkline {
 	}
 	top = niceCeil(top)
 	sp := &sparkline{W: sparkW, H: sparkH}
-	var path strings.Builder
-	pen := false
+	path, vs := plot(rs, func(i int) float64 { return sparkPad + sparkPlotW*float64(i)/float64(len(rs)-1) },
+		func(v float64) float64 { return sparkPad + sparkPlotH*(1-v/top) })
+	sp.Path = path
 	var seen []string
-	for i, r := range rs {
-		if !r.OK {
-			pen = false
-			continue
-		}
-		x := sparkPad + sparkPlotW*float64(i)/float64(len(rs)-1)
-		y := sparkPad + sparkPlotH*(1-r.Value/top)
-		if pen {
-			fmt.Fprintf(&path, " L%s %s", num(x), num(y))
-		} else {
-			fmt.Fprintf(&path, "%sM%s %s", sep(path.Len()), num(x), num(y))
-		}
-		pen = true
-		seen = append(seen, Percent(r.Value))
-		sp.LastX, sp.LastY, sp.HasEnd = x, y, i == len(rs)-1
+	for _, v := range vs {
+		seen = append(seen, Percent(rs[v.i].Value))
+		sp.LastX, sp.LastY, sp.HasEnd = v.x, v.y, v.i == len(rs)-1
 	}
-	sp.Path = path.String()
 	switch len(seen) {
 	case 0:
 		sp.Label = fmt.Sprintf("No rows in the last %d runs", len(rs))
@@ -436,6 +413,40 @@ func newSparkline(rs []rate) *sparkline {
 		sp.Label = fmt.Sprintf("Invalid rate over the last %d runs: %s", len(rs), strings.Join(seen, ", "))
 	}
 	return sp
+}
+
+// vertex is a drawn point of a line: the run's index and its position.
+type vertex struct {
+	i    int
+	x, y float64
+}
+
+// plot draws the rates as an SVG path, lifting the pen where a run had no
+// rows so that a gap shows as a gap, not as zero; it returns the path and
+// the points it drew.
+func plot(rs []rate, x func(int) float64, y func(float64) float64) (string, []vertex) {
+	var path strings.Builder
+	var vs []vertex
+	pen := false
+	for i, r := range rs {
+		if !r.OK {
+			pen = false
+			continue
+		}
+		v := vertex{i, x(i), y(r.Value)}
+		switch {
+		case pen:
+			path.WriteString(" L")
+		case path.Len() > 0:
+			path.WriteString(" M")
+		default:
+			path.WriteString("M")
+		}
+		path.WriteString(num(v.x) + " " + num(v.y))
+		pen = true
+		vs = append(vs, v)
+	}
+	return path.String(), vs
 }
 
 // niceCeil rounds a rate up to 1, 2 or 5 times a power of ten, at least
@@ -462,13 +473,6 @@ func shortPercent(v float64) string {
 }
 
 func num(v float64) string { return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64) }
-
-func sep(n int) string {
-	if n == 0 {
-		return ""
-	}
-	return " "
-}
 
 // markerPath draws a marker of radius r at (x, y) as a path; circles are
 // drawn as circles by the template.

@@ -118,8 +118,12 @@ func (t *ecmaTranslator) run() error {
 			depth--
 			t.out.WriteByte(')')
 		case ']', '}':
-			// Lone ] and } are syntax errors with the u flag.
-			return t.syntax("lone %c", r)
+			// Lone ] and } are syntax errors with the u flag, but literals
+			// in every other reading (ECMA-262 Annex B, Python, RE2), and
+			// published schemas use them: SARIF 2.1.0's own pattern for a
+			// language tag ends "[a-zA-Z]{2}]?$". Unlike \a, they cannot
+			// mean anything else, so they are read as literals.
+			t.out.WriteString(`\` + string(r))
 		case '{':
 			q, ok := quantifier(t.src[t.i:])
 			if !ok {

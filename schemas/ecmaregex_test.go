@@ -45,7 +45,8 @@ func TestECMAPatternsMeanWhatECMAScriptSays(t *testing.T) {
 		{pattern: `(?i)abc`, wantsErr: errSyntax},
 		{pattern: `\a`, wantsErr: errSyntax},
 		{pattern: `(?P<n>a)`, wantsErr: errSyntax},
-		{pattern: `a]`, wantsErr: errSyntax},
+		{pattern: `^a]}$`, matches: []string{"a]}"}, misses: []string{"a"}}, // Annex B's literals
+		{pattern: `^[a-z]{2}]?$`, matches: []string{"en", "en]"}, misses: []string{"en-"}},
 		{pattern: `(a`, wantsErr: errSyntax},
 		{pattern: `\p{NotAThing}`, wantsErr: errSyntax},
 	} {

@@ -74,8 +74,10 @@ func (r LintRules) Validate() error {
 type Finding struct {
 	File    string `json:"file"`
 	Pointer string `json:"pointer"`
-	Rule    string `json:"rule"`
-	Message string `json:"message"`
+	// At is where Pointer points in the file.
+	At      Position `json:"at"`
+	Rule    string   `json:"rule"`
+	Message string   `json:"message"`
 }
 
 // Lint checks every event schema file against rules. Compile failures are
@@ -85,10 +87,10 @@ func (r *Registry) Lint(rules LintRules) []Finding {
 	seen := map[string]string{} // plan|name|version → first file
 	for _, info := range r.Schemas() {
 		add := func(ptr, rule, format string, args ...any) {
-			out = append(out, Finding{File: info.File, Pointer: ptr, Rule: rule, Message: fmt.Sprintf(format, args...)})
+			out = append(out, Finding{File: info.File, Pointer: ptr, At: Locate(r.raw[info.File], ptr), Rule: rule, Message: fmt.Sprintf(format, args...)})
 		}
 		if info.Err != nil {
-			add("", "compile", "%v", info.Err)
+			out = append(out, Finding{File: info.File, At: errorPosition(r.raw[info.File], info.Err), Rule: "compile", Message: info.Err.Error()})
 		}
 		doc, readable := r.docs[info.ID]
 		if !readable {
@@ -230,4 +232,23 @@ func checkName(name string, r NameRules) []string {
 func hasDescription(node map[string]any) bool {
 	d, _ := node["description"].(string)
 	return strings.TrimSpace(d) != ""
+}
+
+// errorPosition is where a schema file's compile error points: the
+// library names the failing part as a leading '/pointer', and a syntax
+// error names its line and column.
+func errorPosition(raw []byte, err error) Position {
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "'/"); ok {
+		if ptr, _, ok := strings.Cut(rest, "'"); ok {
+			return Locate(raw, "/"+ptr)
+		}
+	}
+	var p Position
+	if _, after, ok := strings.Cut(msg, "invalid JSON at "); ok {
+		if n, _ := fmt.Sscanf(after, "line %d, column %d", &p.Line, &p.Column); n == 2 {
+			return p
+		}
+	}
+	return Locate(raw, "")
 }

@@ -19,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/santhosh-tekuri/jsonschema/v5"
@@ -74,7 +73,10 @@ func (s *Schema) Info() Info { return s.info }
 
 // Registry is the loaded tracking plan. It is read-only after Load.
 type Registry struct {
-	docs   map[string]map[string]any // every event schema file's JSON, by $id, for lint
+	docs map[string]map[string]any // every event schema file's JSON, by $id, for lint
+	// raw holds every event schema file's bytes, by path, so that lint
+	// findings carry a line and column.
+	raw    map[string][]byte
 	byID   map[string]*Schema
 	byName map[string][]*Schema // in-plan schemas, highest version first
 	// broken names the in-plan events with a schema file that does not
@@ -126,6 +128,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 	var files []file
 	var failed []*FileError
 	var unreadable []Info // event schema files that are not even JSON
+	unreadableRaw := map[string][]byte{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -145,6 +148,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 			failed = append(failed, &FileError{File: p, Err: err})
 			if !hiddenPath(p) {
 				unreadable = append(unreadable, Info{ID: p, File: p, Name: path.Base(path.Dir(p)), Err: err})
+				unreadableRaw[p] = raw
 			}
 			return nil
 		}
@@ -207,7 +211,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 	}
 
-	r := &Registry{docs: map[string]map[string]any{}, byID: map[string]*Schema{}, byName: map[string][]*Schema{},
+	r := &Registry{docs: map[string]map[string]any{}, raw: unreadableRaw, byID: map[string]*Schema{}, byName: map[string][]*Schema{},
 		broken: map[string]bool{}, iglu: map[string]string{}}
 	fc := &fastCompiler{docs: map[string]any{}, assertFormat: opts.AssertFormat, memo: map[string]*fastNode{}}
 	for _, f := range files {
@@ -222,6 +226,7 @@ func Load(ctx context.Context, fsys fs.FS, opts Options) (*Registry, error) {
 		}
 		info := describe(f.path, f.doc)
 		r.docs[info.ID] = f.doc
+		r.raw[f.path] = f.raw
 		var compiled *jsonschema.Schema
 		err := unprepared[f.path] // never added to the compiler
 		if err == nil {
@@ -347,11 +352,8 @@ func decodeSchema(raw []byte) (map[string]any, error) {
 // position is "line L, column C" of a byte offset, both from 1; columns
 // count characters, as editors do.
 func position(raw []byte, offset int64) string {
-	offset = max(0, min(offset, int64(len(raw))))
-	before := raw[:offset]
-	line := bytes.Count(before, []byte("\n")) + 1
-	col := utf8.RuneCount(before[bytes.LastIndexByte(before, '\n')+1:]) + 1
-	return fmt.Sprintf("line %d, column %d", line, col)
+	p := positionAt(raw, int(offset))
+	return fmt.Sprintf("line %d, column %d", p.Line, p.Column)
 }
 
 // hiddenPath reports whether any directory of p starts with a dot.

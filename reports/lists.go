@@ -12,8 +12,8 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 )
 
-// ListFormats are the formats of the listings (runs, schemas list, schemas
-// check): a table for a person, JSON for a program.
+// ListFormats are the formats of the listings (runs, schemas list,
+// query): a table for a person, JSON for a program.
 func ListFormats() []string { return []string{FormatTable, FormatJSON} }
 
 // CheckListFormat refuses a format the listings do not have.
@@ -104,49 +104,6 @@ func Schemas(w io.Writer, format string, entries []SchemaEntry, where string) er
 		return err
 	}
 	_, err := fmt.Fprintf(w, "%s schemas in %s\n", Count(int64(len(entries))), where)
-	return err
-}
-
-// Finding is one problem `eventaudit schemas check` found in a schema file.
-type Finding struct {
-	File    string `json:"file"`
-	Pointer string `json:"pointer"`
-	Rule    string `json:"rule"`
-	Message string `json:"message"`
-}
-
-func (f Finding) String() string {
-	if f.Pointer == "" {
-		return fmt.Sprintf("%s: %s (%s)", f.File, f.Message, f.Rule)
-	}
-	return fmt.Sprintf("%s:%s: %s (%s)", f.File, f.Pointer, f.Message, f.Rule)
-}
-
-// Findings reports a schemas check of checked schemas, one line per
-// finding, in the order given.
-func Findings(w io.Writer, format string, findings []Finding, checked int) error {
-	if err := CheckListFormat(format); err != nil {
-		return err
-	}
-	if format == FormatJSON {
-		if findings == nil {
-			findings = []Finding{}
-		}
-		return writeJSON(w, findings)
-	}
-	files := map[string]bool{}
-	for _, f := range findings {
-		files[f.File] = true
-		if _, err := fmt.Fprintln(w, f); err != nil {
-			return err
-		}
-	}
-	var err error
-	if len(findings) == 0 {
-		_, err = fmt.Fprintf(w, "%d schemas checked: no findings\n", checked)
-	} else {
-		_, err = fmt.Fprintf(w, "%d schemas checked: %d findings in %d files\n", checked, len(findings), len(files))
-	}
 	return err
 }
 

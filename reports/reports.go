@@ -53,6 +53,7 @@ func Formats() []Format {
 		}},
 		{FormatJSON, "the summary as JSON", func(w io.Writer, s *audit.Summary, _ Options) error { return JSON(w, s) }},
 		{FormatMarkdown, "Markdown, for a CI job summary or a PR comment", func(w io.Writer, s *audit.Summary, _ Options) error { return Markdown(w, s) }},
+		{FormatJUnit, "JUnit XML for a CI system's test view: a test case per event and schema", func(w io.Writer, s *audit.Summary, _ Options) error { return JUnit(w, s) }},
 		{FormatSlack, "the Slack digest's Block Kit JSON", func(w io.Writer, s *audit.Summary, o Options) error { return SlackJSON(w, s, o.Slack) }},
 	}
 }

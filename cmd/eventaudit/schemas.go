@@ -124,10 +124,11 @@ func runSchemasCheck(ctx context.Context, d *deps, o *schemasOptions) error {
 	var findings []reports.Finding
 	for _, f := range reg.Lint(o.Lint) {
 		if schemas.InPlan(f.File, o.Plan) {
-			findings = append(findings, reports.Finding{File: source.location(f.File), Pointer: f.Pointer, Rule: f.Rule, Message: f.Message})
+			findings = append(findings, reports.Finding{File: source.location(f.File), Pointer: f.Pointer,
+				Line: f.At.Line, Column: f.At.Column, Rule: f.Rule, Message: f.Message})
 		}
 	}
-	if err := reports.Findings(d.stdout, o.Format, findings, checked); err != nil {
+	if err := reports.Findings(d.stdout, o.Format, findings, checked, version); err != nil {
 		return err
 	}
 	if len(findings) > 0 {

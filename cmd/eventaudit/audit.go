@@ -57,6 +57,8 @@ type auditOptions struct {
 	SlackLink     string
 	HTML          string
 	HTMLRuns      int
+	MetricsPush   string
+	MetricsFile   string
 	slackWebhook  string // secret: env or config only, never a flag
 	slackToken    string // secret: env or config only, never a flag
 	// sinceSet records whether --since came from the user rather than its
@@ -165,6 +167,8 @@ func bindAuditFlags(b binder, o *auditOptions) {
 	b.str(&o.SlackLink, "slack-link")
 	b.str(&o.HTML, "html")
 	b.integer(&o.HTMLRuns, "html-runs")
+	b.str(&o.MetricsPush, "metrics-push")
+	b.str(&o.MetricsFile, "metrics-file")
 }
 
 // resolve takes, from the config file and the environment, what is not a
@@ -273,6 +277,7 @@ func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
 		if err == nil && o.HTML != "" {
 			pageErr = o.writeHTML(ctx, d, done)
 		}
+		o.deliverMetrics(ctx, d, summary)
 	}
 	err = notifySlack(ctx, d, o, summary, err)
 	if pageErr != nil && (err == nil || errors.Is(err, errThreshold)) {

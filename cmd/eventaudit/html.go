@@ -59,25 +59,30 @@ func writePage(ctx context.Context, d *deps, dest string, page reports.HTMLPage)
 		}
 		return dest, s3fs.Put(ctx, client, dest, b.Bytes(), "text/html; charset=utf-8")
 	}
-	dir := filepath.Dir(dest)
-	tmp, err := os.CreateTemp(dir, ".eventaudit-*.html")
+	return dest, writeFileAtomic(dest, b.Bytes())
+}
+
+// writeFileAtomic writes data to dest whole or not at all: a reader (a
+// browser, node_exporter's textfile collector) never sees half a file.
+func writeFileAtomic(dest string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(dest), ".eventaudit-*"+filepath.Ext(dest)+".tmp")
 	if err != nil {
-		return "", fmt.Errorf("write %s: %w (does the folder exist?)", dest, err)
+		return fmt.Errorf("write %s: %w (does the folder exist?)", dest, err)
 	}
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b.Bytes()); err != nil {
+	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("write %s: %w", dest, err)
+		return fmt.Errorf("write %s: %w", dest, err)
 	}
 	if err := tmp.Chmod(0o644); err != nil {
 		tmp.Close()
-		return "", err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("write %s: %w", dest, err)
+		return fmt.Errorf("write %s: %w", dest, err)
 	}
 	if err := os.Rename(tmp.Name(), dest); err != nil {
-		return "", fmt.Errorf("write %s: %w", dest, err)
+		return fmt.Errorf("write %s: %w", dest, err)
 	}
-	return dest, nil
+	return nil
 }

@@ -2,7 +2,6 @@ package audit
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -44,6 +43,9 @@ type Auditor struct {
 	// Redact, when set, scrubs secrets from each violation's message and
 	// value before it is written or reported.
 	Redact func(string) string
+	// Values says what a violation keeps of the offending value; the zero
+	// value keeps it.
+	Values ValuePolicy
 	// Findings are violations that belong to no message and are known
 	// before the scan (a schema file that does not compile); they are
 	// written and reported with the source's own findings.
@@ -139,7 +141,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			for rows := range batches {
 				res := a.checkBatch(run.RunID, rows)
 				// Violations hold copies of what they keep of a payload
-				// (payloadViolation, valueAt), never the bytes themselves.
+				// (payloadViolation, ValuePolicy.at), never the bytes themselves.
 				if recycler != nil {
 					recycler.Recycle(rows)
 				}
@@ -204,7 +206,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			// Inside the window, so that a re-run replaces it.
 			findings[i].ReceivedAt = run.Window.Start
 		}
-		cleanViolation(&findings[i], a.Redact)
+		cleanViolation(&findings[i], a.Redact, a.Values)
 		total.addFinding(findings[i])
 	}
 	if tx != nil && len(findings) > 0 {
@@ -294,7 +296,7 @@ func (a *Auditor) checkBatch(runID string, rows []Row) batchResult {
 func (a *Auditor) checkRow(runID string, row *Row, agg *aggregate) []Violation {
 	vs := a.judgeRow(runID, row, agg)
 	for i := range vs {
-		cleanViolation(&vs[i], a.Redact)
+		cleanViolation(&vs[i], a.Redact, a.Values)
 	}
 	return vs
 }
@@ -303,7 +305,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	if a.MaxPayloadBytes > 0 && len(row.Payload) > a.MaxPayloadBytes {
 		// Not parsed: decoding a huge payload into values costs many times
 		// its size in memory.
-		return payloadViolation(runID, row, agg,
+		return a.payloadViolation(runID, row, agg,
 			fmt.Sprintf("payload is %d bytes, over the %d-byte limit; it was not parsed", len(row.Payload), a.MaxPayloadBytes))
 	}
 	done, m, object := a.checkFast(runID, row, agg)
@@ -322,7 +324,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	}
 	msg, err := DecodePayload(row.Payload)
 	if err != nil {
-		return payloadViolation(runID, row, agg, err.Error())
+		return a.payloadViolation(runID, row, agg, err.Error())
 	}
 	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
 	m = a.Matcher.Match(msg)
@@ -337,7 +339,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	case m.Problem != nil:
 		v := base
 		v.InstancePath, v.Keyword, v.Message = m.Problem.InstancePath, m.Problem.Keyword, m.Problem.Message
-		v.Value = valueAt(msg, m.Problem.InstancePath)
+		v.Value = a.Values.at(msg, m.Problem.InstancePath)
 		vs = append(vs, v)
 	case m.Unplanned:
 		if a.UnplannedIsViolation {
@@ -361,7 +363,7 @@ func (a *Auditor) validate(base Violation, m Match, obj any) []Violation {
 		v := base
 		v.InstancePath = m.ObjectPath + f.InstancePath
 		v.Keyword, v.Message = f.Keyword, f.Message
-		v.Value = valueAt(obj, f.InstancePath)
+		v.Value = a.Values.at(obj, f.InstancePath)
 		vs = append(vs, v)
 	}
 	return vs
@@ -371,32 +373,15 @@ func (a *Auditor) validate(base Violation, m Match, obj any) []Violation {
 // its payload is missing, unreadable or too large. Only the start of the
 // payload is kept as the value; truncate marks the cut exactly as it would
 // on the whole payload.
-func payloadViolation(runID string, row *Row, agg *aggregate, message string) []Violation {
+func (a *Auditor) payloadViolation(runID string, row *Row, agg *aggregate, message string) []Violation {
 	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
 	vs := cleanIdentity(&base)
 	v := base
 	v.Keyword, v.Message = KeywordPayload, message
-	v.Value = truncate(string(row.Payload[:min(len(row.Payload), MaxValueBytes+1)]))
+	v.Value = a.Values.raw(row.Payload)
 	vs = append(vs, v)
 	agg.add(base, false, vs)
 	return vs
-}
-
-// valueAt returns the JSON of the value at pointer ptr inside v, truncated;
-// "" when the pointer does not resolve (e.g. a missing required property).
-func valueAt(v any, ptr string) string {
-	v, ok := Lookup(v, ptr)
-	if !ok {
-		return ""
-	}
-	b, ok := appendValue(nil, v, MaxValueBytes)
-	if !ok {
-		var err error
-		if b, err = json.Marshal(v); err != nil {
-			return ""
-		}
-	}
-	return truncate(string(b))
 }
 
 // Lookup resolves a JSON pointer (RFC 6901) inside a decoded JSON value.

@@ -113,8 +113,10 @@ func invalidUTF8(base Violation, payload []byte) (Violation, bool) {
 	return v, true
 }
 
-// cleanViolation bounds and cleans every string of v.
-func cleanViolation(v *Violation, redact func(string) string) {
+// cleanViolation bounds and cleans every string of v, and takes the
+// offending value out of its message where the policy keeps none.
+func cleanViolation(v *Violation, redact func(string) string, values ValuePolicy) {
+	v.Message = values.message(v.Keyword, v.Message)
 	if redact != nil {
 		v.Message, v.Value = redact(v.Message), redact(v.Value)
 	}

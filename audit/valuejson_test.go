@@ -16,7 +16,7 @@ var valueCases = []string{
 	`[` + strings.Repeat(`{"k":"v"},`, 100) + `1]`,
 }
 
-// valueAt writes each value as json.Marshal would, truncation included.
+// ValuePolicy.at (keep) writes each value as json.Marshal would, truncation included.
 func TestAppendValueMatchesMarshal(t *testing.T) {
 	for _, c := range append(valueCases, "\"bad \xff utf8\"") {
 		checkAppendValue(t, []byte(c))

@@ -59,6 +59,8 @@ type auditOptions struct {
 	HTMLRuns      int
 	MetricsPush   string
 	MetricsFile   string
+	Values        string
+	valuesKey     string // secret: env or config only, never a flag
 	slackWebhook  string // secret: env or config only, never a flag
 	slackToken    string // secret: env or config only, never a flag
 	// sinceSet records whether --since came from the user rather than its
@@ -167,6 +169,7 @@ func bindAuditFlags(b binder, o *auditOptions) {
 	b.str(&o.SlackLink, "slack-link")
 	b.str(&o.HTML, "html")
 	b.integer(&o.HTMLRuns, "html-runs")
+	b.str(&o.Values, "values")
 	b.str(&o.MetricsPush, "metrics-push")
 	b.str(&o.MetricsFile, "metrics-file")
 }
@@ -179,6 +182,7 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 	o.slackWebhook = firstNonEmpty(getenv("SLACK_WEBHOOK_URL"), cfg.Slack.WebhookURL)
 	o.slackToken = strings.TrimSpace(firstNonEmpty(getenv("SLACK_BOT_TOKEN"), cfg.Slack.BotToken))
 	o.Events = cfg.Events
+	o.valuesKey = firstNonEmpty(getenv("EVENTAUDIT_VALUES_KEY"), cfg.Values.Key)
 	if o.slackWebhook != "" {
 		hook, err := normalizeWebhook(o.slackWebhook)
 		if err != nil {
@@ -216,10 +220,18 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		return usageError{fmt.Errorf("--max-payload-bytes %d: must be at least 1024", o.MaxPayload)}
 	case o.LockTimeout < time.Second:
 		return usageError{fmt.Errorf("--lock-timeout %s: must be at least 1s", o.LockTimeout)}
+	case o.values().Check() != nil:
+		return usageError{fmt.Errorf("--values %s: %w: set EVENTAUDIT_VALUES_KEY (or values.key in the config, from ${A_SECRET}) to a random secret kept "+
+			"the same across runs, e.g. openssl rand -hex 32", o.Values, o.values().Check())}
 	case o.HTMLRuns < 1:
 		return usageError{fmt.Errorf("--html-runs %d: must be at least 1 (the run itself)", o.HTMLRuns)}
 	}
 	return nil
+}
+
+// values is what violations keep of offending values.
+func (o *auditOptions) values() audit.ValuePolicy {
+	return audit.ValuePolicy{Mode: audit.ValueMode(o.Values), Key: []byte(o.valuesKey)}
 }
 
 func validLabel(l string) bool {
@@ -263,7 +275,7 @@ func firstNonEmpty(vals ...string) string {
 // into 3, after the results are committed, so an orchestrator's retry
 // re-audits (idempotently) and delivers them.
 func runAudit(ctx context.Context, d *deps, o *auditOptions) error {
-	d.secrets.Add(o.slackWebhook, o.slackToken)
+	d.secrets.Add(o.slackWebhook, o.slackToken, o.valuesKey)
 	done, err := executeAudit(ctx, d, o)
 	var summary *audit.Summary
 	var pageErr error
@@ -369,6 +381,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 			Now:                  d.now,
 			MaxPayloadBytes:      o.MaxPayload,
 			Redact:               d.redact,
+			Values:               o.values(),
 			Findings:             brokenSchemaFindings(broken),
 			Pushdown:             pushdown,
 		},

@@ -33,6 +33,9 @@ type fileConfig struct {
 		WebhookURL string `yaml:"webhook_url"`
 		BotToken   string `yaml:"bot_token"`
 	} `yaml:"slack"`
+	Values struct {
+		Key string `yaml:"key"`
+	} `yaml:"values"`
 }
 
 // sections are the config keys that are not settings.
@@ -84,7 +87,7 @@ func (c *fileConfig) decode(root *yaml.Node) error {
 	}
 	// The sections are kept aside, in their nesting, to be decoded strictly
 	// below: a misspelt lint rule is an error too.
-	sections := map[string]bool{"events": true, "lint": true, "slack.webhook_url": true, "slack.bot_token": true}
+	sections := map[string]bool{"events": true, "lint": true, "slack.webhook_url": true, "slack.bot_token": true, "values.key": true}
 	strict := &yaml.Node{Kind: yaml.MappingNode}
 	keep := func(path []*yaml.Node, v *yaml.Node) {
 		m := strict

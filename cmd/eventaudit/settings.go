@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -89,6 +90,8 @@ func settingsTable() []setting {
 		{cmd: "audit", flag: "html", config: "html.out", def: "",
 			help: "also write the run as one self-contained HTML page, with its trend: a file, or s3://BUCKET/KEY; {run_id} and {source} are substituted (e.g. s3://bi-reports/eventaudit/{run_id}.html, then --slack-link to its URL)"},
 		{cmd: "audit", flag: "html-runs", config: "html.runs", def: 30, help: "runs the HTML page's trend covers, this one included"},
+		{cmd: "audit", flag: "values", config: "values.mode", def: string(audit.ValuesKeep), choices: audit.ValueModes(),
+			help: "what violations keep of the offending value, in the violations table and every report: keep, redact (strings masked), hash (a keyed SHA-256 prefix; needs EVENTAUDIT_VALUES_KEY or values.key) or types (JSON type and length)"},
 		{cmd: "audit", flag: "metrics-push", config: "metrics.push", def: "",
 			help: "push the run's metrics to this Prometheus Pushgateway (job eventaudit, grouped by source, shard and label); an unreachable gateway only warns"},
 		{cmd: "audit", flag: "metrics-file", config: "metrics.file", def: "",

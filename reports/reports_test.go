@@ -85,7 +85,7 @@ func summaries() map[string]*audit.Summary {
 }
 
 func TestRender(t *testing.T) {
-	ext := map[string]string{"table": "txt", "json": "json", "markdown": "md"}
+	ext := map[string]string{"table": "txt", "json": "json", "markdown": "md", "junit": "xml"}
 	for name, s := range summaries() {
 		for _, f := range reports.Formats() {
 			t.Run(name+"."+f.Name, func(t *testing.T) {
@@ -114,7 +114,7 @@ func TestRender(t *testing.T) {
 		}
 	}
 	err := reports.Render(&bytes.Buffer{}, "xml", summaries()["clean"], reports.Options{})
-	if err == nil || !strings.Contains(err.Error(), "use table, json, markdown or slack") {
+	if err == nil || !strings.Contains(err.Error(), "use table, json, markdown, junit or slack") {
 		t.Errorf("an unknown format must be an error listing the formats, got %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime"
@@ -46,6 +47,11 @@ type Auditor struct {
 	// Values says what a violation keeps of the offending value; the zero
 	// value keeps it.
 	Values ValuePolicy
+	// Suppressions are the ignore: entries in force (compiled, unexpired).
+	Suppressions []Suppression
+	// NewViolationsFrom, when set and a threshold names new_violations,
+	// tells which failures earlier runs of the source already had.
+	NewViolationsFrom FingerprintSource
 	// Findings are violations that belong to no message and are known
 	// before the scan (a schema file that does not compile); they are
 	// written and reported with the source's own findings.
@@ -79,6 +85,19 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		workers = runtime.GOMAXPROCS(0)
 	}
 	run.StartedAt = now().UTC()
+
+	// Read before the transaction opens: the run replaces the violations
+	// of its own window, and a re-run must not call them new.
+	var known map[Fingerprint]bool
+	if a.countsNewViolations() {
+		if a.NewViolationsFrom == nil {
+			// Never green by mistake: a limit that cannot be counted fails.
+			return nil, Configf(errors.New("new_violations needs the results of earlier runs, and this run has none to read"))
+		}
+		if known, err = a.NewViolationsFrom.Fingerprints(ctx, run); err != nil {
+			return nil, fmt.Errorf("read the failures of earlier runs, for new_violations: %w", err)
+		}
+	}
 
 	var tx SinkTx
 	if a.Sink != nil {
@@ -207,6 +226,9 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			findings[i].ReceivedAt = run.Window.Start
 		}
 		cleanViolation(&findings[i], a.Redact, a.Values)
+	}
+	suppress(a.Suppressions, findings)
+	for i := range findings {
 		total.addFinding(findings[i])
 	}
 	if tx != nil && len(findings) > 0 {
@@ -234,7 +256,12 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	run.RowsInvalid = total.invalid
 	run.RowsUnplanned = total.unplanned
 	run.Violations = total.violations
+	run.ViolationsSuppressed = total.suppressed
 	summary = newSummary(run, total)
+	if known != nil {
+		n := summary.newViolations(known)
+		summary.NewViolations = &n
+	}
 	summary.Breaches = a.Thresholds.Check(summary)
 	for _, w := range a.Warnings.Check(summary) {
 		// A metric over its fail limit is reported once, as a failure.
@@ -318,7 +345,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 			base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
 				EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
 			vs := a.validate(base, m, obj)
-			agg.add(base, false, vs)
+			a.count(agg, base, false, vs)
 			return vs
 		}
 	}
@@ -351,8 +378,22 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	default:
 		vs = append(vs, a.validate(base, m, m.Object)...)
 	}
-	agg.add(base, m.Unplanned, vs)
+	a.count(agg, base, m.Unplanned, vs)
 	return vs
+}
+
+// countsNewViolations says whether a threshold needs the failures of
+// earlier runs.
+func (a *Auditor) countsNewViolations() bool {
+	_, fail := a.Thresholds[MetricNewViolations]
+	_, warn := a.Warnings[MetricNewViolations]
+	return fail || warn
+}
+
+// count marks the violations an ignore: entry accepts, then counts the row.
+func (a *Auditor) count(agg *aggregate, base Violation, unplanned bool, vs []Violation) {
+	suppress(a.Suppressions, vs)
+	agg.add(base, unplanned, vs)
 }
 
 // validate asks the library, the judge, about the matched object: one
@@ -380,7 +421,7 @@ func (a *Auditor) payloadViolation(runID string, row *Row, agg *aggregate, messa
 	v.Keyword, v.Message = KeywordPayload, message
 	v.Value = a.Values.raw(row.Payload)
 	vs = append(vs, v)
-	agg.add(base, false, vs)
+	a.count(agg, base, false, vs)
 	return vs
 }
 

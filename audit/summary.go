@@ -53,6 +53,7 @@ func (c *checkAgg) merge(o *checkAgg) {
 // number of workers produces the same totals.
 type aggregate struct {
 	rows, invalid, unplanned, violations int64
+	suppressed                           int64
 	events                               map[eventKey]*eventAgg
 }
 
@@ -83,18 +84,26 @@ func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
 	if unplanned {
 		a.unplanned++
 	}
-	if len(vs) == 0 {
-		return
+	var counted *Violation
+	for i := range vs {
+		if vs[i].Suppressed {
+			a.suppressed++
+			continue
+		}
+		if counted == nil {
+			counted = &vs[i]
+		}
+		a.violations++
+		e.violations++
+		e.check(checkKey{vs[i].Keyword, vs[i].InstancePath}).add(&vs[i])
+	}
+	if counted == nil {
+		return // valid, or only accepted problems
 	}
 	a.invalid++
 	e.invalid++
-	a.violations += int64(len(vs))
-	e.violations += int64(len(vs))
-	for i := range vs {
-		e.check(checkKey{vs[i].Keyword, vs[i].InstancePath}).add(&vs[i])
-	}
-	if e.example == nil || vs[0].MessageID < e.example.MessageID {
-		ex := vs[0]
+	if e.example == nil || counted.MessageID < e.example.MessageID {
+		ex := *counted
 		e.example = &ex
 	}
 }
@@ -103,6 +112,10 @@ func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
 // violations of its event, not to its rows. An unplanned table belongs to
 // its unplanned event.
 func (a *aggregate) addFinding(v Violation) {
+	if v.Suppressed {
+		a.suppressed++
+		return
+	}
 	e := a.event(eventKey{v.EventType, v.EventName, v.SchemaID, v.Keyword == KeywordUnplannedTable})
 	a.violations++
 	e.violations++
@@ -118,6 +131,7 @@ func (a *aggregate) merge(b *aggregate) {
 	a.invalid += b.invalid
 	a.unplanned += b.unplanned
 	a.violations += b.violations
+	a.suppressed += b.suppressed
 	for k, be := range b.events {
 		e := a.event(k)
 		e.rows += be.rows
@@ -146,6 +160,9 @@ type Summary struct {
 	// Checks are every failed check of every event, most violations
 	// first.
 	Checks []CheckSummary
+	// NewViolations counts the violations whose fingerprint no earlier
+	// run of the source had; nil unless a threshold asked for it.
+	NewViolations *int64
 	// NotCheckable lists schema rules the audited layout cannot honour
 	// (Segment's warehouse layout): checks the run could not make, which
 	// are reported here rather than as violations.
@@ -323,11 +340,15 @@ const (
 	// MetricDuplicateRate is the share of the window's rows whose
 	// message_id another row already has.
 	MetricDuplicateRate = "duplicate_rate"
+	// MetricNewViolations counts the violations whose fingerprint (event,
+	// keyword, instance path with indexes as *) no earlier run of the
+	// source recorded: alert on what is new, not on what is known.
+	MetricNewViolations = "new_violations"
 )
 
 // metrics lists the metrics in the order breaches are reported.
 var metrics = []string{MetricMinRows, MetricFreshness, MetricDuplicateRate,
-	MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricUnplanned}
+	MetricInvalidRate, MetricInvalidRows, MetricViolations, MetricNewViolations, MetricUnplanned}
 
 // Thresholds are --fail-on (or --warn-on) limits: a run is over one when a
 // metric exceeds its limit, or falls below min_rows.
@@ -473,6 +494,11 @@ func (t Thresholds) Check(s *Summary) []Breach {
 			actual = float64(s.Run.RowsInvalid)
 		case MetricViolations:
 			actual = float64(s.Run.Violations)
+		case MetricNewViolations:
+			if s.NewViolations == nil {
+				continue // not counted: no results to compare with
+			}
+			actual = float64(*s.NewViolations)
 		case MetricUnplanned:
 			actual = float64(s.Run.RowsUnplanned)
 		}
@@ -481,6 +507,18 @@ func (t Thresholds) Check(s *Summary) []Breach {
 		}
 	}
 	return out
+}
+
+// newViolations sums the violations of the checks whose fingerprint is
+// not in known.
+func (s *Summary) newViolations(known map[Fingerprint]bool) int64 {
+	var n int64
+	for _, c := range s.Checks {
+		if !known[FingerprintOf(c.Type, c.Name, c.Keyword, c.Path)] {
+			n += c.Violations
+		}
+	}
+	return n
 }
 
 // emptyWindowDetail names the window a thin run read and where the data

@@ -76,6 +76,9 @@ type Violation struct {
 	Message      string
 	// Value is the offending value as JSON, truncated to MaxValueBytes.
 	Value string
+	// Suppressed marks a violation an ignore: entry accepts: written, but
+	// counted toward no threshold, total or digest.
+	Suppressed bool
 }
 
 // Keywords eventaudit itself reports, beside the JSON Schema keywords.
@@ -117,8 +120,11 @@ type Run struct {
 	RowsInvalid   int64
 	RowsUnplanned int64
 	Violations    int64
-	SchemasDigest string
-	Version       string
+	// ViolationsSuppressed counts the violations ignore: entries
+	// accepted; Violations does not include them.
+	ViolationsSuppressed int64
+	SchemasDigest        string
+	Version              string
 	// Label keeps runs apart in the history (--label adhoc): a run's trend
 	// and its incremental watermark come only from runs of its own label.
 	Label string

@@ -19,9 +19,13 @@ type jsonReport struct {
 	RowsInvalid   int64     `json:"rows_invalid"`
 	RowsUnplanned int64     `json:"rows_unplanned"`
 	Violations    int64     `json:"violations"`
-	InvalidRate   float64   `json:"invalid_rate"`
-	SchemasDigest string    `json:"schemas_digest"`
-	Label         string    `json:"label,omitempty"`
+	// ViolationsSuppressed are the violations ignore: entries accepted.
+	ViolationsSuppressed int64 `json:"violations_suppressed"`
+	// NewViolations is set when a threshold asked for it.
+	NewViolations *int64  `json:"new_violations,omitempty"`
+	InvalidRate   float64 `json:"invalid_rate"`
+	SchemasDigest string  `json:"schemas_digest"`
+	Label         string  `json:"label,omitempty"`
 	// LatestReceivedAt and FreshnessSeconds are null for an empty source.
 	LatestReceivedAt *time.Time `json:"latest_received_at"`
 	FreshnessSeconds *float64   `json:"freshness_seconds"`
@@ -109,7 +113,7 @@ func JSON(w io.Writer, s *audit.Summary) error {
 	out := jsonReport{
 		RunID: r.RunID, Source: r.Source, WindowStart: r.Window.Start.UTC(), WindowEnd: r.Window.End.UTC(),
 		Status: r.Status, RowsScanned: r.RowsScanned, RowsInvalid: r.RowsInvalid, RowsUnplanned: r.RowsUnplanned,
-		Violations: r.Violations, InvalidRate: s.InvalidRate(), SchemasDigest: r.SchemasDigest,
+		Violations: r.Violations, ViolationsSuppressed: r.ViolationsSuppressed, NewViolations: s.NewViolations, InvalidRate: s.InvalidRate(), SchemasDigest: r.SchemasDigest,
 		Label: r.Label, DuplicateRows: r.DuplicateRows, DuplicateRate: s.DuplicateRate(),
 		RowsProven: r.RowsProven, RowsFetched: r.RowsFetched, BytesFetched: r.BytesFetched,
 		Breaches: []jsonBreach{}, Warnings: []jsonBreach{}, Events: []jsonEvent{}, Unplanned: []jsonUnplan{}, NotCheckable: s.NotCheckable,

@@ -187,8 +187,12 @@ func Window(w audit.Window) string {
 // Totals is the one-line verdict shared by the text formats.
 func Totals(s *audit.Summary) string {
 	r := s.Run
-	return fmt.Sprintf("%s rows scanned: %s invalid (%s), %s unplanned, %s violations.",
+	line := fmt.Sprintf("%s rows scanned: %s invalid (%s), %s unplanned, %s violations",
 		Count(r.RowsScanned), Count(r.RowsInvalid), Percent(s.InvalidRate()), Count(r.RowsUnplanned), Count(r.Violations))
+	if r.ViolationsSuppressed > 0 {
+		line += fmt.Sprintf(" (and %s accepted by ignore: entries, not counted)", Count(r.ViolationsSuppressed))
+	}
+	return line + "."
 }
 
 // labelNote is " (label adhoc)" for a labelled run.

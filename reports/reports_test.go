@@ -79,7 +79,7 @@ func summaries() map[string]*audit.Summary {
 	stale.Run.Status, stale.Run.Label = audit.StatusFailed, "adhoc"
 	stale.Breaches = audit.Thresholds{audit.MetricMinRows: 1, audit.MetricFreshness: 7200}.Check(stale)
 	warned := &audit.Summary{Run: clean.Run, Events: clean.Events}
-	warned.Run.Status, warned.Run.DuplicateRows = audit.StatusWarned, 40
+	warned.Run.Status, warned.Run.DuplicateRows, warned.Run.ViolationsSuppressed = audit.StatusWarned, 40, 7
 	warned.Warnings = audit.Thresholds{audit.MetricDuplicateRate: 0.01}.Check(warned)
 	return map[string]*audit.Summary{"clean": clean, "failing": failing, "segment": segment, "stale": stale, "warned": warned}
 }

@@ -61,8 +61,10 @@ type auditOptions struct {
 	MetricsFile   string
 	Values        string
 	valuesKey     string // secret: env or config only, never a flag
-	slackWebhook  string // secret: env or config only, never a flag
-	slackToken    string // secret: env or config only, never a flag
+	// suppressions are the config's ignore: entries, expired ones too.
+	suppressions []audit.Suppression
+	slackWebhook string // secret: env or config only, never a flag
+	slackToken   string // secret: env or config only, never a flag
 	// sinceSet records whether --since came from the user rather than its
 	// default: the first --incremental run must be told where to start.
 	sinceSet bool
@@ -183,6 +185,10 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 	o.slackToken = strings.TrimSpace(firstNonEmpty(getenv("SLACK_BOT_TOKEN"), cfg.Slack.BotToken))
 	o.Events = cfg.Events
 	o.valuesKey = firstNonEmpty(getenv("EVENTAUDIT_VALUES_KEY"), cfg.Values.Key)
+	var err error
+	if o.suppressions, err = cfg.suppressions(); err != nil {
+		return usageError{err}
+	}
 	if o.slackWebhook != "" {
 		hook, err := normalizeWebhook(o.slackWebhook)
 		if err != nil {
@@ -227,6 +233,21 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		return usageError{fmt.Errorf("--html-runs %d: must be at least 1 (the run itself)", o.HTMLRuns)}
 	}
 	return nil
+}
+
+// activeSuppressions are the ignore: entries in force at now; each
+// expired one warns, since its violations count again.
+func (o *auditOptions) activeSuppressions(d *deps, now time.Time) []audit.Suppression {
+	var active []audit.Suppression
+	for _, s := range o.suppressions {
+		if s.Expired(now) {
+			d.logger.Warn("an ignore entry has expired; its violations count again: fix the problem, or extend until",
+				"entry", s.Entry, "until", s.Until.AddDate(0, 0, -1).Format(time.DateOnly), "reason", s.Reason)
+			continue
+		}
+		active = append(active, s)
+	}
+	return active
 }
 
 // values is what violations keep of offending values.
@@ -384,6 +405,8 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 			Values:               o.values(),
 			Findings:             brokenSchemaFindings(broken),
 			Pushdown:             pushdown,
+			Suppressions:         o.activeSuppressions(d, now),
+			NewViolationsFrom:    results,
 		},
 		Store:     results,
 		Plan:      plan,

@@ -9,7 +9,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/schemas"
 	"gopkg.in/yaml.v3"
 )
@@ -36,6 +38,9 @@ type fileConfig struct {
 	Values struct {
 		Key string `yaml:"key"`
 	} `yaml:"values"`
+	// ignore is the ignore: list as written, lines kept, so that an
+	// error names the entry where it is.
+	ignore *yaml.Node
 }
 
 // sections are the config keys that are not settings.
@@ -113,6 +118,8 @@ func (c *fileConfig) decode(root *yaml.Node) error {
 			key, v := prefix+m.Content[i].Value, m.Content[i+1]
 			at := append(slices.Clip(path), m.Content[i])
 			switch {
+			case key == "ignore":
+				c.ignore = v
 			case sections[key]:
 				keep(at, v)
 			case v.Kind == yaml.MappingNode:
@@ -178,4 +185,58 @@ func expandEnv(n *yaml.Node, getenv func(string) string) []string {
 	}
 	walk(n, false)
 	return missing
+}
+
+// ignoreFields are the keys of an ignore: entry.
+var ignoreFields = []string{"event", "schema", "keyword", "path", "reason", "until"}
+
+// suppressions reads the ignore: list. A malformed entry is a
+// configuration error that names the entry and its line.
+func (c *fileConfig) suppressions() ([]audit.Suppression, error) {
+	if c.ignore == nil || c.ignore.Tag == "!!null" {
+		return nil, nil
+	}
+	if c.ignore.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("line %d: ignore: must be a list of entries, each with a reason and at least one of %s",
+			c.ignore.Line, strings.Join(ignoreFields[:4], ", "))
+	}
+	var out []audit.Suppression
+	for i, n := range c.ignore.Content {
+		s := audit.Suppression{Entry: fmt.Sprintf("ignore entry %d (line %d)", i+1, n.Line)}
+		if n.Kind != yaml.MappingNode {
+			return nil, fmt.Errorf("%s: want a mapping of %s", s.Entry, strings.Join(ignoreFields, ", "))
+		}
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			k, v := n.Content[j].Value, n.Content[j+1]
+			if v.Kind != yaml.ScalarNode {
+				return nil, fmt.Errorf("%s: %s must be a single value", s.Entry, k)
+			}
+			switch k {
+			case "event":
+				s.Event = v.Value
+			case "schema":
+				s.Schema = v.Value
+			case "keyword":
+				s.Keyword = v.Value
+			case "path":
+				s.Path = v.Value
+			case "reason":
+				s.Reason = v.Value
+			case "until":
+				day, err := time.Parse(time.DateOnly, v.Value)
+				if err != nil {
+					return nil, fmt.Errorf("%s: until %q: want a date, YYYY-MM-DD", s.Entry, v.Value)
+				}
+				// Through that day, in UTC: the first day it no longer applies is the next.
+				s.Until = day.AddDate(0, 0, 1)
+			default:
+				return nil, fmt.Errorf("%s: unknown key %q (use %s)", s.Entry, k, strings.Join(ignoreFields, ", "))
+			}
+		}
+		if err := s.Compile(); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

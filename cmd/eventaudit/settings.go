@@ -74,7 +74,7 @@ func settingsTable() []setting {
 		{cmd: "audit", flag: "workers", config: "workers", def: 0, help: "validator goroutines (default: number of CPUs)"},
 		{cmd: "audit", flag: "lock-timeout", config: "lock_timeout", def: 5 * time.Minute, help: "this run's lock on its source expires this long after its last heartbeat (renewed every tenth of it, at most every 30s), so a crashed run blocks the next for at most this long; a waiting run honours the holder's expiry, not its own"},
 		{cmd: "audit", flag: "dry-run", def: false, help: "validate and report, write nothing"},
-		{cmd: "audit", flag: "fail-on", config: "fail_on", def: []string(nil), help: "exit 1 when a metric exceeds a limit: invalid_rate=0.01, invalid_rows=N, violations=N, unplanned=N, duplicate_rate=0.001, freshness=2h (the newest received_at is older); or when fewer rows than min_rows=N were scanned (default 1: an empty window fails; min_rows=0 allows it)"},
+		{cmd: "audit", flag: "fail-on", config: "fail_on", def: []string(nil), help: "exit 1 when a metric exceeds a limit: invalid_rate=0.01, invalid_rows=N, violations=N, new_violations=N (failures no earlier run of the source had), unplanned=N, duplicate_rate=0.001, freshness=2h (the newest received_at is older); or when fewer rows than min_rows=N were scanned (default 1: an empty window fails; min_rows=0 allows it)"},
 		{cmd: "audit", flag: "warn-on", config: "warn_on", def: []string(nil), help: "the same metrics as --fail-on, as warnings: shown, posted to Slack, status warned, exit 0"},
 		{cmd: "audit", flag: "label", config: "label", def: "", help: "keep this run apart in the history, e.g. adhoc: its trend and --incremental watermark come only from runs of the same label (a nightly job leaves it empty)"},
 		// What it reports.

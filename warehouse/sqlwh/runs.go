@@ -43,8 +43,9 @@ func (s *Sink) runs(ctx context.Context, where string, args []any, limit int) ([
 	if err != nil {
 		return nil, err
 	}
-	newer := make([]string, 0, 6)
-	for _, c := range []string{"label", "latest_received_at", "duplicate_rows", "rows_proven", "rows_fetched", "bytes_fetched"} {
+	newer := make([]string, 0, 7)
+	for _, c := range []string{"label", "latest_received_at", "duplicate_rows", "rows_proven", "rows_fetched", "bytes_fetched",
+		"violations_suppressed"} {
 		if have[c] {
 			newer = append(newer, d.QuoteName(c))
 		} else {
@@ -66,16 +67,16 @@ FROM %s WHERE `+where+` ORDER BY {finished_at} DESC, {run_id} DESC LIMIT %d`,
 		// Runs recorded before these columns existed hold NULLs.
 		var label *string
 		var latest *time.Time
-		var dups, proven, fetched, bytes *int64
+		var dups, proven, fetched, bytes, suppressed *int64
 		if err := rows.Scan(&r.RunID, &r.Source, &r.Window.Start, &r.Window.End, &r.StartedAt, &r.FinishedAt, &r.Status,
 			&r.RowsScanned, &r.RowsInvalid, &r.RowsUnplanned, &r.Violations, &r.SchemasDigest, &r.Version, &shard,
-			&label, &latest, &dups, &proven, &fetched, &bytes); err != nil {
+			&label, &latest, &dups, &proven, &fetched, &bytes, &suppressed); err != nil {
 			return nil, err
 		}
 		for _, c := range []struct {
 			from *int64
 			to   *int64
-		}{{proven, &r.RowsProven}, {fetched, &r.RowsFetched}, {bytes, &r.BytesFetched}} {
+		}{{proven, &r.RowsProven}, {fetched, &r.RowsFetched}, {bytes, &r.BytesFetched}, {suppressed, &r.ViolationsSuppressed}} {
 			if c.from != nil {
 				*c.to = *c.from
 			}
@@ -208,6 +209,15 @@ func (s *Sink) Summary(ctx context.Context, run audit.Run) (*audit.Summary, erro
 // an older run may have fewer left than it recorded.
 func (s *Sink) Checks(ctx context.Context, runID string, unplanned func(eventType, eventName, schemaID string) bool) ([]audit.CheckSummary, error) {
 	d := s.WH.Dialect
+	have, err := s.columns(ctx, ViolationsTable)
+	if err != nil {
+		return nil, err
+	}
+	counted := ""
+	if have["suppressed"] {
+		// What an ignore: entry accepted counts toward no check.
+		counted = d.SQL(` AND COALESCE({suppressed}, FALSE) = FALSE`)
+	}
 	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}, n,
   {message_id}, {received_at}, {message}, {value}
 FROM (
@@ -215,8 +225,8 @@ FROM (
     COUNT(*) OVER (PARTITION BY {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}) AS n,
     ROW_NUMBER() OVER (PARTITION BY {event_type}, {event_name}, {schema_id}, {keyword}, {instance_path}
       ORDER BY {message_id}, {message}) AS pick
-  FROM %s WHERE {run_id} = %s
-) picked WHERE pick = 1`, d.Quote(s.table(ViolationsTable)), d.Placeholder(1)), runID)
+  FROM %s WHERE {run_id} = %s%s
+) picked WHERE pick = 1`, d.Quote(s.table(ViolationsTable)), d.Placeholder(1), counted), runID)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", ViolationsTable, err)
 	}
@@ -307,4 +317,37 @@ func (s *Sink) HasResults(ctx context.Context) (bool, error) {
 	defer rows.Close()
 	found := rows.Next()
 	return found, rows.Err()
+}
+
+// Fingerprints lists the failures the source's earlier runs recorded
+// (audit.FingerprintSource), accepted ones included: a problem that was
+// seen is not new. No result tables yet means none.
+func (s *Sink) Fingerprints(ctx context.Context, run audit.Run) (map[audit.Fingerprint]bool, error) {
+	have, err := s.columns(ctx, ViolationsTable)
+	if err != nil || len(have) == 0 {
+		return map[audit.Fingerprint]bool{}, err
+	}
+	d := s.WH.Dialect
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT DISTINCT {event_type}, {event_name}, {keyword}, {instance_path} FROM %s WHERE {source} = %s`,
+		d.Quote(s.table(ViolationsTable)), d.Placeholder(1)), run.Source)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", ViolationsTable, err)
+	}
+	defer rows.Close()
+	out := map[audit.Fingerprint]bool{}
+	for rows.Next() {
+		var typ, name, keyword, path *string
+		if err := rows.Scan(&typ, &name, &keyword, &path); err != nil {
+			return nil, err
+		}
+		out[audit.FingerprintOf(deref(typ), deref(name), deref(keyword), deref(path))] = true
+	}
+	return out, rows.Err()
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

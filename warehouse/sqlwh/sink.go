@@ -25,12 +25,13 @@ const (
 var (
 	RunsColumns = []string{"run_id", "source", "window_start", "window_end", "started_at", "finished_at",
 		"status", "rows_scanned", "rows_invalid", "rows_unplanned", "violations", "schemas_digest", "version", "shard",
-		"label", "latest_received_at", "duplicate_rows", "rows_proven", "rows_fetched", "bytes_fetched"}
+		"label", "latest_received_at", "duplicate_rows", "rows_proven", "rows_fetched", "bytes_fetched",
+		"violations_suppressed"}
 	// source, on violations and stats, is the run's source: a re-run
 	// replaces what its source recorded in its window, even rows whose run
 	// row is gone (orphans), without a join on eventaudit_runs.
 	ViolationsColumns = []string{"run_id", "message_id", "received_at", "event_type", "event_name", "schema_id",
-		"instance_path", "keyword", "message", "value", "source"}
+		"instance_path", "keyword", "message", "value", "source", "suppressed"}
 	StatsColumns = []string{"run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned", "source"}
 	// A lock records its holder's terms: when it expires unless renewed,
 	// how often the holder renews it, and the warehouse session that holds
@@ -104,8 +105,8 @@ func (s *Sink) tables() []resultTable {
 		value = d.Value
 	}
 	return []resultTable{
-		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st, st, ts, bi, bi, bi, bi}},
-		{ViolationsTable, ViolationsColumns, []string{st, st, ts, st, t, t, t, st, t, value, t}},
+		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st, st, ts, bi, bi, bi, bi, bi}},
+		{ViolationsTable, ViolationsColumns, []string{st, st, ts, st, t, t, t, st, t, value, t, b}},
 		{StatsTable, StatsColumns, []string{st, st, t, t, bi, bi, b, t}},
 		{LocksTable, LocksColumns, []string{st, st, st, ts, ts, ts, bi, st}},
 	}
@@ -303,7 +304,7 @@ type sinkTx struct {
 func (t *sinkTx) WriteViolations(ctx context.Context, vs []audit.Violation) error {
 	for _, v := range vs {
 		t.pending = append(t.pending, []any{v.RunID, v.MessageID, v.ReceivedAt.UTC(), v.EventType, v.EventName,
-			v.SchemaID, v.InstancePath, v.Keyword, v.Message, v.Value, t.run.Source})
+			v.SchemaID, v.InstancePath, v.Keyword, v.Message, v.Value, t.run.Source, v.Suppressed})
 	}
 	if len(t.pending) < violationWrite {
 		return nil
@@ -342,7 +343,7 @@ func (t *sinkTx) Commit(ctx context.Context, run audit.Run, stats []audit.EventS
 	runRow := [][]any{{run.RunID, run.Source, run.Window.Start.UTC(), run.Window.End.UTC(), run.StartedAt.UTC(),
 		run.FinishedAt.UTC(), run.Status, run.RowsScanned, run.RowsInvalid, run.RowsUnplanned, run.Violations,
 		run.SchemasDigest, run.Version, run.Shard.String(), run.Label, nullTime(run.LatestReceivedAt), run.DuplicateRows,
-		run.RowsProven, run.RowsFetched, run.BytesFetched}}
+		run.RowsProven, run.RowsFetched, run.BytesFetched, run.ViolationsSuppressed}}
 	if err := t.tx.BulkInsert(ctx, t.sink.table(RunsTable), RunsColumns, runRow); err != nil {
 		return err
 	}

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "duplicate_rows" BIGINT,
   "rows_proven" BIGINT,
   "rows_fetched" BIGINT,
-  "bytes_fetched" BIGINT
+  "bytes_fetched" BIGINT,
+  "violations_suppressed" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" TEXT,
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "keyword" TEXT,
   "message" TEXT,
   "value" TEXT,
-  "source" TEXT
+  "source" TEXT,
+  "suppressed" BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "run_id" TEXT,

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "duplicate_rows" BIGINT,
   "rows_proven" BIGINT,
   "rows_fetched" BIGINT,
-  "bytes_fetched" BIGINT
+  "bytes_fetched" BIGINT,
+  "violations_suppressed" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR(512),
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "keyword" VARCHAR(512),
   "message" VARCHAR(65535),
   "value" VARCHAR(65535),
-  "source" VARCHAR(65535)
+  "source" VARCHAR(65535),
+  "suppressed" BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "run_id" VARCHAR(512),

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_runs" (
   "duplicate_rows" BIGINT,
   "rows_proven" BIGINT,
   "rows_fetched" BIGINT,
-  "bytes_fetched" BIGINT
+  "bytes_fetched" BIGINT,
+  "violations_suppressed" BIGINT
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "run_id" VARCHAR,
@@ -33,7 +34,8 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_violations" (
   "keyword" VARCHAR,
   "message" VARCHAR,
   "value" VARIANT,
-  "source" VARCHAR
+  "source" VARCHAR,
+  "suppressed" BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "run_id" VARCHAR,
@@ -97,5 +99,5 @@ DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "receive
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
 
 -- bulk insert of violations, one array bind per column
-INSERT INTO "eventaudit"."eventaudit_violations" ("run_id", "message_id", "received_at", "event_type", "event_name", "schema_id", "instance_path", "keyword", "message", "value", "source") SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, COALESCE(TRY_PARSE_JSON(NULLIF(column10, '')), TO_VARIANT(NULLIF(column10, ''))), column11 FROM VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+INSERT INTO "eventaudit"."eventaudit_violations" ("run_id", "message_id", "received_at", "event_type", "event_name", "schema_id", "instance_path", "keyword", "message", "value", "source", "suppressed") SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, COALESCE(TRY_PARSE_JSON(NULLIF(column10, '')), TO_VARIANT(NULLIF(column10, ''))), column11, column12 FROM VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 

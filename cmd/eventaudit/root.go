@@ -112,6 +112,7 @@ func newRootCmd(d *deps) *cobra.Command {
 			newCmdDoctor(d, o, nil),
 			newCmdExplain(d, o, nil),
 			newCmdInit(d, o, nil),
+			newCmdDBT(d, o, nil),
 			newCmdVersion(d),
 		}
 	})

@@ -100,6 +100,10 @@ func settingsTable() []setting {
 		{cmd: "report", flag: "runs", config: "html.runs", def: 30, help: "runs the trend covers, the drawn one included"},
 		{cmd: "report", flag: "run", def: "", help: "the run to draw (default: the newest, of --source when given); eventaudit runs lists them"},
 		{cmd: "report", flag: "source", def: "", help: "with no --run: draw this source's newest run (a table, or segment:SCHEMA)"},
+		{cmd: "dbt", flag: "project", def: ".", help: "the dbt project's folder (with dbt_project.yml); the file goes to models/NAME/_NAME__sources.yml"},
+		{cmd: "dbt", flag: "out", def: "", help: "write the file here instead (- prints it)"},
+		{cmd: "dbt", flag: "name", def: "eventaudit", help: "the dbt source name, as in source('eventaudit', …)"},
+		{cmd: "dbt", flag: "database", config: "dbt.database", def: "", help: "the database (Snowflake) holding the results schema; empty uses dbt's target"},
 		// The other commands' own.
 		{cmd: "runs", flag: "source", def: "", help: "only runs of this source (a table, or segment:SCHEMA)"},
 		{cmd: "runs", flag: "limit", def: 20, help: "how many runs"},

@@ -36,6 +36,7 @@ func settingsCLI(env map[string]string) (*cobra.Command, *bool) {
 			newCmdDoctor(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
 			newCmdExplain(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
 			newCmdInit(d, o, func(context.Context, *initOptions) error { *ran = true; return nil }),
+			newCmdDBT(d, o, func(context.Context, *dbtOptions) error { *ran = true; return nil }),
 		}
 	})
 	return root, ran
@@ -82,7 +83,7 @@ func TestSettingsPrecedence(t *testing.T) {
 	// (the lowest layer) so that any setting under test overrides it.
 	base := map[string]string{"warehouse": "duckdb://base.duckdb", "table.name": "base_table", "source": "base_schema", "html.out": "base.html"}
 	args := map[string][]string{"audit": {"audit"}, "load": {"load", "events.ndjson"}, "runs": {"runs"}, "query": {"query", "SELECT 1"},
-		"doctor": {"doctor"}, "explain": {"explain"}, "init": {"init"}, "report": {"report"},
+		"doctor": {"doctor"}, "explain": {"explain"}, "init": {"init"}, "report": {"report"}, "dbt": {"dbt"},
 		"schemas list": {"schemas", "list"}, "schemas check": {"schemas", "check"}}
 	root, _ := settingsCLI(nil)
 	covered := map[string]bool{}

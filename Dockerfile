@@ -1,0 +1,28 @@
+# eventaudit in a container: build with cgo (DuckDB is a C++ library linked
+# into the binary), run as a non-root user on a small image with glibc,
+# libstdc++ and CA certificates, and nothing else.
+#
+#   docker build -t eventaudit --build-arg VERSION=$(git describe --tags --always) .
+#   docker run --rm -v "$PWD:/work" eventaudit audit --config eventaudit.yml
+
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/root/go/pkg/mod go mod download
+COPY . .
+ARG VERSION=dev
+# duckdb_arrow: the Arrow read path every build of eventaudit uses (Makefile).
+RUN --mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    CGO_ENABLED=1 go build -tags duckdb_arrow -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+      -o /out/eventaudit ./cmd/eventaudit \
+ && /out/eventaudit version
+
+# distroless/cc: glibc and libstdc++ for the DuckDB engine, CA certificates
+# for the warehouses, S3 and Slack, a nonroot user, no shell.
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /out/eventaudit /usr/local/bin/eventaudit
+# The config, schemas and a DuckDB file are mounted here.
+WORKDIR /work
+USER nonroot:nonroot
+ENTRYPOINT ["/usr/local/bin/eventaudit"]
+CMD ["--help"]

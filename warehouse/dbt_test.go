@@ -2,10 +2,15 @@ package warehouse
 
 import (
 	"bytes"
+	"flag"
+	"path/filepath"
 	"testing"
 
+	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 	"gopkg.in/yaml.v3"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files")
 
 // Every column of every result table is described: a column added to the
 // DDL without a description fails here, before a dbt project shows it
@@ -51,4 +56,5 @@ func TestDBTSourcesParse(t *testing.T) {
 	if doc.Version != 2 || len(doc.Sources) != 1 || doc.Sources[0].Schema != "analytics_eventaudit" || len(doc.Sources[0].Tables) != 3 {
 		t.Fatalf("unexpected file:\n%s", b.String())
 	}
+	warehousetest.Golden(t, filepath.Join("testdata", "dbt_sources.yml"), b.String(), *update)
 }

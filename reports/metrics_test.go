@@ -49,4 +49,3 @@ func TestMetricEventsAreBounded(t *testing.T) {
 		t.Errorf("the file has %d event_rows series, want %d", n, MaxMetricEvents+1)
 	}
 }
-

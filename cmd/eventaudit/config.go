@@ -22,8 +22,8 @@ const defaultConfigFile = "eventaudit.yml"
 
 // fileConfig is eventaudit.yml. The settings (warehouse, table.name,
 // slack.mode, …) are the settings table's config keys, read into values;
-// the sections that are not settings — the events mapping, lint rules and
-// Slack's secrets — are decoded here.
+// the sections that are not settings — the events mapping, lint rules,
+// the secrets of Slack and --values hash, and the ignore: list — are decoded here.
 type fileConfig struct {
 	// values are the settings' values by dotted key, lists as their items.
 	values map[string][]string

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 )
 
@@ -43,8 +42,8 @@ func (f Finding) String() string {
 // Findings reports a schemas check of checked schemas, one line per
 // finding, in the order given; version names the tool in SARIF.
 func Findings(w io.Writer, format string, findings []Finding, checked int, version string) error {
-	if !slices.Contains(FindingFormats(), format) {
-		return fmt.Errorf("unknown format %q (use %s)", format, OrList(FindingFormats()))
+	if err := checkFormat(format, FindingFormats()); err != nil {
+		return err
 	}
 	switch format {
 	case FormatJSON:

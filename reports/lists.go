@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
@@ -17,13 +18,14 @@ import (
 func ListFormats() []string { return []string{FormatTable, FormatJSON} }
 
 // CheckListFormat refuses a format the listings do not have.
-func CheckListFormat(name string) error {
-	for _, f := range ListFormats() {
-		if f == name {
-			return nil
-		}
+func CheckListFormat(name string) error { return checkFormat(name, ListFormats()) }
+
+// checkFormat refuses a format that is not one of names, listing them.
+func checkFormat(name string, names []string) error {
+	if slices.Contains(names, name) {
+		return nil
 	}
-	return fmt.Errorf("unknown format %q (use %s)", name, OrList(ListFormats()))
+	return fmt.Errorf("unknown format %q (use %s)", name, OrList(names))
 }
 
 // Runs lists completed runs, as `eventaudit runs` shows them.

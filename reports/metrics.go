@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/prometheus/client_golang/prometheus"
@@ -121,7 +122,7 @@ func metricEvents(events []audit.EventSummary) []audit.EventSummary {
 	return res
 }
 
-func unix(t interface{ Unix() int64 }) float64 { return float64(t.Unix()) }
+func unix(t time.Time) float64 { return float64(t.Unix()) }
 
 // WriteMetrics writes the run's metrics in the OpenMetrics text format,
 // every series labelled with the run's source (and shard and label), for

@@ -77,14 +77,7 @@ func FormatHelp() string {
 }
 
 // CheckFormat refuses a format no renderer has.
-func CheckFormat(name string) error {
-	for _, f := range Formats() {
-		if f.Name == name {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown format %q (use %s)", name, OrList(FormatNames()))
-}
+func CheckFormat(name string) error { return checkFormat(name, FormatNames()) }
 
 // Render writes s to w in format; "" is table.
 func Render(w io.Writer, format string, s *audit.Summary, o Options) error {

@@ -328,7 +328,8 @@ func (s *Sink) Fingerprints(ctx context.Context, run audit.Run) (map[audit.Finge
 		return map[audit.Fingerprint]bool{}, err
 	}
 	d := s.WH.Dialect
-	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT DISTINCT {event_type}, {event_name}, {keyword}, {instance_path} FROM %s WHERE {source} = %s`,
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT DISTINCT COALESCE({event_type}, ''), COALESCE({event_name}, ''), COALESCE({keyword}, ''), COALESCE({instance_path}, '')
+FROM %s WHERE {source} = %s`,
 		d.Quote(s.table(ViolationsTable)), d.Placeholder(1)), run.Source)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", ViolationsTable, err)
@@ -336,18 +337,11 @@ func (s *Sink) Fingerprints(ctx context.Context, run audit.Run) (map[audit.Finge
 	defer rows.Close()
 	out := map[audit.Fingerprint]bool{}
 	for rows.Next() {
-		var typ, name, keyword, path *string
+		var typ, name, keyword, path string
 		if err := rows.Scan(&typ, &name, &keyword, &path); err != nil {
 			return nil, err
 		}
-		out[audit.FingerprintOf(deref(typ), deref(name), deref(keyword), deref(path))] = true
+		out[audit.FingerprintOf(typ, name, keyword, path)] = true
 	}
 	return out, rows.Err()
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }

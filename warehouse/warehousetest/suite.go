@@ -44,6 +44,7 @@ func Run(t *testing.T, b Backend) {
 	}{
 		{"ScanWindowEdges", testScanWindowEdges},
 		{"WritesResults", testWritesResults},
+		{"SuppressedAndKnownFailures", testSuppressedAndKnown},
 		{"FreshnessAndDuplicates", testFreshnessAndDuplicates},
 		{"ReadQueryOnlyReads", testReadQuery},
 		{"RerunReplaces", testRerunReplaces},
@@ -352,6 +353,53 @@ func testWritesResults(t *testing.T, f *fixture) {
 	if none, err := f.sink().Run(f.ctx, "no-such-run"); err != nil || none != nil {
 		t.Errorf("an unknown run id read back as %v, %v; want nil", none, err)
 	}
+}
+
+// An accepted violation is written, marked suppressed, and counted in
+// the run's violations_suppressed, not its violations; read back, it is in
+// no check. The failures a later run asks for (new_violations) are every
+// failure the source recorded, accepted ones included.
+func testSuppressedAndKnown(t *testing.T, f *fixture) {
+	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
+	at := t0.Add(time.Minute)
+	f.load(good("a", at),
+		track("c", at, "Order Completed", map[string]any{"total": 3}),
+		track("d", at, "Order Completed", map[string]any{"order_id": "o-d", "total": "3.00"}))
+	accept := audit.Suppression{Event: "Order *", Keyword: "type", Reason: "known", Entry: "ignore entry 1"}
+	if err := accept.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	a := f.auditor(f.source(0), f.sink())
+	a.Suppressions = []audit.Suppression{accept}
+	s, err := a.Run(f.ctx, f.newRun(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "invalid, violations, suppressed", []int64{s.Run.RowsInvalid, s.Run.Violations, s.Run.ViolationsSuppressed}, []int64{1, 1, 1})
+	viol := f.query(`SELECT {message_id}, {keyword}, CASE WHEN {suppressed} THEN 'true' ELSE 'false' END FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1`)
+	equal(t, "violations", viol, [][]string{{"c", "required", "false"}, {"d", "type", "true"}})
+	recorded, err := f.sink().Run(f.ctx, s.Run.RunID)
+	if err != nil || recorded == nil {
+		t.Fatalf("run read back: %v, %v", recorded, err)
+	}
+	equal(t, "suppressed read back", recorded.ViolationsSuppressed, int64(1))
+	checks, err := f.sink().Checks(f.ctx, s.Run.RunID, func(string, string, string) bool { return false })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keywords []string
+	for _, c := range checks {
+		keywords = append(keywords, c.Keyword)
+	}
+	equal(t, "checks read back", keywords, []string{"required"})
+	known, err := f.sink().Fingerprints(f.ctx, s.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "known failures", known, map[audit.Fingerprint]bool{
+		audit.FingerprintOf("track", "Order Completed", "required", "/properties"):   true,
+		audit.FingerprintOf("track", "Order Completed", "type", "/properties/total"): true,
+	})
 }
 
 // The newest received_at is the source's, past the window too; duplicates

@@ -91,7 +91,7 @@ func metricEvents(events []audit.EventSummary) []audit.EventSummary {
 	for _, e := range events {
 		k := key{e.Type, e.Name}
 		if e.Type == "" && e.Name == "" {
-			k.name = "(unreadable payload)"
+			k.name = EventLabel(e) // the label every report gives it
 		}
 		sum, ok := sums[k]
 		if !ok {

@@ -148,11 +148,13 @@ func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) (done bool, 
 		}
 		agg.add(Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
 			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}, true, nil)
+		a.profileRaw(agg, m, env.object)
 		return true, m, nil
 	}
 	if fs, ok := m.Schema.(FastSchema); ok && fs.ValidJSON(env.object) {
 		agg.add(Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
 			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}, false, nil)
+		a.profileRaw(agg, m, env.object)
 		return true, m, nil
 	}
 	return false, m, env.object

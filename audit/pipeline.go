@@ -56,6 +56,10 @@ type Auditor struct {
 	// before the scan (a schema file that does not compile); they are
 	// written and reported with the source's own findings.
 	Findings []Violation
+	// Profile, when set, keeps a property profile of every validated
+	// object (Summary.Profiles) and reports drift from the plan. Rows a
+	// pushdown proves valid are not seen, so pushdown is off while it is on.
+	Profile *Profiling
 	// Pushdown, when set and the source is a ProvingSource, lets the
 	// warehouse prove rows valid where they live: only the others are
 	// fetched and judged here. The results are the same either way.
@@ -174,7 +178,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		})
 	}
 
-	total := newAggregate()
+	total := a.newAggregate()
 	g.Go(func() error {
 		for res := range results {
 			total.merge(&res.agg)
@@ -258,6 +262,11 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	run.Violations = total.violations
 	run.ViolationsSuppressed = total.suppressed
 	summary = newSummary(run, total)
+	if total.prof != nil {
+		shapes := a.shapes()
+		summary.Profiles = total.prof.profiles(a.Values, shapes)
+		summary.Drift = driftOf(summary.Profiles, shapes)
+	}
 	if known != nil {
 		n := summary.newViolations(known)
 		summary.NewViolations = &n
@@ -282,6 +291,14 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		if summary.Profiles != nil {
+			if err := tx.WriteProperties(ctx, summary.PropertyStats()); err != nil {
+				if ctx.Err() != nil {
+					return nil, ctx.Err()
+				}
+				return nil, fmt.Errorf("write the property profile: %w", err)
+			}
+		}
 		if err := tx.Commit(ctx, summary.Run, summary.EventStats()); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -297,7 +314,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 // pushdownPlan is the plan the run's source proves rows with, or nil when
 // it proves none.
 func (a *Auditor) pushdownPlan() *PushdownPlan {
-	if a.Pushdown == nil || !a.Pushdown.Provable() {
+	if a.Pushdown == nil || !a.Pushdown.Provable() || a.Profile != nil {
 		return nil
 	}
 	if _, ok := a.Source.(ProvingSource); !ok {
@@ -312,7 +329,7 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 
 // checkBatch validates rows; it touches no shared state.
 func (a *Auditor) checkBatch(runID string, rows []Row) batchResult {
-	res := batchResult{agg: newAggregate()}
+	res := batchResult{agg: a.newAggregate()}
 	for i := range rows {
 		vs := a.checkRow(runID, &rows[i], &res.agg)
 		res.violations = append(res.violations, vs...)
@@ -346,6 +363,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 				EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
 			vs := a.validate(base, m, obj)
 			a.count(agg, base, false, vs)
+			a.profileRaw(agg, m, object)
 			return vs
 		}
 	}
@@ -379,7 +397,56 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		vs = append(vs, a.validate(base, m, m.Object)...)
 	}
 	a.count(agg, base, m.Unplanned, vs)
+	if agg.prof != nil && a.profiles(m) {
+		obj := m.Object
+		if obj == nil { // unplanned: the matcher left it out
+			obj, _ = Lookup(msg, m.ObjectPath)
+		}
+		// Keyed like the event's stats: by its storable identity.
+		agg.prof.observeValue(eventKey{base.EventType, base.EventName, base.SchemaID, m.Unplanned}, m.ObjectPath, obj)
+	}
 	return vs
+}
+
+// shapes returns each schema's Shape by id, nil when the catalog does not
+// have it or cannot describe it.
+func (a *Auditor) shapes() func(string) *Shape {
+	cache := map[string]*Shape{}
+	return func(id string) *Shape {
+		if s, ok := cache[id]; ok {
+			return s
+		}
+		var shape *Shape
+		if s, ok := a.Matcher.Catalog.ByID(id); ok {
+			if sh, ok := s.(Shaper); ok {
+				shape = sh.Shape()
+			}
+		}
+		cache[id] = shape
+		return shape
+	}
+}
+
+func (a *Auditor) newAggregate() aggregate {
+	agg := newAggregate()
+	if a.Profile != nil {
+		agg.prof = newProfile(a.Profile)
+	}
+	return agg
+}
+
+// profiles says whether a matched message has an object to profile: alias
+// and other calls carry none a plan describes.
+func (a *Auditor) profiles(m Match) bool {
+	return m.Problem == nil && (m.ObjectPath != "" || a.Matcher.Target == ValidateMessage)
+}
+
+// profileRaw profiles a matched object from its raw bytes, which the
+// envelope scan proved one JSON value.
+func (a *Auditor) profileRaw(agg *aggregate, m Match, object []byte) {
+	if agg.prof != nil && a.profiles(m) {
+		agg.prof.observeRaw(eventKey{m.Type, m.Name, m.SchemaID, m.Unplanned}, m.ObjectPath, object)
+	}
 }
 
 // countsNewViolations says whether a threshold needs the failures of

@@ -19,6 +19,8 @@ type memSink struct {
 	committed []audit.Violation
 	runs      []audit.Run
 	stats     []audit.EventStats
+	// properties are written before commit: a test that rolls back sees them.
+	properties []audit.PropertyStats
 }
 
 type memTx struct {
@@ -38,6 +40,10 @@ func (t *memTx) Commit(_ context.Context, run audit.Run, stats []audit.EventStat
 	return nil
 }
 func (t *memTx) Rollback(context.Context) error { return nil }
+func (t *memTx) WriteProperties(_ context.Context, ps []audit.PropertyStats) error {
+	t.s.properties = append(t.s.properties, ps...)
+	return nil
+}
 
 var window = audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 

@@ -11,6 +11,9 @@ type Shape struct {
 	Types []string
 	// Properties are an object's declared properties.
 	Properties map[string]*Shape
+	// Items is what every item of an array must be; nil when the schema
+	// says nothing of items (or says it per position).
+	Items *Shape
 	// Closed is additionalProperties: false.
 	Closed bool
 	// MaxLength is a string's maxLength, or -1.

@@ -55,6 +55,8 @@ type aggregate struct {
 	rows, invalid, unplanned, violations int64
 	suppressed                           int64
 	events                               map[eventKey]*eventAgg
+	// prof is the property profile, when the run keeps one.
+	prof *profile
 }
 
 func newAggregate() aggregate { return aggregate{events: map[eventKey]*eventAgg{}} }
@@ -127,6 +129,9 @@ func (a *aggregate) addFinding(v Violation) {
 }
 
 func (a *aggregate) merge(b *aggregate) {
+	if a.prof != nil && b.prof != nil {
+		a.prof.merge(b.prof)
+	}
 	a.rows += b.rows
 	a.invalid += b.invalid
 	a.unplanned += b.unplanned
@@ -167,6 +172,11 @@ type Summary struct {
 	// (Segment's warehouse layout): checks the run could not make, which
 	// are reported here rather than as violations.
 	NotCheckable []string
+	// Profiles are what each event's validated objects carried, and Drift
+	// how that differs from the plan; both nil when the run kept no
+	// profile (--profile=false, or a pushdown proved rows unseen).
+	Profiles []EventProfile
+	Drift    *Drift
 }
 
 // EventSummary is one event × schema of a run.

@@ -56,6 +56,9 @@ type Sink interface {
 // Rollback after Commit is a no-op, so callers can defer it.
 type SinkTx interface {
 	WriteViolations(ctx context.Context, vs []Violation) error
+	// WriteProperties writes the run's property profile
+	// (eventaudit_property_stats), once, before Commit.
+	WriteProperties(ctx context.Context, ps []PropertyStats) error
 	Commit(ctx context.Context, run Run, stats []EventStats) error
 	Rollback(ctx context.Context) error
 }

@@ -48,6 +48,19 @@ func merge(out *audit.Shape, c *jsonschema.Schema, depth int) {
 	if b, ok := c.AdditionalProperties.(bool); ok && !b {
 		out.Closed = true
 	}
+	// Draft 2020-12 names one schema for every item items; earlier drafts
+	// named it items when it is not an array of schemas.
+	items := c.Items2020
+	if sub, ok := c.Items.(*jsonschema.Schema); ok && items == nil {
+		items = sub
+	}
+	if items != nil {
+		if out.Items == nil {
+			out.Items = shapeOf(items, depth+1)
+		} else {
+			merge(out.Items, items, depth+1)
+		}
+	}
 	for name, p := range c.Properties {
 		if out.Properties == nil {
 			out.Properties = map[string]*audit.Shape{}

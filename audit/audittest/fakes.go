@@ -52,6 +52,19 @@ func (s *Schema) Validate(instance any) []audit.Failure {
 	return out
 }
 
+// Shape implements audit.Shaper: the typed and required properties are
+// the declared ones.
+func (s *Schema) Shape() *audit.Shape {
+	out := &audit.Shape{MaxLength: -1, Types: []string{"object"}, Properties: map[string]*audit.Shape{}}
+	for _, r := range s.Required {
+		out.Properties[r] = &audit.Shape{MaxLength: -1}
+	}
+	for k, t := range s.Types {
+		out.Properties[k] = &audit.Shape{MaxLength: -1, Types: []string{t}}
+	}
+	return out
+}
+
 func hasType(v any, typ string) bool {
 	switch typ {
 	case "string":
@@ -205,6 +218,7 @@ func FailingSink(inner audit.Sink, failWrite int, failCommit bool) *HookSink {
 type CollectSink struct {
 	Violations []audit.Violation
 	Stats      []audit.EventStats
+	Properties []audit.PropertyStats
 }
 
 func (c *CollectSink) Begin(context.Context, audit.Run) (audit.SinkTx, error) {
@@ -220,6 +234,11 @@ func (t collectTx) WriteViolations(_ context.Context, vs []audit.Violation) erro
 
 func (t collectTx) Commit(_ context.Context, _ audit.Run, stats []audit.EventStats) error {
 	t.s.Stats = stats
+	return nil
+}
+
+func (t collectTx) WriteProperties(_ context.Context, ps []audit.PropertyStats) error {
+	t.s.Properties = ps
 	return nil
 }
 

@@ -1,0 +1,171 @@
+package audit
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// Drift is where the data and the plan part ways, read from the property
+// profile: what the apps send that the plan does not name, what the plan
+// names that never arrived, and paths whose values change type.
+type Drift struct {
+	// Undeclared are paths of planned events that their schema does not
+	// name; only the first undeclared level of a path is listed.
+	Undeclared []PropertyDrift
+	// Unseen are properties a schema names that no message of its event
+	// carried in the window, under a parent that did arrive.
+	Unseen []PropertyDrift
+	// Mixed are paths whose values had more than one JSON type, null
+	// aside (integer and number are one).
+	Mixed []PropertyDrift
+	// Truncated names the events whose profile hit a cap, so that a
+	// list above may be incomplete.
+	Truncated []string
+}
+
+// PropertyDrift is one path of one event.
+type PropertyDrift struct {
+	Type, Name, SchemaID string
+	Path                 string
+	// Values is how many values the path carried; EventRows how many
+	// messages the event had.
+	Values    int64
+	EventRows int64
+	// Types are the path's non-null types with their counts (Mixed only),
+	// commonest first.
+	Types []TypeCount
+}
+
+// Share is the minority type's share of a mixed path's values, or the
+// path's values per message of its event otherwise.
+func (d PropertyDrift) Share() float64 {
+	if len(d.Types) > 1 {
+		var n int64
+		for _, t := range d.Types {
+			n += t.Count
+		}
+		return rate(n-d.Types[0].Count, n)
+	}
+	return rate(d.Values, d.EventRows)
+}
+
+// Empty says there is no drift to report.
+func (d *Drift) Empty() bool {
+	return d == nil || len(d.Undeclared)+len(d.Unseen)+len(d.Mixed) == 0
+}
+
+// maxUnseenPerEvent bounds the unseen list of a schema with hundreds of
+// optional properties.
+const maxUnseenPerEvent = 50
+
+// driftOf reads the drift from a run's profiles; shapes gives each
+// planned event's schema shape (nil when unknown: no drift is claimed).
+func driftOf(profiles []EventProfile, shapes func(string) *Shape) *Drift {
+	d := &Drift{}
+	for _, e := range profiles {
+		if e.Dropped > 0 {
+			d.Truncated = append(d.Truncated, cmp.Or(e.Name, e.Type))
+		}
+		seen := make(map[string]*PropertyProfile, len(e.Properties))
+		for i := range e.Properties {
+			seen[e.Properties[i].Path] = &e.Properties[i]
+		}
+		base := PropertyDrift{Type: e.Type, Name: e.Name, SchemaID: e.SchemaID, EventRows: e.Rows}
+		for _, p := range e.Properties {
+			if t := nonNullTypes(p); len(t) > 1 {
+				m := base
+				m.Path, m.Values, m.Types = p.Path, p.Count(), t
+				d.Mixed = append(d.Mixed, m)
+			}
+		}
+		if e.Unplanned || shapes == nil {
+			continue
+		}
+		shape := shapes(e.SchemaID)
+		if shape == nil {
+			continue
+		}
+		for _, p := range e.Properties {
+			if p.InPlan {
+				continue
+			}
+			parent := p.Path[:strings.LastIndexByte(p.Path, '/')]
+			if pp := seen[parent]; parent != e.ObjectPath && (pp == nil || !pp.InPlan) {
+				continue // listed at its first undeclared level
+			}
+			u := base
+			u.Path, u.Values = p.Path, p.Count()
+			d.Undeclared = append(d.Undeclared, u)
+		}
+		var unseen []PropertyDrift
+		walkShape(shape, e.ObjectPath, func(path, parent, kind string) {
+			if seen[path] != nil {
+				return
+			}
+			if parent != e.ObjectPath {
+				pp := seen[parent]
+				if pp == nil || pp.CountOf(kind) == 0 {
+					return // its parent never arrived as an object (or array)
+				}
+			}
+			u := base
+			u.Path = path
+			unseen = append(unseen, u)
+		})
+		slices.SortFunc(unseen, func(a, b PropertyDrift) int { return strings.Compare(a.Path, b.Path) })
+		d.Unseen = append(d.Unseen, unseen[:min(len(unseen), maxUnseenPerEvent)]...)
+	}
+	byValues := func(a, b PropertyDrift) int {
+		return cmp.Or(cmp.Compare(b.Values, a.Values), cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Path, b.Path))
+	}
+	slices.SortFunc(d.Undeclared, byValues)
+	slices.SortFunc(d.Mixed, func(a, b PropertyDrift) int {
+		return cmp.Or(cmp.Compare(b.Share(), a.Share()), byValues(a, b))
+	})
+	slices.SortFunc(d.Unseen, func(a, b PropertyDrift) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.Path, b.Path))
+	})
+	return d
+}
+
+// nonNullTypes are a path's types other than null, integer counted as
+// number, commonest first.
+func nonNullTypes(p PropertyProfile) []TypeCount {
+	var out []TypeCount
+	var numbers int64
+	for _, t := range p.Types {
+		switch t.Type {
+		case "null":
+		case "integer", "number":
+			numbers += t.Count
+		default:
+			out = append(out, TypeCount{Type: t.Type, Count: t.Count})
+		}
+	}
+	if numbers > 0 {
+		out = append(out, TypeCount{Type: "number", Count: numbers})
+	}
+	slices.SortStableFunc(out, func(a, b TypeCount) int { return cmp.Compare(b.Count, a.Count) })
+	return out
+}
+
+// walkShape calls fn for every path a shape names, with its parent's
+// path and the JSON type the parent must have for the path to exist.
+func walkShape(s *Shape, path string, fn func(path, parent, kind string)) {
+	var walk func(s *Shape, path string, depth int)
+	walk = func(s *Shape, path string, depth int) {
+		if s == nil || depth > DefaultProfileLimits.Depth {
+			return
+		}
+		for name, p := range s.Properties {
+			child := path + "/" + PointerToken(name)
+			fn(child, path, "object")
+			walk(p, child, depth+1)
+		}
+		if s.Items != nil {
+			walk(s.Items, path+"/*", depth+1)
+		}
+	}
+	walk(s, path, 0)
+}

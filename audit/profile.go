@@ -1,0 +1,572 @@
+package audit
+
+import (
+	"cmp"
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// The property profile: what an event's validated object actually carries,
+// collected in the audit's own pass. Each path is a JSON pointer into the
+// whole message, like a violation's instance_path, with "*" standing for
+// every item of an array ("/properties/products/*/sku").
+
+// ProfileLimits bound a profile's memory, whatever the table holds: a
+// source that sends a fresh key per message (an id used as a key) fills
+// the caps and is reported as such, instead of taking the run's memory.
+type ProfileLimits struct {
+	// PathsPerEvent caps the paths profiled per event; later ones are
+	// counted as dropped.
+	PathsPerEvent int
+	// Paths caps the paths profiled in the whole run.
+	Paths int
+	// Distinct is how many distinct strings a path keeps; past it, the
+	// path is not low-cardinality and keeps none.
+	Distinct int
+	// DistinctBytes is the longest string kept as a distinct value; a
+	// longer one ends the path's distinct set.
+	DistinctBytes int
+	// Depth is how deep under the validated object paths are profiled.
+	Depth int
+}
+
+// DefaultProfileLimits keep a run's profile within about 40 MB: 20,000
+// paths, each with at most 20 strings of at most 64 bytes and an example.
+var DefaultProfileLimits = ProfileLimits{PathsPerEvent: 500, Paths: 20000, Distinct: 20, DistinctBytes: 64, Depth: 12}
+
+// maxPathBytes drops paths longer than a person reads: a key that is
+// really data.
+const maxPathBytes = 256
+
+// ProfileFormat is a string format the profile checks every value of a
+// path against, so that inference may claim it only when all match. The
+// checker must be the validator's own, or a stricter one.
+type ProfileFormat struct {
+	Name  string
+	Check func(string) bool
+}
+
+// Profiling configures the property profile of a run.
+type Profiling struct {
+	Limits ProfileLimits
+	// Formats are checked on every string; empty checks none (an audit
+	// needs none, only inference does).
+	Formats []ProfileFormat
+}
+
+// JSON types as the profile names them; integer is a number with no
+// fraction, as JSON Schema has it.
+var jsonKinds = [...]string{"string", "integer", "number", "boolean", "array", "object", "null"}
+
+const (
+	kindString = iota
+	kindInteger
+	kindNumber
+	kindBoolean
+	kindArray
+	kindObject
+	kindNull
+	kindCount
+)
+
+// pathStats is what one path has carried.
+type pathStats struct {
+	types          [kindCount]int64
+	minLen, maxLen int
+	min, max       float64
+	distinct       []string
+	manyDistinct   bool
+	// formats has bit i set while every string matched Formats[i].
+	formats uint32
+	// examples are the smallest raw scalar value of each kind, so that
+	// the example does not depend on which worker saw what.
+	examples [kindCount][]byte
+}
+
+func (p *pathStats) values() int64 {
+	var n int64
+	for _, c := range p.types {
+		n += c
+	}
+	return n
+}
+
+type eventProfile struct {
+	objectPath string
+	rows       int64
+	paths      map[string]*pathStats
+	// dropped counts values at paths past the caps.
+	dropped int64
+}
+
+// profile is a run's, or one batch's, property profile.
+type profile struct {
+	cfg    *Profiling
+	events map[eventKey]*eventProfile
+	paths  int
+	// buf is the path being walked, reused across rows.
+	buf []byte
+}
+
+func newProfile(cfg *Profiling) *profile {
+	return &profile{cfg: cfg, events: map[eventKey]*eventProfile{}}
+}
+
+func (p *profile) event(k eventKey, objectPath string) *eventProfile {
+	e := p.events[k]
+	if e == nil {
+		e = &eventProfile{objectPath: objectPath, paths: map[string]*pathStats{}}
+		p.events[k] = e
+	}
+	return e
+}
+
+// stats returns the path's stats, or nil when a cap keeps it out.
+func (p *profile) stats(e *eventProfile, path []byte) *pathStats {
+	if s := e.paths[string(path)]; s != nil {
+		return s
+	}
+	lim := p.cfg.Limits
+	if len(path) > maxPathBytes || len(e.paths) >= lim.PathsPerEvent || p.paths >= lim.Paths {
+		e.dropped++
+		return nil
+	}
+	s := &pathStats{formats: 1<<len(p.cfg.Formats) - 1}
+	e.paths[string(path)] = s
+	p.paths++
+	return s
+}
+
+// observeRaw profiles one row's validated object from its raw bytes, which
+// the caller has proven one well-formed JSON value.
+func (p *profile) observeRaw(k eventKey, objectPath string, object []byte) {
+	e := p.event(k, objectPath)
+	e.rows++
+	p.buf = append(p.buf[:0], objectPath...)
+	i := SkipSpace(object, 0)
+	if i < len(object) && object[i] == '{' {
+		p.walkMembers(e, object, i, 0)
+	}
+}
+
+func (p *profile) walkMembers(e *eventProfile, b []byte, i, depth int) {
+	base := len(p.buf)
+	EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
+		p.buf = appendToken(p.buf[:base], b[ks:ke], kEsc)
+		return p.walkRaw(e, b, vs, depth+1)
+	})
+	p.buf = p.buf[:base]
+}
+
+// walkRaw profiles the value at b[i] under the path in p.buf and returns
+// its end.
+func (p *profile) walkRaw(e *eventProfile, b []byte, i, depth int) (int, bool) {
+	s := p.stats(e, p.buf)
+	var end int
+	var ok bool
+	switch c := b[i]; {
+	case c == '"':
+		var esc bool
+		if end, esc, ok = ScanString(b, i); ok && s != nil {
+			v, plain := StringValue(b, i, end, esc)
+			if !plain {
+				var str string
+				if json.Unmarshal(b[i:end], &str) != nil {
+					return end, ok
+				}
+				v = []byte(str)
+			}
+			s.string(p.cfg, v)
+			s.example(kindString, b[i:end])
+		}
+	case c == '{':
+		if s != nil {
+			s.types[kindObject]++
+		}
+		if depth >= p.cfg.Limits.Depth || s == nil {
+			return SkipValue(b, i)
+		}
+		end, ok = SkipValue(b, i)
+		p.walkMembers(e, b, i, depth)
+	case c == '[':
+		if s != nil {
+			s.types[kindArray]++
+		}
+		if depth >= p.cfg.Limits.Depth || s == nil {
+			return SkipValue(b, i)
+		}
+		base := len(p.buf)
+		p.buf = append(p.buf, "/*"...)
+		end, ok = EachElement(b, i, func(_, vs int) (int, bool) { return p.walkRaw(e, b, vs, depth+1) })
+		p.buf = p.buf[:base]
+	case c == 't' || c == 'f':
+		if end, ok = SkipValue(b, i); ok && s != nil {
+			s.types[kindBoolean]++
+			s.example(kindBoolean, b[i:end])
+		}
+	case c == 'n':
+		if end, ok = SkipValue(b, i); ok && s != nil {
+			s.types[kindNull]++
+		}
+	default:
+		var frac bool
+		if end, frac, ok = ScanNumber(b, i); ok && s != nil {
+			f, _ := ParseNumber(b[i:end])
+			s.number(f, !frac || f == math.Trunc(f), b[i:end])
+		}
+	}
+	return end, ok
+}
+
+// observeValue profiles a row's validated object already decoded (with
+// UseNumber), when the raw walk could not be used.
+func (p *profile) observeValue(k eventKey, objectPath string, object any) {
+	e := p.event(k, objectPath)
+	e.rows++
+	p.buf = append(p.buf[:0], objectPath...)
+	if m, ok := object.(map[string]any); ok {
+		p.walkMap(e, m, 0)
+	}
+}
+
+func (p *profile) walkMap(e *eventProfile, m map[string]any, depth int) {
+	base := len(p.buf)
+	for k, v := range m {
+		p.buf = append(append(p.buf[:base], '/'), PointerToken(k)...)
+		p.walkValue(e, v, depth+1)
+	}
+	p.buf = p.buf[:base]
+}
+
+func (p *profile) walkValue(e *eventProfile, v any, depth int) {
+	s := p.stats(e, p.buf)
+	if s == nil {
+		return
+	}
+	switch v := v.(type) {
+	case string:
+		s.string(p.cfg, []byte(v))
+		b, _ := appendValue(nil, v, MaxValueBytes)
+		s.example(kindString, b)
+	case json.Number:
+		f, _ := strconv.ParseFloat(v.String(), 64)
+		s.number(f, !strings.ContainsAny(v.String(), ".eE") || f == math.Trunc(f), []byte(v.String()))
+	case bool:
+		s.types[kindBoolean]++
+		s.example(kindBoolean, []byte(strconv.FormatBool(v)))
+	case nil:
+		s.types[kindNull]++
+	case map[string]any:
+		s.types[kindObject]++
+		if depth < p.cfg.Limits.Depth {
+			p.walkMap(e, v, depth)
+		}
+	case []any:
+		s.types[kindArray]++
+		if depth < p.cfg.Limits.Depth {
+			base := len(p.buf)
+			p.buf = append(p.buf, "/*"...)
+			for _, item := range v {
+				p.walkValue(e, item, depth+1)
+			}
+			p.buf = p.buf[:base]
+		}
+	}
+}
+
+// appendToken appends "/" and a key token (quotes included) as a JSON
+// pointer token.
+func appendToken(buf, tok []byte, escaped bool) []byte {
+	buf = append(buf, '/')
+	key := tok[1 : len(tok)-1]
+	if escaped || !utf8.Valid(key) {
+		var k string
+		if json.Unmarshal(tok, &k) != nil {
+			return append(buf, '?')
+		}
+		return append(buf, PointerToken(k)...)
+	}
+	for _, c := range key {
+		switch c {
+		case '~':
+			buf = append(buf, '~', '0')
+		case '/':
+			buf = append(buf, '~', '1')
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return buf
+}
+
+func (s *pathStats) string(cfg *Profiling, v []byte) {
+	n := utf8.RuneCount(v)
+	if s.types[kindString] == 0 || n < s.minLen {
+		s.minLen = n
+	}
+	if s.types[kindString] == 0 || n > s.maxLen {
+		s.maxLen = n
+	}
+	s.types[kindString]++
+	if !s.manyDistinct {
+		if len(v) > cfg.Limits.DistinctBytes {
+			s.manyDistinct, s.distinct = true, nil
+		} else if !slices.ContainsFunc(s.distinct, func(d string) bool { return d == string(v) }) {
+			if len(s.distinct) >= cfg.Limits.Distinct {
+				s.manyDistinct, s.distinct = true, nil
+			} else {
+				s.distinct = append(s.distinct, string(v))
+			}
+		}
+	}
+	for i, f := range cfg.Formats {
+		if s.formats&(1<<i) != 0 && !f.Check(string(v)) {
+			s.formats &^= 1 << i
+		}
+	}
+}
+
+func (s *pathStats) number(f float64, integral bool, tok []byte) {
+	if s.types[kindInteger]+s.types[kindNumber] == 0 || f < s.min {
+		s.min = f
+	}
+	if s.types[kindInteger]+s.types[kindNumber] == 0 || f > s.max {
+		s.max = f
+	}
+	k := kindNumber
+	if integral {
+		k = kindInteger
+	}
+	s.types[k]++
+	s.example(k, tok)
+}
+
+// example keeps the smallest raw value of a kind, cut to MaxValueBytes.
+func (s *pathStats) example(k int, raw []byte) {
+	raw = raw[:min(len(raw), MaxValueBytes)]
+	if s.examples[k] == nil || string(raw) < string(s.examples[k]) {
+		s.examples[k] = append(s.examples[k][:0], raw...)
+	}
+}
+
+// merge adds b into p, within p's caps.
+func (p *profile) merge(b *profile) {
+	for k, be := range b.events {
+		e := p.event(k, be.objectPath)
+		e.rows += be.rows
+		e.dropped += be.dropped
+		for path, bs := range be.paths {
+			s := e.paths[path]
+			if s == nil {
+				if len(e.paths) >= p.cfg.Limits.PathsPerEvent || p.paths >= p.cfg.Limits.Paths {
+					e.dropped += bs.values()
+					continue
+				}
+				e.paths[path] = bs
+				p.paths++
+				continue
+			}
+			s.merge(p.cfg, bs)
+		}
+	}
+}
+
+func (s *pathStats) merge(cfg *Profiling, o *pathStats) {
+	if o.types[kindString] > 0 {
+		if s.types[kindString] == 0 || o.minLen < s.minLen {
+			s.minLen = o.minLen
+		}
+		if s.types[kindString] == 0 || o.maxLen > s.maxLen {
+			s.maxLen = o.maxLen
+		}
+	}
+	if on := o.types[kindInteger] + o.types[kindNumber]; on > 0 {
+		sn := s.types[kindInteger] + s.types[kindNumber]
+		if sn == 0 || o.min < s.min {
+			s.min = o.min
+		}
+		if sn == 0 || o.max > s.max {
+			s.max = o.max
+		}
+	}
+	if o.manyDistinct {
+		s.manyDistinct, s.distinct = true, nil
+	}
+	for _, d := range o.distinct {
+		if s.manyDistinct {
+			break
+		}
+		if !slices.Contains(s.distinct, d) {
+			if len(s.distinct) >= cfg.Limits.Distinct {
+				s.manyDistinct, s.distinct = true, nil
+				break
+			}
+			s.distinct = append(s.distinct, d)
+		}
+	}
+	s.formats &= o.formats
+	for k := range s.types {
+		s.types[k] += o.types[k]
+		if o.examples[k] != nil && (s.examples[k] == nil || string(o.examples[k]) < string(s.examples[k])) {
+			s.examples[k] = o.examples[k]
+		}
+	}
+}
+
+// EventProfile is what one event × schema carried in a run.
+type EventProfile struct {
+	Type, Name, SchemaID string
+	Unplanned            bool
+	// ObjectPath is the validated object's JSON pointer ("/properties").
+	ObjectPath string
+	// Rows is how many messages were profiled.
+	Rows int64
+	// Properties are sorted by path.
+	Properties []PropertyProfile
+	// Dropped counts values at paths past the caps (ProfileLimits): when
+	// it is not zero, the profile is not the event's whole shape.
+	Dropped int64
+}
+
+// PropertyProfile is what one path carried.
+type PropertyProfile struct {
+	Path string
+	// Types counts the values of each JSON type, in jsonKinds' order.
+	Types []TypeCount
+	// InPlan says the event's schema declares the path by name, every
+	// level of it.
+	InPlan bool
+	// MinLength and MaxLength bound the strings, in code points.
+	MinLength, MaxLength int
+	// Minimum and Maximum bound the numbers.
+	Minimum, Maximum float64
+	// Values are the distinct strings, sorted, when there were at most
+	// ProfileLimits.Distinct short ones; nil otherwise.
+	Values []string
+	// Formats are the ProfileFormats every string matched.
+	Formats []string
+}
+
+// TypeCount is how many values of one JSON type a path carried, with the
+// smallest as an example (already passed through the run's ValuePolicy).
+type TypeCount struct {
+	Type    string
+	Count   int64
+	Example string
+}
+
+// Count is how many values a path carried, of any type.
+func (p PropertyProfile) Count() int64 {
+	var n int64
+	for _, t := range p.Types {
+		n += t.Count
+	}
+	return n
+}
+
+// CountOf is how many values of type t the path carried.
+func (p PropertyProfile) CountOf(t string) int64 {
+	for _, x := range p.Types {
+		if x.Type == t {
+			return x.Count
+		}
+	}
+	return 0
+}
+
+// profiles renders the profile, sorted by event then path; values pass
+// through policy, and InPlan is read from each schema's Shape.
+func (p *profile) profiles(policy ValuePolicy, shapes func(schemaID string) *Shape) []EventProfile {
+	out := make([]EventProfile, 0, len(p.events))
+	for k, e := range p.events {
+		ep := EventProfile{Type: k.Type, Name: k.Name, SchemaID: k.SchemaID, Unplanned: k.Unplanned,
+			ObjectPath: e.objectPath, Rows: e.rows, Dropped: e.dropped}
+		var shape *Shape
+		if !k.Unplanned && shapes != nil {
+			shape = shapes(k.SchemaID)
+		}
+		for path, s := range e.paths {
+			// A key may hold a NUL or invalid UTF-8, which no results table stores.
+			pp := PropertyProfile{Path: clean(path, MaxNameBytes), MinLength: s.minLen, MaxLength: s.maxLen, Minimum: s.min, Maximum: s.max}
+			if shape != nil {
+				pp.InPlan = shapeAt(shape, strings.TrimPrefix(path, e.objectPath)) != nil
+			}
+			for kind, n := range s.types {
+				if n == 0 {
+					continue
+				}
+				tc := TypeCount{Type: jsonKinds[kind], Count: n}
+				if s.examples[kind] != nil {
+					tc.Example = clean(policy.raw(s.examples[kind]), 2*MaxValueBytes)
+				}
+				pp.Types = append(pp.Types, tc)
+			}
+			if s.types[kindString] > 0 {
+				if !s.manyDistinct {
+					pp.Values = slices.Sorted(slices.Values(s.distinct))
+				}
+				for i := range p.cfg.Formats {
+					if s.formats&(1<<i) != 0 {
+						pp.Formats = append(pp.Formats, p.cfg.Formats[i].Name)
+					}
+				}
+			}
+			ep.Properties = append(ep.Properties, pp)
+		}
+		slices.SortFunc(ep.Properties, func(a, b PropertyProfile) int { return strings.Compare(a.Path, b.Path) })
+		out = append(out, ep)
+	}
+	slices.SortFunc(out, func(a, b EventProfile) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.SchemaID, b.SchemaID))
+	})
+	return out
+}
+
+// shapeAt is the shape that declares the path (relative to the validated
+// object), or nil when some level of it is not declared by name.
+func shapeAt(s *Shape, rel string) *Shape {
+	if rel == "" {
+		return s
+	}
+	for _, tok := range strings.Split(rel[1:], "/") {
+		if s == nil {
+			return nil
+		}
+		if tok == "*" {
+			s = s.Items
+			continue
+		}
+		s = s.Properties[unescapeToken(tok)]
+	}
+	return s
+}
+
+// PropertyStats is one row of eventaudit_property_stats: one path × JSON
+// type of one event in a run.
+type PropertyStats struct {
+	RunID                string
+	EventType, EventName string
+	SchemaID             string
+	Path, JSONType       string
+	Rows                 int64
+	InPlan               bool
+	Example              string
+}
+
+// PropertyStats are the rows of eventaudit_property_stats for the run.
+func (s *Summary) PropertyStats() []PropertyStats {
+	var out []PropertyStats
+	for _, e := range s.Profiles {
+		for _, p := range e.Properties {
+			for _, t := range p.Types {
+				out = append(out, PropertyStats{RunID: s.Run.RunID, EventType: e.Type, EventName: e.Name, SchemaID: e.SchemaID,
+					Path: p.Path, JSONType: t.Type, Rows: t.Count, InPlan: p.InPlan, Example: t.Example})
+			}
+		}
+	}
+	return out
+}

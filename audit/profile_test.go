@@ -1,0 +1,217 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
+	"github.com/google/go-cmp/cmp"
+)
+
+func profileRun(t *testing.T, a *audit.Auditor, payloads ...string) *audit.Summary {
+	t.Helper()
+	at := audittest.CorpusStart.Add(time.Minute)
+	var rows []audit.Row
+	for i, p := range payloads {
+		rows = append(rows, audit.Row{MessageID: fmt.Sprintf("m%04d", i), ReceivedAt: at, Payload: []byte(p)})
+	}
+	a.Source = &audittest.Source{Rows: rows, BatchSize: 3}
+	if a.Matcher == nil {
+		a.Matcher = &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject}
+	}
+	if a.Profile == nil {
+		a.Profile = &audit.Profiling{Limits: audit.DefaultProfileLimits}
+	}
+	a.Now = func() time.Time { return audittest.CorpusStart }
+	s, err := a.Run(context.Background(), audit.Run{RunID: "r", Source: "t", Window: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func property(t *testing.T, s *audit.Summary, event, path string) audit.PropertyProfile {
+	t.Helper()
+	for _, e := range s.Profiles {
+		if e.Name != event {
+			continue
+		}
+		for _, p := range e.Properties {
+			if p.Path == path {
+				return p
+			}
+		}
+	}
+	t.Fatalf("no profile of %s %s in %+v", event, path, s.Profiles)
+	return audit.PropertyProfile{}
+}
+
+var profileCorpus = []string{
+	`{"type":"track","event":"Product Viewed","properties":{"price":9.5,"sku":"a-1","tags":["x","y"],"item":{"size":"M","qty":2}}}`,
+	`{"type":"track","event":"Product Viewed","properties":{"price":"10","sku":"b-22","tags":[],"item":{"size":"L","qty":1.0}}}`,
+	`{"type":"track","event":"Product Viewed","properties":{"price":3,"sku":null,"item":null,"k\u00e9y":true,"a/b~c":1e2}}`,
+	`{"type":"track","event":"Product Viewed","properties":{"price":4,"sku":"c","products":[{"id":1},{"id":2,"x":false}]}}`,
+	`{"type":"track","event":"Mystery","properties":{"color":"red"}}`,
+	`{"type":"track","event":"Mystery","properties":{"color":"blue","n":-7}}`,
+	`{"type":"identify","traits":{"email":"a@b.co"}}`,
+	`{"type":"alias","previousId":"x"}`,
+}
+
+// The fast path walks raw bytes and the slow path decoded values: both
+// must profile a message alike.
+func TestProfileRawAndDecodedAgree(t *testing.T) {
+	fast := profileRun(t, &audit.Auditor{}, profileCorpus...)
+	slow := profileRun(t, &audit.Auditor{DisableFastPath: true}, profileCorpus...)
+	if len(fast.Profiles) == 0 {
+		t.Fatal("no profile")
+	}
+	if diff := cmp.Diff(slow.Profiles, fast.Profiles); diff != "" {
+		t.Errorf("the raw walk and the decoded walk disagree (-decoded +raw):\n%s", diff)
+	}
+}
+
+func TestProfileCountsTypesAndBounds(t *testing.T) {
+	s := profileRun(t, &audit.Auditor{Workers: 3}, profileCorpus...)
+
+	price := property(t, s, "Product Viewed", "/properties/price")
+	want := []audit.TypeCount{{Type: "string", Count: 1, Example: `"10"`}, {Type: "integer", Count: 2, Example: "3"},
+		{Type: "number", Count: 1, Example: "9.5"}}
+	if diff := cmp.Diff(want, price.Types); diff != "" {
+		t.Errorf("price types (-want +got):\n%s", diff)
+	}
+	if !price.InPlan || price.Minimum != 3 || price.Maximum != 9.5 {
+		t.Errorf("price: in plan %v, bounds [%v, %v]; want true, [3, 9.5]", price.InPlan, price.Minimum, price.Maximum)
+	}
+	sku := property(t, s, "Product Viewed", "/properties/sku")
+	if sku.CountOf("null") != 1 || sku.MinLength != 1 || sku.MaxLength != 4 || !cmp.Equal(sku.Values, []string{"a-1", "b-22", "c"}) {
+		t.Errorf("sku: %+v", sku)
+	}
+	if sku.InPlan {
+		t.Error("sku is not in the plan of Product Viewed")
+	}
+	// 1.0 is an integer, as JSON Schema has it; nested and array paths.
+	if qty := property(t, s, "Product Viewed", "/properties/item/qty"); qty.CountOf("integer") != 2 {
+		t.Errorf("item/qty: %+v", qty.Types)
+	}
+	if id := property(t, s, "Product Viewed", "/properties/products/*/id"); id.CountOf("integer") != 2 {
+		t.Errorf("products/*/id: %+v", id.Types)
+	}
+	if tags := property(t, s, "Product Viewed", "/properties/tags/*"); tags.CountOf("string") != 2 {
+		t.Errorf("tags/*: %+v", tags.Types)
+	}
+	// Keys are JSON-pointer tokens, unescaped from JSON first.
+	property(t, s, "Product Viewed", "/properties/a~1b~0c")
+	property(t, s, "Product Viewed", "/properties/kéy")
+	if email := property(t, s, "", "/traits/email"); email.Count() != 1 {
+		t.Errorf("identify traits: %+v", email)
+	}
+	for _, e := range s.Profiles {
+		if e.Type == "alias" {
+			t.Errorf("alias carries nothing a plan describes, yet was profiled: %+v", e)
+		}
+	}
+}
+
+func TestProfileExampleFollowsValues(t *testing.T) {
+	s := profileRun(t, &audit.Auditor{Values: audit.ValuePolicy{Mode: audit.ValuesRedact}}, profileCorpus...)
+	sku := property(t, s, "Product Viewed", "/properties/sku")
+	if ex := sku.Types[0].Example; ex != `"***"` {
+		t.Errorf("redacted example %q, want the masked string", ex)
+	}
+	for _, r := range s.PropertyStats() {
+		if strings.Contains(r.Example, "a-1") || strings.Contains(r.Example, "a@b.co") {
+			t.Errorf("a redacted run stored %q", r.Example)
+		}
+	}
+}
+
+func TestProfileCapsPathsAndSaysSo(t *testing.T) {
+	var payloads []string
+	for i := range 50 {
+		payloads = append(payloads, fmt.Sprintf(`{"type":"track","event":"Mystery","properties":{"id_%d":%d,"fixed":"v%d"}}`, i, i, i))
+	}
+	lim := audit.DefaultProfileLimits
+	lim.PathsPerEvent, lim.Distinct = 10, 5
+	s := profileRun(t, &audit.Auditor{Profile: &audit.Profiling{Limits: lim}, Workers: 4}, payloads...)
+	e := s.Profiles[0]
+	if len(e.Properties) > 10 || e.Dropped == 0 {
+		t.Errorf("%d paths profiled and %d values dropped; want at most 10 paths and the rest dropped", len(e.Properties), e.Dropped)
+	}
+	if len(s.Drift.Truncated) != 1 {
+		t.Errorf("the drift does not say the profile of Mystery was cut: %+v", s.Drift)
+	}
+	fixed := property(t, s, "Mystery", "/properties/fixed")
+	if fixed.Count() != 50 || fixed.Values != nil {
+		t.Errorf("fixed: %d values, distinct %v; want 50 and no distinct set past 5", fixed.Count(), fixed.Values)
+	}
+}
+
+func TestProfileFormatsHoldOnlyWhenEveryValueMatches(t *testing.T) {
+	hasAt := audit.ProfileFormat{Name: "email", Check: func(s string) bool { return strings.Contains(s, "@") }}
+	s := profileRun(t, &audit.Auditor{Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits, Formats: []audit.ProfileFormat{hasAt}}},
+		`{"type":"track","event":"Mystery","properties":{"a":"x@y","b":"x@y"}}`,
+		`{"type":"track","event":"Mystery","properties":{"a":"z@w","b":"nope"}}`)
+	if f := property(t, s, "Mystery", "/properties/a").Formats; !cmp.Equal(f, []string{"email"}) {
+		t.Errorf("a: formats %v, want [email]", f)
+	}
+	if f := property(t, s, "Mystery", "/properties/b").Formats; f != nil {
+		t.Errorf("b: formats %v, want none: one value is not an email", f)
+	}
+}
+
+func TestDriftFromThePlan(t *testing.T) {
+	s := profileRun(t, &audit.Auditor{}, profileCorpus...)
+	d := s.Drift
+	var undeclared, mixed []string
+	for _, u := range d.Undeclared {
+		undeclared = append(undeclared, fmt.Sprintf("%s %s %d/%d", u.Name, u.Path, u.Values, u.EventRows))
+	}
+	for _, m := range d.Mixed {
+		mixed = append(mixed, fmt.Sprintf("%s %s %.2f", m.Name, m.Path, m.Share()))
+	}
+	// item/size is under item, which is itself undeclared: listed once.
+	wantUndeclared := []string{"Product Viewed /properties/sku 4/4", "Product Viewed /properties/item 3/4",
+		"Product Viewed /properties/tags 2/4", "Product Viewed /properties/a~1b~0c 1/4",
+		"Product Viewed /properties/kéy 1/4", "Product Viewed /properties/products 1/4"}
+	if diff := cmp.Diff(wantUndeclared, undeclared); diff != "" {
+		t.Errorf("undeclared (-want +got):\n%s", diff)
+	}
+	// price is a string once in four; unplanned events are profiled too.
+	if diff := cmp.Diff([]string{"Product Viewed /properties/price 0.25"}, mixed); diff != "" {
+		t.Errorf("mixed (-want +got):\n%s", diff)
+	}
+	if len(d.Unseen) != 0 {
+		t.Errorf("unseen: %+v; price, the one planned property, arrived", d.Unseen)
+	}
+
+	s = profileRun(t, &audit.Auditor{}, `{"type":"track","event":"Product Added","properties":{"qty":1}}`)
+	if len(s.Drift.Unseen) != 1 || s.Drift.Unseen[0].Path != "/properties/quantity" {
+		t.Errorf("unseen: %+v, want Product Added's quantity", s.Drift.Unseen)
+	}
+}
+
+func TestProfileSameWhateverTheWorkers(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 3000, BadRate: 0.1, Seed: 11}).Rows
+	run := func(workers int) *audit.Summary {
+		a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 37}, Workers: workers,
+			Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
+			Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits},
+			Now:     func() time.Time { return audittest.CorpusStart }}
+		s, err := a.Run(context.Background(), audit.Run{RunID: "r", Source: "t", Window: window})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one := run(1)
+	if len(one.PropertyStats()) < 5 {
+		t.Fatalf("the corpus profiled only %d rows of stats", len(one.PropertyStats()))
+	}
+	if diff := cmp.Diff(one.Profiles, run(8).Profiles); diff != "" {
+		t.Errorf("8 workers profile differently (-1 +8):\n%s", diff)
+	}
+}

@@ -64,6 +64,18 @@ var resultDocs = []struct {
 		"unplanned":    "True when no schema in the plan matches the event.",
 		"source":       "The audited source, as in eventaudit_runs.",
 	}},
+	{sqlwh.PropertiesTable, "One row per property path and JSON type of each event per run: what the apps actually sent.", map[string]string{
+		"run_id":     "The run.",
+		"event_type": "track, page, screen, identify or group.",
+		"event_name": "The event name (track), page or screen name; empty for identify and group.",
+		"schema_id":  "The schema the event was validated against; empty when unplanned.",
+		"path":       "A JSON pointer into the message, with * for every item of an array, e.g. /properties/products/*/sku.",
+		"json_type":  "string, integer, number, boolean, array, object or null.",
+		"rows":       "Values of this type at the path in the window: messages, or items under an array.",
+		"in_plan":    "True when the event's schema names the path, every level of it; false for undeclared properties and unplanned events.",
+		"example":    "The smallest value of this type, as --values keeps it; empty for arrays, objects and null.",
+		"source":     "The audited source, as in eventaudit_runs.",
+	}},
 }
 
 // DBTSources describes the result tables as a dbt sources file (schema
@@ -134,7 +146,7 @@ func (o DBTSources) Write(w io.Writer) error {
 		Sources []source `yaml:"sources"`
 	}{2, []source{{
 		Name:        o.Name,
-		Description: "eventaudit's results: each audit run of the product-analytics events, its violations and its per-event statistics.",
+		Description: "eventaudit's results: each audit run of the product-analytics events, its violations, its per-event statistics and property profile.",
 		Database:    o.Database, Schema: o.Schema, Tables: tables,
 	}}}
 	if _, err := io.WriteString(w, "# Written by `eventaudit dbt`; run it again after upgrading eventaudit rather than editing.\n"); err != nil {
@@ -157,6 +169,8 @@ func resultColumns(table string) []string {
 		return sqlwh.ViolationsColumns
 	case sqlwh.StatsTable:
 		return sqlwh.StatsColumns
+	case sqlwh.PropertiesTable:
+		return sqlwh.PropertiesColumns
 	}
 	return nil
 }

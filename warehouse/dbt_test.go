@@ -53,7 +53,7 @@ func TestDBTSourcesParse(t *testing.T) {
 	if err := yaml.Unmarshal(b.Bytes(), &doc); err != nil {
 		t.Fatalf("%v\n%s", err, b.String())
 	}
-	if doc.Version != 2 || len(doc.Sources) != 1 || doc.Sources[0].Schema != "analytics_eventaudit" || len(doc.Sources[0].Tables) != 3 {
+	if doc.Version != 2 || len(doc.Sources) != 1 || doc.Sources[0].Schema != "analytics_eventaudit" || len(doc.Sources[0].Tables) != 4 {
 		t.Fatalf("unexpected file:\n%s", b.String())
 	}
 	warehousetest.Golden(t, filepath.Join("testdata", "dbt_sources.yml"), b.String(), *update)

@@ -297,7 +297,7 @@ func (s *Sink) AdoptSource(ctx context.Context, canonical string, spellings []st
 		return err
 	}
 	defer tx.Rollback(ctx)
-	for _, t := range []string{RunsTable, ViolationsTable, StatsTable} {
+	for _, t := range []string{RunsTable, ViolationsTable, StatsTable, PropertiesTable} {
 		if err := tx.Exec(ctx, d.SQL(`UPDATE %s SET {source} = %s WHERE {source} IN (%s)`, d.Quote(s.table(t)), p(1), marks(2)),
 			append([]any{canonical}, old...)...); err != nil {
 			return fmt.Errorf("rename the history of %s: %w", canonical, err)

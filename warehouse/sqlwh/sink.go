@@ -17,6 +17,7 @@ const (
 	RunsTable       = "eventaudit_runs"
 	ViolationsTable = "eventaudit_violations"
 	StatsTable      = "eventaudit_event_stats"
+	PropertiesTable = "eventaudit_property_stats"
 	LocksTable      = "eventaudit_locks"
 )
 
@@ -33,6 +34,10 @@ var (
 	ViolationsColumns = []string{"run_id", "message_id", "received_at", "event_type", "event_name", "schema_id",
 		"instance_path", "keyword", "message", "value", "source", "suppressed"}
 	StatsColumns = []string{"run_id", "event_type", "event_name", "schema_id", "rows", "invalid_rows", "unplanned", "source"}
+	// One row per path × JSON type of each event: rows counts the values
+	// of that type (items, for a path under an array).
+	PropertiesColumns = []string{"run_id", "event_type", "event_name", "schema_id", "path", "json_type", "rows", "in_plan",
+		"example", "source"}
 	// A lock records its holder's terms: when it expires unless renewed,
 	// how often the holder renews it, and the warehouse session that holds
 	// it, so that a later run can prove a holder gone.
@@ -108,6 +113,7 @@ func (s *Sink) tables() []resultTable {
 		{RunsTable, RunsColumns, []string{st, t, ts, ts, ts, ts, st, bi, bi, bi, bi, st, st, st, st, ts, bi, bi, bi, bi, bi}},
 		{ViolationsTable, ViolationsColumns, []string{st, st, ts, st, t, t, t, st, t, value, t, b}},
 		{StatsTable, StatsColumns, []string{st, st, t, t, bi, bi, b, t}},
+		{PropertiesTable, PropertiesColumns, []string{st, st, t, t, t, st, bi, b, value, t}},
 		{LocksTable, LocksColumns, []string{st, st, st, ts, ts, ts, bi, st}},
 	}
 }
@@ -128,14 +134,15 @@ func (s *Sink) coveredRunsSQL(run audit.Run) (string, []any) {
 //   - every violation of the source whose received_at falls in the window
 //     (and, for a shard, whose message_id hashes to it), whether or not its
 //     run row still exists;
-//   - the stats and run rows of covered, the earlier runs lying wholly
-//     inside the window and the shard;
-//   - stats rows of the source whose run row is gone.
+//   - the stats, property stats and run rows of covered, the earlier runs
+//     lying wholly inside the window and the shard;
+//   - stats and property stats rows of the source whose run row is gone.
 //
 // Each statement's parameters are returned beside it.
 func (s *Sink) ReplaceSQL(run audit.Run, covered []string) (stmts []string, args [][]any) {
 	d := s.WH.Dialect
-	runs, viol, stats := d.Quote(s.table(RunsTable)), d.Quote(s.table(ViolationsTable)), d.Quote(s.table(StatsTable))
+	runs, viol := d.Quote(s.table(RunsTable)), d.Quote(s.table(ViolationsTable))
+	perRun := []string{d.Quote(s.table(StatsTable)), d.Quote(s.table(PropertiesTable))}
 	p := d.Placeholder
 	violations := d.SQL(`DELETE FROM %s WHERE {source} = %s AND {received_at} >= %s AND {received_at} < %s`,
 		viol, p(1), p(2), p(3))
@@ -152,14 +159,16 @@ func (s *Sink) ReplaceSQL(run audit.Run, covered []string) (stmts []string, args
 			marks[i], ids[i] = p(i+1), id
 		}
 		in := strings.Join(marks, ", ")
-		stmts = append(stmts,
-			d.SQL(`DELETE FROM %s WHERE {run_id} IN (%s)`, stats, in),
-			d.SQL(`DELETE FROM %s WHERE {run_id} IN (%s)`, runs, in))
-		args = append(args, ids, ids)
+		for _, tbl := range append(perRun, runs) {
+			stmts = append(stmts, d.SQL(`DELETE FROM %s WHERE {run_id} IN (%s)`, tbl, in))
+			args = append(args, ids)
+		}
 	}
-	stmts = append(stmts, d.SQL(`DELETE FROM %s WHERE {source} = %s AND {run_id} NOT IN (SELECT {run_id} FROM %s WHERE {source} = %s)`,
-		stats, p(1), runs, p(2)))
-	args = append(args, []any{run.Source, run.Source})
+	for _, tbl := range perRun {
+		stmts = append(stmts, d.SQL(`DELETE FROM %s WHERE {source} = %s AND {run_id} NOT IN (SELECT {run_id} FROM %s WHERE {source} = %s)`,
+			tbl, p(1), runs, p(2)))
+		args = append(args, []any{run.Source, run.Source})
+	}
 	return stmts, args
 }
 
@@ -310,6 +319,21 @@ func (t *sinkTx) WriteViolations(ctx context.Context, vs []audit.Violation) erro
 		return nil
 	}
 	return t.flush(ctx)
+}
+
+// WriteProperties writes the run's property profile, in the run's
+// transaction.
+func (t *sinkTx) WriteProperties(ctx context.Context, ps []audit.PropertyStats) error {
+	rows := make([][]any, len(ps))
+	for i, p := range ps {
+		rows[i] = []any{p.RunID, p.EventType, p.EventName, p.SchemaID, p.Path, p.JSONType, p.Rows, p.InPlan, p.Example, t.run.Source}
+	}
+	for chunk := range slices.Chunk(rows, violationWrite) {
+		if err := t.tx.BulkInsert(ctx, t.sink.table(PropertiesTable), PropertiesColumns, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (t *sinkTx) flush(ctx context.Context) error {

@@ -48,6 +48,7 @@ func Run(t *testing.T, b Backend) {
 		{"FreshnessAndDuplicates", testFreshnessAndDuplicates},
 		{"ReadQueryOnlyReads", testReadQuery},
 		{"RerunReplaces", testRerunReplaces},
+		{"PropertyStats", testPropertyStats},
 		{"OverlappingWindowOwnsOverlap", testOverlap},
 		{"FailedWriteLeavesNothing", testFailedWrite},
 		{"FailedCommitLeavesNothing", testFailedCommit},
@@ -137,7 +138,8 @@ func (f *fixture) sink() *sqlwh.Sink { return &sqlwh.Sink{WH: f.wh, Schema: f.re
 
 func (f *fixture) auditor(src audit.Source, sink audit.Sink) *audit.Auditor {
 	return &audit.Auditor{Source: src, Sink: sink, Workers: 2,
-		Matcher: &audit.Matcher{Catalog: catalog(), Target: audit.ValidateObject}}
+		Matcher: &audit.Matcher{Catalog: catalog(), Target: audit.ValidateObject},
+		Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits}}
 }
 
 func (f *fixture) source(batch int) *sqlwh.Source {
@@ -234,13 +236,14 @@ func str(v any) string {
 	return fmt.Sprint(v)
 }
 
-// snapshot reads all three result tables in a stable order.
+// snapshot reads all four result tables in a stable order.
 func (f *fixture) snapshot() string {
 	var b strings.Builder
 	for _, q := range []string{
 		`SELECT {run_id}, {source}, {window_start}, {window_end}, {status}, {rows_scanned}, {rows_invalid} FROM ` + f.table(sqlwh.RunsTable) + ` ORDER BY 1`,
 		`SELECT {run_id}, {message_id}, {keyword}, {instance_path}, {received_at} FROM ` + f.table(sqlwh.ViolationsTable) + ` ORDER BY 1, 2, 3, 4`,
 		`SELECT {run_id}, {event_name}, {schema_id}, {rows}, {invalid_rows} FROM ` + f.table(sqlwh.StatsTable) + ` ORDER BY 1, 2, 3`,
+		`SELECT {run_id}, {event_name}, {path}, {json_type}, {rows} FROM ` + f.table(sqlwh.PropertiesTable) + ` ORDER BY 1, 2, 3, 4`,
 	} {
 		for _, r := range f.query(q) {
 			b.WriteString(strings.Join(r, "|") + "\n")
@@ -481,6 +484,29 @@ func testRerunReplaces(t *testing.T, f *fixture) {
 	equal(t, "violations", f.query(`SELECT {run_id}, {message_id}, {keyword} FROM `+f.table(sqlwh.ViolationsTable)+` ORDER BY 2, 3`),
 		[][]string{{second.Run.RunID, "b", "required"}})
 	equal(t, "stats", f.query(`SELECT {run_id}, {rows} FROM `+f.table(sqlwh.StatsTable)), [][]string{{second.Run.RunID, "2"}})
+	equal(t, "property stats", f.query(`SELECT DISTINCT {run_id} FROM `+f.table(sqlwh.PropertiesTable)), [][]string{{second.Run.RunID}})
+}
+
+// The property profile lands in eventaudit_property_stats: a row per path
+// and JSON type, with in_plan from the schema and an example value.
+func testPropertyStats(t *testing.T, f *fixture) {
+	at := t0.Add(time.Minute)
+	f.load(good("a", at), good("b", at),
+		track("c", at, "Order Completed", map[string]any{"order_id": "o-c", "total": "3.00", "coupon": "SAVE10"}),
+		track("d", at, "Signed Up", map[string]any{"plan": "pro"}))
+	s := f.mustRun(audit.Window{Start: t0, End: t0.Add(time.Hour)})
+	equal(t, "property stats", valueText(f.query(`SELECT {run_id}, {event_type}, {event_name}, {schema_id}, {path}, {json_type}, {rows},
+		CASE WHEN {in_plan} THEN 'true' ELSE 'false' END, {example}, {source} FROM `+f.table(sqlwh.PropertiesTable)+` ORDER BY 3, 5, 6`), 8),
+		[][]string{
+			{s.Run.RunID, "track", "Order Completed", "shop/Order Completed/1-0.json", "/properties/coupon", "string", "1", "false", `"SAVE10"`, s.Run.Source},
+			{s.Run.RunID, "track", "Order Completed", "shop/Order Completed/1-0.json", "/properties/order_id", "string", "3", "true", `"o-a"`, s.Run.Source},
+			{s.Run.RunID, "track", "Order Completed", "shop/Order Completed/1-0.json", "/properties/total", "number", "2", "true", "10.5", s.Run.Source},
+			{s.Run.RunID, "track", "Order Completed", "shop/Order Completed/1-0.json", "/properties/total", "string", "1", "true", `"3.00"`, s.Run.Source},
+			{s.Run.RunID, "track", "Signed Up", "", "/properties/plan", "string", "1", "false", `"pro"`, s.Run.Source},
+		})
+	if len(s.Drift.Undeclared) != 1 || s.Drift.Undeclared[0].Path != "/properties/coupon" || len(s.Drift.Mixed) != 1 {
+		t.Errorf("drift: %+v", s.Drift)
+	}
 }
 
 func testOverlap(t *testing.T, f *fixture) {

@@ -47,6 +47,18 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "unplanned" BOOLEAN,
   "source" VARCHAR
 );
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_property_stats" (
+  "run_id" VARCHAR,
+  "event_type" VARCHAR,
+  "event_name" VARCHAR,
+  "schema_id" VARCHAR,
+  "path" VARCHAR,
+  "json_type" VARCHAR,
+  "rows" BIGINT,
+  "in_plan" BOOLEAN,
+  "example" VARCHAR,
+  "source" VARCHAR
+);
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "source" VARCHAR,
   "shard" VARCHAR,
@@ -90,12 +102,15 @@ WHERE LOWER(schema_name) = LOWER(?) AND LOWER(catalog_name) = LOWER(COALESCE(NUL
 -- replace the window's earlier results (two covered runs)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ?;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (?, ?);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "run_id" IN (?, ?);
 DELETE FROM "eventaudit"."eventaudit_runs" WHERE "run_id" IN (?, ?);
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
 
 -- replace the window's earlier results of shard 2/4 (no covered run)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ? AND CAST(hash(COALESCE("message_id", '')) % 4 AS INTEGER) = 2;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
 
 -- slice a big window at quantiles of received_at (4 slices)
 SELECT DISTINCT UNNEST(approx_quantile("received_at", [0.25, 0.5, 0.75])) AS q FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? ORDER BY q;

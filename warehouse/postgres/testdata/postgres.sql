@@ -47,6 +47,18 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "unplanned" BOOLEAN,
   "source" TEXT
 );
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_property_stats" (
+  "run_id" TEXT,
+  "event_type" TEXT,
+  "event_name" TEXT,
+  "schema_id" TEXT,
+  "path" TEXT,
+  "json_type" TEXT,
+  "rows" BIGINT,
+  "in_plan" BOOLEAN,
+  "example" TEXT,
+  "source" TEXT
+);
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "source" TEXT,
   "shard" TEXT,
@@ -91,12 +103,15 @@ WHERE LOWER(schema_name) = LOWER($1) AND LOWER(catalog_name) = LOWER(COALESCE(NU
 -- replace the window's earlier results (two covered runs)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN ($1, $2);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "run_id" IN ($1, $2);
 DELETE FROM "eventaudit"."eventaudit_runs" WHERE "run_id" IN ($1, $2);
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
 
 -- replace the window's earlier results of shard 2/4 (no covered run)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3 AND MOD(ABS(hashtext(COALESCE("message_id", ''))::BIGINT), 4) = 2;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
 
 -- serialise lock-taking
 LOCK TABLE "eventaudit"."eventaudit_locks" IN EXCLUSIVE MODE;

@@ -47,6 +47,18 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "unplanned" BOOLEAN,
   "source" VARCHAR(65535)
 );
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_property_stats" (
+  "run_id" VARCHAR(512),
+  "event_type" VARCHAR(512),
+  "event_name" VARCHAR(65535),
+  "schema_id" VARCHAR(65535),
+  "path" VARCHAR(65535),
+  "json_type" VARCHAR(512),
+  "rows" BIGINT,
+  "in_plan" BOOLEAN,
+  "example" VARCHAR(65535),
+  "source" VARCHAR(65535)
+);
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "source" VARCHAR(512),
   "shard" VARCHAR(512),
@@ -91,12 +103,15 @@ WHERE LOWER(schema_name) = LOWER($1) AND LOWER(database_name) = LOWER(COALESCE(N
 -- replace the window's earlier results (two covered runs)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN ($1, $2);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "run_id" IN ($1, $2);
 DELETE FROM "eventaudit"."eventaudit_runs" WHERE "run_id" IN ($1, $2);
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
 
 -- replace the window's earlier results of shard 2/4 (no covered run)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = $1 AND "received_at" >= $2 AND "received_at" < $3 AND MOD(ABS(FNV_HASH(COALESCE("message_id", ''))), 4) = 2;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = $1 AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = $2);
 
 -- serialise lock-taking
 LOCK "eventaudit"."eventaudit_locks";

@@ -47,6 +47,18 @@ CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_event_stats" (
   "unplanned" BOOLEAN,
   "source" VARCHAR
 );
+CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_property_stats" (
+  "run_id" VARCHAR,
+  "event_type" VARCHAR,
+  "event_name" VARCHAR,
+  "schema_id" VARCHAR,
+  "path" VARCHAR,
+  "json_type" VARCHAR,
+  "rows" BIGINT,
+  "in_plan" BOOLEAN,
+  "example" VARIANT,
+  "source" VARCHAR
+);
 CREATE TABLE IF NOT EXISTS "eventaudit"."eventaudit_locks" (
   "source" VARCHAR,
   "shard" VARCHAR,
@@ -91,12 +103,15 @@ WHERE UPPER(schema_name) = UPPER(?) AND UPPER(catalog_name) = UPPER(COALESCE(NUL
 -- replace the window's earlier results (two covered runs)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ?;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "run_id" IN (?, ?);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "run_id" IN (?, ?);
 DELETE FROM "eventaudit"."eventaudit_runs" WHERE "run_id" IN (?, ?);
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
 
 -- replace the window's earlier results of shard 2/4 (no covered run)
 DELETE FROM "eventaudit"."eventaudit_violations" WHERE "source" = ? AND "received_at" >= ? AND "received_at" < ? AND ABS(HASH(COALESCE("message_id", ''))) % 4 = 2;
 DELETE FROM "eventaudit"."eventaudit_event_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
+DELETE FROM "eventaudit"."eventaudit_property_stats" WHERE "source" = ? AND "run_id" NOT IN (SELECT "run_id" FROM "eventaudit"."eventaudit_runs" WHERE "source" = ?);
 
 -- bulk insert of violations, one array bind per column
 INSERT INTO "eventaudit"."eventaudit_violations" ("run_id", "message_id", "received_at", "event_type", "event_name", "schema_id", "instance_path", "keyword", "message", "value", "source", "suppressed") SELECT column1, column2, column3, column4, column5, column6, column7, column8, column9, COALESCE(TRY_PARSE_JSON(NULLIF(column10, '')), TO_VARIANT(NULLIF(column10, ''))), column11, column12 FROM VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);

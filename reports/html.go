@@ -82,6 +82,10 @@ type pageData struct {
 	TrendLine   string
 	VitalsLine  string
 	HasPrevious bool
+	// Drift is the run's drift, when it kept a profile (S.Drift).
+	Drift     []DriftSection
+	DriftLine string
+	DriftCut  string
 }
 
 type alert struct{ Label, Text string }
@@ -104,6 +108,7 @@ func newPageData(p HTMLPage) pageData {
 	d := pageData{HTMLPage: p, S: s, Status: badge(s.Run.Status), VitalsLine: VitalsLine(s),
 		TrendLine: TrendLine(s), Unplanned: s.Unplanned(), HasPrevious: s.Previous != nil}
 	d.Alerts = alerts(p)
+	d.Drift, d.DriftLine, d.DriftCut = DriftSections(s.Drift, HTMLTopChecks), DriftHeadline(s.Drift), DriftCut(s.Drift)
 	runs := historyOldestFirst(p)
 	d.Runs = len(runs)
 	if len(runs) > 1 {

@@ -44,6 +44,54 @@ type jsonReport struct {
 	Trend *jsonTrend `json:"trend"`
 	// NotCheckable: rules the layout cannot honour (Segment's layout only).
 	NotCheckable []string `json:"not_checkable,omitempty"`
+	// Drift is null when the run kept no property profile.
+	Drift *jsonDrift `json:"drift"`
+}
+
+// jsonDrift lists every drifting path; the per-type counts of every path
+// are in eventaudit_property_stats.
+type jsonDrift struct {
+	Undeclared []jsonDriftPath `json:"undeclared"`
+	Unseen     []jsonDriftPath `json:"unseen"`
+	Mixed      []jsonDriftPath `json:"mixed"`
+	// Truncated names the events whose profile hit its path cap.
+	Truncated []string `json:"truncated"`
+}
+
+type jsonDriftPath struct {
+	Type     string `json:"type"`
+	Name     string `json:"name"`
+	SchemaID string `json:"schema_id"`
+	Path     string `json:"path"`
+	// Values is how many values the path carried in EventRows messages.
+	Values    int64 `json:"values"`
+	EventRows int64 `json:"event_rows"`
+	// Types are a mixed path's non-null types, commonest first.
+	Types []jsonTypeCount `json:"types,omitempty"`
+}
+
+type jsonTypeCount struct {
+	Type  string `json:"type"`
+	Count int64  `json:"count"`
+}
+
+func newJSONDrift(d *audit.Drift) *jsonDrift {
+	if d == nil {
+		return nil
+	}
+	list := func(ps []audit.PropertyDrift) []jsonDriftPath {
+		out := []jsonDriftPath{}
+		for _, p := range ps {
+			jp := jsonDriftPath{Type: p.Type, Name: p.Name, SchemaID: p.SchemaID, Path: p.Path, Values: p.Values, EventRows: p.EventRows}
+			for _, t := range p.Types {
+				jp.Types = append(jp.Types, jsonTypeCount{t.Type, t.Count})
+			}
+			out = append(out, jp)
+		}
+		return out
+	}
+	return &jsonDrift{Undeclared: list(d.Undeclared), Unseen: list(d.Unseen), Mixed: list(d.Mixed),
+		Truncated: append([]string{}, d.Truncated...)}
 }
 
 type jsonTrend struct {
@@ -144,6 +192,7 @@ func JSON(w io.Writer, s *audit.Summary) error {
 	for _, e := range s.Unplanned() {
 		out.Unplanned = append(out.Unplanned, jsonUnplan{Type: e.Type, Name: e.Name, Rows: e.Rows})
 	}
+	out.Drift = newJSONDrift(s.Drift)
 	if t := s.Trend(); t != nil {
 		out.Trend = &jsonTrend{PreviousRunID: t.Previous.RunID,
 			PreviousWindowStart: t.Previous.Window.Start.UTC().Format(time.RFC3339),

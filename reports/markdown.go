@@ -48,6 +48,21 @@ func Markdown(w io.Writer, s *audit.Summary) error {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", label, mdEscape(SchemaLabel(e)),
 			Count(e.Rows), Count(e.InvalidRows), Percent(e.InvalidRate()), top)
 	}
+	if line := DriftHeadline(s.Drift); line != "" {
+		fmt.Fprintf(&b, "\n### %s\n\n", strings.TrimSuffix(line, "."))
+		b.WriteString("| Drift | Event | Path | Detail |\n|---|---|---|---|\n")
+		for _, sec := range DriftSections(s.Drift, maxDriftItems) {
+			for _, it := range sec.Items {
+				fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", sec.Title, mdEscape(it.Event), mdEscape(it.Path), it.Detail)
+			}
+			if sec.More > 0 {
+				fmt.Fprintf(&b, "| %s | …and %s more | | |\n", sec.Title, Count(int64(sec.More)))
+			}
+		}
+	}
+	if line := DriftCut(s.Drift); line != "" {
+		fmt.Fprintf(&b, "\n%s\n", mdEscape(line))
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,21 @@ func summaries() map[string]*audit.Summary {
 	failing.Run.RowsScanned, failing.Run.RowsInvalid, failing.Run.RowsUnplanned, failing.Run.Violations = 10045, 1237, 42, 1303
 	failing.Run.Status, failing.Run.DuplicateRows = audit.StatusFailed, 12
 	failing.Breaches = []audit.Breach{{Metric: audit.MetricInvalidRate, Limit: 0.01, Actual: 1237.0 / 10045}}
+	// Drift: 12 undeclared paths (10 listed), one unseen, price a string in 3%.
+	pv := audit.PropertyDrift{Type: "track", Name: "Product Viewed", SchemaID: "shop/Product Viewed/1-0.json", EventRows: 10000}
+	failing.Drift = &audit.Drift{Truncated: []string{"Size | Color Picked"}}
+	for i := range 12 {
+		u := pv
+		u.Path, u.Values = fmt.Sprintf("/properties/extra_%02d", i), int64(1200-i*100)
+		failing.Drift.Undeclared = append(failing.Drift.Undeclared, u)
+	}
+	unseen, mixed := pv, pv
+	unseen.Path = "/properties/currency_code"
+	mixed.Path, mixed.Values = "/properties/price", 10000
+	mixed.Types = []audit.TypeCount{{Type: "number", Count: 9700}, {Type: "string", Count: 300}}
+	failing.Drift.Unseen, failing.Drift.Mixed = []audit.PropertyDrift{unseen}, []audit.PropertyDrift{mixed}
+	// A profiled run with no drift says so.
+	clean.Drift = &audit.Drift{}
 	// Segment's layout: a column typed wrong is one violation on no row, and
 	// the rules the layout cannot check are listed.
 	segment := &audit.Summary{Run: run, Events: []audit.EventSummary{

@@ -106,8 +106,8 @@ func SlackMessage(s *audit.Summary, o SlackOptions) slack.Msg {
 	}
 	unplanned := s.Unplanned()
 	// Blocks still needed after the events: divider, broken schemas,
-	// unplanned, footer, the "more" note.
-	room := slackMaxBlocks - len(blocks) - 7
+	// unplanned, drift, footer, the "more" note.
+	room := slackMaxBlocks - len(blocks) - 8
 	shown := min(len(failing), topN, room)
 	if len(failing) > 0 {
 		add(slack.NewDividerBlock(), slack.NewSectionBlock(md(fmt.Sprintf("*Top %d of %d failing events, by invalid rows*", shown, len(failing))), nil, nil))
@@ -123,6 +123,9 @@ func SlackMessage(s *audit.Summary, o SlackOptions) slack.Msg {
 	}
 	if len(unplanned) > 0 {
 		add(slack.NewSectionBlock(md(slackUnplanned(unplanned)), nil, nil))
+	}
+	if drift := slackDrift(s.Drift); drift != "" {
+		add(slack.NewSectionBlock(md(drift), nil, nil))
 	}
 	if o.LinkTemplate != "" {
 		link := strings.NewReplacer("{run_id}", r.RunID, "{source}", r.Source).Replace(o.LinkTemplate)
@@ -187,6 +190,25 @@ func slackUnplanned(events []audit.EventSummary) string {
 }
 
 // slackEscape escapes the three characters Slack's mrkdwn reserves.
+// slackDrift is the drift in one block: its headline and the top three
+// paths of each kind.
+func slackDrift(d *audit.Drift) string {
+	line := DriftHeadline(d)
+	if line == "" {
+		return ""
+	}
+	b := []string{"*" + slackEscape(strings.TrimSuffix(line, ".")) + "*"}
+	for _, sec := range DriftSections(d, 3) {
+		for _, it := range sec.Items {
+			b = append(b, fmt.Sprintf("• %s: %s `%s`: %s", sec.Title, slackEscape(it.Event), slackEscape(it.Path), it.Detail))
+		}
+		if sec.More > 0 {
+			b = append(b, fmt.Sprintf("• %s: …and %s more", sec.Title, Count(int64(sec.More))))
+		}
+	}
+	return strings.Join(b, "\n")
+}
+
 func slackEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
 }

@@ -47,6 +47,21 @@ func Terminal(w io.Writer, s *audit.Summary) error {
 			fmt.Fprintf(w, "  %s\n", n)
 		}
 	}
+	if line := DriftHeadline(s.Drift); line != "" {
+		fmt.Fprintln(w, line)
+		for _, sec := range DriftSections(s.Drift, maxDriftItems) {
+			fmt.Fprintf(w, "  %s:\n", sec.Title)
+			for _, it := range sec.Items {
+				fmt.Fprintf(w, "    %s %s: %s\n", it.Event, it.Path, it.Detail)
+			}
+			if sec.More > 0 {
+				fmt.Fprintf(w, "    …and %s more (eventaudit_property_stats has them all)\n", Count(int64(sec.More)))
+			}
+		}
+	}
+	if line := DriftCut(s.Drift); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	_, err := fmt.Fprintf(w, "Run %s: %s\n", s.Run.RunID, s.Run.Status)
 	return err
 }

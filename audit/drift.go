@@ -86,8 +86,9 @@ func driftOf(profiles []EventProfile, shapes func(string) *Shape) *Drift {
 		if shape == nil {
 			continue
 		}
+		routing := e.ObjectPath + "/schema_id" // which schema, not what happened
 		for _, p := range e.Properties {
-			if p.InPlan {
+			if p.InPlan || p.Path == routing {
 				continue
 			}
 			parent := p.Path[:strings.LastIndexByte(p.Path, '/')]
@@ -100,7 +101,7 @@ func driftOf(profiles []EventProfile, shapes func(string) *Shape) *Drift {
 		}
 		var unseen []PropertyDrift
 		walkShape(shape, e.ObjectPath, func(path, parent, kind string) {
-			if seen[path] != nil {
+			if seen[path] != nil || path == routing {
 				return
 			}
 			if parent != e.ObjectPath {

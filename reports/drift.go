@@ -52,12 +52,12 @@ func DriftSections(d *audit.Drift, n int) []DriftSection {
 	}
 	add("undeclared", "Sent but not in the plan", d.Undeclared, func(p audit.PropertyDrift) string {
 		if strings.Contains(p.Path, "/*") { // items, not messages
-			return fmt.Sprintf("%s items in %s messages", Count(p.Values), Count(p.EventRows))
+			return fmt.Sprintf("%s in %s", plural(int(p.Values), "item", "items"), plural(int(p.EventRows), "message", "messages"))
 		}
-		return fmt.Sprintf("in %s of %s messages (%s)", Count(p.Values), Count(p.EventRows), Percent(p.Share()))
+		return fmt.Sprintf("in %s of %s (%s)", Count(p.Values), plural(int(p.EventRows), "message", "messages"), Percent(p.Share()))
 	})
 	add("unseen", "In the plan, never sent", d.Unseen, func(p audit.PropertyDrift) string {
-		return fmt.Sprintf("none in %s messages", Count(p.EventRows))
+		return "none in " + plural(int(p.EventRows), "message", "messages")
 	})
 	add("mixed", "Mixed types", d.Mixed, func(p audit.PropertyDrift) string {
 		parts := make([]string, len(p.Types))

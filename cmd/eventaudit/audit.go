@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/url"
 	"slices"
@@ -51,6 +52,7 @@ type auditOptions struct {
 	LockTimeout   time.Duration
 	MaxPayload    int
 	Pushdown      string
+	Profile       bool
 	Slack         string
 	SlackChannel  string
 	SlackTop      int
@@ -165,6 +167,7 @@ func bindAuditFlags(b binder, o *auditOptions) {
 	b.duration(&o.LockTimeout, "lock-timeout")
 	b.integer(&o.MaxPayload, "max-payload-bytes")
 	b.str(&o.Pushdown, "pushdown")
+	b.boolean(&o.Profile, "profile")
 	b.str(&o.Slack, "slack")
 	b.str(&o.SlackChannel, "slack-channel")
 	b.integer(&o.SlackTop, "slack-top")
@@ -196,17 +199,10 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		}
 		o.slackWebhook = hook
 	}
+	if err := o.checkEvents(set); err != nil {
+		return err
+	}
 	switch {
-	case o.Warehouse == "":
-		return usageError{errors.New("no warehouse: pass --warehouse duckdb://PATH (or postgres://…), set EVENTAUDIT_WAREHOUSE, or put warehouse: in eventaudit.yml")}
-	case o.Layout == "raw" && o.Table == "":
-		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml (for Segment's own layout, pass --layout segment --source SCHEMA)")}
-	case o.Layout == "segment" && o.Source == "":
-		return usageError{errors.New("--layout segment needs --source: the schema Segment's warehouse destination writes the source to, e.g. web_prod")}
-	case o.Layout == "segment" && o.Validate == string(audit.ValidateMessage):
-		return usageError{errors.New("--validate message needs --layout raw: Segment's layout keeps the envelope flattened (context_* columns), and eventaudit rebuilds only properties and traits")}
-	case o.Layout == "segment" && o.Table != "" && set.from("table") == fromFlag:
-		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
 	case o.Slack != "never" && set.changed("slack") && o.slackToken == "" && o.slackWebhook == "":
 		// Asked for by name, a digest that cannot go anywhere must not
 		// fail silently every night.
@@ -220,10 +216,6 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 		return usageError{fmt.Errorf("--incremental ends each window at now minus --lag, but --until is set (from %s): remove until, or drop --incremental to audit a fixed window", set.from("until"))}
 	case !validLabel(o.Label):
 		return usageError{fmt.Errorf("--label %q: use up to 64 letters, digits, '.', '_' or '-', e.g. adhoc", o.Label)}
-	case o.Workers < 0:
-		return usageError{fmt.Errorf("--workers %d: must be 0 (all CPUs) or more", o.Workers)}
-	case o.MaxPayload < 1024:
-		return usageError{fmt.Errorf("--max-payload-bytes %d: must be at least 1024", o.MaxPayload)}
 	case o.LockTimeout < time.Second:
 		return usageError{fmt.Errorf("--lock-timeout %s: must be at least 1s", o.LockTimeout)}
 	case o.values().Check() != nil:
@@ -231,6 +223,28 @@ func (o *auditOptions) resolve(set resolved, cfg *fileConfig, getenv func(string
 			"the same across runs, e.g. openssl rand -hex 32", o.Values, o.values().Check())}
 	case o.HTMLRuns < 1:
 		return usageError{fmt.Errorf("--html-runs %d: must be at least 1 (the run itself)", o.HTMLRuns)}
+	}
+	return nil
+}
+
+// checkEvents checks the settings that say where the events are, which
+// every command reading them shares.
+func (o *auditOptions) checkEvents(set resolved) error {
+	switch {
+	case o.Warehouse == "":
+		return usageError{errors.New("no warehouse: pass --warehouse duckdb://PATH (or postgres://…), set EVENTAUDIT_WAREHOUSE, or put warehouse: in eventaudit.yml")}
+	case o.Layout == "raw" && o.Table == "":
+		return usageError{errors.New("no table: pass --table with the raw Segment events table, or set table.name in eventaudit.yml (for Segment's own layout, pass --layout segment --source SCHEMA)")}
+	case o.Layout == "segment" && o.Source == "":
+		return usageError{errors.New("--layout segment needs --source: the schema Segment's warehouse destination writes the source to, e.g. web_prod")}
+	case o.Layout == "segment" && o.Validate == string(audit.ValidateMessage):
+		return usageError{errors.New("--validate message needs --layout raw: Segment's layout keeps the envelope flattened (context_* columns), and eventaudit rebuilds only properties and traits")}
+	case o.Layout == "segment" && o.Table != "" && set.from("table") == fromFlag:
+		return usageError{errors.New("--table is for --layout raw; with --layout segment, name the schema with --source")}
+	case o.Workers < 0:
+		return usageError{fmt.Errorf("--workers %d: must be 0 (all CPUs) or more", o.Workers)}
+	case o.MaxPayload < 1024:
+		return usageError{fmt.Errorf("--max-payload-bytes %d: must be at least 1024", o.MaxPayload)}
 	}
 	return nil
 }
@@ -405,6 +419,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 			Values:               o.values(),
 			Findings:             brokenSchemaFindings(broken),
 			Pushdown:             pushdown,
+			Profile:              o.profiling(logger, pushdown),
 			Suppressions:         o.activeSuppressions(d, now),
 			NewViolationsFrom:    results,
 		},
@@ -445,6 +460,19 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 		done.history, done.historyErr = done.results.History(ctx, summary.Run, o.HTMLRuns-1)
 	}
 	return done, nil
+}
+
+// profiling is the run's property profile, or nil: rows a pushdown
+// proves valid never leave the warehouse, so they cannot be profiled.
+func (o *auditOptions) profiling(logger *slog.Logger, pushdown *audit.PushdownPlan) *audit.Profiling {
+	if !o.Profile {
+		return nil
+	}
+	if pushdown != nil && pushdown.Provable() {
+		logger.Info("no property profile this run: the rows the warehouse proves valid never leave it (--pushdown on)")
+		return nil
+	}
+	return &audit.Profiling{Limits: audit.DefaultProfileLimits}
 }
 
 // failThresholds are --fail-on's limits, with min_rows=1 unless it is set:

@@ -27,7 +27,7 @@ type setting struct {
 	// none (a setting about one invocation, or a flag whose meaning
 	// differs between commands).
 	config string
-	def    any // string, int, bool, []string or time.Duration
+	def    any // string, int, float64, bool, []string or time.Duration
 	help   string
 	// choices, when set, are the only values accepted.
 	choices []string
@@ -71,6 +71,8 @@ func settingsTable() []setting {
 		// How the run behaves.
 		{cmd: "audit", flag: "pushdown", config: "pushdown", def: "auto", choices: []string{"auto", "on", "off"},
 			help: "prove rows valid in the warehouse's SQL, so that only the rest leave it: auto (where measured to pay; today nowhere), on (wherever eventaudit can: Postgres jsonb, DuckDB; an error where it cannot) or off; results are the same either way"},
+		{cmd: "audit", flag: "profile", config: "profile", def: true,
+			help: "profile what each event carries (eventaudit_property_stats) and report drift from the plan: properties sent but not in it, plan properties never seen, mixed types; a run that proves rows with --pushdown keeps none"},
 		{cmd: "audit", flag: "workers", config: "workers", def: 0, help: "validator goroutines (default: number of CPUs)"},
 		{cmd: "audit", flag: "lock-timeout", config: "lock_timeout", def: 5 * time.Minute, help: "this run's lock on its source expires this long after its last heartbeat (renewed every tenth of it, at most every 30s), so a crashed run blocks the next for at most this long; a waiting run honours the holder's expiry, not its own"},
 		{cmd: "audit", flag: "dry-run", def: false, help: "validate and report, write nothing"},
@@ -111,6 +113,11 @@ func settingsTable() []setting {
 		{cmd: "query", flag: "format", def: reports.FormatTable, choices: reports.ListFormats(), help: "output format"},
 		{cmd: "load", flag: "payload-type", def: "", help: "SQL type of a new table's payload column (default: the warehouse's text type, which can also hold malformed rows)"},
 		{cmd: "load", flag: "replace", def: false, help: "drop the table first"},
+		{cmd: "schemas infer", flag: "out", def: "", help: "the schemas directory to write into (required); files go to OUT/PLAN/EVENT/1-0.json and are never overwritten"},
+		{cmd: "schemas infer", flag: "events", def: []string(nil), help: "only these events (track names, or page, screen, identify, group)"},
+		{cmd: "schemas infer", flag: "required-share", def: 1.0, help: "a property sent in at least this share of its objects is required (1: only those always sent)"},
+		{cmd: "schemas infer", flag: "enum-max", def: 10, help: "a string property with at most this many distinct values, each seen at least 5 times, becomes an enum"},
+		{cmd: "schemas infer", flag: "vendor", def: "", help: "self.vendor of the written schemas (default: the plan's, else com.example)"},
 		{cmd: "init", flag: "table", def: "", help: "the raw events table the config audits"},
 		{cmd: "init", flag: "out", def: "eventaudit.yml", help: "where to write the config"},
 		{cmd: "init", flag: "force", def: false, help: "overwrite an existing config file"},
@@ -119,10 +126,20 @@ func settingsTable() []setting {
 
 // lookupSetting finds the setting of a flag of the command at path.
 func lookupSetting(path, flag string) (setting, bool) {
-	if path == "doctor" || path == "explain" {
+	switch path {
+	case "doctor", "explain":
 		// doctor checks what an audit with the same settings would meet,
 		// and explain what it would prove in SQL, so both take audit's,
 		// from the same flags, variables and keys.
+		path = "audit"
+	case "schemas infer":
+		// infer reads the events an audit reads, with audit's settings,
+		// beside its own.
+		for _, s := range settingsTable() {
+			if s.cmd == path && s.flag == flag {
+				return s, true
+			}
+		}
 		path = "audit"
 	}
 	var general *setting
@@ -178,6 +195,11 @@ func (b binder) integer(dst *int, flag string) {
 func (b binder) boolean(dst *bool, flag string) {
 	s := b.setting(flag)
 	b.flags.BoolVar(dst, flag, s.def.(bool), b.help(s))
+}
+
+func (b binder) float(dst *float64, flag string) {
+	s := b.setting(flag)
+	b.flags.Float64Var(dst, flag, s.def.(float64), b.help(s))
 }
 
 func (b binder) list(dst *[]string, flag string) {

@@ -229,9 +229,12 @@ func checkName(name string, r NameRules) []string {
 	return out
 }
 
+// hasDescription: a description that is still schemas infer's TODO is
+// none.
 func hasDescription(node map[string]any) bool {
 	d, _ := node["description"].(string)
-	return strings.TrimSpace(d) != ""
+	d = strings.TrimSpace(d)
+	return d != "" && !strings.HasPrefix(d, TODO)
 }
 
 // errorPosition is where a schema file's compile error points: the

@@ -51,6 +51,8 @@ type Info struct {
 	// Addition is an Iglu SchemaVer's ADDITION; 0 for Reflekt.
 	Addition int    `json:"-"`
 	File     string `json:"file"`
+	// Vendor is self.vendor.
+	Vendor string `json:"-"`
 	// Err is why the schema does not compile, or nil.
 	Err error `json:"-"`
 }
@@ -481,6 +483,7 @@ func describe(p string, doc map[string]any) Info {
 		if v, ok := self["version"].(string); ok && v != "" {
 			info.Version = v
 		}
+		info.Vendor, _ = self["vendor"].(string)
 	}
 	if iglu {
 		info.Major, info.Minor, info.Addition = model, revision, addition
@@ -550,6 +553,10 @@ func (r *Registry) ByID(id string) (audit.Schema, bool) {
 	}
 	return s, true
 }
+
+// Empty is a registry with no schemas, against which every event is
+// unplanned.
+func Empty() *Registry { return &Registry{} }
 
 // ByName implements audit.Catalog: the highest MAJOR, then MINOR, in plan.
 func (r *Registry) ByName(name string) (audit.Schema, bool) {

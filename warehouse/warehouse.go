@@ -77,12 +77,24 @@ func (w *Warehouse) RawSource(ctx context.Context, t RawTable, shard audit.Shard
 // planned track events (each has its own table); matcher finds a row's
 // schema, whose shape says which columns rebuild it.
 func (w *Warehouse) SegmentSource(ctx context.Context, schema string, events []string, matcher *audit.Matcher, shard audit.Shard) (*Source, error) {
-	resolved, err := sqlwh.ResolveSchema(ctx, w.wh, schema)
+	return w.segmentSource(ctx, &segment.Source{Schema: schema, Events: events, Matcher: matcher, Shard: shard})
+}
+
+// SegmentSourceEveryTable is SegmentSource reading the event tables of
+// unplanned events too, their columns as properties: what inferring a
+// plan from Segment's layout reads.
+func (w *Warehouse) SegmentSourceEveryTable(ctx context.Context, schema string, matcher *audit.Matcher) (*Source, error) {
+	return w.segmentSource(ctx, &segment.Source{Schema: schema, Matcher: matcher, EveryTable: true})
+}
+
+func (w *Warehouse) segmentSource(ctx context.Context, src *segment.Source) (*Source, error) {
+	resolved, err := sqlwh.ResolveSchema(ctx, w.wh, src.Schema)
 	if err != nil {
 		return nil, err
 	}
+	src.WH, src.Schema = w.wh, resolved
 	return &Source{
-		Source: &segment.Source{WH: w.wh, Schema: resolved, Events: events, Matcher: matcher, Shard: shard},
+		Source: src,
 		Name:   SegmentSourceName(resolved),
 	}, nil
 }

@@ -105,7 +105,7 @@ func newRootCmd(d *deps) *cobra.Command {
 		return []*cobra.Command{
 			newCmdAudit(d, o, nil),
 			newCmdLoad(d, o, nil),
-			newCmdSchemas(d, o, nil, nil),
+			newCmdSchemas(d, o, nil, nil, nil),
 			newCmdRuns(d, o, nil),
 			newCmdQuery(d, o, nil),
 			newCmdReport(d, o, nil),

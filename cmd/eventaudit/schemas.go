@@ -17,10 +17,11 @@ type schemasOptions struct {
 	Lint    schemas.LintRules
 }
 
-func newCmdSchemas(d *deps, root *rootOptions, runList, runCheck func(context.Context, *schemasOptions) error) *cobra.Command {
+func newCmdSchemas(d *deps, root *rootOptions, runList, runCheck func(context.Context, *schemasOptions) error,
+	runInfer func(context.Context, *inferOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schemas",
-		Short: "List and lint the tracking plan's schemas",
+		Short: "List, lint and infer the tracking plan's schemas",
 	}
 	cmd.AddCommand(
 		newSchemasSub(d, root, "list", "List every event schema: id, plan, event, version, file, and whether it compiles",
@@ -35,6 +36,7 @@ Rules (configure them under lint: in eventaudit.yml):
   self.name matches the folder, self.version the file's MAJOR-MINOR
   no two schemas with the same name and version in one plan`,
 			`  eventaudit schemas check --schemas ./schemas     # in CI, before the nightly audit`, runCheck, runSchemasCheck),
+		newCmdSchemasInfer(d, root, runInfer),
 	)
 	return cmd
 }

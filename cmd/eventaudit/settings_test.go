@@ -29,7 +29,8 @@ func settingsCLI(env map[string]string) (*cobra.Command, *bool) {
 			newCmdAudit(d, o, func(context.Context, *auditOptions) error { *ran = true; return nil }),
 			newCmdLoad(d, o, func(context.Context, *loadOptions) error { *ran = true; return nil }),
 			newCmdSchemas(d, o, func(context.Context, *schemasOptions) error { *ran = true; return nil },
-				func(context.Context, *schemasOptions) error { *ran = true; return nil }),
+				func(context.Context, *schemasOptions) error { *ran = true; return nil },
+				func(context.Context, *inferOptions) error { *ran = true; return nil }),
 			newCmdRuns(d, o, func(context.Context, *runsOptions) error { *ran = true; return nil }),
 			newCmdQuery(d, o, func(context.Context, *queryOptions) error { *ran = true; return nil }),
 			newCmdReport(d, o, func(context.Context, *reportOptions) error { *ran = true; return nil }),
@@ -60,6 +61,8 @@ func layerValues(s setting) (yamlV, envV, flagV string) {
 		return "true", "false", "true"
 	case int:
 		return "2001", "3002", "4003"
+	case float64:
+		return "0.25", "0.5", "0.75"
 	case time.Duration:
 		return "2h", "3h", "4h"
 	case []string:
@@ -84,7 +87,7 @@ func TestSettingsPrecedence(t *testing.T) {
 	base := map[string]string{"warehouse": "duckdb://base.duckdb", "table.name": "base_table", "source": "base_schema", "html.out": "base.html"}
 	args := map[string][]string{"audit": {"audit"}, "load": {"load", "events.ndjson"}, "runs": {"runs"}, "query": {"query", "SELECT 1"},
 		"doctor": {"doctor"}, "explain": {"explain"}, "init": {"init"}, "report": {"report"}, "dbt": {"dbt"},
-		"schemas list": {"schemas", "list"}, "schemas check": {"schemas", "check"}}
+		"schemas list": {"schemas", "list"}, "schemas check": {"schemas", "check"}, "schemas infer": {"schemas", "infer"}}
 	root, _ := settingsCLI(nil)
 	covered := map[string]bool{}
 	for _, path := range slices.Sorted(maps.Keys(args)) {
@@ -174,6 +177,8 @@ func parsedAs(t *testing.T, f *pflag.Flag, v string) string {
 		fs.Int("x", 0, "")
 	case "bool":
 		fs.Bool("x", false, "")
+	case "float64":
+		fs.Float64("x", 0, "")
 	case "stringSlice":
 		fs.StringSlice("x", nil, "")
 	default:

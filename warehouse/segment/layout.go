@@ -57,6 +57,10 @@ type Source struct {
 	Matcher   *audit.Matcher
 	BatchSize int
 	Shard     audit.Shard
+	// EveryTable reads the event tables of unplanned events too, their
+	// columns as properties, instead of only their tracks rows: for
+	// inferring a plan, where no event is planned yet.
+	EveryTable bool
 
 	mu       sync.Mutex
 	findings []audit.Violation
@@ -72,8 +76,11 @@ type segmentTable struct {
 	typ    string // call type
 	member string // "properties" or "traits"
 	event  string // the planned track event, for an event table
-	cols   []sqlwh.Column
-	kinds  []int // kindOf each column
+	// unplanned marks an event table read only for EveryTable; a table
+	// without Segment's columns is then skipped, not an error.
+	unplanned bool
+	cols      []sqlwh.Column
+	kinds     []int // kindOf each column
 	// checked records the schemas whose columns were checked.
 	checked map[string]bool
 }

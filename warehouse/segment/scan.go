@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -31,6 +32,16 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 		planned[slug] = true
 		if name, ok := tables[slug]; ok && !segmentReserved[slug] {
 			plan = append(plan, segmentTable{name: name, typ: "track", member: "properties", event: ev})
+		}
+	}
+	if s.EveryTable {
+		for _, slug := range slices.Sorted(maps.Keys(tables)) {
+			if planned[slug] || segmentReserved[slug] {
+				continue
+			}
+			// Read from its own table, so not from tracks as well.
+			planned[slug] = true
+			plan = append(plan, segmentTable{name: tables[slug], typ: "track", member: "properties", unplanned: true})
 		}
 	}
 	for _, ct := range segmentCallTables {
@@ -189,6 +200,9 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 	}
 	for _, name := range []string{"id", "received_at", "event_text", "name"} {
 		pick(name)
+	}
+	if _, ok := idx["event_text"]; t.unplanned && !ok {
+		return nil // not an event table
 	}
 	if _, ok := idx["received_at"]; !ok {
 		return fmt.Errorf("table %s has no received_at column; is it a Segment table?", src.Table.Table)

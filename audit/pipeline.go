@@ -161,8 +161,21 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 				}
 			}()
 			recycler, _ := a.Source.(RecyclingSource)
+			// Each worker profiles into its own profile, merged once when
+			// it ends: merging one per batch would serialise the workers
+			// on the collector.
+			var prof *profile
+			if a.Profile != nil {
+				prof = newProfile(a.Profile)
+				defer func() {
+					select {
+					case results <- batchResult{agg: aggregate{events: map[eventKey]*eventAgg{}, prof: prof}}:
+					case <-gctx.Done():
+					}
+				}()
+			}
 			for rows := range batches {
-				res := a.checkBatch(run.RunID, rows)
+				res := a.checkBatch(run.RunID, rows, prof)
 				// Violations hold copies of what they keep of a payload
 				// (payloadViolation, ValuePolicy.at), never the bytes themselves.
 				if recycler != nil {
@@ -178,7 +191,10 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		})
 	}
 
-	total := a.newAggregate()
+	total := newAggregate()
+	if a.Profile != nil {
+		total.prof = newProfile(a.Profile)
+	}
 	g.Go(func() error {
 		for res := range results {
 			total.merge(&res.agg)
@@ -327,13 +343,16 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 	return &plan
 }
 
-// checkBatch validates rows; it touches no shared state.
-func (a *Auditor) checkBatch(runID string, rows []Row) batchResult {
-	res := batchResult{agg: a.newAggregate()}
+// checkBatch validates rows, profiling them into prof (the worker's own);
+// it touches no shared state.
+func (a *Auditor) checkBatch(runID string, rows []Row, prof *profile) batchResult {
+	res := batchResult{agg: newAggregate()}
+	res.agg.prof = prof
 	for i := range rows {
 		vs := a.checkRow(runID, &rows[i], &res.agg)
 		res.violations = append(res.violations, vs...)
 	}
+	res.agg.prof = nil // the worker's, sent once at its end
 	return res
 }
 
@@ -425,14 +444,6 @@ func (a *Auditor) shapes() func(string) *Shape {
 		cache[id] = shape
 		return shape
 	}
-}
-
-func (a *Auditor) newAggregate() aggregate {
-	agg := newAggregate()
-	if a.Profile != nil {
-		agg.prof = newProfile(a.Profile)
-	}
-	return agg
 }
 
 // profiles says whether a matched message has an object to profile: alias

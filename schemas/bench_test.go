@@ -27,11 +27,16 @@ func benchCorpus(b *testing.B, n int, disableFast bool) ([]audit.Row, *schemas.R
 // BenchmarkValidationCore measures decode, match and validate — the work
 // per event — with the source in memory and no sink: events/s is the
 // figure to compare. "library" is jsonschema/v5 alone, "fast" the compiled
-// fast path with the library as the judge of failures.
+// fast path with the library as the judge of failures, and "fast+profile"
+// the fast path with the property profile an audit keeps by default.
 func BenchmarkValidationCore(b *testing.B) {
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
-	for _, mode := range []string{"fast", "library"} {
+	for _, mode := range []string{"fast", "fast+profile", "library"} {
 		rows, reg := benchCorpus(b, 20000, mode == "library")
+		var profile *audit.Profiling
+		if mode == "fast+profile" {
+			profile = &audit.Profiling{Limits: audit.DefaultProfileLimits}
+		}
 		var bytes int64
 		for _, r := range rows {
 			bytes += int64(len(r.Payload))
@@ -43,6 +48,7 @@ func BenchmarkValidationCore(b *testing.B) {
 					Matcher:         &audit.Matcher{Catalog: reg, Target: audit.ValidateObject},
 					Workers:         workers,
 					DisableFastPath: mode == "library",
+					Profile:         profile,
 				}
 				b.SetBytes(bytes)
 				b.ReportAllocs()

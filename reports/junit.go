@@ -110,6 +110,18 @@ func JUnit(w io.Writer, s *audit.Summary) error {
 		out = append(out, "warning: "+b.String())
 	}
 	out = append(out, s.NotCheckable...)
+	// Drift fails no test: it is what a reader of the run should know.
+	if line := DriftHeadline(s.Drift); line != "" {
+		out = append(out, line)
+		for _, sec := range DriftSections(s.Drift, maxDriftItems) {
+			for _, it := range sec.Items {
+				out = append(out, fmt.Sprintf("  %s: %s %s: %s", sec.Title, it.Event, it.Path, it.Detail))
+			}
+			if sec.More > 0 {
+				out = append(out, fmt.Sprintf("  %s: …and %s more", sec.Title, Count(int64(sec.More))))
+			}
+		}
+	}
 	suite.SystemOut = strings.Join(out, "\n")
 	for _, c := range suite.Cases {
 		suite.Tests++

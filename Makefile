@@ -30,7 +30,7 @@ demo: build
 	./$(BIN) runs --warehouse duckdb://demo.duckdb
 	@echo
 	@echo "The results are in demo.duckdb, schema eventaudit (tables eventaudit_runs, eventaudit_violations,"
-	@echo "eventaudit_event_stats). The worst checks, with eventaudit query (or any DuckDB client):"
+	@echo "eventaudit_event_stats, eventaudit_property_stats). The worst checks, with eventaudit query (or any DuckDB client):"
 	./$(BIN) query --warehouse duckdb://demo.duckdb "SELECT event_name, keyword, instance_path, count(*) AS n FROM eventaudit.eventaudit_violations GROUP BY ALL ORDER BY n DESC LIMIT 5"
 	@echo
 	@echo "The run as a page, with its checks and the SQL behind each: open demo.html in a browser."

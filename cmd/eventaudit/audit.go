@@ -105,8 +105,10 @@ Matching (first that applies): the validated object's schema_id; the config's ev
 mapping; the event name (track), page/screen name, then Page/Screen, Identify, Group.
 The highest MAJOR-MINOR version wins. Messages with no schema are "unplanned".
 
-Results go to <results-schema>.eventaudit_runs, eventaudit_violations and
-eventaudit_event_stats in one transaction; re-auditing a window replaces its results.
+Results go to <results-schema>.eventaudit_runs, eventaudit_violations,
+eventaudit_event_stats and eventaudit_property_stats (what each event's properties
+carried; drift from the plan is in every report) in one transaction; re-auditing a
+window replaces its results.
 
 Exit status: 0 within thresholds, 1 over a --fail-on threshold, 2 usage or
 configuration error, 3 runtime error (warehouse, S3, write, source locked by another

@@ -315,8 +315,11 @@ func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, erro
 
 // TableVitals measures one raw table in two aggregates: MAX over the whole
 // table, which engines answer from their min/max metadata or an index on
-// received_at, and COUNT against COUNT(DISTINCT) over the window (and
-// shard) only. The newest row is the table's even for a shard: finding a
+// received_at, and the rows beyond the first of each message id over the
+// window (and shard) only; a NULL id repeats no id. It is a GROUP BY, not
+// COUNT(*) - COUNT(DISTINCT id), which counted every NULL id as a
+// duplicate: DuckDB spills a grouping to disk under its memory limit, but
+// not a DISTINCT aggregate, which ran out of memory at 10M rows. The newest row is the table's even for a shard: finding a
 // shard's own would hash every message id the table has ever held.
 func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (audit.Vitals, error) {
 	d := wh.Dialect
@@ -329,7 +332,8 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 	if at != nil {
 		v.Latest = at.UTC()
 	}
-	dups := fmt.Sprintf("SELECT CAST(COUNT(*) - COUNT(DISTINCT %s) AS BIGINT) FROM %s WHERE %s",
+	dups := fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
+		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
 		messageIDText(d, t), d.Quote(t.Table), WindowWhere(d, t, shard))
 	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)

@@ -346,4 +346,15 @@ func TestDemoProfileAndDrift(t *testing.T) {
 	if fmt.Sprint(rows) != "[map[in_plan:true json_type:integer rows:9] map[in_plan:true json_type:number rows:656] map[in_plan:true json_type:string rows:17]]" {
 		t.Errorf("eventaudit_property_stats for price: %v", rows)
 	}
+
+	// --profile=false keeps none, and its re-run of the window replaces
+	// the first run's profile with nothing.
+	off := audit("2026-11-20", "2026-11-21", "--profile=false")
+	if off.code != 0 || !strings.Contains(off.stdout, `"drift": null`) {
+		t.Errorf("--profile=false: exit %d, drift not null:\n%s", off.code, off.stdout)
+	}
+	q = c.run("query", "--warehouse", wh, "SELECT count(*) FROM eventaudit.eventaudit_property_stats")
+	if !strings.Contains(q.stdout, "│ 0 ") {
+		t.Errorf("after a re-run without a profile, the first run's profile is still there:\n%s", q.stdout)
+	}
 }

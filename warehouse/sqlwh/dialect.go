@@ -97,6 +97,11 @@ type Dialect struct {
 	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
 	MaxParams         int
 	MaxStatementBytes int
+	// GroupingRoom, when set, are the statements run before and after a
+	// grouping over every message id of a window (the duplicates count):
+	// an engine that bounds its memory tightly for the scan (DuckDB) needs
+	// more for a hash table of millions of ids, even spilling.
+	GroupingRoom *[2]string
 }
 
 // Literal renders s as a string literal, for statements printed for a

@@ -321,9 +321,8 @@ func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, erro
 // duplicate: DuckDB spills a grouping to disk under its memory limit, but
 // not a DISTINCT aggregate, which ran out of memory at 10M rows. The newest row is the table's even for a shard: finding a
 // shard's own would hash every message id the table has ever held.
-func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (audit.Vitals, error) {
+func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (v audit.Vitals, err error) {
 	d := wh.Dialect
-	var v audit.Vitals
 	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))
 	var at *time.Time
 	if err := queryOne(ctx, wh, latest, nil, &at); err != nil {
@@ -335,6 +334,16 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 	dups := fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
 		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
 		messageIDText(d, t), d.Quote(t.Table), WindowWhere(d, t, shard))
+	if room := d.GroupingRoom; room != nil {
+		if err := wh.Conn.Exec(ctx, room[0]); err != nil {
+			return v, fmt.Errorf("make room to count duplicate message ids: %w", err)
+		}
+		defer func() {
+			if rerr := wh.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && err == nil {
+				err = fmt.Errorf("restore the memory limit after counting duplicate message ids: %w", rerr)
+			}
+		}()
+	}
 	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}

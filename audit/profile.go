@@ -153,13 +153,16 @@ func (p *profile) observeRaw(k eventKey, objectPath string, object []byte) {
 	}
 }
 
-func (p *profile) walkMembers(e *eventProfile, b []byte, i, depth int) {
+// walkMembers profiles the members of the object at b[i] and returns its
+// end.
+func (p *profile) walkMembers(e *eventProfile, b []byte, i, depth int) (int, bool) {
 	base := len(p.buf)
-	EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
+	end, ok := EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
 		p.buf = appendToken(p.buf[:base], b[ks:ke], kEsc)
 		return p.walkRaw(e, b, vs, depth+1)
 	})
 	p.buf = p.buf[:base]
+	return end, ok
 }
 
 // walkRaw profiles the value at b[i] under the path in p.buf and returns
@@ -190,8 +193,7 @@ func (p *profile) walkRaw(e *eventProfile, b []byte, i, depth int) (int, bool) {
 		if depth >= p.cfg.Limits.Depth || s == nil {
 			return SkipValue(b, i)
 		}
-		end, ok = SkipValue(b, i)
-		p.walkMembers(e, b, i, depth)
+		end, ok = p.walkMembers(e, b, i, depth)
 	case c == '[':
 		if s != nil {
 			s.types[kindArray]++

@@ -119,8 +119,13 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 	reg := schemas.Empty()
 	inScope := o.schemasSet || dirExists(a.Schemas)
 	if inScope {
-		if reg, _, err = loadRegistry(ctx, d, a.Schemas, a.Plan, false, true); err != nil {
+		// A plan folder with no schema yet is an empty plan: every event is written.
+		switch loaded, _, err := loadRegistry(ctx, d, a.Schemas, a.Plan, false, true); {
+		case errors.Is(err, errNoSchemas):
+		case err != nil:
 			return err
+		default:
+			reg = loaded
 		}
 	}
 	wh, err := openWarehouse(ctx, d, a.Warehouse)

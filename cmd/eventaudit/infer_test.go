@@ -245,6 +245,13 @@ func TestInferOnlyUnplannedAndNeverOverwrites(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, want[2])); err == nil {
 		t.Error("a refused infer wrote some files: it must write all or none")
 	}
+	// A plan folder with no schema yet is an empty plan.
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	if r := c.run("schemas", "infer", "--warehouse", wh, "--table", "events", "--since", "2026-11-20", "--until", "2026-11-21",
+		"--schemas", empty, "--out", empty); r.code != 0 || !strings.Contains(r.stdout, "Inferred 10 schemas") {
+		t.Errorf("infer into an empty plan folder: exit %d: %s%s", r.code, r.stdout, r.stderr)
+	}
 	if r := c.run("schemas", "infer", "--warehouse", wh, "--table", "events", "--since", "2026-11-20"); r.code != 2 || !strings.Contains(r.stderr, "--out is required") {
 		t.Errorf("no --out: exit %d: %s", r.code, r.stderr)
 	}

@@ -112,6 +112,9 @@ func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
 // read them at all is a runtime error (exit 3). With skipBroken, the schema
 // files that do not compile are returned instead of failing the load; the
 // registry counts their events as unplanned.
+// errNoSchemas: the schemas location holds no event schema.
+var errNoSchemas = errors.New("no event schemas")
+
 func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat, skipBroken bool) (*schemas.Registry, []schemas.Info, error) {
 	source, err := openSchemas(ctx, d, src)
 	if err != nil {
@@ -132,7 +135,7 @@ func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat, 
 		return nil, nil, fmt.Errorf("read schemas from %s: %w", src, err)
 	}
 	if reg.Len() == 0 {
-		return nil, nil, audit.Configf(fmt.Errorf("no event schemas under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", src))
+		return nil, nil, audit.Configf(fmt.Errorf("%w under %s: expected PLAN/EVENT/MAJOR-MINOR.json files", errNoSchemas, src))
 	}
 	var broken []schemas.Info
 	for _, info := range reg.Schemas() {

@@ -103,6 +103,20 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		}
 	}
 
+	// Before the scan: counting duplicates groups every message id of the
+	// window, and an engine in this process (DuckDB) needs memory for it
+	// that, after the scan, would come on top of the scan's.
+	if vs, ok := a.Source.(VitalSource); ok {
+		v, err := vs.Vitals(ctx, run.Window)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("measure the freshness and duplicates of %s: %w", run.Source, err)
+		}
+		run.LatestReceivedAt, run.DuplicateRows = v.Latest.UTC(), v.Duplicates
+	}
+
 	var tx SinkTx
 	if a.Sink != nil {
 		tx, err = a.Sink.Begin(ctx, run)
@@ -258,17 +272,6 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			}
 			return nil, fmt.Errorf("write findings: %w", err)
 		}
-	}
-
-	if vs, ok := a.Source.(VitalSource); ok {
-		v, err := vs.Vitals(ctx, run.Window)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("measure the freshness and duplicates of %s: %w", run.Source, err)
-		}
-		run.LatestReceivedAt, run.DuplicateRows = v.Latest.UTC(), v.Duplicates
 	}
 
 	run.FinishedAt = now().UTC()

@@ -309,8 +309,14 @@ func (s *Source) Count(ctx context.Context, w audit.Window) (int64, error) {
 
 // Vitals implements audit.VitalSource: the newest received_at of the
 // table, and the window's (and shard's) rows that repeat a message_id.
+// The columns are found first, as the scan finds them, so that a missing
+// table or column is reported as such, whichever runs first.
 func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, error) {
-	return TableVitals(ctx, s.WH, s.Table, s.Shard, w)
+	t, _, err := s.columns(ctx)
+	if err != nil {
+		return audit.Vitals{}, err
+	}
+	return TableVitals(ctx, s.WH, t, s.Shard, w)
 }
 
 // TableVitals measures one raw table in two aggregates: MAX over the whole
@@ -345,6 +351,10 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 		}()
 	}
 	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
+		if d.GroupingRoom != nil && strings.Contains(err.Error(), "Out of Memory") {
+			return v, fmt.Errorf("duplicate message ids in %s: %w (a window of this many rows needs more memory to count them: "+
+				"add ?memory_limit=1GB to the warehouse URL, or audit it in --shard parts)", t.Table, err)
+		}
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
 	return v, nil

@@ -52,12 +52,12 @@ func DriftSections(d *audit.Drift, n int) []DriftSection {
 	}
 	add("undeclared", "Sent but not in the plan", d.Undeclared, func(p audit.PropertyDrift) string {
 		if strings.Contains(p.Path, "/*") { // items, not messages
-			return fmt.Sprintf("%s in %s", plural(int(p.Values), "item", "items"), plural(int(p.EventRows), "message", "messages"))
+			return fmt.Sprintf("%s in %s", plural(p.Values, "item", "items"), plural(p.EventRows, "message", "messages"))
 		}
-		return fmt.Sprintf("in %s of %s (%s)", Count(p.Values), plural(int(p.EventRows), "message", "messages"), Percent(p.Share()))
+		return fmt.Sprintf("in %s of %s (%s)", Count(p.Values), plural(p.EventRows, "message", "messages"), Percent(p.Share()))
 	})
 	add("unseen", "In the plan, never sent", d.Unseen, func(p audit.PropertyDrift) string {
-		return "none in " + plural(int(p.EventRows), "message", "messages")
+		return "none in " + plural(p.EventRows, "message", "messages")
 	})
 	add("mixed", "Mixed types", d.Mixed, func(p audit.PropertyDrift) string {
 		parts := make([]string, len(p.Types))
@@ -76,13 +76,13 @@ func DriftHeadline(d *audit.Drift) string {
 	}
 	var parts []string
 	if n := len(d.Undeclared); n > 0 {
-		parts = append(parts, plural(n, "property", "properties")+" sent but not in the plan")
+		parts = append(parts, plural(int64(n), "property", "properties")+" sent but not in the plan")
 	}
 	if n := len(d.Unseen); n > 0 {
-		parts = append(parts, plural(n, "plan property", "plan properties")+" never sent")
+		parts = append(parts, plural(int64(n), "plan property", "plan properties")+" never sent")
 	}
 	if n := len(d.Mixed); n > 0 {
-		parts = append(parts, plural(n, "property", "properties")+" of mixed types")
+		parts = append(parts, plural(int64(n), "property", "properties")+" of mixed types")
 	}
 	return "Drift from the plan: " + strings.Join(parts, ", ") + "."
 }
@@ -96,9 +96,10 @@ func DriftCut(d *audit.Drift) string {
 		strings.Join(d.Truncated, ", "), audit.DefaultProfileLimits.PathsPerEvent)
 }
 
-func plural(n int, one, many string) string {
+// plural is "1 row" or "2,000 rows".
+func plural(n int64, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return Count(int64(n)) + " " + many
+	return Count(n) + " " + many
 }

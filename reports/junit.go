@@ -95,13 +95,13 @@ func JUnit(w io.Writer, s *audit.Summary) error {
 		switch {
 		case e.InvalidRows > 0:
 			c.Failures = []junitFailure{{
-				Message: fmt.Sprintf("%s of %s invalid (%s), %s", Count(e.InvalidRows), countOf(e.Rows, "row"),
-					Percent(e.InvalidRate()), countOf(e.Violations, "violation")),
+				Message: fmt.Sprintf("%s of %s invalid (%s), %s", Count(e.InvalidRows), plural(e.Rows, "row", "rows"),
+					Percent(e.InvalidRate()), plural(e.Violations, "violation", "violations")),
 				Type: "invalid_rows",
 				Body: junitChecksText(checks[[3]string{e.Type, e.Name, e.SchemaID}]),
 			}}
 		case e.Unplanned:
-			c.Skipped = &junitSkipped{Message: fmt.Sprintf("no schema in the plan matches this event (%s)", countOf(e.Rows, "row"))}
+			c.Skipped = &junitSkipped{Message: fmt.Sprintf("no schema in the plan matches this event (%s)", plural(e.Rows, "row", "rows"))}
 		}
 		suite.Cases = append(suite.Cases, c)
 	}
@@ -155,7 +155,7 @@ func junitChecksText(checks []audit.CheckSummary) string {
 			fmt.Fprintf(&b, "… and %d more checks\n", len(checks)-i)
 			break
 		}
-		fmt.Fprintf(&b, "%s: %s\n", CheckLabel(c.Check), countOf(c.Violations, "violation"))
+		fmt.Fprintf(&b, "%s: %s\n", CheckLabel(c.Check), plural(c.Violations, "violation", "violations"))
 		fmt.Fprintf(&b, "  e.g. message %s: %s", c.Example.MessageID, c.Example.Message)
 		if c.Example.Value != "" {
 			fmt.Fprintf(&b, " (value %s)", c.Example.Value)
@@ -163,14 +163,6 @@ func junitChecksText(checks []audit.CheckSummary) string {
 		b.WriteString("\n")
 	}
 	return b.String()
-}
-
-// countOf is "1 row" or "2,000 rows".
-func countOf(n int64, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return Count(n) + " " + noun + "s"
 }
 
 func seconds(d time.Duration) string { return strconv.FormatFloat(max(d, 0).Seconds(), 'f', 3, 64) }

@@ -512,7 +512,7 @@ func Lookup(v any, ptr string) (any, bool) {
 		return v, true
 	}
 	for _, tok := range strings.Split(ptr[1:], "/") {
-		tok = unescapeToken(tok)
+		tok = UnescapeToken(tok)
 		switch c := v.(type) {
 		case map[string]any:
 			var ok bool

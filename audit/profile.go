@@ -542,7 +542,7 @@ func shapeAt(s *Shape, rel string) *Shape {
 			s = s.Items
 			continue
 		}
-		s = s.Properties[unescapeToken(tok)]
+		s = s.Properties[UnescapeToken(tok)]
 	}
 	return s
 }

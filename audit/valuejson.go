@@ -131,8 +131,9 @@ func PointerToken(key string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
 }
 
-// unescapeToken decodes one JSON-pointer token (RFC 6901).
-func unescapeToken(tok string) string {
+// UnescapeToken decodes one JSON-pointer token (RFC 6901), undoing
+// PointerToken.
+func UnescapeToken(tok string) string {
 	if !strings.Contains(tok, "~") {
 		return tok
 	}

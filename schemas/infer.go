@@ -83,7 +83,7 @@ func Infer(profiles []audit.EventProfile, o InferOptions) []Inferred {
 		}
 		g := byName[name]
 		if g == nil {
-			g = &inferGroup{name: name, objectPath: e.ObjectPath, props: map[string]*audit.PropertyProfile{}}
+			g = &inferGroup{name: name, props: map[string]*audit.PropertyProfile{}}
 			byName[name] = g
 		}
 		g.add(e)
@@ -130,7 +130,6 @@ func schemaNameOf(e audit.EventProfile) string {
 
 type inferGroup struct {
 	name       string
-	objectPath string
 	rows       int64
 	truncated  bool
 	events     map[string]bool
@@ -202,7 +201,7 @@ func (g *inferGroup) tree() *inferNode {
 				n = n.items
 				continue
 			}
-			name := strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			name := audit.UnescapeToken(tok)
 			if n.members == nil {
 				n.members = map[string]*inferNode{}
 			}

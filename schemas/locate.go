@@ -27,7 +27,7 @@ func Locate(doc []byte, ptr string) Position {
 	at := i
 	if ptr != "" {
 		for _, tok := range strings.Split(ptr[1:], "/") {
-			tok = strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+			tok = audit.UnescapeToken(tok)
 			key, value, ok := child(doc, i, tok)
 			if !ok {
 				break

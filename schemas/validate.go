@@ -58,7 +58,7 @@ func lastKeyword(loc string) string {
 		if t == "" || (t[0] >= '0' && t[0] <= '9') {
 			continue
 		}
-		return strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+		return audit.UnescapeToken(t)
 	}
 	return "schema"
 }

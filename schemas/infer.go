@@ -129,11 +129,11 @@ func schemaNameOf(e audit.EventProfile) string {
 }
 
 type inferGroup struct {
-	name       string
-	rows       int64
-	truncated  bool
-	events     map[string]bool
-	props      map[string]*audit.PropertyProfile // by path relative to the object
+	name      string
+	rows      int64
+	truncated bool
+	events    map[string]bool
+	props     map[string]*audit.PropertyProfile // by path relative to the object
 }
 
 // add merges an event's profile in: every page name is one Page.

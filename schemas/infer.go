@@ -53,14 +53,14 @@ const enumRepeats = 5
 
 // Inferred is one schema written from the data.
 type Inferred struct {
-	// ID is its $id, and File its path under the schemas directory.
-	ID, File string
-	Name     string
-	// Rows are the messages it was inferred from; Events the events
-	// merged into it (every page name into Page).
-	Rows   int64
-	Events []string
-	JSON   []byte
+	// ID is its $id, which in a Reflekt project is also its path under
+	// the schemas directory.
+	ID   string
+	Name string
+	// Rows are the messages it was inferred from, every page name
+	// merged into Page.
+	Rows int64
+	JSON []byte
 }
 
 // TODO is how inferred descriptions begin; lint reports them as missing.
@@ -105,7 +105,7 @@ func Infer(profiles []audit.EventProfile, o InferOptions) []Inferred {
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(doc) // strings, numbers and nested ordered values only
-		out = append(out, Inferred{ID: id, File: id, Name: name, Rows: g.rows, Events: slices.Sorted(maps.Keys(g.events)), JSON: b.Bytes()})
+		out = append(out, Inferred{ID: id, Name: name, Rows: g.rows, JSON: b.Bytes()})
 	}
 	return out
 }
@@ -132,16 +132,11 @@ type inferGroup struct {
 	name      string
 	rows      int64
 	truncated bool
-	events    map[string]bool
 	props     map[string]*audit.PropertyProfile // by path relative to the object
 }
 
 // add merges an event's profile in: every page name is one Page.
 func (g *inferGroup) add(e audit.EventProfile) {
-	if g.events == nil {
-		g.events = map[string]bool{}
-	}
-	g.events[strings.TrimSpace(e.Type+" "+e.Name)] = true
 	g.rows += e.Rows
 	g.truncated = g.truncated || e.Dropped > 0
 	for _, p := range e.Properties {

@@ -177,8 +177,8 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 	// All or nothing: refuse before writing any file.
 	var exist []string
 	for _, s := range inferred {
-		if _, err := os.Stat(filepath.Join(o.Out, filepath.FromSlash(s.File))); err == nil {
-			exist = append(exist, filepath.Join(o.Out, filepath.FromSlash(s.File)))
+		if _, err := os.Stat(o.dest(s)); err == nil {
+			exist = append(exist, o.dest(s))
 		}
 	}
 	if len(exist) > 0 {
@@ -186,7 +186,7 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 			"(write into an empty --out, or pass --plan to write only the events the plan lacks)", len(exist), strings.Join(exist, ", "))}
 	}
 	for _, s := range inferred {
-		dest := filepath.Join(o.Out, filepath.FromSlash(s.File))
+		dest := o.dest(s)
 		if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
 			return fmt.Errorf("write %s: %w", dest, err)
 		}
@@ -203,7 +203,7 @@ func printInferred(d *deps, o *inferOptions, inferred []schemas.Inferred, s *aud
 		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{tw.AlignLeft, tw.AlignRight, tw.AlignLeft}}))
 	t.Header("Schema", "Messages", "File")
 	for _, x := range inferred {
-		if err := t.Append(x.Name, reports.Count(x.Rows), filepath.Join(o.Out, filepath.FromSlash(x.File))); err != nil {
+		if err := t.Append(x.Name, reports.Count(x.Rows), o.dest(x)); err != nil {
 			return err
 		}
 	}
@@ -216,6 +216,11 @@ func printInferred(d *deps, o *inferOptions, inferred []schemas.Inferred, s *aud
 	_, err := fmt.Fprintf(d.stdout, "\nNext: replace the TODO descriptions, review types, required and enums, then\n"+
 		"  eventaudit schemas check --schemas %s\n", o.Out)
 	return err
+}
+
+// dest is where a schema is written: its $id under --out.
+func (o *inferOptions) dest(s schemas.Inferred) string {
+	return filepath.Join(o.Out, filepath.FromSlash(s.ID))
 }
 
 func dirExists(p string) bool {

@@ -19,9 +19,11 @@ type Drift struct {
 	// Mixed are paths whose values had more than one JSON type, null
 	// aside (integer and number are one).
 	Mixed []PropertyDrift
-	// Truncated names the events whose profile hit a cap, so that a
-	// list above may be incomplete.
-	Truncated []string
+	// Truncated are the events whose profile hit a cap, so that a list
+	// above may be incomplete (Path empty, Values the values dropped).
+	Truncated []PropertyDrift
+	// Limits are the caps the profile was kept under.
+	Limits ProfileLimits
 }
 
 // PropertyDrift is one path of one event.
@@ -59,13 +61,14 @@ func (d *Drift) Empty() bool {
 // optional properties.
 const maxUnseenPerEvent = 50
 
-// driftOf reads the drift from a run's profiles; shapes gives each
-// planned event's schema shape (nil when unknown: no drift is claimed).
-func driftOf(profiles []EventProfile, shapes func(string) *Shape) *Drift {
-	d := &Drift{}
+// driftOf reads the drift from a run's profiles, kept under lim; shapes
+// gives each planned event's schema shape (nil when unknown: no drift is
+// claimed).
+func driftOf(profiles []EventProfile, shapes func(string) *Shape, lim ProfileLimits) *Drift {
+	d := &Drift{Limits: lim}
 	for _, e := range profiles {
 		if e.Dropped > 0 {
-			d.Truncated = append(d.Truncated, cmp.Or(e.Name, e.Type))
+			d.Truncated = append(d.Truncated, PropertyDrift{Type: e.Type, Name: e.Name, SchemaID: e.SchemaID, Values: e.Dropped, EventRows: e.Rows})
 		}
 		seen := make(map[string]*PropertyProfile, len(e.Properties))
 		for i := range e.Properties {
@@ -100,7 +103,7 @@ func driftOf(profiles []EventProfile, shapes func(string) *Shape) *Drift {
 			d.Undeclared = append(d.Undeclared, u)
 		}
 		var unseen []PropertyDrift
-		walkShape(shape, e.ObjectPath, func(path, parent, kind string) {
+		walkShape(shape, e.ObjectPath, lim.Depth, func(path, parent, kind string) {
 			if seen[path] != nil || path == routing {
 				return
 			}
@@ -151,12 +154,13 @@ func nonNullTypes(p PropertyProfile) []TypeCount {
 	return out
 }
 
-// walkShape calls fn for every path a shape names, with its parent's
-// path and the JSON type the parent must have for the path to exist.
-func walkShape(s *Shape, path string, fn func(path, parent, kind string)) {
+// walkShape calls fn for every path a shape names down to maxDepth, as
+// deep as the profile looked, with its parent's path and the JSON type the
+// parent must have for the path to exist.
+func walkShape(s *Shape, path string, maxDepth int, fn func(path, parent, kind string)) {
 	var walk func(s *Shape, path string, depth int)
 	walk = func(s *Shape, path string, depth int) {
-		if s == nil || depth > DefaultProfileLimits.Depth {
+		if s == nil || depth > maxDepth {
 			return
 		}
 		for name, p := range s.Properties {

@@ -284,7 +284,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	if total.prof != nil {
 		shapes := a.shapes()
 		summary.Profiles = total.prof.profiles(a.Values, shapes)
-		summary.Drift = driftOf(summary.Profiles, shapes)
+		summary.Drift = driftOf(summary.Profiles, shapes, a.Profile.Limits)
 	}
 	if known != nil {
 		n := summary.newViolations(known)

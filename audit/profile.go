@@ -38,9 +38,9 @@ type ProfileLimits struct {
 // paths, each with at most 20 strings of at most 64 bytes and an example.
 var DefaultProfileLimits = ProfileLimits{PathsPerEvent: 500, Paths: 20000, Distinct: 20, DistinctBytes: 64, Depth: 12}
 
-// maxPathBytes drops paths longer than a person reads: a key that is
+// MaxProfilePathBytes drops paths longer than a person reads: a key that is
 // really data.
-const maxPathBytes = 256
+const MaxProfilePathBytes = 256
 
 // ProfileFormat is a string format the profile checks every value of a
 // path against, so that inference may claim it only when all match. The
@@ -131,7 +131,7 @@ func (p *profile) stats(e *eventProfile, path []byte) *pathStats {
 		return s
 	}
 	lim := p.cfg.Limits
-	if len(path) > maxPathBytes || len(e.paths) >= lim.PathsPerEvent || p.paths >= lim.Paths {
+	if len(path) > MaxProfilePathBytes || len(e.paths) >= lim.PathsPerEvent || p.paths >= lim.Paths {
 		e.dropped++
 		return nil
 	}

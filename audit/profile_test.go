@@ -141,8 +141,13 @@ func TestProfileCapsPathsAndSaysSo(t *testing.T) {
 	if len(e.Properties) > 10 || e.Dropped == 0 {
 		t.Errorf("%d paths profiled and %d values dropped; want at most 10 paths and the rest dropped", len(e.Properties), e.Dropped)
 	}
-	if len(s.Drift.Truncated) != 1 {
-		t.Errorf("the drift does not say the profile of Mystery was cut: %+v", s.Drift)
+	// Reports name the cut event and the caps the run kept, not the
+	// defaults.
+	if c := s.Drift.Truncated; len(c) != 1 || c[0].Name != "Mystery" || c[0].Values != e.Dropped {
+		t.Errorf("the drift does not say the profile of Mystery was cut, dropping %d values: %+v", e.Dropped, c)
+	}
+	if s.Drift.Limits != lim {
+		t.Errorf("drift limits %+v, want the run's %+v", s.Drift.Limits, lim)
 	}
 	fixed := property(t, s, "Mystery", "/properties/fixed")
 	if fixed.Count() != 50 || fixed.Values != nil {

@@ -32,9 +32,6 @@ func DriftSections(d *audit.Drift, n int) []DriftSection {
 	if d.Empty() {
 		return nil
 	}
-	label := func(p audit.PropertyDrift) string {
-		return EventLabel(audit.EventSummary{Type: p.Type, Name: p.Name})
-	}
 	var out []DriftSection
 	add := func(key, title string, ps []audit.PropertyDrift, detail func(audit.PropertyDrift) string) {
 		if len(ps) == 0 {
@@ -46,7 +43,7 @@ func DriftSections(d *audit.Drift, n int) []DriftSection {
 			shown, sec.More = ps[:n], len(ps)-n
 		}
 		for _, p := range shown {
-			sec.Items = append(sec.Items, DriftItem{Event: label(p), Path: p.Path, Detail: detail(p)})
+			sec.Items = append(sec.Items, DriftItem{Event: driftEvent(p), Path: p.Path, Detail: detail(p)})
 		}
 		out = append(out, sec)
 	}
@@ -92,8 +89,21 @@ func DriftCut(d *audit.Drift) string {
 	if d == nil || len(d.Truncated) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("The profile of %s hit its path cap (%d per event): later paths were not profiled.",
-		strings.Join(d.Truncated, ", "), audit.DefaultProfileLimits.PathsPerEvent)
+	return fmt.Sprintf("The profile of %s hit its caps (%d paths per event, %s in the run, paths of at most %d bytes): later paths were not profiled.",
+		strings.Join(TruncatedLabels(d), ", "), d.Limits.PathsPerEvent, Count(int64(d.Limits.Paths)), audit.MaxProfilePathBytes)
+}
+
+// TruncatedLabels names the events whose profile hit a cap.
+func TruncatedLabels(d *audit.Drift) []string {
+	out := []string{}
+	for _, t := range d.Truncated {
+		out = append(out, driftEvent(t))
+	}
+	return out
+}
+
+func driftEvent(p audit.PropertyDrift) string {
+	return EventLabel(audit.EventSummary{Type: p.Type, Name: p.Name})
 }
 
 // plural is "1 row" or "2,000 rows".

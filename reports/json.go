@@ -91,7 +91,7 @@ func newJSONDrift(d *audit.Drift) *jsonDrift {
 		return out
 	}
 	return &jsonDrift{Undeclared: list(d.Undeclared), Unseen: list(d.Unseen), Mixed: list(d.Mixed),
-		Truncated: append([]string{}, d.Truncated...)}
+		Truncated: TruncatedLabels(d)}
 }
 
 type jsonTrend struct {

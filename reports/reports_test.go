@@ -64,7 +64,8 @@ func summaries() map[string]*audit.Summary {
 	failing.Breaches = []audit.Breach{{Metric: audit.MetricInvalidRate, Limit: 0.01, Actual: 1237.0 / 10045}}
 	// Drift: 12 undeclared paths (10 listed), one unseen, price a string in 3%.
 	pv := audit.PropertyDrift{Type: "track", Name: "Product Viewed", SchemaID: "shop/Product Viewed/1-0.json", EventRows: 10000}
-	failing.Drift = &audit.Drift{Truncated: []string{"Size | Color Picked"}}
+	failing.Drift = &audit.Drift{Limits: audit.DefaultProfileLimits,
+		Truncated: []audit.PropertyDrift{{Type: "track", Name: "Size | Color Picked", Values: 7, EventRows: 42}}}
 	for i := range 12 {
 		u := pv
 		u.Path, u.Values = fmt.Sprintf("/properties/extra_%02d", i), int64(1200-i*100)

@@ -44,6 +44,9 @@ type InferOptions struct {
 	// EnumMax: a string property with at most this many distinct values,
 	// each seen several times, becomes an enum.
 	EnumMax int
+	// Depth is how deep the profile looked under each object
+	// (audit.ProfileLimits.Depth); 0 is the default limits' depth.
+	Depth int
 }
 
 // enumRepeats is how many times, on average, each distinct value must
@@ -265,7 +268,7 @@ func (n *inferNode) schema(objects int64, closed bool, depth int, o InferOptions
 		}
 		// Members deeper than the profile walks were not seen: leave
 		// such objects open.
-		if closed && depth < audit.DefaultProfileLimits.Depth-1 {
+		if closed && depth < o.depth()-1 {
 			out = append(out, kv{"additionalProperties", false})
 		}
 	}
@@ -273,6 +276,13 @@ func (n *inferNode) schema(objects int64, closed bool, depth int, o InferOptions
 		out = append(out, kv{"items", n.items.schema(0, closed, depth+1, o)})
 	}
 	return out
+}
+
+func (o InferOptions) depth() int {
+	if o.Depth > 0 {
+		return o.Depth
+	}
+	return audit.DefaultProfileLimits.Depth
 }
 
 func (o InferOptions) requiredShare() float64 {

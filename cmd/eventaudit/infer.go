@@ -143,9 +143,10 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 	if err != nil {
 		return err
 	}
+	limits := audit.DefaultProfileLimits
 	auditor := &audit.Auditor{Source: src.Source, Matcher: matcher, Workers: a.Workers, MaxPayloadBytes: a.MaxPayload,
 		Now:     d.now, // no logger: its "audit finished" line would read as an audit's
-		Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits, Formats: schemas.FormatChecks()}}
+		Profile: &audit.Profiling{Limits: limits, Formats: schemas.FormatChecks()}}
 	if d.isTTY(d.stderr) {
 		p := newProgress(d.stderr, d.now)
 		auditor.Progress = p.update
@@ -165,7 +166,7 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 	if vendor == "" {
 		vendor = planVendor(reg)
 	}
-	inferred := schemas.Infer(profiles, schemas.InferOptions{Plan: a.Plan, Vendor: vendor, RequiredShare: o.RequiredShare, EnumMax: o.EnumMax})
+	inferred := schemas.Infer(profiles, schemas.InferOptions{Plan: a.Plan, Vendor: vendor, RequiredShare: o.RequiredShare, EnumMax: o.EnumMax, Depth: limits.Depth})
 	if len(inferred) == 0 {
 		what := "no events"
 		if inScope {

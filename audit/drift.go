@@ -24,6 +24,9 @@ type Drift struct {
 	Truncated []PropertyDrift
 	// Limits are the caps the profile was kept under.
 	Limits ProfileLimits
+	// FromTables says the drift was read back from the result tables,
+	// without the plan: Unseen and Truncated are not known.
+	FromTables bool
 }
 
 // PropertyDrift is one path of one event.
@@ -61,9 +64,11 @@ func (d *Drift) Empty() bool {
 // optional properties.
 const maxUnseenPerEvent = 50
 
-// driftOf reads the drift from a run's profiles, kept under lim; shapes
-// gives each planned event's schema shape (nil when unknown: no drift is
-// claimed).
+// driftOf reads the drift from a run's profiles, kept under lim. shapes
+// gives each planned event's schema shape (nil for an event: no drift is
+// claimed for it). Without shapes, for a run rebuilt from its tables,
+// undeclared paths come from PropertyProfile.InPlan alone and unseen ones
+// are not known.
 func driftOf(profiles []EventProfile, shapes func(string) *Shape, lim ProfileLimits) *Drift {
 	d := &Drift{Limits: lim}
 	for _, e := range profiles {
@@ -82,12 +87,14 @@ func driftOf(profiles []EventProfile, shapes func(string) *Shape, lim ProfileLim
 				d.Mixed = append(d.Mixed, m)
 			}
 		}
-		if e.Unplanned || shapes == nil {
+		if e.Unplanned {
 			continue
 		}
-		shape := shapes(e.SchemaID)
-		if shape == nil {
-			continue
+		var shape *Shape
+		if shapes != nil {
+			if shape = shapes(e.SchemaID); shape == nil {
+				continue
+			}
 		}
 		routing := e.ObjectPath + "/schema_id" // which schema, not what happened
 		for _, p := range e.Properties {
@@ -101,6 +108,9 @@ func driftOf(profiles []EventProfile, shapes func(string) *Shape, lim ProfileLim
 			u := base
 			u.Path, u.Values = p.Path, p.Count()
 			d.Undeclared = append(d.Undeclared, u)
+		}
+		if shape == nil {
+			continue
 		}
 		var unseen []PropertyDrift
 		walkShape(shape, e.ObjectPath, lim.Depth, func(path, parent, kind string) {
@@ -173,4 +183,80 @@ func walkShape(s *Shape, path string, maxDepth int, fn func(path, parent, kind s
 		}
 	}
 	walk(s, path, 0)
+}
+
+// DriftOf reads the drift of a run rebuilt from its result tables
+// (ProfilesOf): what was sent but not planned, and mixed types. Unseen
+// properties need the plan, which the tables do not hold, and which caps
+// the profile hit is not recorded.
+func DriftOf(profiles []EventProfile) *Drift {
+	d := driftOf(profiles, nil, ProfileLimits{})
+	d.FromTables = true
+	return d
+}
+
+// ProfilesOf rebuilds a run's event profiles from its rows of
+// eventaudit_property_stats and its event statistics, as far as the table
+// keeps them: each path's types with counts and examples, and whether the
+// plan names it; not lengths, bounds, distinct values or the caps hit.
+func ProfilesOf(props []PropertyStats, stats []EventStats) []EventProfile {
+	byKey := map[eventKey]*EventProfile{}
+	unplanned := map[[3]string]bool{}
+	rows := map[[3]string]int64{}
+	for _, st := range stats {
+		k := [3]string{st.EventType, st.EventName, st.SchemaID}
+		unplanned[k], rows[k] = st.Unplanned, st.Rows
+	}
+	var keys []eventKey
+	for _, p := range props {
+		k3 := [3]string{p.EventType, p.EventName, p.SchemaID}
+		k := eventKey{p.EventType, p.EventName, p.SchemaID, unplanned[k3]}
+		e := byKey[k]
+		if e == nil {
+			e = &EventProfile{Type: k.Type, Name: k.Name, SchemaID: k.SchemaID, Unplanned: k.Unplanned, Rows: rows[k3]}
+			byKey[k] = e
+			keys = append(keys, k)
+		}
+		e.Properties = append(e.Properties, PropertyProfile{Path: p.Path, InPlan: p.InPlan,
+			Types: []TypeCount{{Type: p.JSONType, Count: p.Rows, Example: p.Example}}})
+	}
+	out := make([]EventProfile, 0, len(keys))
+	for _, k := range keys {
+		e := byKey[k]
+		slices.SortStableFunc(e.Properties, func(a, b PropertyProfile) int { return strings.Compare(a.Path, b.Path) })
+		merged := e.Properties[:0]
+		for _, p := range e.Properties {
+			if n := len(merged); n > 0 && merged[n-1].Path == p.Path {
+				merged[n-1].Types = append(merged[n-1].Types, p.Types...)
+				continue
+			}
+			merged = append(merged, p)
+		}
+		for i := range merged {
+			slices.SortFunc(merged[i].Types, func(a, b TypeCount) int {
+				return cmp.Compare(slices.Index(jsonKinds[:], a.Type), slices.Index(jsonKinds[:], b.Type))
+			})
+		}
+		e.Properties = merged
+		e.ObjectPath = objectPathOf(e.Properties)
+		out = append(out, *e)
+	}
+	return out
+}
+
+// objectPathOf is the validated object under which every path lies
+// ("/properties", "/traits"), or the message itself.
+func objectPathOf(ps []PropertyProfile) string {
+	var top string
+	for i, p := range ps {
+		first, _, _ := strings.Cut(strings.TrimPrefix(p.Path, "/"), "/")
+		if i > 0 && first != top {
+			return ""
+		}
+		top = first
+	}
+	if top != "properties" && top != "traits" {
+		return ""
+	}
+	return "/" + top
 }

@@ -132,6 +132,50 @@ func TestHTMLPageOfAHistory(t *testing.T) {
 	}
 }
 
+// report reads a run's drift back from eventaudit_property_stats: what
+// was sent but not planned and the mixed types, as the audit's own page
+// lists them; unseen properties need the plan, and the page says so.
+func TestReportReadsDriftFromTables(t *testing.T) {
+	dir := t.TempDir()
+	c, wh, audit := demoAudits(t, dir)
+	if r := audit("2026-11-20", "2026-11-21", "--html", filepath.Join(dir, "audit.html")); r.code > 1 {
+		t.Fatalf("audit: exit %d: %s", r.code, r.stderr)
+	}
+	if r := c.run("report", "--warehouse", wh, "--html", filepath.Join(dir, "report.html")); r.code != 0 {
+		t.Fatalf("report: exit %d: %s", r.code, r.stderr)
+	}
+	page, report := readPage(t, filepath.Join(dir, "audit.html")), readPage(t, filepath.Join(dir, "report.html"))
+	driftRows := func(page, title string) []string {
+		return regexp.MustCompile(`<tr><td>`+title+`</td>.*</tr>`).FindAllString(section(t, page, "drift"), -1)
+	}
+	for _, title := range []string{"Sent but not in the plan", "Mixed types"} {
+		want := driftRows(page, title)
+		if len(want) == 0 {
+			t.Errorf("the audit's page lists no drift of kind %q", title)
+		}
+		if d := cmp.Diff(want, driftRows(report, title)); d != "" {
+			t.Errorf("drift %q: the audit's page and report's differ (-audit +report):\n%s", title, d)
+		}
+	}
+	if !strings.Contains(section(t, report, "drift"), "/properties/variant") {
+		t.Error("report does not list Product Added's undeclared variant")
+	}
+	if n := driftRows(report, "In the plan, never sent"); len(n) > 0 || !strings.Contains(section(t, report, "drift"), "does not hold the plan") {
+		t.Errorf("report lists %d unseen properties, or does not say the tables cannot tell them", len(n))
+	}
+
+	// A run that kept no profile has no drift to read back.
+	if r := audit("2026-11-20", "2026-11-21", "--profile=false"); r.code > 1 {
+		t.Fatalf("audit: exit %d: %s", r.code, r.stderr)
+	}
+	if r := c.run("report", "--warehouse", wh, "--html", filepath.Join(dir, "none.html")); r.code != 0 {
+		t.Fatalf("report: exit %d: %s", r.code, r.stderr)
+	}
+	if strings.Contains(readPage(t, filepath.Join(dir, "none.html")), `<section id="drift"`) {
+		t.Error("a run without a profile draws a drift section")
+	}
+}
+
 // A first run draws no trend and says so; a page that cannot be written
 // leaves the run committed and exits 3; a page goes to S3.
 func TestHTMLPageEdges(t *testing.T) {

@@ -199,7 +199,44 @@ func (s *Sink) Summary(ctx context.Context, run audit.Run) (*audit.Summary, erro
 	if err != nil {
 		return nil, err
 	}
-	return audit.SummaryOf(run, stats, checks), nil
+	summary := audit.SummaryOf(run, stats, checks)
+	props, err := s.Properties(ctx, run.RunID)
+	if err != nil {
+		return nil, err
+	}
+	if len(props) > 0 {
+		summary.Drift = audit.DriftOf(audit.ProfilesOf(props, stats))
+	}
+	return summary, nil
+}
+
+// Properties reads a run's rows of eventaudit_property_stats: none when
+// the run kept no profile, or the results predate the table.
+func (s *Sink) Properties(ctx context.Context, runID string) ([]audit.PropertyStats, error) {
+	have, err := s.columns(ctx, PropertiesTable)
+	if err != nil || len(have) == 0 {
+		return nil, err
+	}
+	d := s.WH.Dialect
+	rows, err := s.WH.Conn.Query(ctx, d.SQL(`SELECT {event_type}, {event_name}, {schema_id}, {path}, {json_type}, {rows}, {in_plan}, {example}
+FROM %s WHERE {run_id} = %s`, d.Quote(s.table(PropertiesTable)), d.Placeholder(1)), runID)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", PropertiesTable, err)
+	}
+	defer rows.Close()
+	var out []audit.PropertyStats
+	for rows.Next() {
+		p := audit.PropertyStats{RunID: runID}
+		var example *string
+		if err := rows.Scan(&p.EventType, &p.EventName, &p.SchemaID, &p.Path, &p.JSONType, &p.Rows, &p.InPlan, &example); err != nil {
+			return nil, err
+		}
+		if example != nil {
+			p.Example = *example
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 // Checks reads a run's failed checks from eventaudit_violations, each with

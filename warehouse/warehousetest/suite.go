@@ -507,6 +507,17 @@ func testPropertyStats(t *testing.T, f *fixture) {
 	if len(s.Drift.Undeclared) != 1 || s.Drift.Undeclared[0].Path != "/properties/coupon" || len(s.Drift.Mixed) != 1 {
 		t.Errorf("drift: %+v", s.Drift)
 	}
+	// eventaudit report reads the same drift back, but for what needs
+	// the plan.
+	back, err := f.sink().Summary(f.ctx, s.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Drift == nil || !back.Drift.FromTables {
+		t.Fatalf("drift read back: %+v", back.Drift)
+	}
+	equal(t, "undeclared read back", back.Drift.Undeclared, s.Drift.Undeclared)
+	equal(t, "mixed read back", back.Drift.Mixed, s.Drift.Mixed)
 }
 
 func testOverlap(t *testing.T, f *fixture) {

@@ -54,10 +54,12 @@ bench:
 # End to end, in one run: the peers (Python jsonschema, ajv 8) beside the
 # validation core on the same events, the raw read limits (DuckDB's sliced
 # Arrow scan, Postgres COPY out), 1M rows in DuckDB and Postgres with
-# writes, 10M in DuckDB. Medians of 5 alternating runs. Needs postgresql,
-# GNU time, python3 with jsonschema, node and npm; takes about ten minutes.
+# writes, 10M in DuckDB. Medians of 5 alternating runs. Then pushdown off
+# and on over 1M rows in Postgres, jsonb and text. Needs postgresql, GNU
+# time, python3 with jsonschema, node and npm; takes about fifteen minutes.
 bench-e2e:
 	bash testdata/bench/e2e.sh
+	N=1000000 bash testdata/bench/pushdown.sh
 
 # A release archive for this machine's OS and architecture: stripped,
 # versioned, with the README, and a SHA-256 checksum. DuckDB is C++ linked through cgo, so each

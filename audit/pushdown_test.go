@@ -53,12 +53,13 @@ func TestPushdownPlanRoutesAsTheMatcher(t *testing.T) {
 		"track [] except " + names:          "unplanned properties",
 		"screen [] except " + names:         "unplanned properties",
 		"group [] except []":                "unplanned traits",
+		"alias [] except []":                "unplanned ", // no object: alias carries none
 	} {
 		if got[key] != want {
 			t.Errorf("%s: got %q, want %q", key, got[key], want)
 		}
 	}
-	if len(got) != 23 {
-		t.Errorf("%d rules, want 23 (6 names as track, page and screen events, 3 fallbacks, identify and group): %v", len(got), got)
+	if len(got) != 24 {
+		t.Errorf("%d rules, want 24 (6 names as track, page and screen events, 3 fallbacks, identify, group and alias): %v", len(got), got)
 	}
 }

@@ -66,8 +66,13 @@ var ErrNotProvable = errors.New("not provable in SQL")
 func RouteSQL(d *Dialect, p JSONProof, plan audit.PushdownPlan) string {
 	raw, id := d.QuoteName("raw"), d.QuoteName("id")
 	member := func(k string) string { return d.QuoteName(memberColumn(k)) }
-	var byType []string
-	for _, typ := range []string{"track", "page", "screen", "identify", "group"} {
+	var byType, types []string
+	for _, r := range plan.Rules {
+		if !slices.Contains(types, r.Type) {
+			types = append(types, r.Type)
+		}
+	}
+	for _, typ := range types {
 		named := map[string]string{}
 		var except []string
 		fallback, plain := "", ""

@@ -278,7 +278,11 @@ func HostileCorpus(t *testing.T) (*schemas.Registry, []audit.Row) {
 		`{"type":"track","event":"Order Completed","event":"Unplanned One","properties":{}}`,
 		`{"type":"track","event":"a\u0000b","properties":{}}`, `{"type":"track","event":"\ud800","properties":{}}`,
 		`{"type":"track","event":"` + strings.Repeat("n", audit.MaxNameBytes+1) + `","properties":{}}`,
-		`{"type":"group","traits":{"plan":"pro"}}`, `{"type":"screen","name":"Nowhere","properties":{}}`, `{"type":"alias","properties":{}}`} {
+		`{"type":"group","traits":{"plan":"pro"}}`, `{"type":"screen","name":"Nowhere","properties":{}}`, `{"type":"alias","properties":{}}`,
+		// alias is counted as unplanned in SQL: its root is read, first type or last.
+		`{"type":"alias","previousId":"a","userId":"b"}`, `{"type":"alias"}`, `{"type":"alias","schema_id":"nope"}`,
+		`{"type":"alias","type":"track","event":"Order Completed","properties":{}}`, `{"type":"alias","userId":"\u0000\ud800"}`,
+		`{"type":"alias","previousId":NaN}`, `{"type":"alias",}`} {
 		add(fmt.Sprintf("fixed-%d", i), p)
 	}
 	rows = append(rows, audit.Row{MessageID: strings.Repeat("x", audit.MaxIDBytes+1), ReceivedAt: audittest.CorpusStart, Payload: corpus.Rows[0].Payload},

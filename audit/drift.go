@@ -185,11 +185,11 @@ func walkShape(s *Shape, path string, maxDepth int, fn func(path, parent, kind s
 	walk(s, path, 0)
 }
 
-// DriftOf reads the drift of a run rebuilt from its result tables
+// DriftFromTables reads the drift of a run rebuilt from its result tables
 // (ProfilesOf): what was sent but not planned, and mixed types. Unseen
 // properties need the plan, which the tables do not hold, and which caps
 // the profile hit is not recorded.
-func DriftOf(profiles []EventProfile) *Drift {
+func DriftFromTables(profiles []EventProfile) *Drift {
 	d := driftOf(profiles, nil, ProfileLimits{})
 	d.FromTables = true
 	return d

@@ -205,7 +205,7 @@ func (s *Sink) Summary(ctx context.Context, run audit.Run) (*audit.Summary, erro
 		return nil, err
 	}
 	if len(props) > 0 {
-		summary.Drift = audit.DriftOf(audit.ProfilesOf(props, stats))
+		summary.Drift = audit.DriftFromTables(audit.ProfilesOf(props, stats))
 	}
 	return summary, nil
 }

@@ -107,14 +107,14 @@ func s3Client(ctx context.Context, d *deps) (*s3.Client, error) {
 	}), nil
 }
 
+// errNoSchemas: the schemas location holds no event schema.
+var errNoSchemas = errors.New("no event schemas")
+
 // loadRegistry loads and compiles the plan. Schemas that do not compile and
 // a --plan that matches nothing are the user's to fix (exit 2); failing to
 // read them at all is a runtime error (exit 3). With skipBroken, the schema
 // files that do not compile are returned instead of failing the load; the
 // registry counts their events as unplanned.
-// errNoSchemas: the schemas location holds no event schema.
-var errNoSchemas = errors.New("no event schemas")
-
 func loadRegistry(ctx context.Context, d *deps, src, plan string, assertFormat, skipBroken bool) (*schemas.Registry, []schemas.Info, error) {
 	source, err := openSchemas(ctx, d, src)
 	if err != nil {

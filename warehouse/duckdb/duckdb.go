@@ -61,7 +61,7 @@ WHERE table_schema = COALESCE(NULLIF(?, ''), current_schema()) ORDER BY table_na
 		// materialises the whole result: a 10M-row window would sit in memory.
 		// Two slices are materialised at a time (one read, the next run
 		// ahead), outside the buffer pool's limit: at 10,000 rows a 10M-row
-		// run peaked at 253-262 MB, at 5,000 at 228-229 MB, with no time
+		// run peaked at 252-264 MB, at 5,000 at 228-246 MB, with no time
 		// lost at 3M rows; 2,500 saved another 10 MB for 5-8% of the time.
 		// Cuts come from approx_quantile (a t-digest): exact quantiles would
 		// sort every timestamp, and any cut partitions the window correctly.
@@ -89,6 +89,8 @@ const DefaultMemoryLimit = "32MB"
 // ids (sqlwh.Dialect.GroupingRoom), before the scan: 10M ids fit in 96 MB
 // (64 MB ran out of memory); a larger window says to raise memory_limit.
 const GroupingMemoryLimit = "96MB"
+
+func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }
 
 // Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
 // duckdb://:memory: is an in-memory database).
@@ -140,19 +142,16 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	// DuckDB's buffer pool defaults to 80% of RAM; the audit reads each
 	// block once, so caching buys nothing and memory would grow with the
 	// table. Spills go to DuckDB's temp directory. ?memory_limit= overrides.
+	d := NewDialect()
 	if !strings.Contains(options, "memory_limit") {
-		if _, err := db.ExecContext(ctx, "SET GLOBAL memory_limit = '"+DefaultMemoryLimit+"'"); err != nil {
+		if _, err := db.ExecContext(ctx, setMemoryLimit(DefaultMemoryLimit)); err != nil {
 			db.Close()
 			return nil, openError(path, err)
 		}
-	}
-	d := NewDialect()
-	if !strings.Contains(options, "memory_limit") {
 		// Counting duplicates groups every message id of the window: at
 		// 10M ids DuckDB runs out of 32 MB even spilling, and 96 MB is
 		// enough.
-		d.GroupingRoom = &[2]string{"SET GLOBAL memory_limit = '" + GroupingMemoryLimit + "'",
-			"SET GLOBAL memory_limit = '" + DefaultMemoryLimit + "'"}
+		d.GroupingRoom = &[2]string{setMemoryLimit(GroupingMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 	}
 	bulk := func(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident, cols []string, rows [][]any) error {
 		return appendRows(ctx, tx, d, table, cols, rows)

@@ -325,8 +325,9 @@ func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, erro
 // window (and shard) only; a NULL id repeats no id. It is a GROUP BY, not
 // COUNT(*) - COUNT(DISTINCT id), which counted every NULL id as a
 // duplicate: DuckDB spills a grouping to disk under its memory limit, but
-// not a DISTINCT aggregate, which ran out of memory at 10M rows. The newest row is the table's even for a shard: finding a
-// shard's own would hash every message id the table has ever held.
+// not a DISTINCT aggregate, which ran out of memory at 10M rows. The
+// newest row is the table's even for a shard: finding a shard's own would
+// hash every message id the table has ever held.
 func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (v audit.Vitals, err error) {
 	d := wh.Dialect
 	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))

@@ -90,6 +90,11 @@ const DefaultMemoryLimit = "32MB"
 // (64 MB ran out of memory); a larger window says to raise memory_limit.
 const GroupingMemoryLimit = "96MB"
 
+// ProofMemoryLimit is DuckDB's limit while it proves rows in SQL
+// (sqlwh.Dialect.ProofRoom). The demo's 3,000 rows need 128 MB; a 1M-row
+// window, read in 5,000-row slices, 192 MB.
+const ProofMemoryLimit = "256MB"
+
 func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }
 
 // Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
@@ -152,6 +157,7 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		// 10M ids DuckDB runs out of 32 MB even spilling, and 96 MB is
 		// enough.
 		d.GroupingRoom = &[2]string{setMemoryLimit(GroupingMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
+		d.ProofRoom = &[2]string{setMemoryLimit(ProofMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 	}
 	bulk := func(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident, cols []string, rows [][]any) error {
 		return appendRows(ctx, tx, d, table, cols, rows)

@@ -195,31 +195,55 @@ func TestManyViolationsAllStored(t *testing.T) {
 	}
 }
 
-// Counting duplicates raises DuckDB's memory limit for the grouping and
-// puts it back, so the next scan is bounded as before.
-func TestVitalsRestoreTheMemoryLimit(t *testing.T) {
-	wh := open(0)(t)
-	ctx := context.Background()
-	if err := wh.Conn.Exec(ctx, `CREATE TABLE ev AS SELECT 'm' || (i % 3) AS message_id, TIMESTAMPTZ '2026-11-20 00:00:00+00' AS received_at, '{}' AS payload FROM range(10) t(i)`); err != nil {
-		t.Fatal(err)
-	}
-	src := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: sqlwh.Ident{"ev"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}}
-	v, err := src.Vitals(ctx, audit.Window{Start: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)})
-	if err != nil || v.Duplicates != 7 {
-		t.Fatalf("vitals: %+v, %v; want 7 duplicates of 3 ids in 10 rows", v, err)
-	}
-	rows, err := wh.Conn.Query(ctx, `SELECT current_setting('memory_limit')`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var limit string
-	for rows.Next() {
-		if err := rows.Scan(&limit); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if limit != "30.5 MiB" {
-		t.Errorf("memory_limit after counting duplicates is %s, want the 32MB default back (30.5 MiB)", limit)
+// Counting duplicates and proving rows in SQL each raise DuckDB's memory
+// limit and put it back, so the next scan is bounded as before.
+func TestRoomsRestoreTheMemoryLimit(t *testing.T) {
+	w := audit.Window{Start: time.Date(2026, 11, 19, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+	for _, tc := range []struct {
+		name string
+		run  func(context.Context, *sqlwh.Source) error
+	}{
+		{"counting duplicates", func(ctx context.Context, src *sqlwh.Source) error {
+			v, err := src.Vitals(ctx, w)
+			if err == nil && v.Duplicates != 7 {
+				err = fmt.Errorf("%d duplicates, want 7 of 3 ids in 10 rows", v.Duplicates)
+			}
+			return err
+		}},
+		{"proving rows", func(ctx context.Context, src *sqlwh.Source) error {
+			plan := audit.PushdownPlan{Rules: []audit.PushdownRule{{Type: "identify", Pred: &audit.Pred{}, Unplanned: true}}}
+			fetched := 0
+			_, err := src.ScanUnproven(ctx, w, plan, func(rows []audit.Row) error { fetched += len(rows); return nil })
+			if err == nil && fetched != 10 {
+				err = fmt.Errorf("%d rows fetched, want all 10 (none is an identify call)", fetched)
+			}
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			wh := open(0)(t)
+			ctx := context.Background()
+			if err := wh.Conn.Exec(ctx, `CREATE TABLE ev AS SELECT 'm' || (i % 3) AS message_id, TIMESTAMPTZ '2026-11-20 00:00:00+00' AS received_at, '{}' AS payload FROM range(10) t(i)`); err != nil {
+				t.Fatal(err)
+			}
+			src := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: sqlwh.Ident{"ev"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}}
+			if err := tc.run(ctx, src); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := wh.Conn.Query(ctx, `SELECT current_setting('memory_limit')`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var limit string
+			for rows.Next() {
+				if err := rows.Scan(&limit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if limit != "30.5 MiB" {
+				t.Errorf("memory_limit after %s is %s, want the 32MB default back (30.5 MiB)", tc.name, limit)
+			}
+		})
 	}
 }

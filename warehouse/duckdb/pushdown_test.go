@@ -38,11 +38,10 @@ func TestPushdownAgreesOnHostileMessages(t *testing.T) {
 	}
 }
 
-// openForPushdown opens a DuckDB file with room for the proof: each json_
-// call of the rendered plan holds the parse of a whole vector of payloads,
-// far past the 32 MB default (docs/internals.md).
+// openForPushdown opens a DuckDB file as a user would, with the default
+// memory limit: the proof must find its room (ProofRoom) by itself.
 func openForPushdown(t *testing.T) *sqlwh.Warehouse {
-	wh, err := duckdb.Open(context.Background(), "duckdb://"+filepath.Join(t.TempDir(), "test.duckdb")+"?memory_limit=1GB")
+	wh, err := duckdb.Open(context.Background(), "duckdb://"+filepath.Join(t.TempDir(), "test.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -102,6 +102,10 @@ type Dialect struct {
 	// an engine that bounds its memory tightly for the scan (DuckDB) needs
 	// more for a hash table of millions of ids, even spilling.
 	GroupingRoom *[2]string
+	// ProofRoom, likewise, surrounds the pushdown scan: DuckDB's json_
+	// functions and lambdas hold buffers per vector and call that a
+	// tight limit cannot hold.
+	ProofRoom *[2]string
 }
 
 // Literal renders s as a string literal, for statements printed for a

@@ -279,7 +279,7 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (Proof, err
 
 // ScanUnproven implements audit.ProvingSource. A source whose dialect or
 // column cannot prove rows scans every row and proves none.
-func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) ([]audit.ProvenCount, error) {
+func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) (counts []audit.ProvenCount, err error) {
 	proof, err := s.Proof(ctx, plan)
 	if errors.Is(err, ErrNotProvable) {
 		return nil, s.Scan(ctx, w, yield)
@@ -288,6 +288,16 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		return nil, err
 	}
 	query := proof.SQL
+	if room := s.WH.Dialect.ProofRoom; room != nil {
+		if err := s.WH.Conn.Exec(ctx, room[0]); err != nil {
+			return nil, fmt.Errorf("make room to prove rows in SQL: %w", err)
+		}
+		defer func() {
+			if rerr := s.WH.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && err == nil {
+				counts, err = nil, fmt.Errorf("restore the memory limit after proving rows in SQL: %w", rerr)
+			}
+		}()
+	}
 	parts, err := s.Slices(ctx, w)
 	if err != nil {
 		return nil, err
@@ -297,10 +307,9 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		size = DefaultBatchSize
 	}
 	batch := make([]audit.Row, 0, size)
-	var counts []audit.ProvenCount
 	for rows, err := range s.open(ctx, query, parts) {
 		if err != nil {
-			return nil, fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
+			return nil, fmt.Errorf("query %s: %w", s.Table.Table, s.proofFailed(err))
 		}
 		err = func() error {
 			defer rows.Close()
@@ -341,7 +350,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
-				return fmt.Errorf("read %s: %w", s.Table.Table, lostConnection(err))
+				return fmt.Errorf("read %s: %w", s.Table.Table, s.proofFailed(err))
 			}
 			return nil
 		}()
@@ -355,6 +364,17 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		}
 	}
 	return counts, nil
+}
+
+// proofFailed explains an error of the pushdown scan. An engine that
+// bounds its memory can run out of it proving rows, which fetching them
+// would not.
+func (s *Source) proofFailed(err error) error {
+	if s.WH.Dialect.ProofRoom != nil && strings.Contains(err.Error(), "Out of Memory") {
+		return fmt.Errorf("%w (proving rows in SQL needs more memory than eventaudit gives it: "+
+			"add ?memory_limit=1GB to the warehouse URL, or turn pushdown off, which costs less here)", err)
+	}
+	return lostConnection(err)
 }
 
 // HasNUL reports whether a string holds NUL, which a dialect's literal

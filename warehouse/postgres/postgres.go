@@ -45,7 +45,12 @@ func PostgresDialect() *sqlwh.Dialect {
 		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
 		ReadOnly:  "SET TRANSACTION READ ONLY",
 		Prove:     Prove,
-		Columns:   infoSchemaColumns,
+		// A Postgres statement runs on one core (the proof cannot be a
+		// parallel query: its array checks are correlated subplans). Two
+		// leave the pool's other two connections to the run's lock and
+		// its write transaction.
+		ProofStatements: 2,
+		Columns:         infoSchemaColumns,
 		ResolveSchema: `SELECT catalog_name::text, schema_name::text, current_database()::text
 FROM information_schema.schemata
 WHERE LOWER(schema_name) = LOWER($1) AND LOWER(catalog_name) = LOWER(COALESCE(NULLIF($2, ''), current_database()))`,

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/eventaudit/eventaudit/audit"
 )
 
@@ -306,57 +308,26 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
+	if n := s.WH.Dialect.ProofStatements; n > 1 && len(parts) == 1 {
+		return s.proveParts(ctx, query, splitWindow(w, n), size, yield)
+	}
 	batch := make([]audit.Row, 0, size)
 	for rows, err := range s.open(ctx, query, parts) {
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", s.Table.Table, s.proofFailed(err))
 		}
-		err = func() error {
-			defer rows.Close()
-			for rows.Next() {
-				var id, name *string
-				var r audit.Row
-				var received *time.Time
-				var rule, n *int64
-				if err := rows.Scan(&id, &received, &r.Payload, &rule, &name, &n); err != nil {
-					return fmt.Errorf("read %s: %w", s.Table.Table, err)
-				}
-				if rule != nil {
-					c := audit.ProvenCount{Rule: int(*rule)}
-					if name != nil {
-						c.Name = *name
-					}
-					if n != nil {
-						c.Rows = *n
-					}
-					counts = append(counts, c)
-					continue
-				}
-				if id != nil {
-					r.MessageID = *id
-				}
-				if received != nil {
-					r.ReceivedAt = received.UTC()
-				}
-				batch = append(batch, r)
-				if len(batch) == size {
-					if err := yield(batch); err != nil {
-						return err
-					}
-					batch = batch[:0] // the pipeline keeps a copy
-				}
+		c, err := s.readProof(ctx, rows, func(r audit.Row) error {
+			if batch = append(batch, r); len(batch) < size {
+				return nil
 			}
-			if err := rows.Err(); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return fmt.Errorf("read %s: %w", s.Table.Table, s.proofFailed(err))
-			}
-			return nil
-		}()
+			err := yield(batch)
+			batch = batch[:0] // the pipeline keeps a copy
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}
+		counts = append(counts, c...)
 	}
 	if len(batch) > 0 {
 		if err := yield(batch); err != nil {
@@ -364,6 +335,124 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		}
 	}
 	return counts, nil
+}
+
+// proveParts runs the proof over each part of the window at once, one
+// statement per part, each on its own connection. yield is called from
+// this goroutine only.
+func (s *Source) proveParts(ctx context.Context, query string, parts []audit.Window, size int, yield func([]audit.Row) error) ([]audit.ProvenCount, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan []audit.Row, len(parts))
+	counts := make([][]audit.ProvenCount, len(parts))
+	for i, part := range parts {
+		g.Go(func() error {
+			rows, err := s.WH.Conn.Query(WithBulkRead(gctx), query, part.Start.UTC(), part.End.UTC())
+			if err != nil {
+				return fmt.Errorf("query %s: %w", s.Table.Table, s.proofFailed(err))
+			}
+			batch := make([]audit.Row, 0, size)
+			send := func() error {
+				select {
+				case batches <- batch:
+					batch = make([]audit.Row, 0, size)
+					return nil
+				case <-gctx.Done():
+					return gctx.Err()
+				}
+			}
+			counts[i], err = s.readProof(gctx, rows, func(r audit.Row) error {
+				if batch = append(batch, r); len(batch) < size {
+					return nil
+				}
+				return send()
+			})
+			if err == nil && len(batch) > 0 {
+				err = send()
+			}
+			return err
+		})
+	}
+	scanned := make(chan error, 1)
+	go func() {
+		scanned <- g.Wait()
+		close(batches)
+	}()
+	var yieldErr error
+	for b := range batches {
+		if yieldErr == nil {
+			if yieldErr = yield(b); yieldErr != nil {
+				cancel()
+			}
+		}
+	}
+	if err := <-scanned; yieldErr == nil && err != nil {
+		return nil, err
+	}
+	if yieldErr != nil {
+		return nil, yieldErr
+	}
+	return slices.Concat(counts...), nil
+}
+
+// readProof reads one statement of the pushdown scan, and closes it: it
+// passes each row not proven to emit and returns the counts of the rest.
+func (s *Source) readProof(ctx context.Context, rows Rows, emit func(audit.Row) error) ([]audit.ProvenCount, error) {
+	defer rows.Close()
+	var counts []audit.ProvenCount
+	for rows.Next() {
+		var id, name *string
+		var r audit.Row
+		var received *time.Time
+		var rule, n *int64
+		if err := rows.Scan(&id, &received, &r.Payload, &rule, &name, &n); err != nil {
+			return nil, fmt.Errorf("read %s: %w", s.Table.Table, err)
+		}
+		if rule != nil {
+			c := audit.ProvenCount{Rule: int(*rule)}
+			if name != nil {
+				c.Name = *name
+			}
+			if n != nil {
+				c.Rows = *n
+			}
+			counts = append(counts, c)
+			continue
+		}
+		if id != nil {
+			r.MessageID = *id
+		}
+		if received != nil {
+			r.ReceivedAt = received.UTC()
+		}
+		if err := emit(r); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("read %s: %w", s.Table.Table, s.proofFailed(err))
+	}
+	return counts, nil
+}
+
+// splitWindow cuts w into n parts of equal length, at whole microseconds
+// (the finest time Postgres keeps), fewer when w is too short. The parts
+// are half-open, as the window is, and cover it once.
+func splitWindow(w audit.Window, n int) []audit.Window {
+	step := (w.End.Sub(w.Start) / time.Duration(n)).Truncate(time.Microsecond)
+	if step <= 0 {
+		return []audit.Window{w}
+	}
+	parts := make([]audit.Window, n)
+	for i := range parts {
+		parts[i] = audit.Window{Start: w.Start.Add(time.Duration(i) * step), End: w.Start.Add(time.Duration(i+1) * step)}
+	}
+	parts[n-1].End = w.End
+	return parts
 }
 
 // proofFailed explains an error of the pushdown scan. An engine that

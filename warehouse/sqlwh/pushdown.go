@@ -281,7 +281,7 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (Proof, err
 
 // ScanUnproven implements audit.ProvingSource. A source whose dialect or
 // column cannot prove rows scans every row and proves none.
-func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) (counts []audit.ProvenCount, err error) {
+func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) (_ []audit.ProvenCount, err error) {
 	proof, err := s.Proof(ctx, plan)
 	if errors.Is(err, ErrNotProvable) {
 		return nil, s.Scan(ctx, w, yield)
@@ -290,16 +290,11 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		return nil, err
 	}
 	query := proof.SQL
-	if room := s.WH.Dialect.ProofRoom; room != nil {
-		if err := s.WH.Conn.Exec(ctx, room[0]); err != nil {
-			return nil, fmt.Errorf("make room to prove rows in SQL: %w", err)
-		}
-		defer func() {
-			if rerr := s.WH.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && err == nil {
-				counts, err = nil, fmt.Errorf("restore the memory limit after proving rows in SQL: %w", rerr)
-			}
-		}()
+	leave, err := enterRoom(ctx, s.WH, s.WH.Dialect.ProofRoom, "proving rows in SQL")
+	if err != nil {
+		return nil, err
 	}
+	defer leave(&err)
 	parts, err := s.Slices(ctx, w)
 	if err != nil {
 		return nil, err
@@ -312,6 +307,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		return s.proveParts(ctx, query, splitWindow(w, n), size, yield)
 	}
 	batch := make([]audit.Row, 0, size)
+	var counts []audit.ProvenCount
 	for rows, err := range s.open(ctx, query, parts) {
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", s.Table.Table, s.proofFailed(err))

@@ -341,16 +341,11 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 	dups := fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
 		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
 		messageIDText(d, t), d.Quote(t.Table), WindowWhere(d, t, shard))
-	if room := d.GroupingRoom; room != nil {
-		if err := wh.Conn.Exec(ctx, room[0]); err != nil {
-			return v, fmt.Errorf("make room to count duplicate message ids: %w", err)
-		}
-		defer func() {
-			if rerr := wh.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && err == nil {
-				err = fmt.Errorf("restore the memory limit after counting duplicate message ids: %w", rerr)
-			}
-		}()
+	leave, err := enterRoom(ctx, wh, d.GroupingRoom, "counting duplicate message ids")
+	if err != nil {
+		return v, err
 	}
+	defer leave(&err)
 	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
 		if d.GroupingRoom != nil && strings.Contains(err.Error(), "Out of Memory") {
 			return v, fmt.Errorf("duplicate message ids in %s: %w (a window of this many rows needs more memory to count them: "+
@@ -359,6 +354,23 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
 	return v, nil
+}
+
+// enterRoom runs room's first statement, if there is a room, and returns
+// what runs its second once the work is done: an error of either is the
+// work's, unless the work failed first.
+func enterRoom(ctx context.Context, wh *Warehouse, room *[2]string, work string) (leave func(err *error), _ error) {
+	if room == nil {
+		return func(*error) {}, nil
+	}
+	if err := wh.Conn.Exec(ctx, room[0]); err != nil {
+		return nil, fmt.Errorf("make room for %s: %w", work, err)
+	}
+	return func(err *error) {
+		if rerr := wh.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && *err == nil {
+			*err = fmt.Errorf("restore the memory limit after %s: %w", work, rerr)
+		}
+	}, nil
 }
 
 // queryOne scans the one row of an aggregate.

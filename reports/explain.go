@@ -23,6 +23,9 @@ type Explanation struct {
 	// SQL is the statement each scan slice sends, whether or not the
 	// setting would use it; "" where the source cannot prove rows.
 	SQL string `json:"sql,omitempty"`
+	// Statements, when above 1, is how many equal parts of the window the
+	// statement runs over at once, one connection each.
+	Statements int `json:"statements_at_once,omitempty"`
 }
 
 // ExplainedRule is one matching rule of a pushdown plan.
@@ -101,6 +104,10 @@ func Explain(w io.Writer, format string, e Explanation) error {
 	if e.SQL == "" {
 		return nil
 	}
-	_, err := fmt.Fprintf(w, "\nThe statement each scan slice sends (its parameters are the slice's start and end):\n\n%s\n", e.SQL)
+	sends := "The statement each scan slice sends (its parameters are the slice's start and end)"
+	if e.Statements > 1 {
+		sends = fmt.Sprintf("The statement sent for each of %d equal parts of the window, all at once, on a connection each (its parameters are the part's start and end)", e.Statements)
+	}
+	_, err := fmt.Fprintf(w, "\n%s:\n\n%s\n", sends, e.SQL)
 	return err
 }

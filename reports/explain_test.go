@@ -7,8 +7,9 @@ import (
 	. "github.com/eventaudit/eventaudit/reports"
 )
 
-// explain's text and JSON, for a source that proves rows and one that
-// cannot: every kind of rule, and a statement or none.
+// explain's text and JSON, for a source that proves rows (in parts of the
+// window at once, or slice by slice) and one that cannot: every kind of
+// rule, and a statement or none.
 func TestExplain(t *testing.T) {
 	rules := []ExplainedRule{
 		{Type: "track", Names: []string{"Order Completed"}, SchemaID: "segment/shop/Order Completed/1-1.json", Proven: "all"},
@@ -20,6 +21,8 @@ func TestExplain(t *testing.T) {
 	}
 	for name, e := range map[string]Explanation{
 		"explain-postgres": {Source: "analytics.events", Pushdown: "on", Used: true, Reason: "--pushdown on", Rules: rules,
+			SQL: "WITH \"proof\" AS (SELECT 1)\nSELECT * FROM \"proof\"", Statements: 2},
+		"explain-duckdb": {Source: "main.events", Pushdown: "on", Used: true, Reason: "--pushdown on", Rules: rules[:1],
 			SQL: "WITH \"proof\" AS (SELECT 1)\nSELECT * FROM \"proof\""},
 		"explain-segment": {Source: "segment:web_prod", Pushdown: "auto",
 			Reason: "not provable in SQL: the segment layout cannot prove rows in the warehouse yet", Rules: rules[:1]},

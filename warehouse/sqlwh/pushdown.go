@@ -258,6 +258,9 @@ type Proof struct {
 	Why  string
 	// NoPatterns is JSONProof's: why patterns are left to Go, if they are.
 	NoPatterns string
+	// Statements is Dialect.ProofStatements: how many equal parts of an
+	// unsliced window the statement runs over at once (0 or 1: one).
+	Statements int
 }
 
 // Proof renders the plan over the source's payload column; an error
@@ -276,7 +279,7 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (Proof, err
 		return Proof{}, err
 	}
 	q, err := ProvenQuery(d, t, typ, s.Shard, p, plan)
-	return Proof{SQL: q, Pays: p.Pays, Why: p.Why, NoPatterns: p.NoPatterns}, err
+	return Proof{SQL: q, Pays: p.Pays, Why: p.Why, NoPatterns: p.NoPatterns, Statements: d.ProofStatements}, err
 }
 
 // ScanUnproven implements audit.ProvingSource. A source whose dialect or

@@ -66,6 +66,11 @@ WHERE table_schema = COALESCE(NULLIF(?, ''), current_schema()) ORDER BY table_na
 		// Cuts come from approx_quantile (a t-digest): exact quantiles would
 		// sort every timestamp, and any cut partitions the window correctly.
 		SliceRows: 5000,
+		// The pushdown scan returns 5% of its slice's rows, the invalid
+		// ones: at 1M rows, slices of 50,000 took it from 32 s to 22 s
+		// (each slice plans the long statement again) and its peak RSS
+		// from 652 to 594 MB; 200,000 saved no more.
+		ProofSliceRows: 50000,
 		Quantiles: func(at, from, where string, k int) string {
 			qs := make([]string, k-1)
 			for i := range qs {

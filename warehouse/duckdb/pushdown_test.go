@@ -45,7 +45,8 @@ func openForPushdown(t *testing.T) *sqlwh.Warehouse {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wh.Dialect.SliceRows = 700
+	// Several slices, as a large window has.
+	wh.Dialect.SliceRows, wh.Dialect.ProofSliceRows = 700, 700
 	t.Cleanup(func() { wh.Close() })
 	return wh
 }

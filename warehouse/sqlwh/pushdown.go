@@ -1,6 +1,7 @@
 package sqlwh
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -298,7 +299,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		return nil, err
 	}
 	defer leave(&err)
-	parts, err := s.Slices(ctx, w)
+	parts, err := s.slices(ctx, w, cmp.Or(s.WH.Dialect.ProofSliceRows, s.WH.Dialect.SliceRows))
 	if err != nil {
 		return nil, err
 	}

@@ -473,18 +473,23 @@ func (s *Source) open(ctx context.Context, query string, parts []audit.Window) i
 	}
 }
 
-// slices cuts the window for dialects with SliceRows; the cuts are
+// Slices cuts the window for dialects with SliceRows; the cuts are
 // received_at quantiles, and the half-open slices cover every row once.
 func (s *Source) Slices(ctx context.Context, w audit.Window) ([]audit.Window, error) {
+	return s.slices(ctx, w, s.WH.Dialect.SliceRows)
+}
+
+// slices cuts the window into slices of about rowsPer rows (0: one).
+func (s *Source) slices(ctx context.Context, w audit.Window, rowsPer int) ([]audit.Window, error) {
 	d := s.WH.Dialect
-	if d.SliceRows <= 0 {
+	if rowsPer <= 0 {
 		return []audit.Window{w}, nil
 	}
 	n, err := s.Count(ctx, w)
 	if err != nil {
 		return nil, fmt.Errorf("count %s: %w", s.Table.Table, err)
 	}
-	k := int((n + int64(d.SliceRows) - 1) / int64(d.SliceRows))
+	k := int((n + int64(rowsPer) - 1) / int64(rowsPer))
 	if k <= 1 {
 		return []audit.Window{w}, nil
 	}

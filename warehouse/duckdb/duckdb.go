@@ -97,7 +97,8 @@ const GroupingMemoryLimit = "96MB"
 
 // ProofMemoryLimit is DuckDB's limit while it proves rows in SQL
 // (sqlwh.Dialect.ProofRoom). The demo's 3,000 rows need 128 MB; a 1M-row
-// window, read in 5,000-row slices, 192 MB.
+// window needed 192 MB in 5,000-row slices, and runs within this in the
+// proof's 50,000-row ones.
 const ProofMemoryLimit = "256MB"
 
 func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }

@@ -288,12 +288,11 @@ func arrayConds(p *audit.Pred, f *frame, path string, depth int) string {
 		return ""
 	}
 	var conds []string
-	n := f.at(fLength, path)
 	if p.MinItems > 0 {
-		conds = append(conds, fmt.Sprintf("%s >= %d", n, p.MinItems))
+		conds = append(conds, fmt.Sprintf("%s >= %d", f.at(fLength, path), p.MinItems))
 	}
 	if p.MaxItems >= 0 {
-		conds = append(conds, fmt.Sprintf("%s <= %d", n, p.MaxItems))
+		conds = append(conds, fmt.Sprintf("%s <= %d", f.at(fLength, path), p.MaxItems))
 	}
 	if p.Items != nil {
 		// Each element is a frame of its own, parsed once per function.

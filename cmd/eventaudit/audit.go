@@ -432,10 +432,12 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 		Spellings: legacySpellings(o, sourceName),
 		Logger:    logger,
 	}
+	var finished *audit.Run
 	if d.isTTY(d.stderr) {
 		p := newProgress(d.stderr, d.now)
+		p.proving = pushdown != nil
 		job.Auditor.Progress = p.update
-		defer p.done()
+		defer func() { p.done(finished) }()
 		// The total, for an ETA, costs one COUNT(*): worth it for a person
 		// watching, not for a scheduled job, which has no TTY.
 		if src.Count != nil {
@@ -456,6 +458,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 	if err != nil {
 		return nil, err
 	}
+	finished = &summary.Run
 	summary.NotCheckable = notCheckable
 	done := &audited{summary: summary, results: results}
 	if o.HTML != "" {

@@ -27,6 +27,8 @@ var fixedNow = time.Date(2026, 11, 22, 6, 0, 0, 0, time.UTC)
 type cli struct {
 	env    map[string]string
 	runIDs int
+	// tty: stderr is a terminal, so audits draw their progress line.
+	tty bool
 }
 
 type result struct {
@@ -39,7 +41,7 @@ func newCLI() *cli { return &cli{env: map[string]string{}} }
 func (c *cli) run(args ...string) result {
 	var out, errb bytes.Buffer
 	d := &deps{stdout: &out, stderr: &errb, getenv: func(k string) string { return c.env[k] },
-		now: func() time.Time { return fixedNow }, isTTY: func(io.Writer) bool { return false },
+		now: func() time.Time { return fixedNow }, isTTY: func(io.Writer) bool { return c.tty },
 		newRunID: func(time.Time) string { c.runIDs++; return fmt.Sprintf("run-%04d", c.runIDs) }}
 	code := execute(context.Background(), d, args)
 	return result{code, out.String(), errb.String()}

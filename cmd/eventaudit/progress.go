@@ -6,18 +6,22 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/reports"
 )
 
 // progress draws one self-overwriting line on a terminal's stderr. It is
 // only attached when stderr is a TTY, so logs and pipes never see it.
 type progress struct {
-	w       io.Writer
-	now     func() time.Time
-	start   time.Time
-	last    time.Time
-	rows    int64
-	total   atomic.Int64 // 0 until known
+	w     io.Writer
+	now   func() time.Time
+	start time.Time
+	last  time.Time
+	rows  int64
+	total atomic.Int64 // 0 until known
+	// proving: the warehouse proves rows valid where they are, and only
+	// the rest arrive, so rows is what was fetched, not a share of total.
+	proving bool
 	printed bool
 }
 
@@ -45,7 +49,9 @@ func (p *progress) draw(t time.Time) {
 		rate = float64(p.rows) / secs
 	}
 	line := fmt.Sprintf("scanned %s rows (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
-	if total := p.total.Load(); total > 0 && rate > 0 && p.rows < total {
+	if p.proving {
+		line = fmt.Sprintf("fetched %s rows the warehouse did not prove valid (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
+	} else if total := p.total.Load(); total > 0 && rate > 0 && p.rows < total {
 		eta := time.Duration(float64(total-p.rows) / rate * float64(time.Second)).Round(time.Second)
 		line = fmt.Sprintf("scanned %s of %s rows (%s rows/s, ETA %s)", reports.Count(p.rows), reports.Count(total),
 			reports.Count(int64(rate)), eta)
@@ -54,9 +60,16 @@ func (p *progress) draw(t time.Time) {
 	p.printed = true
 }
 
-func (p *progress) done() {
-	if p.printed {
-		p.draw(p.now())
-		fmt.Fprintln(p.w)
+// done ends the line: with the run's own counts once it has them (run is
+// nil when it failed), so that a proving run ends on the rows it scanned.
+func (p *progress) done(run *audit.Run) {
+	if !p.printed {
+		return
 	}
+	p.draw(p.now())
+	if run != nil && p.proving {
+		fmt.Fprintf(p.w, "\r\033[Kscanned %s rows: %s proven valid in the warehouse, %s fetched",
+			reports.Count(run.RowsScanned), reports.Count(run.RowsProven), reports.Count(run.RowsFetched))
+	}
+	fmt.Fprintln(p.w)
 }

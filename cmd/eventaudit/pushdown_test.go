@@ -159,3 +159,43 @@ func TestExplainPrintsTheStatementTheAuditSends(t *testing.T) {
 		t.Errorf("explain --pushdown auto on DuckDB: used %v, reason %q: want unused, saying DuckDB is embedded, and the same statement", auto.Used, auto.Reason)
 	}
 }
+
+// On a terminal, an audit draws its progress on stderr; with pushdown only
+// the rows the warehouse did not prove arrive, so the line counts those as
+// fetched, and ends on the run's own counts, not on a share of the window.
+func TestProgressLine(t *testing.T) {
+	db, c := "duckdb://"+filepath.Join(t.TempDir(), "demo.duckdb"), newCLI()
+	if r := c.run("load", "--warehouse", db, "--table", "events", filepath.Join(root, "testdata/demo/events.ndjson")); r.code != 0 {
+		t.Fatalf("load: %s", r.stderr)
+	}
+	for _, tc := range []struct {
+		mode      string
+		want, not string
+		wantFinal string
+	}{
+		{"off", "scanned 3,000 rows", "fetched", "scanned 3,000 rows (0 rows/s)\n"},
+		{"on", "fetched 253 rows the warehouse did not prove valid", "ETA",
+			"scanned 3,000 rows: 2,747 proven valid in the warehouse, 253 fetched\n"},
+	} {
+		t.Run(tc.mode, func(t *testing.T) {
+			for _, tty := range []bool{false, true} {
+				c.tty = tty
+				r := c.run("audit", "--warehouse", db, "--table", "events", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+					"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--dry-run", "--log-level", "error",
+					"--pushdown", tc.mode)
+				if r.code != exitOK {
+					t.Fatalf("audit --pushdown %s: exit %d\n%s", tc.mode, r.code, r.stderr)
+				}
+				if !tty {
+					if strings.Contains(r.stderr, "\r") {
+						t.Errorf("stderr is no terminal, yet it holds a progress line: %q", r.stderr)
+					}
+					continue
+				}
+				if !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, tc.not) || !strings.HasSuffix(r.stderr, tc.wantFinal) {
+					t.Errorf("progress with --pushdown %s: %q; want %q, no %q, and the line ending %q", tc.mode, r.stderr, tc.want, tc.not, tc.wantFinal)
+				}
+			}
+		})
+	}
+}

@@ -92,6 +92,11 @@ func DecodePayload(payload []byte) (map[string]any, error) {
 // decodeJSON decodes one JSON value, numbers as json.Number, and reports
 // whether anything follows it.
 func decodeJSON(raw []byte) (v any, more bool, err error) {
+	if v, more, ok := decodeScanned(raw); ok {
+		return v, more, nil
+	}
+	// What the scanner refuses, encoding/json refuses too, and its error is
+	// the one a violation quotes.
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	err = dec.Decode(&v)

@@ -17,13 +17,13 @@ var emptyObject = []byte("{}")
 func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 	i := SkipSpace(b, 0)
 	var seen [5]bool
-	str := func(vs int) (string, int, bool) {
+	str := func(vs int) ([]byte, int, bool) {
 		end, esc, ok := ScanString(b, vs)
 		if !ok {
-			return "", 0, false
+			return nil, 0, false
 		}
 		v, ok := StringValue(b, vs, end, esc)
-		return string(v), end, ok
+		return v, end, ok
 	}
 	props, traits := [2]int{-1, -1}, [2]int{-1, -1}
 	end, ok := EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
@@ -58,11 +58,11 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			}
 			switch field {
 			case 0:
-				env.typ = v
+				env.typ = callType(v)
 			case 1:
-				env.event = v
+				env.event = string(v)
 			case 2:
-				env.name = v
+				env.name = string(v)
 			}
 			return e, true
 		}
@@ -158,4 +158,15 @@ func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) (done bool, 
 		return true, m, nil
 	}
 	return false, m, env.object
+}
+
+// callType is a message's type as a string: one of the call types without
+// an allocation, as each row has one.
+func callType(v []byte) string {
+	for _, t := range pushdownTypes {
+		if string(v) == t {
+			return t
+		}
+	}
+	return string(v)
 }

@@ -66,10 +66,11 @@ func (p *progress) done(run *audit.Run) {
 	if !p.printed {
 		return
 	}
-	p.draw(p.now())
 	if run != nil && p.proving {
-		fmt.Fprintf(p.w, "\r\033[Kscanned %s rows: %s proven valid in the warehouse, %s fetched",
+		fmt.Fprintf(p.w, "\r\033[Kscanned %s rows: %s proven valid in the warehouse, %s fetched\n",
 			reports.Count(run.RowsScanned), reports.Count(run.RowsProven), reports.Count(run.RowsFetched))
+		return
 	}
+	p.draw(p.now())
 	fmt.Fprintln(p.w)
 }

@@ -294,7 +294,8 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 		return nil, err
 	}
 	query := proof.SQL
-	leave, err := enterRoom(ctx, s.WH, s.WH.Dialect.ProofRoom, "proving rows in SQL")
+	leave, err := enterRoom(ctx, s.WH, s.WH.Dialect.ProofRoom, "proving rows in SQL",
+		"proving rows in SQL needs more memory than eventaudit gives it: add ?memory_limit=1GB to the warehouse URL, or turn pushdown off, which costs less here")
 	if err != nil {
 		return nil, err
 	}
@@ -314,7 +315,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 	var counts []audit.ProvenCount
 	for rows, err := range s.open(ctx, query, parts) {
 		if err != nil {
-			return nil, fmt.Errorf("query %s: %w", s.Table.Table, s.proofFailed(err))
+			return nil, fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 		}
 		c, err := s.readProof(ctx, rows, func(r audit.Row) error {
 			if batch = append(batch, r); len(batch) < size {
@@ -350,7 +351,7 @@ func (s *Source) proveParts(ctx context.Context, query string, parts []audit.Win
 		g.Go(func() error {
 			rows, err := s.WH.Conn.Query(WithBulkRead(gctx), query, part.Start.UTC(), part.End.UTC())
 			if err != nil {
-				return fmt.Errorf("query %s: %w", s.Table.Table, s.proofFailed(err))
+				return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 			}
 			batch := make([]audit.Row, 0, size)
 			send := func() error {
@@ -434,7 +435,7 @@ func (s *Source) readProof(ctx context.Context, rows Rows, emit func(audit.Row) 
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("read %s: %w", s.Table.Table, s.proofFailed(err))
+		return nil, fmt.Errorf("read %s: %w", s.Table.Table, lostConnection(err))
 	}
 	return counts, nil
 }
@@ -453,17 +454,6 @@ func splitWindow(w audit.Window, n int) []audit.Window {
 	}
 	parts[n-1].End = w.End
 	return parts
-}
-
-// proofFailed explains an error of the pushdown scan. An engine that
-// bounds its memory can run out of it proving rows, which fetching them
-// would not.
-func (s *Source) proofFailed(err error) error {
-	if s.WH.Dialect.ProofRoom != nil && strings.Contains(err.Error(), "Out of Memory") {
-		return fmt.Errorf("%w (proving rows in SQL needs more memory than eventaudit gives it: "+
-			"add ?memory_limit=1GB to the warehouse URL, or turn pushdown off, which costs less here)", err)
-	}
-	return lostConnection(err)
 }
 
 // HasNUL reports whether a string holds NUL, which a dialect's literal

@@ -341,16 +341,13 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 	dups := fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
 		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
 		messageIDText(d, t), d.Quote(t.Table), WindowWhere(d, t, shard))
-	leave, err := enterRoom(ctx, wh, d.GroupingRoom, "counting duplicate message ids")
+	leave, err := enterRoom(ctx, wh, d.GroupingRoom, "counting duplicate message ids",
+		"a window of this many rows needs more memory to count them: add ?memory_limit=1GB to the warehouse URL, or audit it in --shard parts")
 	if err != nil {
 		return v, err
 	}
 	defer leave(&err)
 	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
-		if d.GroupingRoom != nil && strings.Contains(err.Error(), "Out of Memory") {
-			return v, fmt.Errorf("duplicate message ids in %s: %w (a window of this many rows needs more memory to count them: "+
-				"add ?memory_limit=1GB to the warehouse URL, or audit it in --shard parts)", t.Table, err)
-		}
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
 	return v, nil
@@ -358,8 +355,9 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 
 // enterRoom runs room's first statement, if there is a room, and returns
 // what runs its second once the work is done: an error of either is the
-// work's, unless the work failed first.
-func enterRoom(ctx context.Context, wh *Warehouse, room *[2]string, work string) (leave func(err *error), _ error) {
+// work's, unless the work failed first. Work that runs out of memory even
+// in its room says what to do next (hint).
+func enterRoom(ctx context.Context, wh *Warehouse, room *[2]string, work, hint string) (leave func(err *error), _ error) {
 	if room == nil {
 		return func(*error) {}, nil
 	}
@@ -367,6 +365,9 @@ func enterRoom(ctx context.Context, wh *Warehouse, room *[2]string, work string)
 		return nil, fmt.Errorf("make room for %s: %w", work, err)
 	}
 	return func(err *error) {
+		if *err != nil && strings.Contains((*err).Error(), "Out of Memory") {
+			*err = fmt.Errorf("%w (%s)", *err, hint)
+		}
 		if rerr := wh.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && *err == nil {
 			*err = fmt.Errorf("restore the memory limit after %s: %w", work, rerr)
 		}

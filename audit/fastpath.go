@@ -2,10 +2,11 @@ package audit
 
 // envelope is what the fast path reads of a message without decoding it.
 type envelope struct {
-	typ, event, name string
+	typ         string
+	event, name []byte
+	schemaID    []byte
 	// object is the raw validated object ("{}" when absent or null).
-	object   []byte
-	schemaID string
+	object []byte
 }
 
 var emptyObject = []byte("{}")
@@ -60,9 +61,9 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			case 0:
 				env.typ = callType(v)
 			case 1:
-				env.event = string(v)
+				env.event = v
 			case 2:
-				env.name = string(v)
+				env.name = v
 			}
 			return e, true
 		}
@@ -111,8 +112,7 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			if !ok {
 				return 0, false
 			}
-			v, ok := StringValue(env.object, vs, end, esc)
-			env.schemaID = string(v)
+			env.schemaID, ok = StringValue(env.object, vs, end, esc)
 			return end, ok
 		})
 		if !ok {
@@ -129,16 +129,19 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 // schema but could not prove the object valid, it also returns the match
 // and the object's bytes: the slow path then decodes the object alone, not
 // the whole message, whose context is most of its bytes.
-func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) (done bool, m Match, object []byte) {
+func (a *Auditor) checkFast(row *Row, agg *aggregate) (done bool, m Match, object []byte) {
 	if a.DisableFastPath || row.Payload == nil {
 		return false, m, nil
 	}
 	env, ok := scanEnvelope(row.Payload, a.Matcher.Target)
-	if !ok || !rawStorable(env.typ, MaxIDBytes) || !rawStorable(env.event, MaxNameBytes) ||
-		!rawStorable(env.name, MaxNameBytes) || !rawStorable(env.schemaID, MaxNameBytes) || !rawStorable(row.MessageID, MaxIDBytes) {
+	if !ok || !rawStorable(row.MessageID, MaxIDBytes) {
 		return false, m, nil
 	}
-	m = a.Matcher.route(env.typ, env.event, env.name, env.schemaID)
+	r := agg.routes.route(a.Matcher, &env)
+	if r == nil {
+		return false, m, nil
+	}
+	m = r.m
 	switch {
 	case m.Problem != nil:
 		return false, m, nil
@@ -146,18 +149,16 @@ func (a *Auditor) checkFast(runID string, row *Row, agg *aggregate) (done bool, 
 		if a.UnplannedIsViolation {
 			return false, m, nil
 		}
-		agg.add(Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
-			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}, true, nil)
-		a.profileRaw(agg, m, env.object)
-		return true, m, nil
+	default:
+		if fs, ok := m.Schema.(FastSchema); !ok || !fs.ValidJSON(env.object) {
+			return false, m, env.object
+		}
 	}
-	if fs, ok := m.Schema.(FastSchema); ok && fs.ValidJSON(env.object) {
-		agg.add(Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
-			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}, false, nil)
-		a.profileRaw(agg, m, env.object)
-		return true, m, nil
+	agg.addTo(agg.routes.event(r, agg), m.Unplanned, nil)
+	if agg.prof != nil && a.profiles(m) {
+		agg.prof.observeRawTo(r.profile(agg.prof), env.object)
 	}
-	return false, m, env.object
+	return true, m, nil
 }
 
 // callType is a message's type as a string: one of the call types without

@@ -178,18 +178,18 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			// Each worker profiles into its own profile, merged once when
 			// it ends: merging one per batch would serialise the workers
 			// on the collector.
-			var prof *profile
+			var w worker
 			if a.Profile != nil {
-				prof = newProfile(a.Profile)
+				w.prof = newProfile(a.Profile)
 				defer func() {
 					select {
-					case results <- batchResult{agg: aggregate{events: map[eventKey]*eventAgg{}, prof: prof}}:
+					case results <- batchResult{agg: aggregate{events: map[eventKey]*eventAgg{}, prof: w.prof}}:
 					case <-gctx.Done():
 					}
 				}()
 			}
 			for rows := range batches {
-				res := a.checkBatch(run.RunID, rows, prof)
+				res := a.checkBatch(run.RunID, rows, &w)
 				// Violations hold copies of what they keep of a payload
 				// (payloadViolation, ValuePolicy.at), never the bytes themselves.
 				if recycler != nil {
@@ -346,16 +346,23 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 	return &plan
 }
 
-// checkBatch validates rows, profiling them into prof (the worker's own);
-// it touches no shared state.
-func (a *Auditor) checkBatch(runID string, rows []Row, prof *profile) batchResult {
+// worker is one validator goroutine's own state, which no other touches.
+type worker struct {
+	prof   *profile // nil when the run keeps none
+	routes routes
+}
+
+// checkBatch validates rows, profiling them into the worker's profile; it
+// touches no shared state.
+func (a *Auditor) checkBatch(runID string, rows []Row, w *worker) batchResult {
 	res := batchResult{agg: newAggregate()}
-	res.agg.prof = prof
+	w.routes.batch++
+	res.agg.prof, res.agg.routes = w.prof, &w.routes
 	for i := range rows {
 		vs := a.checkRow(runID, &rows[i], &res.agg)
 		res.violations = append(res.violations, vs...)
 	}
-	res.agg.prof = nil // the worker's, sent once at its end
+	res.agg.prof, res.agg.routes = nil, nil // the worker's; its profile is sent once at its end
 	return res
 }
 
@@ -374,7 +381,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		return a.payloadViolation(runID, row, agg,
 			fmt.Sprintf("payload is %d bytes, over the %d-byte limit; it was not parsed", len(row.Payload), a.MaxPayloadBytes))
 	}
-	done, m, object := a.checkFast(runID, row, agg)
+	done, m, object := a.checkFast(row, agg)
 	if done {
 		return nil
 	}

@@ -144,9 +144,13 @@ func (p *profile) stats(e *eventProfile, path []byte) *pathStats {
 // observeRaw profiles one row's validated object from its raw bytes, which
 // the caller has proven one well-formed JSON value.
 func (p *profile) observeRaw(k eventKey, objectPath string, object []byte) {
-	e := p.event(k, objectPath)
+	p.observeRawTo(p.event(k, objectPath), object)
+}
+
+// observeRawTo profiles one row's object into e, one of p's events.
+func (p *profile) observeRawTo(e *eventProfile, object []byte) {
 	e.rows++
-	p.buf = append(p.buf[:0], objectPath...)
+	p.buf = append(p.buf[:0], e.objectPath...)
 	i := SkipSpace(object, 0)
 	if i < len(object) && object[i] == '{' {
 		p.walkMembers(e, object, i, 0)

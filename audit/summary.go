@@ -55,8 +55,10 @@ type aggregate struct {
 	rows, invalid, unplanned, violations int64
 	suppressed                           int64
 	events                               map[eventKey]*eventAgg
-	// prof is the property profile, when the run keeps one.
-	prof *profile
+	// prof is the property profile, when the run keeps one, and routes the
+	// fast path's: both are the worker's, lent for one batch.
+	prof   *profile
+	routes *routes
 }
 
 func newAggregate() aggregate { return aggregate{events: map[eventKey]*eventAgg{}} }
@@ -80,7 +82,11 @@ func (e *eventAgg) check(k checkKey) *checkAgg {
 }
 
 func (a *aggregate) add(base Violation, unplanned bool, vs []Violation) {
-	e := a.event(eventKey{base.EventType, base.EventName, base.SchemaID, unplanned})
+	a.addTo(a.event(eventKey{base.EventType, base.EventName, base.SchemaID, unplanned}), unplanned, vs)
+}
+
+// addTo counts a row of the event e, one of a's.
+func (a *aggregate) addTo(e *eventAgg, unplanned bool, vs []Violation) {
 	a.rows++
 	e.rows++
 	if unplanned {

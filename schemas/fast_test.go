@@ -130,6 +130,49 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 	}
 }
 
+// The fast path remembers a bounded number of envelopes per worker. A table
+// with more distinct event names than that (a name that is really data)
+// must still be counted and profiled event by event, as the library path
+// counts it.
+func TestFastPathCountsMoreEventsThanItRemembers(t *testing.T) {
+	corpus := audittest.Generate(audittest.Options{N: 3000, BadRate: 0.1, Seed: 5})
+	var rows []audit.Row
+	for i, r := range corpus.Rows {
+		rows = append(rows, r)
+		for k := range 3 { // 9,000 distinct unplanned events, beside the plan's
+			n := 3*i + k
+			rows = append(rows, audit.Row{MessageID: fmt.Sprintf("m-%05d", n), ReceivedAt: r.ReceivedAt,
+				Payload: fmt.Appendf(nil, `{"type":"track","event":"Mystery %d","properties":{"n":%d,"tag":"t%d"}}`, n, n, n%7)})
+		}
+	}
+	run := func(disable bool) *audittest.CollectSink {
+		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
+			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &audittest.CollectSink{}
+		a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 250}, Sink: sink, Workers: 2,
+			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable,
+			Profile: &audit.Profiling{Limits: audit.ProfileLimits{PathsPerEvent: 50, Paths: 100000, Distinct: 5, DistinctBytes: 64, Depth: 4}}}
+		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+			t.Fatal(err)
+		}
+		return sink
+	}
+	fast, slow := run(false), run(true)
+	if len(fast.Stats) < 9000 || len(fast.Properties) < 18000 {
+		t.Fatalf("%d events, %d properties: the table should hold over 9,000 and 18,000", len(fast.Stats), len(fast.Properties))
+	}
+	if fmt.Sprint(fast.Stats) != fmt.Sprint(slow.Stats) {
+		t.Error("the event counts differ between the fast path and the library path")
+	}
+	if fmt.Sprint(fast.Properties) != fmt.Sprint(slow.Properties) {
+		t.Error("the profiles differ between the fast path and the library path")
+	}
+}
+
 // FuzzFastPathAgrees mutates schemas and instances: whenever the fast path
 // calls an instance valid, the library must too.
 func FuzzFastPathAgrees(f *testing.F) {

@@ -64,3 +64,39 @@ func TestShape(t *testing.T) {
 		t.Errorf("EventNames = %v", names)
 	}
 }
+
+// A tree whose nodes refer back to the node schema three times grew a
+// Shape of 3^16 nodes, and an audit of Segment's layout or its drift report
+// with it, before the Shape stopped at a cycle.
+func TestShapeOfABranchingRecursiveSchemaStaysSmall(t *testing.T) {
+	dir := t.TempDir()
+	doc := `{"$schema": "http://json-schema.org/draft-07/schema#", "$id": "p/Tree Saved/1-0.json",
+  "type": "object", "properties": {"value": {"type": "integer"},
+    "left": {"$ref": "#"}, "right": {"$ref": "#"}, "up": {"$ref": "#"}}}`
+	if err := os.MkdirAll(filepath.Join(dir, "p", "Tree Saved"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "p", "Tree Saved", "1-0.json"), []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	reg, err := Load(context.Background(), os.DirFS(dir), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := reg.ByName("Tree Saved")
+	got := s.(audit.Shaper).Shape()
+	var count func(*audit.Shape) int
+	count = func(sh *audit.Shape) int {
+		n := 1
+		for _, p := range sh.Properties {
+			n += count(p)
+		}
+		return n
+	}
+	if n := count(got); n > 100 {
+		t.Errorf("the shape has %d nodes", n)
+	}
+	if v := got.Properties["value"]; v == nil || !v.Allows("integer") || got.Properties["left"] == nil {
+		t.Errorf("the shape lost the tree's own properties: %+v", got.Properties)
+	}
+}

@@ -96,6 +96,7 @@ func (w *Warehouse) segmentSource(ctx context.Context, src *segment.Source) (*So
 	return &Source{
 		Source: src,
 		Name:   SegmentSourceName(resolved),
+		Proof:  src.Proof,
 	}, nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
 func main() {
@@ -35,6 +36,7 @@ func main() {
 	exec := flag.String("exec", "", "with -warehouse: run this SQL statement (benchmark setup) and exit")
 	core := flag.String("core", "", "validate the corpus in memory against this schemas directory's segment/shop plan, no warehouse, and print events, invalid, seconds, events/s: the validation core on the corpus the peers read")
 	workers := flag.Int("workers", 1, "validator goroutines with -core")
+	segmentSchema := flag.String("segment", "", "with -warehouse: load the corpus as Segment's warehouse layout (a table per call type and per track event, properties as columns) into this schema, instead of -table")
 	flag.Parse()
 	opts := audittest.Options{N: *n, BadRate: *bad, Seed: *seed}
 	var err error
@@ -43,6 +45,8 @@ func main() {
 		err = validateCore(*core, *workers, opts)
 	case *wh != "" && *exec != "":
 		err = execSQL(*wh, *exec)
+	case *wh != "" && *segmentSchema != "":
+		err = loadSegment(*wh, *segmentSchema, opts)
 	case *wh != "" && *scan:
 		err = scanOnly(*wh, *table)
 	case *wh != "":
@@ -92,6 +96,24 @@ func load(url, table, payloadType string, o audittest.Options) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "loaded %d rows into %s in %s\n", total, table, time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// loadSegment loads the corpus as Segment's destination would, through the
+// tests' own reading of its documentation; it holds the layout in memory.
+func loadSegment(url, schema string, o audittest.Options) error {
+	ctx := context.Background()
+	w, err := warehouse.OpenSQL(ctx, url, warehouse.Credentials{})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	start := time.Now()
+	c := audittest.Generate(o)
+	if err := warehousetest.BuildSegmentLayout(c.Rows).Load(ctx, w, schema); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "loaded %d messages as Segment's layout into %s in %s\n", len(c.Rows), schema, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

@@ -50,3 +50,21 @@ func openForPushdown(t *testing.T) *sqlwh.Warehouse {
 	t.Cleanup(func() { wh.Close() })
 	return wh
 }
+
+// Segment's layout: a run that proves rows with column predicates writes
+// what a run without pushdown does (warehousetest.SegmentPushdownSuite).
+func TestSegmentPushdownAgrees(t *testing.T) {
+	warehousetest.SegmentPushdownSuite(t, func(t *testing.T, corpus string) *sqlwh.Warehouse {
+		if corpus != "suite" {
+			return openForPushdown(t)
+		}
+		// A thousand tables, one per case: loading them needs more than
+		// the default limit.
+		wh, err := duckdb.Open(context.Background(), "duckdb://"+filepath.Join(t.TempDir(), "suite.duckdb")+"?memory_limit=1GB")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { wh.Close() })
+		return wh
+	})
+}

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"testing"
 
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
@@ -36,4 +37,10 @@ func TestPushdownAgreesOnHostileMessages(t *testing.T) {
 	if proven < 200 {
 		t.Errorf("only %d messages proven: the check proves little", proven)
 	}
+}
+
+// Segment's layout: a run that proves rows with column predicates writes
+// what a run without pushdown does (warehousetest.SegmentPushdownSuite).
+func TestSegmentPushdownAgrees(t *testing.T) {
+	warehousetest.SegmentPushdownSuite(t, func(t *testing.T, _ string) *sqlwh.Warehouse { return openPostgres(t) })
 }

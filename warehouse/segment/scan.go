@@ -17,19 +17,72 @@ import (
 // then tracks for every other track event, then pages, screens, identifies
 // and groups.
 func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
+	_, err := s.scan(ctx, w, nil, yield)
+	return err
+}
+
+// scan reads the layout; with a plan, only the rows it does not prove, and
+// it returns the counts of the others.
+func (s *Source) scan(ctx context.Context, w audit.Window, plan *audit.PushdownPlan, yield func([]audit.Row) error) ([]audit.ProvenCount, error) {
 	// Findings are per run.
 	s.mu.Lock()
 	s.findings, s.reported = nil, nil
 	s.mu.Unlock()
 	tables, err := s.tables(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var plan []segmentTable
+	size := s.BatchSize
+	if size <= 0 {
+		size = sqlwh.DefaultBatchSize
+	}
+	b := &batcher{size: size, yield: yield}
+	var counts []audit.ProvenCount
+	layout := s.plan(tables)
+	if name, ok := tables[TracksTable]; ok {
+		c, err := s.scanTracks(ctx, w, name, tables, s.readFromTracks(layout), plan, b)
+		if err != nil {
+			return nil, err
+		}
+		counts = append(counts, c...)
+	}
+	for i := range layout {
+		c, err := s.scanTable(ctx, w, &layout[i], plan, b)
+		if err != nil {
+			return nil, err
+		}
+		counts = append(counts, c...)
+	}
+	return counts, b.flush()
+}
+
+// planned are the slugs of the planned track events.
+func (s *Source) planned() map[string]bool {
 	planned := map[string]bool{}
 	for _, ev := range s.Events {
+		planned[Slug(ev)] = true
+	}
+	return planned
+}
+
+// readFromTracks are the slugs of the events whose rows tracks repeats
+// and the scan reads from their own tables instead.
+func (s *Source) readFromTracks(layout []segmentTable) map[string]bool {
+	planned := s.planned()
+	for _, t := range layout {
+		if t.unplanned {
+			planned[strings.ToLower(t.name)] = true
+		}
+	}
+	return planned
+}
+
+// plan lists the tables the scan reads after tracks, in order.
+func (s *Source) plan(tables map[string]string) []segmentTable {
+	var plan []segmentTable
+	planned := s.planned()
+	for _, ev := range s.Events {
 		slug := Slug(ev)
-		planned[slug] = true
 		if name, ok := tables[slug]; ok && !segmentReserved[slug] {
 			plan = append(plan, segmentTable{name: name, typ: "track", member: "properties", event: ev})
 		}
@@ -39,8 +92,6 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 			if planned[slug] || segmentReserved[slug] {
 				continue
 			}
-			// Read from its own table, so not from tracks as well.
-			planned[slug] = true
 			plan = append(plan, segmentTable{name: tables[slug], typ: "track", member: "properties", unplanned: true})
 		}
 	}
@@ -49,22 +100,7 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 			plan = append(plan, segmentTable{name: name, typ: ct.typ, member: ct.member})
 		}
 	}
-	size := s.BatchSize
-	if size <= 0 {
-		size = sqlwh.DefaultBatchSize
-	}
-	b := &batcher{size: size, yield: yield}
-	if name, ok := tables[TracksTable]; ok {
-		if err := s.scanTracks(ctx, w, name, tables, planned, b); err != nil {
-			return err
-		}
-	}
-	for i := range plan {
-		if err := s.scanTable(ctx, w, &plan[i], b); err != nil {
-			return err
-		}
-	}
-	return b.flush()
+	return plan
 }
 
 type batcher struct {
@@ -127,28 +163,38 @@ func (s *Source) each(ctx context.Context, w audit.Window, rt sqlwh.RawTable, q 
 	return nil
 }
 
-// scanTracks reads, from tracks, the track calls of events with no schema:
-// they are unplanned, and an event table of theirs is reported once.
-func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, tables map[string]string, planned map[string]bool, b *batcher) error {
+// tracksQuery renders the scan of tracks: the track calls of events with
+// no table read; with a plan, the pushdown statement over them.
+func (s *Source) tracksQuery(table string, planned map[string]bool, plan *audit.PushdownPlan) (string, proof) {
 	d := s.WH.Dialect
 	rt := s.rawTable(table)
-	q := d.SQL(`SELECT %s, {received_at}, {event}, {event_text} FROM %s WHERE %s`, d.AsText(d.QuoteName("id")),
-		d.Quote(rt.Table), sqlwh.WindowWhere(d, rt, s.Shard))
+	exprs := []string{d.AsText(d.QuoteName("id")), d.QuoteName("received_at"), d.QuoteName("event"), d.QuoteName("event_text")}
+	where := sqlwh.WindowWhere(d, rt, s.Shard)
 	if len(planned) > 0 {
 		slugs := make([]string, 0, len(planned))
 		for slug := range planned {
 			slugs = append(slugs, "'"+strings.ReplaceAll(slug, "'", "''")+"'")
 		}
 		slices.Sort(slugs)
-		q += d.SQL(` AND ({event} IS NULL OR LOWER({event}) NOT IN (%s))`, strings.Join(slugs, ", "))
+		where += d.SQL(` AND ({event} IS NULL OR LOWER({event}) NOT IN (%s))`, strings.Join(slugs, ", "))
 	}
-	return s.each(ctx, w, rt, q, func(rows sqlwh.Rows) error {
-		var id, slug, text *string
-		var at time.Time
-		if err := rows.Scan(&id, &at, &slug, &text); err != nil {
-			return fmt.Errorf("read %s: %w", table, err)
-		}
-		msg := map[string]any{"type": "track", "event": deref(text)}
+	pr := proof{rule: -1}
+	if plan != nil {
+		pr = s.tracksProof(plan)
+	}
+	if pr.cond == "" {
+		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), where), pr
+	}
+	return provenSQL(d, exprs, []int{2, 3}, pr.cond, d.Quote(rt.Table), where), pr
+}
+
+// scanTracks reads, from tracks, the track calls of events with no schema:
+// they are unplanned, and an event table of theirs is reported once.
+func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, tables map[string]string, planned map[string]bool,
+	plan *audit.PushdownPlan, b *batcher) ([]audit.ProvenCount, error) {
+	q, pr := s.tracksQuery(table, planned, plan)
+	var counts []audit.ProvenCount
+	unplannedTable := func(slug, text *string) {
 		if slug != nil {
 			if name, ok := tables[strings.ToLower(*slug)]; ok && !segmentReserved[strings.ToLower(*slug)] {
 				s.find("table/"+name, audit.Violation{EventType: "track", EventName: deref(text),
@@ -156,8 +202,30 @@ func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, t
 					Message: fmt.Sprintf("table %s holds event %q, which no schema in the plan describes", name, deref(text))})
 			}
 		}
-		return b.add(rowOf(id, at, msg))
+	}
+	err := s.each(ctx, w, s.rawTable(table), q, func(rows sqlwh.Rows) error {
+		var id, slug, text *string
+		var at *time.Time
+		var n *int64
+		dest := []any{&id, &at, &slug, &text}
+		if pr.cond != "" {
+			dest = append(dest, &n)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("read %s: %w", table, err)
+		}
+		unplannedTable(slug, text)
+		if n != nil {
+			counts = append(counts, audit.ProvenCount{Rule: pr.rule, Name: deref(text), Rows: *n})
+			return nil
+		}
+		if at == nil {
+			return fmt.Errorf("read %s: row %q has no received_at", table, deref(id))
+		}
+		msg := map[string]any{"type": "track", "event": deref(text)}
+		return b.add(rowOf(id, *at, msg))
 	})
+	return counts, err
 }
 
 func deref(s *string) string {
@@ -181,17 +249,20 @@ func rowOf(id *string, at time.Time, msg map[string]any) audit.Row {
 	return r
 }
 
-// scanTable reads one table of the layout and rebuilds each row.
-func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable, b *batcher) error {
+// query renders the scan of one table of the layout, and with a plan the
+// pushdown statement over it (pr.cond is then set); idx maps each column's
+// lower-case name to its place in t.cols. q is "" for a table to skip.
+func (s *Source) query(ctx context.Context, t *segmentTable, plan *audit.PushdownPlan) (q string, idx map[string]int, pr proof, err error) {
+	pr.rule = -1
 	rt := s.rawTable(t.name)
 	src := &sqlwh.Source{WH: s.WH, Table: rt}
 	cols, err := src.Describe(ctx)
 	if err != nil {
-		return err
+		return "", nil, pr, err
 	}
 	// The envelope first, then every column that may hold a property.
 	var sel []sqlwh.Column
-	idx := map[string]int{} // lower-case column name → position in sel
+	idx = map[string]int{} // lower-case column name → position in sel
 	pick := func(name string) {
 		if c, err := sqlwh.FindColumn(src.Table.Table, cols, name); err == nil {
 			idx[name] = len(sel)
@@ -202,10 +273,10 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		pick(name)
 	}
 	if _, ok := idx["event_text"]; t.unplanned && !ok {
-		return nil // not an event table
+		return "", nil, pr, nil // not an event table
 	}
 	if _, ok := idx["received_at"]; !ok {
-		return fmt.Errorf("table %s has no received_at column; is it a Segment table?", src.Table.Table)
+		return "", nil, pr, fmt.Errorf("table %s has no received_at column; is it a Segment table?", src.Table.Table)
 	}
 	for _, c := range cols {
 		low := strings.ToLower(c.Name)
@@ -228,16 +299,52 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 			exprs[i] = d.AsText(d.QuoteName("id"))
 		}
 	}
-	q := fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), sqlwh.WindowWhere(d, rt, s.Shard))
-	vals := make([]any, len(sel))
-	ptrs := make([]any, len(sel))
+	where := sqlwh.WindowWhere(d, rt, s.Shard)
+	if plan != nil {
+		pr = s.tableProof(t, idx, plan)
+	}
+	if pr.cond == "" {
+		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), where), idx, pr, nil
+	}
+	return provenSQL(d, exprs, nil, pr.cond, d.Quote(rt.Table), where), idx, pr, nil
+}
+
+// scanTable reads one table of the layout and rebuilds each row; with a
+// plan, only the rows it does not prove, counting the others.
+func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable, plan *audit.PushdownPlan, b *batcher) ([]audit.ProvenCount, error) {
+	q, idx, pr, err := s.query(ctx, t, plan)
+	if err != nil || q == "" {
+		return nil, err
+	}
+	vals := make([]any, len(t.cols))
+	ptrs := make([]any, len(t.cols), len(t.cols)+1)
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	return s.each(ctx, w, rt, q, func(rows sqlwh.Rows) error {
+	var n *int64
+	if pr.cond != "" {
+		ptrs = append(ptrs, &n)
+	}
+	var counts []audit.ProvenCount
+	rt := s.rawTable(t.name)
+	err = s.each(ctx, w, rt, q, func(rows sqlwh.Rows) error {
 		clear(vals)
+		n = nil
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("read %s: %w", rt.Table, err)
+		}
+		if n != nil {
+			counts = append(counts, audit.ProvenCount{Rule: pr.rule, Name: t.event, Rows: *n})
+			// The columns are checked as for a row rebuilt.
+			m := s.Matcher.Resolve(t.typ, t.event, "", "")
+			if shape, leaves := s.layout(m); shape != nil && !t.checked[m.SchemaID] {
+				if t.checked == nil {
+					t.checked = map[string]bool{}
+				}
+				t.checked[m.SchemaID] = true
+				s.checkColumns(t, m, leaves)
+			}
+			return nil
 		}
 		r, err := s.rebuild(t, idx, vals)
 		if err != nil {
@@ -245,6 +352,7 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		}
 		return b.add(r)
 	})
+	return counts, err
 }
 
 // Vitals implements audit.VitalSource over the call tables (tracks, pages,

@@ -99,6 +99,9 @@ type Dialect struct {
 	// a payload column of the given (lower-case) type, or an error wrapping
 	// ErrNotProvable saying why it does not for that type.
 	Prove func(quotedCol, colType string) (JSONProof, error)
+	// Columns, when set, is how the dialect renders a pushdown plan over
+	// plain columns (Segment's layout), where no JSON is parsed.
+	ProveColumns *ColumnProof
 	// MaxParams and MaxStatementBytes cap one multi-row INSERT.
 	MaxParams         int
 	MaxStatementBytes int

@@ -56,6 +56,24 @@ type JSONProof struct {
 	NoPatterns string
 }
 
+// ColumnProof is what a dialect renders a pushdown plan with over plain
+// columns, as Segment's layout keeps properties: no JSON is parsed, so the
+// checks are comparisons the engine runs at its scan's speed.
+type ColumnProof struct {
+	// Storable holds when a text expression is stored as it is, at most
+	// max bytes, as JSONProof's.
+	Storable func(text string, max int) string
+	// Literal quotes a string, as JSONProof's.
+	Literal func(s string) string
+	// Length renders a text's length in code points.
+	Length func(text string) string
+	// Finite holds when a double is neither NaN nor infinite.
+	Finite func(double string) string
+	// Pays and Why, as JSONProof's.
+	Pays bool
+	Why  string
+}
+
 // ErrNotProvable wraps why a source cannot prove rows in SQL: its dialect
 // has no pushdown, or its payload column's type does not pay or is read
 // unlike Go. The run then fetches every row, as without pushdown.

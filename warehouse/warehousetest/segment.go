@@ -79,8 +79,8 @@ func (l *SegmentLayout) add(r audit.Row) {
 	}
 	typ, _ := msg["type"].(string)
 	event, _ := msg["event"].(string)
-	if typ == "" || typ == "track" && event == "" {
-		l.lossy(r.MessageID, "not loaded: no type, or a track without an event")
+	if typ == "" || typ == "track" && segmentName(event) == "" {
+		l.lossy(r.MessageID, "not loaded: no type, or a track without an event name to name its table")
 		return
 	}
 	common := map[string]any{"id": r.MessageID, "received_at": r.ReceivedAt.UTC()}

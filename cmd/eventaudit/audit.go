@@ -562,6 +562,10 @@ func (o *auditOptions) choosePushdown(ctx context.Context, src *warehouse.Source
 		c.reason = "no schema of the plan can be proven in SQL"
 	case o.Pushdown == "auto" && !c.proof.Pays:
 		c.reason = "--pushdown auto uses it only where it pays, and here " + c.proof.Why
+	case o.Pushdown == "auto" && o.Profile:
+		// Never drop the drift report by default: proven rows are not seen.
+		c.reason = "--pushdown auto leaves every row to Go while the run keeps a property profile, which needs them all; " +
+			"with --profile=false it would prove rows here: " + c.proof.Why
 	case o.Pushdown == "auto":
 		c.use, c.reason = true, c.proof.Why
 	default:

@@ -59,7 +59,7 @@ func runExplain(ctx context.Context, d *deps, o *auditOptions) error {
 		return err
 	}
 	e := reports.Explanation{Source: src.Name, Pushdown: o.Pushdown, Used: c.use, Reason: c.reason, SQL: c.proof.SQL, Statements: c.proof.Statements}
-	for _, r := range c.plan.Rules {
+	for i, r := range c.plan.Rules {
 		er := reports.ExplainedRule{Type: r.Type, Names: r.Names, Others: r.NameField != "" && len(r.Names) == 0,
 			SchemaID: r.SchemaID, Unplanned: r.Unplanned, Proven: "none", Why: r.Why}
 		if r.Pred != nil {
@@ -68,6 +68,9 @@ func runExplain(ctx context.Context, d *deps, o *auditOptions) error {
 				er.Proven = "part"
 				er.Why = fmt.Sprintf("a string checked against a pattern (%s) is left to Go: %s", strings.Join(paths, ", "), c.proof.NoPatterns)
 			}
+		}
+		if rp, ok := c.proof.Rules[i]; ok {
+			er.Proven, er.Why = rp.Proven, rp.Why
 		}
 		e.Rules = append(e.Rules, er)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	"github.com/eventaudit/eventaudit/reports"
+	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
 // A run that proves rows in the warehouse writes the tables a run that
@@ -197,5 +200,72 @@ func TestProgressLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// In Segment's layout, where proving a row is a few column comparisons,
+// --pushdown auto proves rows, unless the run keeps a property profile (the
+// default), which needs every row; the result tables are those of a run
+// without pushdown.
+func TestSegmentLayoutPushdownAuto(t *testing.T) {
+	db, c := "duckdb://"+filepath.Join(t.TempDir(), "demo.duckdb"), newCLI()
+	f, err := os.Open(filepath.Join(root, "testdata/demo/events.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ReadNDJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := warehouse.OpenSQL(context.Background(), db, warehouse.Credentials{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := warehousetest.BuildSegmentLayout(rows).Load(context.Background(), wh, "web_prod"); err != nil {
+		t.Fatal(err)
+	}
+	wh.Close()
+	type summary struct {
+		RowsScanned int64 `json:"rows_scanned"`
+		RowsProven  int64 `json:"rows_proven"`
+	}
+	results := func(args ...string) (summary, string) {
+		t.Helper()
+		args = append([]string{"audit", "--warehouse", db, "--layout", "segment", "--source", "web_prod", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+			"--plan", "segment/shop", "--since", "2026-11-20", "--until", "2026-11-21", "--format", "json"}, args...)
+		r := c.run(args...)
+		if r.code != exitThreshold && r.code != exitOK {
+			t.Fatalf("audit %v: exit %d\n%s", args, r.code, r.stderr)
+		}
+		var s summary
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+			t.Fatalf("audit %v: %v\n%s", args, err, r.stdout)
+		}
+		q := c.run("query", "--warehouse", db, "--format", "json", "--limit", "100000", `
+SELECT message_id, event_type, event_name, schema_id, instance_path, keyword, message, value FROM eventaudit.eventaudit_violations
+UNION ALL SELECT event_type, event_name, schema_id, CAST(rows AS VARCHAR), CAST(invalid_rows AS VARCHAR), CAST(unplanned AS VARCHAR), '', '' FROM eventaudit.eventaudit_event_stats
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`)
+		if q.code != exitOK {
+			t.Fatalf("query: %s", q.stderr)
+		}
+		return s, q.stdout
+	}
+	off, offTables := results("--pushdown", "off")
+	profiled, _ := results()
+	proved, provedTables := results("--profile=false")
+	if profiled.RowsProven != 0 {
+		t.Errorf("--pushdown auto with the profile on proved %d rows, want none: the profile needs every row", profiled.RowsProven)
+	}
+	if proved.RowsProven < off.RowsScanned/2 || proved.RowsScanned != off.RowsScanned {
+		t.Errorf("--pushdown auto --profile=false proved %d of %d rows, want most", proved.RowsProven, proved.RowsScanned)
+	}
+	if offTables != provedTables || !strings.Contains(offTables, "segment/shop/Product Viewed") {
+		t.Errorf("the result tables differ with pushdown:\noff: %.2000s\non:  %.2000s", offTables, provedTables)
+	}
+	e := c.run("explain", "--warehouse", db, "--layout", "segment", "--source", "web_prod", "--schemas", filepath.Join(root, "testdata/demo/schemas"),
+		"--plan", "segment/shop", "--format", "json")
+	if e.code != exitOK || !strings.Contains(e.stdout, `"used": false`) || !strings.Contains(e.stdout, "--profile=false") {
+		t.Errorf("explain does not say why auto leaves the rows to Go: exit %d\n%.1500s", e.code, e.stdout)
 	}
 }

@@ -70,7 +70,7 @@ func settingsTable() []setting {
 		{cmd: "audit", flag: "shard", def: "", help: "audit only the rows whose message_id hashes to shard K of N (K/N, 0 <= K < N)"},
 		// How the run behaves.
 		{cmd: "audit", flag: "pushdown", config: "pushdown", def: "auto", choices: []string{"auto", "on", "off"},
-			help: "prove rows valid in the warehouse's SQL, so that only the rest leave it: auto (where measured to pay; today nowhere), on (wherever eventaudit can: Postgres jsonb, DuckDB; an error where it cannot) or off; results are the same either way"},
+			help: "prove rows valid in the warehouse's SQL, so that only the rest leave it: auto (where measured to pay, in a run that keeps no --profile: today Segment's layout on Postgres and DuckDB), on (wherever eventaudit can: Segment's layout, Postgres jsonb, DuckDB; an error where it cannot) or off; results are the same either way"},
 		{cmd: "audit", flag: "profile", config: "profile", def: true,
 			help: "profile what each event carries (eventaudit_property_stats) and report drift from the plan: properties sent but not in it, plan properties never seen, mixed types; a run that proves rows with --pushdown keeps none"},
 		{cmd: "audit", flag: "workers", config: "workers", def: 0, help: "validator goroutines (default: number of CPUs)"},

@@ -48,7 +48,10 @@ func NewDialect() *sqlwh.Dialect {
 			Finite: func(x string) string {
 				return fmt.Sprintf("(%[1]s > CAST('-Infinity' AS DOUBLE) AND %[1]s < CAST('Infinity' AS DOUBLE))", x)
 			},
-			Why: "DuckDB is embedded: it proves rows on eventaudit's own cores",
+			// Measured (docs/performance.md), 1M messages: a comparison per
+			// column costs DuckDB far less than rebuilding a message in Go.
+			Pays: true,
+			Why:  "Segment's layout keeps properties as columns, which DuckDB compares for less than rebuilding each message costs (1M messages: 4.6 s against 7.9 s)",
 		},
 		Columns: func(schema, table string) (string, []any) {
 			if schema == "" {

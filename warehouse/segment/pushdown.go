@@ -35,8 +35,14 @@ import (
 
 // proof is how one table of the layout is proven.
 type proof struct {
-	cond string // true when the row is proven valid; "" proves none
-	rule int
+	// expr renders the index of the rule that proves a row, or NULL; ""
+	// proves none.
+	expr string
+	// proven are the rules expr may name, each with what it leaves to Go,
+	// by property.
+	proven map[int]map[string]string
+	// why says why no row of the table is proven.
+	why string
 }
 
 // Proof renders the statements a pushdown run sends, one per table, or
@@ -51,21 +57,46 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (sqlwh.Proo
 		return sqlwh.Proof{}, err
 	}
 	var stmts []string
+	// Every rule is proven nowhere, but where a table proves it.
+	rules := map[int]sqlwh.RuleProof{}
+	for i, r := range plan.Rules {
+		if r.Pred != nil {
+			why := "no table of this layout holds its rows"
+			if r.Type == "alias" {
+				why = "Segment's layout keeps aliases apart, and an audit does not read them"
+			}
+			rules[i] = sqlwh.RuleProof{Proven: "none", Why: why}
+		}
+	}
 	layout := s.plan(tables)
 	if name, ok := tables[TracksTable]; ok {
-		q, _ := s.tracksQuery(name, s.readFromTracks(layout), &plan)
+		q, pr := s.tracksQuery(name, s.readFromTracks(layout), &plan)
 		stmts = append(stmts, q+";")
+		for i := range pr.proven {
+			delete(rules, i)
+		}
 	}
 	for _, t := range layout {
-		q, _, _, err := s.query(ctx, &t, &plan)
+		q, _, pr, err := s.query(ctx, &t, &plan)
 		if err != nil {
 			return sqlwh.Proof{}, err
 		}
 		if q != "" {
 			stmts = append(stmts, q+";")
 		}
+		for i, left := range pr.proven {
+			if len(left) == 0 {
+				delete(rules, i)
+				continue
+			}
+			var at []string
+			for _, path := range slices.Sorted(maps.Keys(left)) {
+				at = append(at, path+": "+left[path])
+			}
+			rules[i] = sqlwh.RuleProof{Proven: "part", Why: "a value left to Go at " + strings.Join(at, "; ")}
+		}
 	}
-	return sqlwh.Proof{SQL: strings.Join(stmts, "\n\n"), Pays: cp.Pays, Why: cp.Why}, nil
+	return sqlwh.Proof{SQL: strings.Join(stmts, "\n\n"), Pays: cp.Pays, Why: cp.Why, Rules: rules}, nil
 }
 
 // ScanUnproven implements audit.ProvingSource: each table's rows not
@@ -78,45 +109,138 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 	return s.scan(ctx, w, &plan, yield)
 }
 
-// tableProof compiles the plan's rule for a planned event's table into a
-// condition over its columns (cols, with idx its lower-case names), or ""
-// when no row of it can be proven.
+// tableProof compiles the plan's rules for a table of the layout into an
+// expression over its columns (t.cols, with idx their lower-case names):
+// the rule that proves a row. A track event's table has one rule; pages
+// and screens one per name and a fallback, dispatched on the name column;
+// identifies and groups one.
 func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.PushdownPlan) proof {
-	none := proof{rule: -1}
 	d, cp := s.WH.Dialect, s.WH.Dialect.ProveColumns
-	if t.typ != "track" || t.unplanned || !provable(t.event) {
-		return none
-	}
-	rule := slices.IndexFunc(plan.Rules, func(r audit.PushdownRule) bool {
-		return r.Type == "track" && slices.Contains(r.Names, t.event)
-	})
-	if rule < 0 || plan.Rules[rule].Pred == nil || plan.Rules[rule].Object != t.member {
-		return none
-	}
-	r := plan.Rules[rule]
-	m := s.Matcher.Resolve(t.typ, t.event, "", "")
-	shape, leaves := s.layout(m)
-	if shape == nil || m.SchemaID != r.SchemaID || m.Unplanned || slices.ContainsFunc(leaves, segmentLeaf.isMap) {
-		return none
+	pr := proof{proven: map[int]map[string]string{}}
+	// cond is the rule's condition for a row matched by name ("" for none).
+	cond := func(i int, name string) string {
+		r := plan.Rules[i]
+		if r.Pred == nil {
+			return ""
+		}
+		c, why, left := s.ruleCond(t, idx, r, name)
+		if why != "" {
+			pr.why = why
+			return ""
+		}
+		pr.proven[i] = left
+		return fmt.Sprintf("CASE WHEN %s THEN %d END", c, i)
 	}
 	col := func(low string) string { return d.QuoteName(t.cols[idx[low]].Name) }
-	conds := []string{fmt.Sprintf("coalesce(%s, true)", cp.Storable(d.AsText(col("id")), audit.MaxIDBytes))}
-	if i, ok := idx["event_text"]; ok {
-		if kindOf(t.cols[i].Type) != kindText {
-			return none
+	switch t.typ {
+	case "track":
+		if t.unplanned {
+			return proof{why: "an unplanned event's table is read only to infer a plan"}
 		}
-		conds = append(conds, fmt.Sprintf("coalesce(%s, '') IN ('', %s)", col("event_text"), cp.Literal(t.event)))
+		i := slices.IndexFunc(plan.Rules, func(r audit.PushdownRule) bool { return r.Type == "track" && slices.Contains(r.Names, t.event) })
+		if i < 0 {
+			return proof{why: "no rule for its event"}
+		}
+		if e := cond(i, t.event); e != "" {
+			pr.expr = e
+			if j, ok := idx["event_text"]; ok {
+				if kindOf(t.cols[j].Type) != kindText {
+					return proof{why: "its event_text column is not text"}
+				}
+				// An event_text other than the table's names another event.
+				pr.expr = fmt.Sprintf("CASE WHEN coalesce(%s, '') IN ('', %s) THEN %s END", col("event_text"), cp.Literal(t.event), e)
+			}
+		}
+	case "page", "screen":
+		named := map[string]string{}
+		fallback := ""
+		for i, r := range plan.Rules {
+			switch {
+			case r.Type != t.typ:
+			case len(r.Names) > 0:
+				for _, n := range r.Names {
+					named[n] = cmpOr(cond(i, n), "NULL")
+				}
+			default:
+				for _, n := range r.Except {
+					if _, ok := named[n]; !ok {
+						named[n] = "NULL" // a name with no rule of its own is not the fallback's
+					}
+				}
+				fallback = cond(i, "")
+			}
+		}
+		j, ok := idx["name"]
+		switch {
+		case !ok:
+			pr.expr = fallback // no name: every row falls back
+		case kindOf(t.cols[j].Type) != kindText:
+			return proof{why: "its name column is not text"}
+		default:
+			var whens []string
+			for _, n := range slices.Sorted(maps.Keys(named)) {
+				if provable(n) && named[n] != "NULL" {
+					whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", cp.Literal(n), named[n]))
+				} else {
+					whens = append(whens, fmt.Sprintf("WHEN %s THEN NULL", cp.Literal(n)))
+				}
+			}
+			if fallback != "" {
+				// Go counts the rows under the name they carry, which must
+				// be storable; NULL is none.
+				whens = append(whens, fmt.Sprintf("ELSE CASE WHEN coalesce(%s, true) THEN %s END", cp.Storable(col("name"), audit.MaxNameBytes), fallback))
+			}
+			if len(whens) > 0 && (len(pr.proven) > 0) {
+				pr.expr = fmt.Sprintf("CASE %s %s END", col("name"), strings.Join(whens, " "))
+			}
+		}
+	case "identify", "group":
+		if i := slices.IndexFunc(plan.Rules, func(r audit.PushdownRule) bool { return r.Type == t.typ }); i >= 0 {
+			pr.expr = cond(i, "")
+		}
 	}
-	if _, ok := idx["schema_id"]; ok {
-		conds = append(conds, col("schema_id")+" IS NULL") // it routes by id
+	if pr.expr == "" {
+		pr.proven = nil
+		pr.why = cmpOr(pr.why, "its schema cannot be proven in SQL")
 	}
+	return pr
+}
+
+// ruleCond renders the condition under which rule r, matched by name,
+// proves a row of t: as rebuild would make its message, r's schema holds.
+// why says why it proves none; left, what it leaves to Go.
+func (s *Source) ruleCond(t *segmentTable, idx map[string]int, r audit.PushdownRule, name string) (cond, why string, left map[string]string) {
+	d, cp := s.WH.Dialect, s.WH.Dialect.ProveColumns
+	if r.Object != t.member {
+		return "", "its rule validates another member", nil
+	}
+	if t.typ == "track" && !provable(name) {
+		return "", "its name cannot be stored as it is", nil
+	}
+	var m audit.Match
+	switch t.typ {
+	case "track":
+		m = s.Matcher.Resolve(t.typ, name, "", "")
+	default:
+		m = s.Matcher.Resolve(t.typ, "", name, "")
+	}
+	shape, leaves := s.layout(m)
+	switch {
+	case shape == nil || m.SchemaID != r.SchemaID || m.Unplanned || m.Problem != nil:
+		return "", "its schema does not describe its columns", nil
+	case slices.ContainsFunc(leaves, segmentLeaf.isMap):
+		return "", "a map property, whose keys are columns no schema names", nil
+	}
+	conds := []string{fmt.Sprintf("coalesce(%s, true)", cp.Storable(d.AsText(d.QuoteName(t.cols[idx["id"]].Name)), audit.MaxIDBytes))}
 	leafOf := map[string]bool{}
 	for _, l := range leaves {
 		leafOf[l.col] = true
 	}
 	for i, c := range t.cols {
 		switch low := strings.ToLower(c.Name); {
-		case low == "id" || low == "received_at" || low == "event_text" || low == "schema_id":
+		case low == "schema_id":
+			conds = append(conds, d.QuoteName(c.Name)+" IS NULL") // it routes by id
+		case low == "id" || low == "received_at" || low == "event_text" || low == "name" && (t.typ == "page" || t.typ == "screen"):
 		case leafOf[low] && idx[low] == i:
 		default:
 			// A value here joins the message under its column name.
@@ -137,9 +261,9 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 			n.col, n.typ = d.QuoteName(t.cols[i].Name), t.cols[i].Type
 		}
 	}
-	c := columnCompiler{d: d, cp: cp}
+	c := columnCompiler{d: d, cp: cp, left: map[string]string{}}
 	conds = append(conds, c.object(root, r.Pred, true))
-	return proof{cond: strings.Join(conds, " AND "), rule: rule}
+	return strings.Join(conds, " AND "), "", c.left
 }
 
 // provable says whether a name is stored as it is, so that a row counted
@@ -159,6 +283,15 @@ type objectNode struct {
 type columnCompiler struct {
 	d  *sqlwh.Dialect
 	cp *sqlwh.ColumnProof
+	// left says, per property, why a value there is left to Go though it
+	// may be valid.
+	left map[string]string
+}
+
+// leave proves no value of n's column, for why.
+func (c columnCompiler) leave(n *objectNode, why string) string {
+	c.left["/"+strings.Join(n.leaf.props, "/")] = why
+	return "false"
 }
 
 // present renders whether rebuild sets the property.
@@ -268,9 +401,15 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 	case exactText:
 		// convert parses text for an array, object, number or boolean the
 		// schema wants instead of a string.
-		if ps.Allows("array") || ps.Allows("object") ||
-			(ps.Allows("number") || ps.Allows("boolean")) && !ps.Allows("string") || !allows(p, audit.JSONString) || p.Pattern != "" {
+		switch {
+		case ps.Allows("array") || ps.Allows("object"):
+			return c.leave(n, "an array or object kept as JSON text")
+		case (ps.Allows("number") || ps.Allows("boolean")) && !ps.Allows("string"):
+			return c.leave(n, "a number or boolean kept as text")
+		case !allows(p, audit.JSONString):
 			return "false"
+		case p.Pattern != "":
+			return c.leave(n, "a pattern, which neither engine's regular expressions read as ECMA-262 does")
 		}
 		var conds []string
 		if len(p.Enum) > 0 {
@@ -290,23 +429,35 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 	case exactTimestamp:
 		// An RFC 3339 string: proven only where nothing about the string
 		// is checked.
-		if !allows(p, audit.JSONString) || len(p.Enum) > 0 || p.MinLength > 0 || p.MaxLength >= 0 || p.Pattern != "" ||
-			ps.Allows("array") || ps.Allows("object") || ps.Allows("number") && !ps.Allows("string") {
+		if !allows(p, audit.JSONString) {
 			return "false"
+		}
+		if len(p.Enum) > 0 || p.MinLength > 0 || p.MaxLength >= 0 || p.Pattern != "" ||
+			ps.Allows("array") || ps.Allows("object") || ps.Allows("number") && !ps.Allows("string") {
+			return c.leave(n, "a timestamp column, whose text the schema checks")
 		}
 		return "isfinite(" + col + ")"
 	case exactBool:
-		if ps.Allows("string") && !ps.Allows("boolean") || !allows(p, audit.JSONBoolean) || len(p.Enum) > 0 {
+		if ps.Allows("string") && !ps.Allows("boolean") {
+			return c.leave(n, "a boolean the schema wants as a string")
+		}
+		if !allows(p, audit.JSONBoolean) || len(p.Enum) > 0 {
 			return "false"
 		}
 		return "true"
 	case exactInteger:
-		if ps.Allows("string") && !ps.Allows("number") || !allows(p, audit.JSONInteger) || len(p.Enum) > 0 {
+		if ps.Allows("string") && !ps.Allows("number") {
+			return c.leave(n, "a number the schema wants as a string")
+		}
+		if !allows(p, audit.JSONInteger) || len(p.Enum) > 0 {
 			return "false"
 		}
 		return and([]string{c.bound(col, p.Min, 1, true), c.bound(col, p.Max, -1, true)})
 	case exactDouble:
-		if ps.Allows("string") && !ps.Allows("number") || len(p.Enum) > 0 {
+		if ps.Allows("string") && !ps.Allows("number") {
+			return c.leave(n, "a number the schema wants as a string")
+		}
+		if len(p.Enum) > 0 {
 			return "false"
 		}
 		conds := []string{c.cp.Finite(col)}
@@ -322,7 +473,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 		conds = append(conds, c.bound(col, p.Min, 1, false), c.bound(col, p.Max, -1, false))
 		return and(conds)
 	}
-	return "false"
+	return c.leave(n, "a "+strings.ToLower(n.typ)+" column, whose values Go may read otherwise than the engine")
 }
 
 // bound renders a numeric bound on col (sign 1 a minimum, -1 a maximum).
@@ -420,7 +571,7 @@ func (s *Source) tracksProof(plan *audit.PushdownPlan) proof {
 		return r.Type == "track" && len(r.Names) == 0 && r.NameField == "event"
 	})
 	if rule < 0 || !holdsForEmptyObject(plan.Rules[rule].Pred) {
-		return proof{rule: -1}
+		return proof{why: "the rule for other events does not hold for a message without properties"}
 	}
 	d := s.WH.Dialect
 	text := d.QuoteName("event_text")
@@ -433,7 +584,7 @@ func (s *Source) tracksProof(plan *audit.PushdownPlan) proof {
 		}
 		conds = append(conds, fmt.Sprintf("%s NOT IN (%s)", text, strings.Join(lits, ", ")))
 	}
-	return proof{cond: strings.Join(conds, " AND "), rule: rule}
+	return proof{expr: fmt.Sprintf("CASE WHEN %s THEN %d END", strings.Join(conds, " AND "), rule), proven: map[int]map[string]string{rule: nil}}
 }
 
 // holdsForEmptyObject evaluates a rule's predicate for {}, the object of a
@@ -444,13 +595,14 @@ func holdsForEmptyObject(p *audit.Pred) bool {
 
 // provenSQL wraps a table's scan (the select list exprs, over from, filtered
 // by where) into the pushdown statement: one statement, so one snapshot,
-// whose rows are a row not proven (the scan's columns, n NULL) or a count
-// of proven rows (n) with the values of the grouped columns.
-func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, cond, from, where string) string {
+// whose rows are a row not proven (the scan's columns, then rule and n
+// NULL) or a count n of the rows rule proved, with the values of the
+// grouped columns.
+func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, rule, from, where string) string {
 	sel := make([]string, len(exprs))
 	cols := make([]string, len(exprs))
 	counted := make([]string, len(exprs))
-	var groupBy []string
+	groupBy := []string{d.QuoteName("rule")}
 	for i, e := range exprs {
 		c := d.QuoteName("c" + strconv.Itoa(i))
 		sel[i], cols[i], counted[i] = e+" AS "+c, c, "NULL"
@@ -459,15 +611,11 @@ func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, cond, from, where 
 			groupBy = append(groupBy, c)
 		}
 	}
-	tail := "HAVING COUNT(*) > 0"
-	if len(groupBy) > 0 {
-		tail = "GROUP BY " + strings.Join(groupBy, ", ")
-	}
 	return d.SQL(`WITH {proof} AS (
-  SELECT %s, CASE WHEN %s THEN 1 ELSE 0 END AS {proven} FROM %s WHERE %s
+  SELECT %s, %s AS {rule} FROM %s WHERE %s
 )
-SELECT %s, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {proven} = 0
+SELECT %s, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
 UNION ALL
-SELECT %s, COUNT(*) FROM {proof} WHERE {proven} = 1 %s`,
-		strings.Join(sel, ", "), cond, from, where, strings.Join(cols, ", "), d.Bigint, strings.Join(counted, ", "), tail)
+SELECT %s, {rule}, COUNT(*) FROM {proof} WHERE {rule} IS NOT NULL GROUP BY %s`,
+		strings.Join(sel, ", "), rule, from, where, strings.Join(cols, ", "), d.Bigint, d.Bigint, strings.Join(counted, ", "), strings.Join(groupBy, ", "))
 }

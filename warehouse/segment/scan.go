@@ -178,14 +178,14 @@ func (s *Source) tracksQuery(table string, planned map[string]bool, plan *audit.
 		slices.Sort(slugs)
 		where += d.SQL(` AND ({event} IS NULL OR LOWER({event}) NOT IN (%s))`, strings.Join(slugs, ", "))
 	}
-	pr := proof{rule: -1}
+	var pr proof
 	if plan != nil {
 		pr = s.tracksProof(plan)
 	}
-	if pr.cond == "" {
+	if pr.expr == "" {
 		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), where), pr
 	}
-	return provenSQL(d, exprs, []int{2, 3}, pr.cond, d.Quote(rt.Table), where), pr
+	return provenSQL(d, exprs, []int{2, 3}, pr.expr, d.Quote(rt.Table), where), pr
 }
 
 // scanTracks reads, from tracks, the track calls of events with no schema:
@@ -206,17 +206,17 @@ func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, t
 	err := s.each(ctx, w, s.rawTable(table), q, func(rows sqlwh.Rows) error {
 		var id, slug, text *string
 		var at *time.Time
-		var n *int64
+		var rule, n *int64
 		dest := []any{&id, &at, &slug, &text}
-		if pr.cond != "" {
-			dest = append(dest, &n)
+		if pr.expr != "" {
+			dest = append(dest, &rule, &n)
 		}
 		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("read %s: %w", table, err)
 		}
 		unplannedTable(slug, text)
-		if n != nil {
-			counts = append(counts, audit.ProvenCount{Rule: pr.rule, Name: deref(text), Rows: *n})
+		if rule != nil && n != nil {
+			counts = append(counts, audit.ProvenCount{Rule: int(*rule), Name: deref(text), Rows: *n})
 			return nil
 		}
 		if at == nil {
@@ -253,7 +253,6 @@ func rowOf(id *string, at time.Time, msg map[string]any) audit.Row {
 // pushdown statement over it (pr.cond is then set); idx maps each column's
 // lower-case name to its place in t.cols. q is "" for a table to skip.
 func (s *Source) query(ctx context.Context, t *segmentTable, plan *audit.PushdownPlan) (q string, idx map[string]int, pr proof, err error) {
-	pr.rule = -1
 	rt := s.rawTable(t.name)
 	src := &sqlwh.Source{WH: s.WH, Table: rt}
 	cols, err := src.Describe(ctx)
@@ -303,10 +302,15 @@ func (s *Source) query(ctx context.Context, t *segmentTable, plan *audit.Pushdow
 	if plan != nil {
 		pr = s.tableProof(t, idx, plan)
 	}
-	if pr.cond == "" {
+	if pr.expr == "" {
 		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), where), idx, pr, nil
 	}
-	return provenSQL(d, exprs, nil, pr.cond, d.Quote(rt.Table), where), idx, pr, nil
+	// Pages and screens are counted under their names.
+	var group []int
+	if i, ok := idx["name"]; ok && (t.typ == "page" || t.typ == "screen") {
+		group = []int{i}
+	}
+	return provenSQL(d, exprs, group, pr.expr, d.Quote(rt.Table), where), idx, pr, nil
 }
 
 // scanTable reads one table of the layout and rebuilds each row; with a
@@ -321,22 +325,35 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	var n *int64
-	if pr.cond != "" {
-		ptrs = append(ptrs, &n)
+	var rule, n *int64
+	if pr.expr != "" {
+		ptrs = append(ptrs, &rule, &n)
 	}
 	var counts []audit.ProvenCount
 	rt := s.rawTable(t.name)
 	err = s.each(ctx, w, rt, q, func(rows sqlwh.Rows) error {
 		clear(vals)
-		n = nil
+		rule, n = nil, nil
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("read %s: %w", rt.Table, err)
 		}
-		if n != nil {
-			counts = append(counts, audit.ProvenCount{Rule: pr.rule, Name: t.event, Rows: *n})
+		if rule != nil && n != nil {
+			c := audit.ProvenCount{Rule: int(*rule), Rows: *n}
+			var m audit.Match
+			switch t.typ {
+			case "track":
+				c.Name = t.event
+				m = s.Matcher.Resolve(t.typ, t.event, "", "")
+			case "page", "screen":
+				if i, ok := idx["name"]; ok && vals[i] != nil {
+					c.Name = fmt.Sprint(normalise(vals[i]))
+				}
+				m = s.Matcher.Resolve(t.typ, "", c.Name, "")
+			default:
+				m = s.Matcher.Resolve(t.typ, "", "", "")
+			}
+			counts = append(counts, c)
 			// The columns are checked as for a row rebuilt.
-			m := s.Matcher.Resolve(t.typ, t.event, "", "")
 			if shape, leaves := s.layout(m); shape != nil && !t.checked[m.SchemaID] {
 				if t.checked == nil {
 					t.checked = map[string]bool{}

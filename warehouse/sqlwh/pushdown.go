@@ -280,7 +280,15 @@ type Proof struct {
 	// Statements is Dialect.ProofStatements: how many equal parts of an
 	// unsliced window the statement runs over at once (0 or 1: one).
 	Statements int
+	// Rules says, by rule index, where this source proves less of a rule
+	// than its Pred allows: a layout keeping some values in a form SQL does
+	// not check.
+	Rules map[int]RuleProof
 }
+
+// RuleProof is how much of one rule a source proves: "part" or "none",
+// and why.
+type RuleProof struct{ Proven, Why string }
 
 // Proof renders the plan over the source's payload column; an error
 // wrapping ErrNotProvable says why there is none.

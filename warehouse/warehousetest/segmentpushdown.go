@@ -156,6 +156,9 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 			"id": {"type": "integer"}, "name": {"type": "string", "maxLength": 4}}},
 		"opt": {"type": ["integer", "null"], "minimum": 0}}`)
 	write("Closed", `"type": "object", "additionalProperties": false, "properties": {"a": {"type": "integer"}}`)
+	write("Home", `"type": "object", "additionalProperties": false, "required": ["path"], "properties": {"path": {"type": "string", "maxLength": 5}}`)
+	write("Page", `"type": "object", "properties": {"title": {"type": "string", "minLength": 2}}`)
+	write("Identify", `"type": "object", "additionalProperties": false, "required": ["email"], "properties": {"email": {"type": "string", "minLength": 3}, "age": {"type": "integer", "minimum": 0}}`)
 	var err error
 	reg, err = schemas.Load(context.Background(), os.DirFS(dir), schemas.Options{Plan: "edge"})
 	if err != nil {
@@ -203,7 +206,16 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		`{"type":"track","event":"Another","properties":{}}`, `{"type":"track","event":"closed","properties":{"a":1}}`,
 		`{"type":"track","event":"Closed","properties":{"a":1,"schema_id":"edge/Closed/1-0.json"}}`,
 		`{"type":"track","event":"Closed","properties":{"a":2,"schema_id":"nope"}}`,
-		`{"type":"page","name":"Home","properties":{}}`, `{"type":"identify","traits":{"email":"a@b.co"}}`,
+		`{"type":"page","name":"Home","properties":{"path":"/"}}`, `{"type":"page","name":"Home","properties":{"path":"/long/path"}}`,
+		`{"type":"page","name":"Home","properties":{}}`, `{"type":"page","name":"Home","properties":{"path":"/","title":"Hi"}}`,
+		`{"type":"page","name":"Other","properties":{"title":"Hi"}}`, `{"type":"page","name":"Other","properties":{"title":"H"}}`,
+		`{"type":"page","properties":{"title":"Hello"}}`, `{"type":"page","name":"","properties":{"title":"Hello"}}`,
+		`{"type":"page","name":"Closed","properties":{"a":1}}`, `{"type":"page","name":"Closed","properties":{"title":"Hello"}}`,
+		`{"type":"page","name":"Bounded","properties":{"title":"Hello"}}`, `{"type":"screen","name":"Home","properties":{"path":"/"}}`,
+		`{"type":"screen","name":"Lobby","properties":{"title":"x"}}`,
+		`{"type":"identify","traits":{"email":"a@b.co"}}`, `{"type":"identify","traits":{"email":"ab"}}`, `{"type":"identify","traits":{"age":3}}`,
+		`{"type":"identify","traits":{"email":"a@b.co","age":-1}}`, `{"type":"identify","traits":{"email":"a@b.co","name":"Ann"}}`,
+		`{"type":"group","traits":{"plan":"pro"}}`,
 	} {
 		n++
 		rows = append(rows, corpusRow(fmt.Sprintf("e%04d", n), p))
@@ -215,6 +227,9 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio) VALUES ('text-other', '2026-11-20 00:00:04+00', 'bounded', 'Texts', 5, 1)`,
 		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio) VALUES (NULL, '2026-11-20 00:00:05+00', 'bounded', '', 5, 1)`,
 		`INSERT INTO SCHEMA.texts (id, received_at, event, event_text, code, "when") VALUES ('when-infinite', '2026-11-20 00:00:09+00', 'texts', 'Texts', 'a', CAST('infinity' AS TIMESTAMP WITH TIME ZONE))`,
+		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES ('page-long-name', '2026-11-20 00:00:10+00', '` + strings.Repeat("n", audit.MaxNameBytes+1) + `', NULL)`,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio) VALUES ('` + strings.Repeat("i", audit.MaxIDBytes+1) + `', '2026-11-20 00:00:12+00', 'bounded', 'Bounded', 5, 1)`,
+		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES (NULL, '2026-11-20 00:00:11+00', 'Home', '/')`,
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('no-text', '2026-11-20 00:00:06+00', 'mystery', NULL)`,
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('empty-text', '2026-11-20 00:00:07+00', 'mystery', '')`,
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('planned-text', '2026-11-20 00:00:08+00', 'mystery', 'Bounded')`,

@@ -156,6 +156,10 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 			"id": {"type": "integer"}, "name": {"type": "string", "maxLength": 4}}},
 		"opt": {"type": ["integer", "null"], "minimum": 0}}`)
 	write("Closed", `"type": "object", "additionalProperties": false, "properties": {"a": {"type": "integer"}}`)
+	write("Listed", `"type": "object", "required": ["tags"], "properties": {
+		"tags": {"type": "array", "minItems": 1, "items": {"type": "string", "maxLength": 3}},
+		"alias": {"type": ["array", "string"], "maxLength": 2},
+		"items": {"type": "array", "items": {"type": "object", "required": ["k"], "properties": {"k": {"type": "string", "maxLength": 3}, "n": {"type": "integer"}}}}}`)
 	write("Home", `"type": "object", "additionalProperties": false, "required": ["path"], "properties": {"path": {"type": "string", "maxLength": 5}}`)
 	write("Page", `"type": "object", "properties": {"title": {"type": "string", "minLength": 2}}`)
 	write("Identify", `"type": "object", "additionalProperties": false, "required": ["email"], "properties": {"email": {"type": "string", "minLength": 3}, "age": {"type": "integer", "minimum": 0}}`)
@@ -199,6 +203,13 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 	for _, p := range []string{`{"a":1}`, `{"a":1,"b":2}`, `{}`, `{"a":1.5}`, `{"a":null}`} {
 		add("Closed", p)
 	}
+	for _, p := range []string{
+		`{"tags":["a","bb"],"items":[{"k":"x","n":1}]}`, `{"tags":[]}`, `{"tags":["toolong"]}`, `{"tags":[1]}`, `{"tags":"abc"}`,
+		`{"tags":["a"],"items":[{"n":1}]}`, `{"tags":["a"],"items":[{"k":"x","n":1.0}]}`, `{"tags":["a"],"items":[{"k":"x","n":1e2}]}`,
+		`{"tags":["a"],"items":[]}`, `{"tags":["é"],"items":[{"k":"日本語"}]}`, `{"tags":["a"],"items":[{"k":"日本語x"}]}`, `{"tags":["a"],"alias":"ab"}`, `{"tags":["a"],"alias":["abc"]}`,
+	} {
+		add("Listed", p)
+	}
 	// Names that route elsewhere, unplanned events, and an event_text that
 	// is not its table's.
 	for _, p := range []string{
@@ -230,6 +241,14 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES ('page-long-name', '2026-11-20 00:00:10+00', '` + strings.Repeat("n", audit.MaxNameBytes+1) + `', NULL)`,
 		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio) VALUES ('` + strings.Repeat("i", audit.MaxIDBytes+1) + `', '2026-11-20 00:00:12+00', 'bounded', 'Bounded', 5, 1)`,
 		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES (NULL, '2026-11-20 00:00:11+00', 'Home', '/')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-comma', '2026-11-20 00:00:13+00', 'listed', 'Listed', '["a",]')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-trailing', '2026-11-20 00:00:14+00', 'listed', 'Listed', '["a"] ["toolong"]')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-string', '2026-11-20 00:00:15+00', 'listed', 'Listed', '"[1]"')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags, alias) VALUES ('alias-json-string', '2026-11-20 00:00:20+00', 'listed', 'Listed', '["a"]', '"ab"')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-space', '2026-11-20 00:00:16+00', 'listed', 'Listed', '  ["a"]  ')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags, items) VALUES ('items-dup', '2026-11-20 00:00:17+00', 'listed', 'Listed', '["a"]', '[{"k":"a","k":"toolong"}]')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags, items) VALUES ('items-nan', '2026-11-20 00:00:18+00', 'listed', 'Listed', '["a"]', '[{"k":"a","n":NaN}]')`,
+		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-escape', '2026-11-20 00:00:19+00', 'listed', 'Listed', '["\u00e9\u00e9\u00e9", "\ud800"]')`,
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('no-text', '2026-11-20 00:00:06+00', 'mystery', NULL)`,
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('empty-text', '2026-11-20 00:00:07+00', 'mystery', '')`,
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('planned-text', '2026-11-20 00:00:08+00', 'mystery', 'Bounded')`,

@@ -41,8 +41,9 @@ type proof struct {
 	// proven are the rules expr may name, each with what it leaves to Go,
 	// by property.
 	proven map[int]map[string]string
-	// why says why no row of the table is proven.
-	why string
+	// unproven are the rules the table's rows may need that it proves
+	// none of, and why.
+	unproven map[int]string
 }
 
 // Proof renders the statements a pushdown run sends, one per table, or
@@ -84,6 +85,9 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (sqlwh.Proo
 		if q != "" {
 			stmts = append(stmts, q+";")
 		}
+		for i, why := range pr.unproven {
+			rules[i] = sqlwh.RuleProof{Proven: "none", Why: why}
+		}
 		for i, left := range pr.proven {
 			if len(left) == 0 {
 				delete(rules, i)
@@ -116,7 +120,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 // identifies and groups one.
 func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.PushdownPlan) proof {
 	d, cp := s.WH.Dialect, s.WH.Dialect.ProveColumns
-	pr := proof{proven: map[int]map[string]string{}}
+	pr := proof{proven: map[int]map[string]string{}, unproven: map[int]string{}}
 	// cond is the rule's condition for a row matched by name ("" for none).
 	cond := func(i int, name string) string {
 		r := plan.Rules[i]
@@ -125,7 +129,7 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 		}
 		c, why, left := s.ruleCond(t, idx, r, name)
 		if why != "" {
-			pr.why = why
+			pr.unproven[i] = why
 			return ""
 		}
 		pr.proven[i] = left
@@ -135,17 +139,17 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 	switch t.typ {
 	case "track":
 		if t.unplanned {
-			return proof{why: "an unplanned event's table is read only to infer a plan"}
+			return proof{} // read only to infer a plan
 		}
 		i := slices.IndexFunc(plan.Rules, func(r audit.PushdownRule) bool { return r.Type == "track" && slices.Contains(r.Names, t.event) })
 		if i < 0 {
-			return proof{why: "no rule for its event"}
+			return proof{}
 		}
 		if e := cond(i, t.event); e != "" {
 			pr.expr = e
 			if j, ok := idx["event_text"]; ok {
 				if kindOf(t.cols[j].Type) != kindText {
-					return proof{why: "its event_text column is not text"}
+					return proof{unproven: map[int]string{i: "its table's event_text column is not text"}}
 				}
 				// An event_text other than the table's names another event.
 				pr.expr = fmt.Sprintf("CASE WHEN coalesce(%s, '') IN ('', %s) THEN %s END", col("event_text"), cp.Literal(t.event), e)
@@ -159,7 +163,10 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 			case r.Type != t.typ:
 			case len(r.Names) > 0:
 				for _, n := range r.Names {
-					named[n] = cmpOr(cond(i, n), "NULL")
+					named[n] = "NULL"
+					if provable(n) {
+						named[n] = cmpOr(cond(i, n), "NULL")
+					}
 				}
 			default:
 				for _, n := range r.Except {
@@ -175,15 +182,11 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 		case !ok:
 			pr.expr = fallback // no name: every row falls back
 		case kindOf(t.cols[j].Type) != kindText:
-			return proof{why: "its name column is not text"}
+			return proof{} // Go reads the name as the column prints
 		default:
 			var whens []string
 			for _, n := range slices.Sorted(maps.Keys(named)) {
-				if provable(n) && named[n] != "NULL" {
-					whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", cp.Literal(n), named[n]))
-				} else {
-					whens = append(whens, fmt.Sprintf("WHEN %s THEN NULL", cp.Literal(n)))
-				}
+				whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", cp.Literal(n), named[n]))
 			}
 			if fallback != "" {
 				// Go counts the rows under the name they carry, which must
@@ -201,7 +204,6 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 	}
 	if pr.expr == "" {
 		pr.proven = nil
-		pr.why = cmpOr(pr.why, "its schema cannot be proven in SQL")
 	}
 	return pr
 }
@@ -571,7 +573,7 @@ func (s *Source) tracksProof(plan *audit.PushdownPlan) proof {
 		return r.Type == "track" && len(r.Names) == 0 && r.NameField == "event"
 	})
 	if rule < 0 || !holdsForEmptyObject(plan.Rules[rule].Pred) {
-		return proof{why: "the rule for other events does not hold for a message without properties"}
+		return proof{}
 	}
 	d := s.WH.Dialect
 	text := d.QuoteName("event_text")

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -71,6 +72,12 @@ func appendValue(dst []byte, v any, limit int) (_ []byte, ok bool) {
 	}
 	return dst, false
 }
+
+// AppendJSON appends v's JSON byte for byte as json.Marshal writes it, for
+// the values a decoder makes (maps, slices, strings, json.Number, bools,
+// nil), with no reflection; ok=false means a value it does not know (or an
+// invalid json.Number), which the caller marshals.
+func AppendJSON(dst []byte, v any) (_ []byte, ok bool) { return appendValue(dst, v, math.MaxInt) }
 
 const hexDigits = "0123456789abcdef"
 

@@ -52,4 +52,21 @@ func checkAppendValue(t *testing.T, doc []byte) {
 	if full, _ := appendValue(nil, v, len(want)+1); !bytes.Equal(full, want) {
 		t.Fatalf("%s: untruncated\n got %s\nwant %s", doc, full, want)
 	}
+	// Segment's layout writes each rebuilt message with AppendJSON.
+	if whole, ok := AppendJSON(nil, v); !ok || !bytes.Equal(whole, want) {
+		t.Fatalf("%s: AppendJSON\n got %s\nwant %s", doc, whole, want)
+	}
+}
+
+// A json.Number json.Marshal refuses is refused, for the caller to marshal
+// (and fail) as before.
+func TestAppendJSONRefusesWhatMarshalRefuses(t *testing.T) {
+	for _, n := range []json.Number{"0x10", "NaN", "1_000", ""} {
+		if _, err := json.Marshal(map[string]any{"n": n}); err == nil && n != "" {
+			t.Fatalf("json.Marshal took %q", n)
+		}
+		if _, ok := AppendJSON(nil, map[string]any{"n": n}); ok {
+			t.Errorf("AppendJSON took %q", n)
+		}
+	}
 }

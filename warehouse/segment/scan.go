@@ -245,7 +245,12 @@ func rowOf(id *string, at time.Time, msg map[string]any) audit.Row {
 	if id != nil {
 		msg["messageId"] = *id
 	}
-	r.Payload, _ = json.Marshal(msg)
+	// As json.Marshal writes it, without reflection: on 1M messages the
+	// marshal was a fifth of the scan's time.
+	var ok bool
+	if r.Payload, ok = audit.AppendJSON(make([]byte, 0, 512), msg); !ok {
+		r.Payload, _ = json.Marshal(msg)
+	}
 	return r
 }
 

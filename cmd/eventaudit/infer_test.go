@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -11,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
 // auditReport runs an audit that must finish (exit 0 or 1) and decodes
@@ -263,23 +261,7 @@ func TestInferOnlyUnplannedAndNeverOverwrites(t *testing.T) {
 func TestInferSegmentLayout(t *testing.T) {
 	dir := t.TempDir()
 	url := "duckdb://" + filepath.Join(dir, "seg.duckdb")
-	f, err := os.Open(filepath.Join(root, "testdata/demo/events.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := ReadNDJSON(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.OpenSQL(context.Background(), url, warehouse.Credentials{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := warehousetest.BuildSegmentLayout(rows).Load(context.Background(), wh, "web_prod"); err != nil {
-		t.Fatal(err)
-	}
-	wh.Close()
+	loadSegmentDemo(t, url, warehouse.Credentials{}, "web_prod")
 	c := newCLI()
 	out := filepath.Join(dir, "schemas")
 	window := []string{"--since", "2026-11-20", "--until", "2026-11-21"}

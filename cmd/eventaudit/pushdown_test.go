@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"os"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/eventaudit/eventaudit/reports"
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
 // A run that proves rows in the warehouse writes the tables a run that
@@ -42,14 +40,7 @@ func TestPushdownWritesWhatAFullRunWrites(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 			t.Fatalf("audit --pushdown %s: %v\n%s", mode, err, r.stdout)
 		}
-		q := c.run("query", "--warehouse", db, "--format", "json", "--limit", "100000", `
-SELECT message_id, event_type, event_name, schema_id, instance_path, keyword, message, value FROM eventaudit.eventaudit_violations
-UNION ALL SELECT event_type, event_name, schema_id, CAST(rows AS VARCHAR), CAST(invalid_rows AS VARCHAR), CAST(unplanned AS VARCHAR), '', '' FROM eventaudit.eventaudit_event_stats
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`)
-		if q.code != exitOK {
-			t.Fatalf("query: %s", q.stderr)
-		}
-		return s, q.stdout
+		return s, resultTables(t, c, db)
 	}
 	off, offTables := results("off")
 	on, onTables := results("on")
@@ -203,29 +194,27 @@ func TestProgressLine(t *testing.T) {
 	}
 }
 
+// resultTables prints the violations and event statistics a run wrote, in
+// order, for comparing two runs.
+func resultTables(t *testing.T, c *cli, db string) string {
+	t.Helper()
+	q := c.run("query", "--warehouse", db, "--format", "json", "--limit", "100000", `
+SELECT message_id, event_type, event_name, schema_id, instance_path, keyword, message, value FROM eventaudit.eventaudit_violations
+UNION ALL SELECT event_type, event_name, schema_id, CAST(rows AS VARCHAR), CAST(invalid_rows AS VARCHAR), CAST(unplanned AS VARCHAR), '', '' FROM eventaudit.eventaudit_event_stats
+ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`)
+	if q.code != exitOK {
+		t.Fatalf("query: %s", q.stderr)
+	}
+	return q.stdout
+}
+
 // In Segment's layout, where proving a row is a few column comparisons,
 // --pushdown auto proves rows, unless the run keeps a property profile (the
 // default), which needs every row; the result tables are those of a run
 // without pushdown.
 func TestSegmentLayoutPushdownAuto(t *testing.T) {
 	db, c := "duckdb://"+filepath.Join(t.TempDir(), "demo.duckdb"), newCLI()
-	f, err := os.Open(filepath.Join(root, "testdata/demo/events.ndjson"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := ReadNDJSON(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.OpenSQL(context.Background(), db, warehouse.Credentials{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := warehousetest.BuildSegmentLayout(rows).Load(context.Background(), wh, "web_prod"); err != nil {
-		t.Fatal(err)
-	}
-	wh.Close()
+	loadSegmentDemo(t, db, warehouse.Credentials{}, "web_prod")
 	type summary struct {
 		RowsScanned int64 `json:"rows_scanned"`
 		RowsProven  int64 `json:"rows_proven"`
@@ -242,14 +231,7 @@ func TestSegmentLayoutPushdownAuto(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
 			t.Fatalf("audit %v: %v\n%s", args, err, r.stdout)
 		}
-		q := c.run("query", "--warehouse", db, "--format", "json", "--limit", "100000", `
-SELECT message_id, event_type, event_name, schema_id, instance_path, keyword, message, value FROM eventaudit.eventaudit_violations
-UNION ALL SELECT event_type, event_name, schema_id, CAST(rows AS VARCHAR), CAST(invalid_rows AS VARCHAR), CAST(unplanned AS VARCHAR), '', '' FROM eventaudit.eventaudit_event_stats
-ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`)
-		if q.code != exitOK {
-			t.Fatalf("query: %s", q.stderr)
-		}
-		return s, q.stdout
+		return s, resultTables(t, c, db)
 	}
 	off, offTables := results("--pushdown", "off")
 	profiled, _ := results()

@@ -97,24 +97,7 @@ func TestSegmentLayoutMatchesRaw(t *testing.T) {
 			}
 			rawRep := audit(rawResults, "--table", "raw.segment_events")
 
-			f, err := os.Open(events)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows, err := ReadNDJSON(f)
-			f.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			built := warehousetest.BuildSegmentLayout(rows)
-			wh, err := warehouse.OpenSQL(context.Background(), url, creds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := built.Load(context.Background(), wh, layout); err != nil {
-				t.Fatal(err)
-			}
-			wh.Close()
+			built := loadSegmentDemo(t, url, creds, layout)
 			segRep := audit(segResults, "--layout", "segment", "--source", layout)
 
 			rawV, segV := readViolations(t, url, rawResults, creds), readViolations(t, url, segResults, creds)
@@ -181,6 +164,31 @@ func TestSegmentLayoutMatchesRaw(t *testing.T) {
 			}
 		})
 	}
+}
+
+// loadSegmentDemo loads the demo's events into schema as Segment's
+// destination would, and returns the layout it built.
+func loadSegmentDemo(t *testing.T, url string, creds warehouse.Credentials, schema string) *warehousetest.SegmentLayout {
+	t.Helper()
+	f, err := os.Open(filepath.Join(root, "testdata/demo/events.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ReadNDJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	built := warehousetest.BuildSegmentLayout(rows)
+	wh, err := warehouse.OpenSQL(context.Background(), url, creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	if err := built.Load(context.Background(), wh, schema); err != nil {
+		t.Fatal(err)
+	}
+	return built
 }
 
 func allTrapped(vs []violationRow, trapped map[string]bool) bool {

@@ -42,17 +42,36 @@ func PushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, payloadType string, reg *
 	loaded = loadWhatFits(ctx, t, wh, table, payloadType, rows)
 	t.Cleanup(func() { _ = wh.Conn.Exec(context.Background(), "DROP TABLE "+wh.Dialect.Quote(table.Table)) })
 
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(time.Duration(len(rows)) * time.Second)}
+	byID := map[string]string{}
+	for _, r := range rows {
+		byID[r.MessageID] = string(r.Payload)
+	}
+	proven, scanned := pushdownRuns(t, &sqlwh.Source{WH: wh, Table: table, BatchSize: 256}, reg, w,
+		func(id string) string { return "payload " + byID[id] })
+	if scanned != loaded {
+		t.Errorf("%d rows scanned, %d loaded", scanned, loaded)
+	}
+	return proven, loaded
+}
+
+// pushdownRuns audits src over w with and without pushdown, with
+// --unplanned allow and fail, and fails unless both runs write the same
+// violations and statistics, and every row is either proven or fetched.
+// about says, for an unsound row's report, what its message held. It
+// returns the rows proven and scanned with --unplanned allow.
+func pushdownRuns(t *testing.T, src audit.Source, reg *schemas.Registry, w audit.Window, about func(id string) string) (proven, scanned int64) {
+	t.Helper()
 	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
 	plan := matcher.PushdownPlan(reg.EventNames())
-	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(time.Duration(len(rows)) * time.Second)}
 	// With --unplanned fail, unplanned rows are violations Go must write:
 	// none may be counted in SQL.
 	for _, unplannedFails := range []bool{false, true} {
 		run := func(pushdown *audit.PushdownPlan) (*audit.Summary, *audittest.CollectSink) {
 			sink := &audittest.CollectSink{}
-			a := &audit.Auditor{Source: &sqlwh.Source{WH: wh, Table: table, BatchSize: 256}, Sink: sink, Workers: 2,
-				Matcher: matcher, Pushdown: pushdown, MaxPayloadBytes: 1 << 20, UnplannedIsViolation: unplannedFails}
-			s, err := a.Run(ctx, audit.Run{RunID: "r", Source: "s", Window: w})
+			a := &audit.Auditor{Source: src, Sink: sink, Workers: 2, Matcher: matcher, Pushdown: pushdown,
+				MaxPayloadBytes: 1 << 20, UnplannedIsViolation: unplannedFails}
+			s, err := a.Run(context.Background(), audit.Run{RunID: "r", Source: "s", Window: w})
 			if err != nil {
 				t.Fatalf("audit (pushdown %v): %v", pushdown != nil, err)
 			}
@@ -61,27 +80,20 @@ func PushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, payloadType string, reg *
 		off, offSink := run(nil)
 		on, onSink := run(&plan)
 		if !unplannedFails {
-			proven = on.Run.RowsProven
+			proven, scanned = on.Run.RowsProven, off.Run.RowsScanned
 		}
-
-		if off.Run.RowsScanned != loaded || on.Run.RowsScanned != loaded {
-			t.Errorf("rows scanned: %d without pushdown, %d with, %d loaded", off.Run.RowsScanned, on.Run.RowsScanned, loaded)
+		if on.Run.RowsScanned != off.Run.RowsScanned || on.Run.RowsProven+on.Run.RowsFetched != off.Run.RowsScanned ||
+			off.Run.RowsFetched != off.Run.RowsScanned {
+			t.Errorf("scanned %d and fetched %d without pushdown; with it scanned %d, of which %d proven and %d fetched",
+				off.Run.RowsScanned, off.Run.RowsFetched, on.Run.RowsScanned, on.Run.RowsProven, on.Run.RowsFetched)
 		}
 		if off.Run.RowsUnplanned != on.Run.RowsUnplanned || off.Run.RowsInvalid != on.Run.RowsInvalid {
 			t.Errorf("unplanned %d and invalid %d without pushdown; %d and %d with (--unplanned fail: %v)",
 				off.Run.RowsUnplanned, off.Run.RowsInvalid, on.Run.RowsUnplanned, on.Run.RowsInvalid, unplannedFails)
 		}
-		if on.Run.RowsProven+on.Run.RowsFetched != loaded || off.Run.RowsFetched != loaded {
-			t.Errorf("proven %d + fetched %d with pushdown, fetched %d without; %d loaded",
-				on.Run.RowsProven, on.Run.RowsFetched, off.Run.RowsFetched, loaded)
-		}
-		byID := map[string]string{}
-		for _, r := range rows {
-			byID[r.MessageID] = string(r.Payload)
-		}
 		missing, extra := diffViolations(offSink.Violations, onSink.Violations)
 		for _, v := range missing {
-			t.Errorf("UNSOUND: SQL proved %s valid; Go says %s at %s: %s\n  payload %s", v.MessageID, v.Keyword, v.InstancePath, v.Message, byID[v.MessageID])
+			t.Errorf("UNSOUND: SQL proved %s (%s) valid; Go says %s at %s: %s\n  %s", v.MessageID, v.EventName, v.Keyword, v.InstancePath, v.Message, about(v.MessageID))
 		}
 		for _, v := range extra {
 			t.Errorf("with pushdown only: %s %s at %s: %s", v.MessageID, v.Keyword, v.InstancePath, v.Message)
@@ -90,7 +102,7 @@ func PushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, payloadType string, reg *
 			t.Errorf("statistics differ:\nwithout pushdown %+v\nwith pushdown    %+v", offSink.Stats, onSink.Stats)
 		}
 	}
-	return proven, loaded
+	return proven, scanned
 }
 
 func diffViolations(want, got []audit.Violation) (missing, extra []audit.Violation) {

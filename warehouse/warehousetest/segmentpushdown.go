@@ -46,46 +46,10 @@ func SegmentPushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, reg *schemas.Regis
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
-	plan := matcher.PushdownPlan(reg.EventNames())
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(time.Duration(len(rows)+1) * time.Second)}
-	for _, unplannedFails := range []bool{false, true} {
-		run := func(pushdown *audit.PushdownPlan) (*audit.Summary, *audittest.CollectSink) {
-			sink := &audittest.CollectSink{}
-			src := &segment.Source{WH: wh, Schema: schema, Events: reg.EventNames(), Matcher: matcher, BatchSize: 256}
-			a := &audit.Auditor{Source: src, Sink: sink, Workers: 2, Matcher: matcher, Pushdown: pushdown,
-				UnplannedIsViolation: unplannedFails}
-			s, err := a.Run(ctx, audit.Run{RunID: "r", Source: "s", Window: w})
-			if err != nil {
-				t.Fatalf("audit (pushdown %v): %v", pushdown != nil, err)
-			}
-			return s, sink
-		}
-		off, offSink := run(nil)
-		on, onSink := run(&plan)
-		if !unplannedFails {
-			proven, scanned = on.Run.RowsProven, off.Run.RowsScanned
-		}
-		if on.Run.RowsScanned != off.Run.RowsScanned || on.Run.RowsProven+on.Run.RowsFetched != off.Run.RowsScanned {
-			t.Errorf("scanned %d without pushdown; with it %d, of which %d proven and %d fetched",
-				off.Run.RowsScanned, on.Run.RowsScanned, on.Run.RowsProven, on.Run.RowsFetched)
-		}
-		if off.Run.RowsUnplanned != on.Run.RowsUnplanned || off.Run.RowsInvalid != on.Run.RowsInvalid {
-			t.Errorf("unplanned %d and invalid %d without pushdown; %d and %d with (--unplanned fail: %v)",
-				off.Run.RowsUnplanned, off.Run.RowsInvalid, on.Run.RowsUnplanned, on.Run.RowsInvalid, unplannedFails)
-		}
-		missing, more := diffViolations(offSink.Violations, onSink.Violations)
-		for _, v := range missing {
-			t.Errorf("UNSOUND: SQL proved %s (%s) valid; Go says %s at %s: %s", v.MessageID, v.EventName, v.Keyword, v.InstancePath, v.Message)
-		}
-		for _, v := range more {
-			t.Errorf("with pushdown only: %s %s at %s: %s", v.MessageID, v.Keyword, v.InstancePath, v.Message)
-		}
-		if !slices.Equal(offSink.Stats, onSink.Stats) {
-			t.Errorf("statistics differ:\nwithout pushdown %+v\nwith pushdown    %+v", offSink.Stats, onSink.Stats)
-		}
-	}
-	return proven, scanned
+	src := &segment.Source{WH: wh, Schema: schema, Events: reg.EventNames(),
+		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, BatchSize: 256}
+	return pushdownRuns(t, src, reg, w, func(string) string { return "" })
 }
 
 // SegmentPushdownSuite runs SegmentPushdownAgrees, one subtest each, over

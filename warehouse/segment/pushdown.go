@@ -156,11 +156,16 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 			}
 		}
 	case "page", "screen":
+		j, hasName := idx["name"]
+		if hasName && kindOf(t.cols[j].Type) != kindText {
+			return proof{} // Go reads the name as the column prints
+		}
 		named := map[string]string{}
 		fallback := ""
 		for i, r := range plan.Rules {
 			switch {
 			case r.Type != t.typ:
+			case len(r.Names) > 0 && !hasName: // no row is named
 			case len(r.Names) > 0:
 				for _, n := range r.Names {
 					named[n] = "NULL"
@@ -177,12 +182,9 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 				fallback = cond(i, "")
 			}
 		}
-		j, ok := idx["name"]
 		switch {
-		case !ok:
-			pr.expr = fallback // no name: every row falls back
-		case kindOf(t.cols[j].Type) != kindText:
-			return proof{} // Go reads the name as the column prints
+		case !hasName:
+			pr.expr = fallback // every row falls back
 		default:
 			var whens []string
 			for _, n := range slices.Sorted(maps.Keys(named)) {
@@ -193,7 +195,7 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 				// be storable; NULL is none.
 				whens = append(whens, fmt.Sprintf("ELSE CASE WHEN coalesce(%s, true) THEN %s END", cp.Storable(col("name"), audit.MaxNameBytes), fallback))
 			}
-			if len(whens) > 0 && (len(pr.proven) > 0) {
+			if len(pr.proven) > 0 {
 				pr.expr = fmt.Sprintf("CASE %s %s END", col("name"), strings.Join(whens, " "))
 			}
 		}
@@ -307,20 +309,20 @@ func (c columnCompiler) present(n *objectNode) string {
 		}
 		return n.col + " IS NOT NULL"
 	}
-	var any []string
+	var some []string
 	for _, k := range slices.Sorted(maps.Keys(n.kids)) {
 		switch p := c.present(n.kids[k]); p {
 		case "true":
 			return "true"
 		case "false":
 		default:
-			any = append(any, p)
+			some = append(some, p)
 		}
 	}
-	if len(any) == 0 {
+	if len(some) == 0 {
 		return "false"
 	}
-	return "(" + strings.Join(any, " OR ") + ")"
+	return "(" + strings.Join(some, " OR ") + ")"
 }
 
 // object renders that the object n, when rebuild sets it (always, for the
@@ -406,7 +408,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 		switch {
 		case ps.Allows("array") || ps.Allows("object"):
 			return c.leave(n, "an array or object kept as JSON text")
-		case (ps.Allows("number") || ps.Allows("boolean")) && !ps.Allows("string"):
+		case (ps.Allows("number") || ps.Allows("integer") || ps.Allows("boolean")) && !ps.Allows("string"):
 			return c.leave(n, "a number or boolean kept as text")
 		case !allows(p, audit.JSONString):
 			return "false"

@@ -65,7 +65,9 @@ type Source struct {
 	mu       sync.Mutex
 	findings []audit.Violation
 	reported map[string]bool
-	// By schema id; used by the scanning goroutine only.
+	// cache guards, by schema id, the shapes and layouts the rebuilding
+	// goroutines share, and each table's checked.
+	cache   sync.Mutex
 	shapes  map[string]*audit.Shape
 	layouts map[string][]segmentLeaf
 }

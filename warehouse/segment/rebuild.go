@@ -42,14 +42,7 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 		}
 	}
 	m := s.Matcher.Resolve(t.typ, event, name, text("schema_id"))
-	shape, leaves := s.layout(m)
-	if shape != nil && !t.checked[m.SchemaID] {
-		if t.checked == nil {
-			t.checked = map[string]bool{}
-		}
-		t.checked[m.SchemaID] = true
-		s.checkColumns(t, m, leaves)
-	}
+	shape, leaves := s.checkedLayout(t, m)
 	used := map[string]bool{"id": true, "received_at": true, "event_text": true, "name": t.typ == "page" || t.typ == "screen"}
 	obj := object(leaves, idx, vals, t.kinds, used)
 	// Columns the shape does not know keep their values under their column
@@ -110,6 +103,8 @@ func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
 	if !ok || m.Schema == nil {
 		return nil, nil
 	}
+	s.cache.Lock()
+	defer s.cache.Unlock()
 	if s.layouts == nil {
 		s.layouts = map[string][]segmentLeaf{}
 		s.shapes = map[string]*audit.Shape{}
@@ -120,6 +115,28 @@ func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
 	shape := sh.Shape()
 	s.shapes[m.SchemaID], s.layouts[m.SchemaID] = shape, segmentLeaves(shape)
 	return shape, s.layouts[m.SchemaID]
+}
+
+// checkedLayout is layout, having checked, once per run, that t's columns
+// can hold the matched schema's properties.
+func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []segmentLeaf) {
+	shape, leaves := s.layout(m)
+	if shape == nil {
+		return nil, nil
+	}
+	s.cache.Lock()
+	first := !t.checked[m.SchemaID]
+	if first {
+		if t.checked == nil {
+			t.checked = map[string]bool{}
+		}
+		t.checked[m.SchemaID] = true
+	}
+	s.cache.Unlock()
+	if first {
+		s.checkColumns(t, m, leaves)
+	}
+	return shape, leaves
 }
 
 // object rebuilds an object from its flattened columns, marking the columns

@@ -7,7 +7,10 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
@@ -103,21 +106,36 @@ func (s *Source) plan(tables map[string]string) []segmentTable {
 	return plan
 }
 
+// batcher gathers rebuilt rows into batches; the rebuilders share it.
 type batcher struct {
+	mu    sync.Mutex
 	size  int
 	rows  []audit.Row
 	yield func([]audit.Row) error
 }
 
-func (b *batcher) add(r audit.Row) error {
-	b.rows = append(b.rows, r)
-	if len(b.rows) < b.size {
-		return nil
+func (b *batcher) add(rows ...audit.Row) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range rows {
+		b.rows = append(b.rows, r)
+		if len(b.rows) < b.size {
+			continue
+		}
+		if err := b.flushLocked(); err != nil {
+			return err
+		}
 	}
-	return b.flush()
+	return nil
 }
 
 func (b *batcher) flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flushLocked()
+}
+
+func (b *batcher) flushLocked() error {
 	if len(b.rows) == 0 {
 		return nil
 	}
@@ -319,63 +337,102 @@ func (s *Source) query(ctx context.Context, t *segmentTable, plan *audit.Pushdow
 }
 
 // scanTable reads one table of the layout and rebuilds each row; with a
-// plan, only the rows it does not prove, counting the others.
+// plan, only the rows it does not prove, counting the others. Rebuilding a
+// row costs several times reading it, so rebuilders rebuild chunks of rows
+// while this goroutine reads on.
 func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable, plan *audit.PushdownPlan, b *batcher) ([]audit.ProvenCount, error) {
 	q, idx, pr, err := s.query(ctx, t, plan)
 	if err != nil || q == "" {
 		return nil, err
 	}
-	vals := make([]any, len(t.cols))
-	ptrs := make([]any, len(t.cols), len(t.cols)+1)
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	var rule, n *int64
-	if pr.expr != "" {
-		ptrs = append(ptrs, &rule, &n)
+	rt := s.rawTable(t.name)
+	g, gctx := errgroup.WithContext(ctx)
+	chunks := make(chan [][]any, rebuilders)
+	for range rebuilders {
+		g.Go(func() error {
+			for chunk := range chunks {
+				rows := make([]audit.Row, len(chunk))
+				for i, vals := range chunk {
+					r, err := s.rebuild(t, idx, vals)
+					if err != nil {
+						return fmt.Errorf("read %s: %w", rt.Table, err)
+					}
+					rows[i] = r
+				}
+				if err := b.add(rows...); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	var counts []audit.ProvenCount
-	rt := s.rawTable(t.name)
-	err = s.each(ctx, w, rt, q, func(rows sqlwh.Rows) error {
-		clear(vals)
+	chunk := make([][]any, 0, rebuildChunk)
+	send := func() error {
+		select {
+		case chunks <- chunk:
+			chunk = make([][]any, 0, rebuildChunk)
+			return nil
+		case <-gctx.Done():
+			return gctx.Err()
+		}
+	}
+	var rule, n *int64
+	readErr := s.each(gctx, w, rt, q, func(rows sqlwh.Rows) error {
+		// Each row's values are its own: a rebuilder holds them.
+		vals := make([]any, len(t.cols))
+		ptrs := make([]any, len(t.cols), len(t.cols)+2)
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
 		rule, n = nil, nil
+		if pr.expr != "" {
+			ptrs = append(ptrs, &rule, &n)
+		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return fmt.Errorf("read %s: %w", rt.Table, err)
 		}
-		if rule != nil && n != nil {
-			c := audit.ProvenCount{Rule: int(*rule), Rows: *n}
-			var m audit.Match
-			switch t.typ {
-			case "track":
-				c.Name = t.event
-				m = s.Matcher.Resolve(t.typ, t.event, "", "")
-			case "page", "screen":
-				if i, ok := idx["name"]; ok && vals[i] != nil {
-					c.Name = fmt.Sprint(normalise(vals[i]))
-				}
-				m = s.Matcher.Resolve(t.typ, "", c.Name, "")
-			default:
-				m = s.Matcher.Resolve(t.typ, "", "", "")
-			}
-			counts = append(counts, c)
-			// The columns are checked as for a row rebuilt.
-			if shape, leaves := s.layout(m); shape != nil && !t.checked[m.SchemaID] {
-				if t.checked == nil {
-					t.checked = map[string]bool{}
-				}
-				t.checked[m.SchemaID] = true
-				s.checkColumns(t, m, leaves)
+		if rule == nil || n == nil {
+			if chunk = append(chunk, vals); len(chunk) == rebuildChunk {
+				return send()
 			}
 			return nil
 		}
-		r, err := s.rebuild(t, idx, vals)
-		if err != nil {
-			return fmt.Errorf("read %s: %w", rt.Table, err)
+		c := audit.ProvenCount{Rule: int(*rule), Rows: *n}
+		var m audit.Match
+		switch t.typ {
+		case "track":
+			c.Name = t.event
+			m = s.Matcher.Resolve(t.typ, t.event, "", "")
+		case "page", "screen":
+			if i, ok := idx["name"]; ok && vals[i] != nil {
+				c.Name = fmt.Sprint(normalise(vals[i]))
+			}
+			m = s.Matcher.Resolve(t.typ, "", c.Name, "")
+		default:
+			m = s.Matcher.Resolve(t.typ, "", "", "")
 		}
-		return b.add(r)
+		counts = append(counts, c)
+		s.checkedLayout(t, m) // the columns are checked as for a row rebuilt
+		return nil
 	})
-	return counts, err
+	if readErr == nil && len(chunk) > 0 {
+		readErr = send()
+	}
+	close(chunks)
+	if err := g.Wait(); err != nil {
+		return nil, err // a rebuilder's error caused any the reader saw
+	}
+	return counts, readErr
 }
+
+// rebuilders rebuild a table's rows while its scan reads on, rebuildChunk
+// rows at a time: with the validators, they keep 2 cores busy where one
+// goroutine rebuilding as it read kept one.
+const (
+	rebuilders   = 2
+	rebuildChunk = 256
+)
 
 // Vitals implements audit.VitalSource over the call tables (tracks, pages,
 // screens, identifies, groups), which hold every message once: an event

@@ -58,7 +58,7 @@ func PostgresDialect() *sqlwh.Dialect {
 			// Measured (docs/performance.md), 1M messages on a server
 			// sharing the client's 2 cores.
 			Pays: true,
-			Why:  "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs (1M messages: 5.1 s against 8.1 s)",
+			Why:  "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs (1M messages: 5.4 s against 7.9 s)",
 		},
 		// A Postgres statement runs on one core (the proof cannot be a
 		// parallel query: its array checks are correlated subplans). Two

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -347,6 +348,7 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 	}
 	rt := s.rawTable(t.name)
 	g, gctx := errgroup.WithContext(ctx)
+	rebuilders := runtime.GOMAXPROCS(0)
 	chunks := make(chan [][]any, rebuilders)
 	for range rebuilders {
 		g.Go(func() error {
@@ -426,13 +428,10 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 	return counts, readErr
 }
 
-// rebuilders rebuild a table's rows while its scan reads on, rebuildChunk
-// rows at a time: with the validators, they keep 2 cores busy where one
+// rebuildChunk is how many rows a rebuilder takes at a time. There is one
+// rebuilder per CPU: with the validators, two kept 2 cores busy where one
 // goroutine rebuilding as it read kept one.
-const (
-	rebuilders   = 2
-	rebuildChunk = 256
-)
+const rebuildChunk = 256
 
 // Vitals implements audit.VitalSource over the call tables (tracks, pages,
 // screens, identifies, groups), which hold every message once: an event

@@ -215,13 +215,13 @@ func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 			Object: strings.TrimPrefix(match.ObjectPath, "/"), SchemaID: match.SchemaID, Unplanned: match.Unplanned}
 		ps, ok := match.Schema.(PushdownSchema)
 		switch {
-		case r.Unplanned && every(names, provenIdentity):
+		case r.Unplanned && every(names, ProvenIdentity):
 			r.Pred = &Pred{}
 		case r.Unplanned:
 			r.Why = "its name cannot be stored as it is"
 		case !ok:
 			r.Why = "the schema cannot describe itself to SQL"
-		case !provenIdentity(r.SchemaID) || !every(names, provenIdentity):
+		case !ProvenIdentity(r.SchemaID) || !every(names, ProvenIdentity):
 			// Go would flag the stored identity (an encoding violation).
 			r.Why = "its name or schema id cannot be stored as it is"
 		default:
@@ -255,11 +255,11 @@ func (m *Matcher) PushdownPlan(names []string) PushdownPlan {
 	return plan
 }
 
-// provenIdentity reports whether s, as an event name or schema id, is
+// ProvenIdentity reports whether s, as an event name or schema id, is
 // stored as it is, so that a proven row needs no encoding violation. U+FFFD
 // is refused too: engines differ in what they read a lone surrogate escape
 // as.
-func provenIdentity(s string) bool {
+func ProvenIdentity(s string) bool {
 	return rawStorable(s, MaxNameBytes) && !strings.ContainsRune(s, utf8.RuneError)
 }
 

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"maps"
@@ -169,8 +170,8 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 			case len(r.Names) > 0:
 				for _, n := range r.Names {
 					named[n] = "NULL"
-					if provable(n) {
-						named[n] = cmpOr(cond(i, n), "NULL")
+					if n != "" && audit.ProvenIdentity(n) {
+						named[n] = cmp.Or(cond(i, n), "NULL")
 					}
 				}
 			default:
@@ -218,7 +219,7 @@ func (s *Source) ruleCond(t *segmentTable, idx map[string]int, r audit.PushdownR
 	if r.Object != t.member {
 		return "", "its rule validates another member", nil
 	}
-	if t.typ == "track" && !provable(name) {
+	if t.typ == "track" && (name == "" || !audit.ProvenIdentity(name)) {
 		return "", "its name cannot be stored as it is", nil
 	}
 	var m audit.Match
@@ -268,12 +269,6 @@ func (s *Source) ruleCond(t *segmentTable, idx map[string]int, r audit.PushdownR
 	c := columnCompiler{d: d, cp: cp, left: map[string]string{}}
 	conds = append(conds, c.object(root, r.Pred, true))
 	return strings.Join(conds, " AND "), "", c.left
-}
-
-// provable says whether a name is stored as it is, so that a row counted
-// under it needs no encoding violation.
-func provable(name string) bool {
-	return name != "" && len(name) <= audit.MaxNameBytes && !strings.ContainsAny(name, "\x00\uFFFD") && strings.ToValidUTF8(name, "") == name
 }
 
 // objectNode is one property of the rebuilt object: a leaf column (col is
@@ -512,14 +507,7 @@ func (c columnCompiler) bound(col string, b *audit.Bound, sign int, integer bool
 }
 
 func (c columnCompiler) double(x string) string {
-	return "CAST(" + x + " AS " + cmpOr(c.d.Float, "DOUBLE PRECISION") + ")"
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
+	return "CAST(" + x + " AS " + c.d.FloatType() + ")"
 }
 
 func and(conds []string) string {

@@ -39,11 +39,19 @@ func NewDialect() *sqlwh.Dialect {
 		},
 		Prove: Prove,
 		ProveColumns: &sqlwh.ColumnProof{
+			// FLOAT is 32 bits, read by Go as another double; unsigned and
+			// huge integers may not fit an int64.
+			Kinds: map[string]sqlwh.ColumnKind{
+				"varchar": sqlwh.KindText, "tinyint": sqlwh.KindInteger, "smallint": sqlwh.KindInteger,
+				"integer": sqlwh.KindInteger, "bigint": sqlwh.KindInteger, "double": sqlwh.KindDouble,
+				"boolean": sqlwh.KindBoolean, "timestamp": sqlwh.KindTimestamp, "timestamp with time zone": sqlwh.KindTimestamp,
+			},
 			Storable: func(x string, max int) string {
 				return fmt.Sprintf("(strlen(%[1]s) <= %[2]d AND NOT contains(%[1]s, chr(0)) AND NOT contains(%[1]s, chr(65533)))", x, max)
 			},
 			Literal: quote,
 			Length:  func(x string) string { return "length(" + x + ")" },
+			Time:    func(x string) string { return "isfinite(" + x + ")" },
 			// NaN compares above every double, +Infinity included.
 			Finite: func(x string) string {
 				return fmt.Sprintf("(%[1]s > CAST('-Infinity' AS DOUBLE) AND %[1]s < CAST('Infinity' AS DOUBLE))", x)

@@ -30,6 +30,13 @@ func TestSQL(t *testing.T) {
 	warehousetest.Golden(t, filepath.Join("testdata", "duckdb.sql"), doc.String(), *update)
 }
 
+// TestSegmentProofSQL pins the statements a pushdown run sends in
+// Segment's layout.
+func TestSegmentProofSQL(t *testing.T) {
+	wh := open(0)(t)
+	warehousetest.Golden(t, filepath.Join("testdata", "duckdb-segment-proof.sql"), warehousetest.SegmentProofSQL(t, wh), *update)
+}
+
 // open returns a fresh DuckDB file; sliceRows > 0 overrides the scan's slice
 // size.
 func open(sliceRows int) func(t *testing.T) *sqlwh.Warehouse {

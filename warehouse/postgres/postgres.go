@@ -24,6 +24,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// postgresKinds are the column types Postgres and Redshift both hand Go
+// as the server compares them. REAL is 32 bits, read by Go as another
+// double; NUMERIC reaches Go as pgx's own type; CHAR(n) pads.
+func postgresKinds() map[string]sqlwh.ColumnKind {
+	return map[string]sqlwh.ColumnKind{
+		"text": sqlwh.KindText, "character varying": sqlwh.KindText,
+		"smallint": sqlwh.KindInteger, "integer": sqlwh.KindInteger, "bigint": sqlwh.KindInteger,
+		"double precision": sqlwh.KindDouble, "boolean": sqlwh.KindBoolean,
+		"timestamp with time zone": sqlwh.KindTimestamp, "timestamp without time zone": sqlwh.KindTimestamp,
+	}
+}
+
 // PostgresDialect is PostgreSQL's SQL.
 func PostgresDialect() *sqlwh.Dialect {
 	return &sqlwh.Dialect{
@@ -46,11 +58,16 @@ func PostgresDialect() *sqlwh.Dialect {
 		ReadOnly:  "SET TRANSACTION READ ONLY",
 		Prove:     Prove,
 		ProveColumns: &sqlwh.ColumnProof{
+			Kinds: postgresKinds(),
 			// Postgres text holds no NUL, and no invalid UTF-8 in a UTF8
 			// database.
 			Storable: func(x string, max int) string { return fmt.Sprintf("octet_length(%s) <= %d", x, max) },
 			Literal:  literal,
-			Length:   func(x string) string { return "char_length(" + x + ")" },
+			// A nondeterministic collation (Postgres 12+) equates strings
+			// whose bytes differ.
+			Binary: func(x string) string { return "(" + x + ` COLLATE "C")` },
+			Length: func(x string) string { return "char_length(" + x + ")" },
+			Time:   func(x string) string { return "isfinite(" + x + ")" },
 			// NaN compares above every double, Infinity included.
 			Finite: func(x string) string {
 				return fmt.Sprintf("(%[1]s > CAST('-Infinity' AS DOUBLE PRECISION) AND %[1]s < CAST('Infinity' AS DOUBLE PRECISION))", x)

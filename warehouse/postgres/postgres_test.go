@@ -70,28 +70,34 @@ func TestConformancePostgres(t *testing.T) {
 func TestConformanceRedshiftDialectOnPostgres(t *testing.T) {
 	warehousetest.Run(t, warehousetest.Backend{
 		Name: "redshift dialect on postgres",
-		Open: func(t *testing.T) *sqlwh.Warehouse {
-			url := pgtest.Require(t, pgURL, pgErr)
-			pool, err := pgxpool.New(context.Background(), url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := postgres.RedshiftDialect()
-			// svv_columns, svv_tables and FNV_HASH are Redshift's; Postgres
-			// has the standard views and hashtext.
-			d.Columns = postgres.PostgresDialect().Columns
-			d.Tables = postgres.PostgresDialect().Tables
-			d.ResolveTable = postgres.PostgresDialect().ResolveTable
-			d.ResolveSchema = postgres.PostgresDialect().ResolveSchema
-			d.ShardExpr = postgres.PostgresDialect().ShardExpr
-			wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
-			t.Cleanup(func() { wh.Close() })
-			return wh
-		},
+		Open: openRedshiftDialect,
 		Skip: map[string]string{
 			"JSONPayloadColumn": "SUPER exists only on Redshift; its JSON_SERIALIZE read is in testdata/redshift.sql",
 		},
 	})
+}
+
+// openRedshiftDialect opens the test server with the Redshift dialect,
+// but for the catalog and functions only Redshift has.
+func openRedshiftDialect(t *testing.T) *sqlwh.Warehouse {
+	url := pgtest.Require(t, pgURL, pgErr)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, pg := postgres.RedshiftDialect(), postgres.PostgresDialect()
+	// svv_columns, svv_tables, FNV_HASH and COLLATE(x, 'case_sensitive')
+	// are Redshift's; Postgres has the standard views, hashtext and
+	// COLLATE "C".
+	d.Columns = pg.Columns
+	d.Tables = pg.Tables
+	d.ResolveTable = pg.ResolveTable
+	d.ResolveSchema = pg.ResolveSchema
+	d.ShardExpr = pg.ShardExpr
+	d.ProveColumns.Binary = pg.ProveColumns.Binary
+	wh := &sqlwh.Warehouse{Dialect: d, Conn: postgres.NewConn(pool, d)}
+	t.Cleanup(func() { wh.Close() })
+	return wh
 }
 
 // TestSQL pins the SQL each dialect sends, so a change to Redshift's — which
@@ -104,6 +110,19 @@ func TestSQL(t *testing.T) {
 			doc.Section("serialise lock-taking", fmt.Sprintf(d.LockTable, `"eventaudit"."eventaudit_locks"`))
 			doc.Section("bulk insert where COPY is unavailable (2 rows)", d.InsertSQL(sqlwh.Ident{"eventaudit", sqlwh.StatsTable}, sqlwh.StatsColumns, 2))
 			warehousetest.Golden(t, filepath.Join("testdata", d.Name+".sql"), doc.String(), *update)
+		})
+	}
+}
+
+// TestSegmentProofSQL pins the statements a pushdown run sends in
+// Segment's layout, in each dialect: Redshift's, which no test server here
+// runs, is rendered over Postgres's catalog.
+func TestSegmentProofSQL(t *testing.T) {
+	for name, wh := range map[string]*sqlwh.Warehouse{"postgres": openPostgres(t), "redshift": openRedshiftDialect(t)} {
+		t.Run(name, func(t *testing.T) {
+			wh.Dialect.ProveColumns.Binary = map[string]*sqlwh.Dialect{
+				"postgres": postgres.PostgresDialect(), "redshift": postgres.RedshiftDialect()}[name].ProveColumns.Binary
+			warehousetest.Golden(t, filepath.Join("testdata", name+"-segment-proof.sql"), warehousetest.SegmentProofSQL(t, wh), *update)
 		})
 	}
 }

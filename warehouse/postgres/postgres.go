@@ -68,6 +68,8 @@ func PostgresDialect() *sqlwh.Dialect {
 			Binary: func(x string) string { return "(" + x + ` COLLATE "C")` },
 			Length: func(x string) string { return "char_length(" + x + ")" },
 			Time:   func(x string) string { return "isfinite(" + x + ")" },
+			// An array kept as JSON text (Segment's products).
+			JSONText: jsonText,
 			// NaN compares above every double, Infinity included.
 			Finite: func(x string) string {
 				return fmt.Sprintf("(%[1]s > CAST('-Infinity' AS DOUBLE PRECISION) AND %[1]s < CAST('Infinity' AS DOUBLE PRECISION))", x)
@@ -75,7 +77,7 @@ func PostgresDialect() *sqlwh.Dialect {
 			// Measured (docs/performance.md), 1M messages on a server
 			// sharing the client's 2 cores.
 			Pays: true,
-			Why:  "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs (1M messages: 5.4 s against 7.9 s)",
+			Why:  "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs (1M messages beside eventaudit on 2 cores: 5.7 s against 6.2 s, and eventaudit's CPU 11% of the run without)",
 		},
 		// A Postgres statement runs on one core (the proof cannot be a
 		// parallel query: its array checks are correlated subplans). Two

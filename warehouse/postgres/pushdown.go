@@ -50,6 +50,39 @@ func Prove(col, typ string) (sqlwh.JSONProof, error) {
 	}, nil
 }
 
+// jsonTextMax bounds the JSON text a Segment column's proof parses, so
+// that no number in it (no exponent: flatJSONArray) overflows numeric's
+// 131,072 digits before the point or 16,383 after.
+const jsonTextMax = 8192
+
+// flatJSONArray matches the JSON text that jsonb parses, without failing
+// the statement, to the very array Go's decoder reads: an array of
+// scalars and of objects of scalars (no deeper), in JSON's own
+// whitespace, with no \u escape (\u0000 and lone surrogates fail jsonb),
+// and numbers without an exponent or a negative zero, which jsonb prints
+// as written (1e2 would print as 100).
+func flatJSONArray() string {
+	const (
+		ws     = `[ \t\n\r]*`
+		str    = `"([^"\\\x01-\x1f]|\\["\\/bfnrt])*"`
+		number = `(0|-?[1-9][0-9]*)(\.[0-9]+)?`
+		scalar = `(` + str + `|` + number + `|true|false|null)`
+		member = str + ws + `:` + ws + scalar
+		object = `\{` + ws + `(` + member + `(` + ws + `,` + ws + member + `)*)?` + ws + `\}`
+		elem   = `(` + object + `|` + scalar + `)`
+	)
+	return `^` + ws + `\[` + ws + `(` + elem + `(` + ws + `,` + ws + elem + `)*)?` + ws + `\]` + ws + `$`
+}
+
+// jsonText renders ColumnProof.JSONText: text that flatJSONArray matches is
+// parsed once, in a subquery Postgres does not flatten, and checked as the
+// raw layout checks jsonb; any other text proves nothing, and is never
+// parsed.
+func jsonText(x string, p *audit.Pred) string {
+	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d AND %[1]s ~ %[3]s THEN (SELECT %[4]s FROM (SELECT CAST(%[1]s AS jsonb) AS "j" OFFSET 0) AS "parsed") ELSE false END`,
+		x, jsonTextMax, literal(flatJSONArray()), renderPred(p, `"j"`, 0))
+}
+
 // literal quotes s; a string holding NUL, which no Postgres text can hold,
 // is NULL, which equals nothing.
 func literal(s string) string {

@@ -77,6 +77,10 @@ type ColumnProof struct {
 	Length func(text string) string
 	// Finite holds when a double is neither NaN nor infinite.
 	Finite func(double string) string
+	// JSONText, when set, holds when a text column's value is JSON text
+	// that Go parses, as rebuild does, to the same array the engine reads,
+	// and that array satisfies p; nil leaves such columns to Go.
+	JSONText func(text string, p *audit.Pred) string
 	// Time holds when a timestamp is finite, so that Go reads it as a
 	// time and writes it as an RFC 3339 string (a dialect may hold it for
 	// less: a range of years).

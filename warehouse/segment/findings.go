@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +15,8 @@ func (s *Source) Findings() []audit.Violation {
 	defer s.mu.Unlock()
 	out := slices.Clone(s.findings)
 	slices.SortFunc(out, func(a, b audit.Violation) int {
-		return strings.Compare(a.Keyword+a.EventName+a.InstancePath, b.Keyword+b.EventName+b.InstancePath)
+		return cmp.Or(strings.Compare(a.Keyword+a.EventName+a.InstancePath, b.Keyword+b.EventName+b.InstancePath),
+			strings.Compare(a.Message, b.Message))
 	})
 	return out
 }

@@ -41,23 +41,39 @@ func (s *Source) scan(ctx context.Context, w audit.Window, plan *audit.PushdownP
 		size = sqlwh.DefaultBatchSize
 	}
 	b := &batcher{size: size, yield: yield}
-	var counts []audit.ProvenCount
 	layout := s.plan(tables)
+	scans := make([]func(context.Context) ([]audit.ProvenCount, error), 0, len(layout)+1)
 	if name, ok := tables[TracksTable]; ok {
-		c, err := s.scanTracks(ctx, w, name, tables, s.readFromTracks(layout), plan, b)
-		if err != nil {
-			return nil, err
-		}
-		counts = append(counts, c...)
+		fromTracks := s.readFromTracks(layout) // before the tables' scans fill in their columns
+		scans = append(scans, func(ctx context.Context) ([]audit.ProvenCount, error) {
+			return s.scanTracks(ctx, w, name, tables, fromTracks, plan, b)
+		})
 	}
 	for i := range layout {
-		c, err := s.scanTable(ctx, w, &layout[i], plan, b)
-		if err != nil {
-			return nil, err
-		}
-		counts = append(counts, c...)
+		scans = append(scans, func(ctx context.Context) ([]audit.ProvenCount, error) {
+			return s.scanTable(ctx, w, &layout[i], plan, b)
+		})
 	}
-	return counts, b.flush()
+	// An engine that runs each statement on one core (Postgres) proves
+	// ProofStatements tables at once, each by its own statement on its own
+	// connection; each table is still one statement, so one snapshot.
+	at := 1
+	if plan != nil {
+		at = max(at, s.WH.Dialect.ProofStatements)
+	}
+	counts := make([][]audit.ProvenCount, len(scans))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(at)
+	for i, scan := range scans {
+		g.Go(func() (err error) {
+			counts[i], err = scan(gctx)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(counts...), b.flush()
 }
 
 // planned are the slugs of the planned track events.

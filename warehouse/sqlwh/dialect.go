@@ -116,9 +116,10 @@ type Dialect struct {
 	ProofRoom *[2]string
 	// ProofStatements, when above 1, is how many statements the pushdown
 	// scan of an unsliced window runs at once, each over an equal part of
-	// it on a connection of its own: an engine that runs a statement on
-	// one core (Postgres) then proves rows on as many. Each part is one
-	// statement, so every row is still either fetched or counted, once.
+	// it (in Segment's layout, each over a table) on a connection of its
+	// own: an engine that runs a statement on one core (Postgres) then
+	// proves rows on as many. Each part is one statement, so every row is
+	// still either fetched or counted, once.
 	ProofStatements int
 }
 

@@ -77,7 +77,7 @@ func PostgresDialect() *sqlwh.Dialect {
 			// Measured (docs/performance.md), 1M messages on a server
 			// sharing the client's 2 cores.
 			Pays: true,
-			Why:  "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs (1M messages beside eventaudit on 2 cores: 5.7 s against 6.2 s, and eventaudit's CPU 11% of the run without)",
+			Why:  "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs (1M messages beside eventaudit on 2 cores: 3.6 s against 6.1 s, and eventaudit's CPU a tenth of the run without)",
 		},
 		// A Postgres statement runs on one core (the proof cannot be a
 		// parallel query: its array checks are correlated subplans). Two

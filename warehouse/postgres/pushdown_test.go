@@ -4,7 +4,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/eventaudit/eventaudit/audit"
+	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
@@ -102,5 +105,30 @@ func TestSegmentPushdownHoldsUnderACaseInsensitiveCollation(t *testing.T) {
 	proven, _ := warehousetest.SegmentPushdownAgrees(t, wh, reg, rows, extra...)
 	if proven < 20 {
 		t.Errorf("only %d rows proven", proven)
+	}
+}
+
+// A statement that fails midway, while another table's proof runs beside
+// it, fails the run with the server's message: no counts, no hang.
+func TestSegmentPushdownFailsWholeWhenAStatementFails(t *testing.T) {
+	reg, rows, extra := warehousetest.SegmentEdgeCorpus(t)
+	// A view in the table's place, whose one row fails as it is read.
+	extra = append(extra, `ALTER TABLE SCHEMA.texts RENAME TO texts_data`,
+		`CREATE VIEW SCHEMA.texts AS SELECT * FROM SCHEMA.texts_data WHERE 1 / (CASE WHEN code = 'A' THEN 0 ELSE 1 END) = 1`)
+	src, w := warehousetest.LoadSegment(t, openPostgres(t), reg, rows, extra...)
+	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	plan := matcher.PushdownPlan(reg.EventNames())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	a := &audit.Auditor{Source: src, Sink: &audittest.CollectSink{}, Workers: 2, Matcher: matcher, Pushdown: &plan, MaxPayloadBytes: 1 << 20}
+	s, err := a.Run(ctx, audit.Run{RunID: "r", Source: "s", Window: w})
+	if err == nil || !strings.Contains(err.Error(), "division by zero") {
+		t.Fatalf("run: %v, want the server's division by zero", err)
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the run hung until the test's deadline")
+	}
+	if s != nil {
+		t.Errorf("a failed run returned a summary: %+v", s)
 	}
 }

@@ -18,13 +18,22 @@ import (
 )
 
 // SegmentPushdownAgrees is pushdown's differential test in Segment's
-// layout: it loads rows as Segment's destination would (BuildSegmentLayout)
-// into a new schema, runs each of extra there (values no JSON message
-// loads as: NaN, infinities), audits the layout with and without pushdown,
-// and fails unless both runs write the same violations, findings and
-// statistics. It returns how many rows SQL proved and how many the layout
-// holds.
+// layout: it loads rows as Segment's destination would (LoadSegment),
+// audits the layout with and without pushdown, and fails unless both runs
+// write the same violations, findings and statistics. It returns how many
+// rows SQL proved and how many the layout holds.
 func SegmentPushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, reg *schemas.Registry, rows []audit.Row, extra ...string) (proven, scanned int64) {
+	t.Helper()
+	src, w := LoadSegment(t, wh, reg, rows, extra...)
+	return pushdownRuns(t, src, reg, w, func(string) string { return "" })
+}
+
+// LoadSegment loads rows, a second apart, as Segment's destination would
+// (BuildSegmentLayout) into a new schema of wh, dropped after the test,
+// runs each of extra there (SCHEMA names it: values no JSON message loads
+// as, NaN and infinities), and returns a source reading it and the window
+// that holds every row.
+func LoadSegment(t *testing.T, wh *sqlwh.Warehouse, reg *schemas.Registry, rows []audit.Row, extra ...string) (*segment.Source, audit.Window) {
 	t.Helper()
 	ctx := context.Background()
 	schema := "segpd_" + uniq()
@@ -47,9 +56,8 @@ func SegmentPushdownAgrees(t *testing.T, wh *sqlwh.Warehouse, reg *schemas.Regis
 		}
 	}
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(time.Duration(len(rows)+1) * time.Second)}
-	src := &segment.Source{WH: wh, Schema: schema, Events: reg.EventNames(),
-		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, BatchSize: 256}
-	return pushdownRuns(t, src, reg, w, func(string) string { return "" })
+	return &segment.Source{WH: wh, Schema: schema, Events: reg.EventNames(),
+		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, BatchSize: 256}, w
 }
 
 // SegmentPushdownSuite runs SegmentPushdownAgrees, one subtest each, over

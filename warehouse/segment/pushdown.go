@@ -396,7 +396,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 		return "false"
 	}
 	ps, col := n.leaf.shape, n.col
-	switch c.cp.Kinds[strings.ToLower(strings.TrimSpace(n.typ))] {
+	switch kind := c.cp.Kinds[strings.ToLower(strings.TrimSpace(n.typ))]; kind {
 	case sqlwh.KindText:
 		// convert parses text for an array, object, number or boolean the
 		// schema wants instead of a string.
@@ -457,7 +457,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 			return "false"
 		}
 		conds := []string{c.bound(col, p.Min, 1, true), c.bound(col, p.Max, -1, true)}
-		if c.cp.Kinds[strings.ToLower(strings.TrimSpace(n.typ))] == sqlwh.KindDecimal {
+		if kind == sqlwh.KindDecimal {
 			conds = append(conds, fmt.Sprintf("%s = trunc(%s)", col, col), fmt.Sprintf("%s BETWEEN -%d AND %d", col, maxSafeInteger, maxSafeInteger))
 		}
 		return and(conds)

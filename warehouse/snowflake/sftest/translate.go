@@ -480,7 +480,10 @@ func duckLiteral(lit string) string {
 			case '0':
 				out.WriteByte(0)
 			case 'x', 'u':
-				n := map[byte]int{'x': 2, 'u': 4}[e]
+				n := 2 // hex digits
+				if e == 'u' {
+					n = 4
+				}
 				if v, err := strconv.ParseUint(body[i+1:min(i+1+n, len(body))], 16, 32); err == nil && i+n < len(body) {
 					if e == 'x' {
 						out.WriteByte(byte(v))

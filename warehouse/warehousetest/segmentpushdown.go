@@ -114,7 +114,8 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		"ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 2.5},
 		"score": {"type": "integer", "exclusiveMaximum": 10},
 		"big": {"type": "integer", "maximum": 100000000000000000000},
-		"tiny": {"type": "number", "minimum": 0.1}}`)
+		"tiny": {"type": "number", "minimum": 0.1},
+		"units": {"type": "integer", "maximum": 100}}`)
 	write("Texts", `"type": "object", "additionalProperties": false, "required": ["code"], "properties": {
 		"code": {"type": "string", "enum": ["a", "b", "é", "\\n"]},
 		"word": {"type": "string", "minLength": 2, "maxLength": 3},
@@ -223,6 +224,14 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags, items) VALUES ('items-dup', '2026-11-20 00:00:17+00', 'listed', 'Listed', '["a"]', '[{"k":"a","k":"toolong"}]')`,
 		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags, items) VALUES ('items-nan', '2026-11-20 00:00:18+00', 'listed', 'Listed', '["a"]', '[{"k":"a","n":NaN}]')`,
 		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-escape', '2026-11-20 00:00:19+00', 'listed', 'Listed', '["\u00e9\u00e9\u00e9", "\ud800"]')`,
+		// A fixed-point column (Snowflake's NUMBER(10,2)): proven only
+		// where integral.
+		`ALTER TABLE SCHEMA.bounded ADD COLUMN units DECIMAL(10,2)`,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio, units) VALUES ('units-3', '2026-11-20 00:00:36+00', 'bounded', 'Bounded', 5, 1, 3.00)`,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio, units) VALUES ('units-2.5', '2026-11-20 00:00:37+00', 'bounded', 'Bounded', 5, 1, 2.50)`,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio, units) VALUES ('units-100', '2026-11-20 00:00:38+00', 'bounded', 'Bounded', 5, 1, 100.00)`,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio, units) VALUES ('units-100.01', '2026-11-20 00:00:39+00', 'bounded', 'Bounded', 5, 1, 100.01)`,
+		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio, units) VALUES ('units-0', '2026-11-20 00:00:40+00', 'bounded', 'Bounded', 5, 1, 0)`,
 		// JSON text at the edges of what an engine may parse as Go does.
 		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-escapes', '2026-11-20 00:00:21+00', 'listed', 'Listed', '["a\"b", "\/", "\\"]')`,
 		`INSERT INTO SCHEMA.listed (id, received_at, event, event_text, tags) VALUES ('tags-u-escape', '2026-11-20 00:00:22+00', 'listed', 'Listed', '["a\u0041"]')`,

@@ -12,11 +12,12 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // arrowRowset encodes rows as Snowflake's Arrow result: an IPC stream, in
 // base64, with each column in the physical form the driver decodes for its
-// logical type — TEXT and VARIANT as strings, FIXED (scale 0) as int64,
+// logical type — TEXT and VARIANT as strings, FIXED as int64 (unscaled),
 // REAL as float64, TIMESTAMP_TZ (scale 9) as a struct of nanoseconds and
 // offset+1440 minutes, TIMESTAMP_NTZ (scale 9) as nanoseconds.
 func arrowRowset(cols []column, rows [][]any) (string, error) {
@@ -117,6 +118,10 @@ func toInt64(v any) (int64, error) {
 	case *big.Int:
 		if x.IsInt64() {
 			return x.Int64(), nil
+		}
+	case duckdb.Decimal: // NUMBER(p,s) travels unscaled
+		if x.Value.IsInt64() {
+			return x.Value.Int64(), nil
 		}
 	}
 	return 0, fmt.Errorf("sftest: %T in a FIXED column", v)

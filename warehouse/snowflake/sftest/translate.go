@@ -53,7 +53,7 @@ var setupSQL = []string{
     WHEN data_type = 'VARCHAR' THEN 'TEXT'
     WHEN data_type = 'TIMESTAMP WITH TIME ZONE' THEN 'TIMESTAMP_TZ'
     WHEN data_type = 'TIMESTAMP' THEN 'TIMESTAMP_NTZ'
-    WHEN data_type IN ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT') THEN 'NUMBER'
+    WHEN data_type IN ('BIGINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'HUGEINT') OR data_type LIKE 'DECIMAL%' THEN 'NUMBER'
     WHEN data_type IN ('DOUBLE', 'FLOAT') THEN 'FLOAT'
     ELSE data_type
   END AS data_type
@@ -291,6 +291,11 @@ func snowflakeType(duck string) column {
 		return column{Type: "real"}
 	case strings.Contains(duck, "INT"):
 		return column{Type: "fixed", Precision: 38}
+	case strings.HasPrefix(duck, "DECIMAL"):
+		// NUMBER(p,s): Snowflake sends the unscaled integer and the scale.
+		var p, sc int
+		fmt.Sscanf(duck, "DECIMAL(%d,%d)", &p, &sc)
+		return column{Type: "fixed", Precision: p, Scale: sc}
 	case duck == "TIMESTAMPTZ" || duck == "TIMESTAMP WITH TIME ZONE":
 		return column{Type: "timestamp_tz", Scale: 9}
 	case strings.HasPrefix(duck, "TIMESTAMP"):

@@ -69,6 +69,15 @@ WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_positi
 			return `SELECT column_name, data_type FROM information_schema.columns
 WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position`, []any{schema, table}
 		},
+		TableColumns: func(schema string, tables []string) (string, []any) {
+			where, args := "table_schema = current_schema()", []any{}
+			if schema != "" {
+				where, args = "table_schema = ?", []any{schema}
+			}
+			return fmt.Sprintf(`SELECT table_name, column_name, data_type FROM information_schema.columns
+WHERE %s AND table_name IN (%s) ORDER BY table_name, ordinal_position`, where, sqlwh.Placeholders(sqlwh.Question, 1, len(tables))),
+				append(args, sqlwh.StringArgs(tables)...)
+		},
 		ResolveSchema: `SELECT catalog_name, schema_name, current_database()
 FROM information_schema.schemata
 WHERE LOWER(schema_name) = LOWER(?) AND LOWER(catalog_name) = LOWER(COALESCE(NULLIF(?, ''), current_database()))`,

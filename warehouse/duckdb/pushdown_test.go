@@ -3,8 +3,11 @@ package duckdb_test
 import (
 	"context"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
+	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
@@ -67,4 +70,55 @@ func TestSegmentPushdownAgrees(t *testing.T) {
 		t.Cleanup(func() { wh.Close() })
 		return wh
 	})
+}
+
+// catalogCounter counts the column descriptions a source asks for.
+type catalogCounter struct {
+	sqlwh.Conn
+	mu sync.Mutex
+	n  int
+}
+
+func (c *catalogCounter) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	if strings.Contains(q, "information_schema.columns") {
+		c.mu.Lock()
+		c.n++
+		c.mu.Unlock()
+	}
+	return c.Conn.Query(ctx, q, args...)
+}
+
+func (c *catalogCounter) take() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := c.n
+	c.n = 0
+	return n
+}
+
+// Segment's layout holds a table per event, and on a remote catalog each
+// description is a round trip: a scan describes all its tables in one
+// query, and a pushdown run in one more (its proof's).
+func TestSegmentScanDescribesItsTablesInOneQuery(t *testing.T) {
+	reg, rows, _ := warehousetest.SegmentEdgeCorpus(t)
+	src, w := warehousetest.LoadSegment(t, open(0)(t), reg, rows)
+	counter := &catalogCounter{Conn: src.WH.Conn}
+	src.WH = &sqlwh.Warehouse{Dialect: src.WH.Dialect, Conn: counter}
+	ctx := context.Background()
+	if err := src.Scan(ctx, w, func([]audit.Row) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.take(); n != 1 {
+		t.Errorf("a scan of the layout's tables described them in %d queries, want 1", n)
+	}
+	plan := src.Matcher.PushdownPlan(reg.EventNames())
+	if _, err := src.Proof(ctx, plan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.ScanUnproven(ctx, w, plan, func([]audit.Row) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n := counter.take(); n != 2 {
+		t.Errorf("a pushdown run described the layout's tables in %d queries, want 2", n)
+	}
 }

@@ -85,6 +85,9 @@ func PostgresDialect() *sqlwh.Dialect {
 		// its write transaction.
 		ProofStatements: 2,
 		Columns:         infoSchemaColumns,
+		TableColumns: func(schema string, tables []string) (string, []any) {
+			return tableColumns("information_schema.columns", schema, tables)
+		},
 		ResolveSchema: `SELECT catalog_name::text, schema_name::text, current_database()::text
 FROM information_schema.schemata
 WHERE LOWER(schema_name) = LOWER($1) AND LOWER(catalog_name) = LOWER(COALESCE(NULLIF($2, ''), current_database()))`,
@@ -109,6 +112,15 @@ func infoSchemaColumns(schema, table string) (string, []any) {
 	return `SELECT column_name::text, data_type::text FROM information_schema.columns
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
 ORDER BY ordinal_position`, []any{schema, table}
+}
+
+// tableColumns renders Dialect.TableColumns over a catalog view with the
+// standard columns (information_schema.columns, Redshift's svv_columns).
+func tableColumns(view, schema string, tables []string) (string, []any) {
+	return fmt.Sprintf(`SELECT table_name::text, column_name::text, data_type::text FROM %s
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name IN (%s)
+ORDER BY table_name, ordinal_position`, view, sqlwh.Placeholders(sqlwh.Dollar, 2, len(tables))),
+		append([]any{schema}, sqlwh.StringArgs(tables)...)
 }
 
 // Open connects to postgres://… or redshift://… (pgx connection-string

@@ -90,6 +90,7 @@ func openRedshiftDialect(t *testing.T) *sqlwh.Warehouse {
 	// are Redshift's; Postgres has the standard views, hashtext and
 	// COLLATE "C".
 	d.Columns = pg.Columns
+	d.TableColumns = pg.TableColumns
 	d.Tables = pg.Tables
 	d.ResolveTable = pg.ResolveTable
 	d.ResolveSchema = pg.ResolveSchema

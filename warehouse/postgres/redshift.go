@@ -45,6 +45,9 @@ func RedshiftDialect() *sqlwh.Dialect {
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name = $2
 ORDER BY ordinal_position`, []any{schema, table}
 		},
+		TableColumns: func(schema string, tables []string) (string, []any) {
+			return tableColumns("svv_columns", schema, tables)
+		},
 		// SVV_TABLES also lists late-binding views. No SessionAlive: a
 		// regular user sees only their own sessions in STV_SESSIONS, so
 		// another user's live run would look gone; expiry alone decides.

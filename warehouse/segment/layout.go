@@ -81,6 +81,9 @@ type segmentTable struct {
 	// unplanned marks an event table read only for EveryTable; a table
 	// without Segment's columns is then skipped, not an error.
 	unplanned bool
+	// described are the table's columns as the catalog lists them, when
+	// one query described every table (describe); else query asks.
+	described []sqlwh.Column
 	cols      []sqlwh.Column
 	kinds     []int // kindOf each column
 	// checked records the schemas whose columns were checked.
@@ -117,4 +120,42 @@ func (s *Source) tables(ctx context.Context) (map[string]string, error) {
 		return nil, fmt.Errorf("schema %s has no tables: check its name and that the user may read it", s.Schema)
 	}
 	return out, nil
+}
+
+// describe lists the columns of every table of layout in one catalog
+// query, where the dialect has one: on Snowflake each INFORMATION_SCHEMA
+// query is a round trip of its own, and a layout has a table per event.
+// A table the catalog does not list is left for query to describe, and to
+// report.
+func (s *Source) describe(ctx context.Context, layout []segmentTable) error {
+	if s.WH.Dialect.TableColumns == nil || len(layout) == 0 {
+		return nil
+	}
+	names := make([]string, len(layout))
+	for i, t := range layout {
+		names[i] = t.name
+	}
+	q, args := s.WH.Dialect.TableColumns(s.Schema, names)
+	rows, err := s.WH.Conn.Query(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("describe the tables of schema %s: %w", s.Schema, err)
+	}
+	defer rows.Close()
+	cols := map[string][]sqlwh.Column{}
+	for rows.Next() {
+		var table string
+		var c sqlwh.Column
+		if err := rows.Scan(&table, &c.Name, &c.Type); err != nil {
+			return fmt.Errorf("describe the tables of schema %s: %w", s.Schema, err)
+		}
+		c.Type = strings.ToLower(c.Type)
+		cols[table] = append(cols[table], c)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("describe the tables of schema %s: %w", s.Schema, err)
+	}
+	for i := range layout {
+		layout[i].described = cols[layout[i].name]
+	}
+	return nil
 }

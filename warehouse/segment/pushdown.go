@@ -71,6 +71,9 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (sqlwh.Proo
 		}
 	}
 	layout := s.plan(tables)
+	if err := s.describe(ctx, layout); err != nil {
+		return sqlwh.Proof{}, err
+	}
 	if name, ok := tables[TracksTable]; ok {
 		q, pr := s.tracksQuery(name, s.readFromTracks(layout), &plan)
 		stmts = append(stmts, q+";")

@@ -42,6 +42,9 @@ func (s *Source) scan(ctx context.Context, w audit.Window, plan *audit.PushdownP
 	}
 	b := &batcher{size: size, yield: yield}
 	layout := s.plan(tables)
+	if err := s.describe(ctx, layout); err != nil {
+		return nil, err
+	}
 	scans := make([]func(context.Context) ([]audit.ProvenCount, error), 0, len(layout)+1)
 	if name, ok := tables[TracksTable]; ok {
 		fromTracks := s.readFromTracks(layout) // before the tables' scans fill in their columns
@@ -295,9 +298,11 @@ func rowOf(id *string, at time.Time, msg map[string]any) audit.Row {
 func (s *Source) query(ctx context.Context, t *segmentTable, plan *audit.PushdownPlan) (q string, idx map[string]int, pr proof, err error) {
 	rt := s.rawTable(t.name)
 	src := &sqlwh.Source{WH: s.WH, Table: rt}
-	cols, err := src.Describe(ctx)
-	if err != nil {
-		return "", nil, pr, err
+	cols := t.described
+	if cols == nil {
+		if cols, err = src.Describe(ctx); err != nil {
+			return "", nil, pr, err
+		}
 	}
 	// The envelope first, then every column that may hold a property.
 	var sel []sqlwh.Column

@@ -59,6 +59,11 @@ type Dialect struct {
 	// Columns renders the catalog query listing (column_name, data_type) of
 	// a table; schema "" means the connection's current schema.
 	Columns func(schema, table string) (query string, args []any)
+	// TableColumns, when set, renders the catalog query listing
+	// (table_name, column_name, data_type) of the named tables of a schema
+	// ("" is the current one), ordered by table and position: one query
+	// where Columns would take one per table.
+	TableColumns func(schema string, tables []string) (query string, args []any)
 	// ResolveTable renders the catalog query finding a table (or view) by
 	// name, case-insensitively: one row (catalog, schema, table,
 	// current database) per candidate. Its parameters are the schema ("" is
@@ -322,4 +327,23 @@ func rowSize(r []any) int {
 		}
 	}
 	return n
+}
+
+// Placeholders renders n bind parameters in a placeholder style (Dollar,
+// Question), numbered from first, separated by commas: an IN list.
+func Placeholders(placeholder func(int) string, first, n int) string {
+	ps := make([]string, n)
+	for i := range ps {
+		ps[i] = placeholder(first + i)
+	}
+	return strings.Join(ps, ", ")
+}
+
+// StringArgs is ss as bind arguments.
+func StringArgs(ss []string) []any {
+	args := make([]any, len(ss))
+	for i, s := range ss {
+		args[i] = s
+	}
+	return args
 }

@@ -38,6 +38,10 @@ func DialectSQL(t *testing.T, d *sqlwh.Dialect, payloadTypes []string, shardPayl
 	doc.Section("describe the source", cols)
 	tables, _ := d.Tables("web_prod")
 	doc.Section("list the tables of Segment's layout", tables)
+	if d.TableColumns != nil {
+		described, _ := d.TableColumns("web_prod", []string{"order_completed", "pages", "identifies"})
+		doc.Section("describe three tables of Segment's layout", described)
+	}
 	for _, typ := range payloadTypes {
 		q, err := sqlwh.WindowQuery(d, raw, typ, audit.Shard{})
 		if err != nil {

@@ -79,6 +79,10 @@ WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position;
 SELECT table_name FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF(?, ''), current_schema()) ORDER BY table_name;
 
+-- describe three tables of Segment's layout
+SELECT table_name, column_name, data_type FROM information_schema.columns
+WHERE table_schema = ? AND table_name IN (?, ?, ?) ORDER BY table_name, ordinal_position;
+
 -- window scan, payload json
 SELECT CAST("message_id" AS VARCHAR), "received_at", CAST("payload" AS VARCHAR) FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ?;
 

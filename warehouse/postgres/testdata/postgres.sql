@@ -80,6 +80,11 @@ ORDER BY ordinal_position;
 SELECT table_name::text FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) ORDER BY table_name;
 
+-- describe three tables of Segment's layout
+SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns
+WHERE table_schema = COALESCE(NULLIF($1, ''), current_schema()) AND table_name IN ($2, $3, $4)
+ORDER BY table_name, ordinal_position;
+
 -- window scan, payload jsonb
 SELECT CAST("message_id" AS VARCHAR), "received_at", "payload"::text FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2;
 

@@ -80,6 +80,11 @@ ORDER BY ordinal_position;
 SELECT table_name FROM information_schema.tables
 WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) ORDER BY table_name;
 
+-- describe three tables of Segment's layout
+SELECT table_name, column_name, data_type FROM information_schema.columns
+WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name IN (?, ?, ?)
+ORDER BY table_name, ordinal_position;
+
 -- window scan, payload variant
 SELECT CAST("message_id" AS VARCHAR), "received_at", TO_JSON("payload") FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ?;
 

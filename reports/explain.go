@@ -24,8 +24,11 @@ type Explanation struct {
 	// setting would use it; "" where the source cannot prove rows.
 	SQL string `json:"sql,omitempty"`
 	// Statements, when above 1, is how many equal parts of the window the
-	// statement runs over at once, one connection each.
+	// statement runs over at once, one connection each; with PerTable, how
+	// many tables are proven at once.
 	Statements int `json:"statements_at_once,omitempty"`
+	// PerTable says SQL holds one statement per table (Segment's layout).
+	PerTable bool `json:"one_statement_per_table,omitempty"`
 }
 
 // ExplainedRule is one matching rule of a pushdown plan.
@@ -105,7 +108,12 @@ func Explain(w io.Writer, format string, e Explanation) error {
 		return nil
 	}
 	sends := "The statement each scan slice sends (its parameters are the slice's start and end)"
-	if e.Statements > 1 {
+	switch {
+	case e.PerTable && e.Statements > 1:
+		sends = fmt.Sprintf("The statements, one per table of the layout, %d at once, on a connection each (their parameters are the window's start and end)", e.Statements)
+	case e.PerTable:
+		sends = "The statements, one per table of the layout (their parameters are the start and end of the window, or of each slice where the engine reads in slices)"
+	case e.Statements > 1:
 		sends = fmt.Sprintf("The statement sent for each of %d equal parts of the window, all at once, on a connection each (its parameters are the part's start and end)", e.Statements)
 	}
 	_, err := fmt.Fprintf(w, "\n%s:\n\n%s\n", sends, e.SQL)

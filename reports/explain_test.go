@@ -8,8 +8,8 @@ import (
 )
 
 // explain's text and JSON, for a source that proves rows (in parts of the
-// window at once, or slice by slice) and one that cannot: every kind of
-// rule, and a statement or none.
+// window at once, slice by slice, or table by table) and one that cannot:
+// every kind of rule, and a statement or none.
 func TestExplain(t *testing.T) {
 	rules := []ExplainedRule{
 		{Type: "track", Names: []string{"Order Completed"}, SchemaID: "segment/shop/Order Completed/1-1.json", Proven: "all"},
@@ -24,8 +24,10 @@ func TestExplain(t *testing.T) {
 			SQL: "WITH \"proof\" AS (SELECT 1)\nSELECT * FROM \"proof\"", Statements: 2},
 		"explain-duckdb": {Source: "main.events", Pushdown: "on", Used: true, Reason: "--pushdown on", Rules: rules[:1],
 			SQL: "WITH \"proof\" AS (SELECT 1)\nSELECT * FROM \"proof\""},
-		"explain-segment": {Source: "segment:web_prod", Pushdown: "auto",
-			Reason: "not provable in SQL: the segment layout cannot prove rows in the warehouse yet", Rules: rules[:1]},
+		"explain-segment": {Source: "segment:web_prod", Pushdown: "auto", Used: true,
+			Reason: "Segment's layout keeps properties as columns, which the server compares for less than sending each row costs", Rules: rules[:2],
+			SQL:        "WITH \"proof\" AS (SELECT 1 FROM \"web_prod\".\"order_completed\")\nSELECT * FROM \"proof\";\n\nWITH \"proof\" AS (SELECT 1 FROM \"web_prod\".\"signed_up\")\nSELECT * FROM \"proof\";",
+			Statements: 2, PerTable: true},
 		"explain-empty": {Source: "analytics.events", Pushdown: "auto", Reason: "no schema of the plan can be proven in SQL"},
 	} {
 		for _, format := range []string{FormatTable, FormatJSON} {

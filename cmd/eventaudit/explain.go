@@ -58,7 +58,8 @@ func runExplain(ctx context.Context, d *deps, o *auditOptions) error {
 	if err != nil {
 		return err
 	}
-	e := reports.Explanation{Source: src.Name, Pushdown: o.Pushdown, Used: c.use, Reason: c.reason, SQL: c.proof.SQL, Statements: c.proof.Statements}
+	e := reports.Explanation{Source: src.Name, Pushdown: o.Pushdown, Used: c.use, Reason: c.reason, SQL: c.proof.SQL, Statements: c.proof.Statements,
+		PerTable: c.proof.PerTable}
 	for i, r := range c.plan.Rules {
 		er := reports.ExplainedRule{Type: r.Type, Names: r.Names, Others: r.NameField != "" && len(r.Names) == 0,
 			SchemaID: r.SchemaID, Unplanned: r.Unplanned, Proven: "none", Why: r.Why}

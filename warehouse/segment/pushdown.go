@@ -104,7 +104,8 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (sqlwh.Proo
 			rules[i] = sqlwh.RuleProof{Proven: "part", Why: "a value left to Go at " + strings.Join(at, "; ")}
 		}
 	}
-	return sqlwh.Proof{SQL: strings.Join(stmts, "\n\n"), Pays: cp.Pays, Why: cp.Why, Rules: rules}, nil
+	return sqlwh.Proof{SQL: strings.Join(stmts, "\n\n"), Pays: cp.Pays, Why: cp.Why, Rules: rules,
+		PerTable: true, Statements: s.WH.Dialect.ProofStatements}, nil
 }
 
 // ScanUnproven implements audit.ProvingSource: each table's rows not

@@ -329,8 +329,11 @@ type Proof struct {
 	// NoPatterns is JSONProof's: why patterns are left to Go, if they are.
 	NoPatterns string
 	// Statements is Dialect.ProofStatements: how many equal parts of an
-	// unsliced window the statement runs over at once (0 or 1: one).
+	// unsliced window the statement runs over at once (0 or 1: one), or,
+	// PerTable, how many tables are proven at once.
 	Statements int
+	// PerTable says SQL holds one statement per table (Segment's layout).
+	PerTable bool
 	// Rules says, by rule index, where this source proves less of a rule
 	// than its Pred allows: a layout keeping some values in a form SQL does
 	// not check.

@@ -256,25 +256,16 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 }
 
 // SegmentProofSQL loads SegmentEdgeCorpus's messages as Segment's layout
-// into the schema segment_golden of wh (replacing it) and returns the
-// statements a pushdown run would send there, in wh's dialect: a golden
-// file pins them, for the engines no test here runs (Redshift) and for
-// review.
+// (LoadSegment) and returns the statements a pushdown run would send
+// there, in wh's dialect, the schema named segment_golden: a golden file
+// pins them, for the engines no test here runs (Redshift) and for review.
 func SegmentProofSQL(t *testing.T, wh *sqlwh.Warehouse) string {
 	t.Helper()
-	ctx := context.Background()
 	reg, rows, _ := SegmentEdgeCorpus(t)
-	const schema = "segment_golden"
-	_ = wh.Conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+wh.Dialect.QuoteName(schema)+" CASCADE")
-	if err := BuildSegmentLayout(rows).Load(ctx, wh, schema); err != nil {
-		t.Fatalf("load Segment's layout: %v", err)
-	}
-	t.Cleanup(func() { _ = wh.Conn.Exec(context.Background(), "DROP SCHEMA "+wh.Dialect.QuoteName(schema)+" CASCADE") })
-	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
-	src := &segment.Source{WH: wh, Schema: schema, Events: reg.EventNames(), Matcher: matcher}
-	proof, err := src.Proof(ctx, matcher.PushdownPlan(reg.EventNames()))
+	src, _ := LoadSegment(t, wh, reg, rows)
+	proof, err := src.Proof(context.Background(), src.Matcher.PushdownPlan(reg.EventNames()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return proof.SQL + "\n"
+	return strings.ReplaceAll(proof.SQL, src.Schema, "segment_golden") + "\n"
 }

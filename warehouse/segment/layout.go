@@ -135,24 +135,9 @@ func (s *Source) describe(ctx context.Context, layout []segmentTable) error {
 	for i, t := range layout {
 		names[i] = t.name
 	}
-	q, args := s.WH.Dialect.TableColumns(s.Schema, names)
-	rows, err := s.WH.Conn.Query(ctx, q, args...)
+	cols, err := s.WH.DescribeTables(ctx, s.Schema, names)
 	if err != nil {
-		return fmt.Errorf("describe the tables of schema %s: %w", s.Schema, err)
-	}
-	defer rows.Close()
-	cols := map[string][]sqlwh.Column{}
-	for rows.Next() {
-		var table string
-		var c sqlwh.Column
-		if err := rows.Scan(&table, &c.Name, &c.Type); err != nil {
-			return fmt.Errorf("describe the tables of schema %s: %w", s.Schema, err)
-		}
-		c.Type = strings.ToLower(c.Type)
-		cols[table] = append(cols[table], c)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("describe the tables of schema %s: %w", s.Schema, err)
+		return err
 	}
 	for i := range layout {
 		layout[i].described = cols[layout[i].name]

@@ -230,6 +230,32 @@ func (s *Source) Describe(ctx context.Context) ([]Column, error) {
 	return cols, nil
 }
 
+// DescribeTables lists the columns of the named tables of a schema in
+// one catalog query (Dialect.TableColumns, which must be set), by table
+// name as the catalog spells it; a table it does not list is absent.
+func (w *Warehouse) DescribeTables(ctx context.Context, schema string, tables []string) (map[string][]Column, error) {
+	q, args := w.Dialect.TableColumns(schema, tables)
+	rows, err := w.Conn.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("describe the tables of schema %s: %w", schema, err)
+	}
+	defer rows.Close()
+	out := map[string][]Column{}
+	for rows.Next() {
+		var table string
+		var c Column
+		if err := rows.Scan(&table, &c.Name, &c.Type); err != nil {
+			return nil, fmt.Errorf("describe the tables of schema %s: %w", schema, err)
+		}
+		c.Type = strings.ToLower(c.Type)
+		out[table] = append(out[table], c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("describe the tables of schema %s: %w", schema, err)
+	}
+	return out, nil
+}
+
 // FindColumn matches exactly first, then case-insensitively, since
 // unquoted names fold to lower case in Postgres and upper in Snowflake.
 func FindColumn(table Ident, cols []Column, name string) (Column, error) {

@@ -62,7 +62,8 @@ func LoadSegment(t *testing.T, wh *sqlwh.Warehouse, reg *schemas.Registry, rows 
 
 // SegmentPushdownSuite runs SegmentPushdownAgrees, one subtest each, over
 // the demo plan's hostile messages, every draft-7 case of the
-// JSON-Schema-Test-Suite, and SegmentEdgeCorpus, each on a warehouse open
+// JSON-Schema-Test-Suite, SegmentEdgeCorpus and four seeds of
+// GeneratedSegmentCorpus, each on a warehouse open
 // returns; each must also prove enough rows that the check means something.
 func SegmentPushdownSuite(t *testing.T, open func(t *testing.T, corpus string) *sqlwh.Warehouse) {
 	for _, c := range []struct {
@@ -79,6 +80,7 @@ func SegmentPushdownSuite(t *testing.T, open func(t *testing.T, corpus string) *
 			return reg, rows, nil
 		}, 200},
 		{"edges", SegmentEdgeCorpus, 20},
+		{"generated/1", generated(1), 20}, {"generated/2", generated(2), 20}, {"generated/3", generated(3), 20}, {"generated/4", generated(4), 20},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			reg, rows, extra := c.corpus(t)
@@ -88,6 +90,13 @@ func SegmentPushdownSuite(t *testing.T, open func(t *testing.T, corpus string) *
 				t.Errorf("only %d rows proven: the check proves little", proven)
 			}
 		})
+	}
+}
+
+func generated(seed uint64) func(*testing.T) (*schemas.Registry, []audit.Row, []string) {
+	return func(t *testing.T) (*schemas.Registry, []audit.Row, []string) {
+		reg, rows := GeneratedSegmentCorpus(t, seed)
+		return reg, rows, nil
 	}
 }
 

@@ -1,11 +1,8 @@
 package warehousetest
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,28 +21,18 @@ import (
 func GeneratedSegmentCorpus(t *testing.T, seed uint64) (*schemas.Registry, []audit.Row) {
 	t.Helper()
 	g := segmentGen{rand.New(rand.NewPCG(seed, seed^0x5e6e))}
-	dir := t.TempDir()
+	bodies := map[string]string{}
 	var rows []audit.Row
 	for e := range 24 {
 		event := fmt.Sprintf("Gen %d", e)
-		if err := os.MkdirAll(filepath.Join(dir, "gen", event), 0o755); err != nil {
-			t.Fatal(err)
-		}
 		body, obj := g.schema(0)
-		doc := fmt.Sprintf(`{"$schema": "http://json-schema.org/draft-07/schema#", "$id": "gen/%s/1-0.json", %s}`, event, body)
-		if err := os.WriteFile(filepath.Join(dir, "gen", event, "1-0.json"), []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		bodies[event] = body
 		for m := range 40 {
 			rows = append(rows, corpusRow(fmt.Sprintf("g%d-%02d", e, m),
 				fmt.Sprintf(`{"type":"track","event":%q,"properties":%s}`, event, g.properties(obj))))
 		}
 	}
-	reg, err := schemas.Load(context.Background(), os.DirFS(dir), schemas.Options{Plan: "gen"})
-	if err != nil {
-		t.Fatalf("seed %d: %v", seed, err)
-	}
-	return reg, rows
+	return draft7Plan(t, "gen", bodies), rows
 }
 
 type segmentGen struct{ r *rand.Rand }
@@ -103,11 +90,18 @@ func (g segmentGen) bound() string {
 	return g.pick("0", "1", "2", "2.5", "-1", "100", "0.1", "9007199254740993")
 }
 
-var (
-	genNumbers = []string{"0", "1", "-1", "2", "2.5", "1.0", "1e2", "0.1", "100", "101", "9007199254740993", "1e300", "-0", "3"}
-	genStrings = []string{`""`, `"a"`, `"ab"`, `"abc"`, `"é"`, `"日本"`, `"A b"`, `"A"`, `"a\nb"`, `"1"`}
-	genArrays  = []string{`["a"]`, `["abc"]`, `[]`, `[1]`, `[{"k":1}]`, `[{"k":-1}]`, `[{"j":1}]`, `["a","b"]`, `[{"k":0},{"k":2}]`}
-)
+// numbers, texts and arrays are the values drawn for properties.
+func (segmentGen) numbers() []string {
+	return []string{"0", "1", "-1", "2", "2.5", "1.0", "1e2", "0.1", "100", "101", "9007199254740993", "1e300", "-0", "3"}
+}
+
+func (segmentGen) texts() []string {
+	return []string{`""`, `"a"`, `"ab"`, `"abc"`, `"é"`, `"日本"`, `"A b"`, `"A"`, `"a\nb"`, `"1"`}
+}
+
+func (segmentGen) arrays() []string {
+	return []string{`["a"]`, `["abc"]`, `[]`, `[1]`, `[{"k":1}]`, `[{"k":-1}]`, `[{"j":1}]`, `["a","b"]`, `[{"k":0},{"k":2}]`}
+}
 
 // property draws a property's schema and the values its messages take.
 func (g segmentGen) property() (string, []string) {
@@ -120,7 +114,7 @@ func (g segmentGen) property() (string, []string) {
 		if g.r.IntN(8) == 0 {
 			kv = append(kv, `"multipleOf": 2`)
 		}
-		return "{" + strings.Join(kv, ", ") + "}", genNumbers
+		return "{" + strings.Join(kv, ", ") + "}", g.numbers()
 	case 2, 3:
 		kv := []string{`"type": ` + g.pick(`"string"`, `["string", "null"]`)}
 		switch g.r.IntN(5) {
@@ -133,30 +127,30 @@ func (g segmentGen) property() (string, []string) {
 		case 3:
 			kv = append(kv, `"pattern": "^a"`)
 		}
-		return "{" + strings.Join(kv, ", ") + "}", genStrings
+		return "{" + strings.Join(kv, ", ") + "}", g.texts()
 	case 4:
 		return `{"type": "boolean"}`, []string{"true", "false"}
 	case 5:
 		return g.pick(`{"type": "array", "items": {"type": "string", "maxLength": 2}}`,
-			`{"type": "array", "minItems": 1, "items": {"type": "object", "required": ["k"], "properties": {"k": {"type": "integer", "minimum": 0}}}}`), genArrays
+			`{"type": "array", "minItems": 1, "items": {"type": "object", "required": ["k"], "properties": {"k": {"type": "integer", "minimum": 0}}}}`), g.arrays()
 	case 6:
 		return g.pick(`{}`, `{"type": "null"}`, `{"enum": [1, "a"]}`), []string{"null", "1", `"a"`, "true"}
 	}
 	return g.pick(`{"type": "string", "maxLength": 3}`, `{"type": "integer"}`, `{"type": "number", "maximum": 2.5}`),
-		append(append([]string{}, genNumbers...), genStrings...)
+		append(g.numbers(), g.texts()...)
 }
 
 // value is any property value, of any type.
 func (g segmentGen) value() string {
 	switch g.r.IntN(4) {
 	case 0:
-		return g.pick(genNumbers...)
+		return g.pick(g.numbers()...)
 	case 1:
-		return g.pick(genStrings...)
+		return g.pick(g.texts()...)
 	case 2:
 		return g.pick("true", "false", "null")
 	}
-	return g.pick(genArrays...)
+	return g.pick(g.arrays()...)
 }
 
 // properties draws an object near o: most properties present, most

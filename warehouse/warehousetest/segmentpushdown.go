@@ -3,11 +3,10 @@ package warehousetest
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
@@ -108,16 +107,8 @@ func generated(seed uint64) func(*testing.T) (*schemas.Registry, []audit.Row, []
 // are statements that put in the layout what no JSON message loads as.
 func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, extra []string) {
 	t.Helper()
-	dir := t.TempDir()
-	write := func(event, schema string) {
-		if err := os.MkdirAll(filepath.Join(dir, "edge", event), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		doc := fmt.Sprintf(`{"$schema": "http://json-schema.org/draft-07/schema#", "$id": "edge/%s/1-0.json", %s}`, event, schema)
-		if err := os.WriteFile(filepath.Join(dir, "edge", event, "1-0.json"), []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	bodies := map[string]string{}
+	write := func(event, body string) { bodies[event] = body }
 	write("Bounded", `"type": "object", "required": ["qty", "ratio"], "properties": {
 		"qty": {"type": "integer", "minimum": 2, "maximum": 9007199254740993},
 		"ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 2.5},
@@ -145,11 +136,7 @@ func SegmentEdgeCorpus(t *testing.T) (reg *schemas.Registry, rows []audit.Row, e
 	write("Home", `"type": "object", "additionalProperties": false, "required": ["path"], "properties": {"path": {"type": "string", "maxLength": 5}}`)
 	write("Page", `"type": "object", "properties": {"title": {"type": "string", "minLength": 2}}`)
 	write("Identify", `"type": "object", "additionalProperties": false, "required": ["email"], "properties": {"email": {"type": "string", "minLength": 3}, "age": {"type": "integer", "minimum": 0}}`)
-	var err error
-	reg, err = schemas.Load(context.Background(), os.DirFS(dir), schemas.Options{Plan: "edge"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg = draft7Plan(t, "edge", bodies)
 	n := 0
 	add := func(event, props string) {
 		n++
@@ -277,4 +264,20 @@ func SegmentProofSQL(t *testing.T, wh *sqlwh.Warehouse) string {
 		t.Fatal(err)
 	}
 	return strings.ReplaceAll(proof.SQL, src.Schema, "segment_golden") + "\n"
+}
+
+// draft7Plan loads a plan of one draft-7 schema per track event: bodies
+// maps each event to its schema's keywords, without braces.
+func draft7Plan(t *testing.T, plan string, bodies map[string]string) *schemas.Registry {
+	t.Helper()
+	files := fstest.MapFS{}
+	for event, body := range bodies {
+		files[plan+"/"+event+"/1-0.json"] = &fstest.MapFile{Data: []byte(fmt.Sprintf(
+			`{"$schema": "http://json-schema.org/draft-07/schema#", "$id": "%s/%s/1-0.json", %s}`, plan, event, body))}
+	}
+	reg, err := schemas.Load(context.Background(), files, schemas.Options{Plan: plan})
+	if err != nil {
+		t.Fatalf("plan %s: %v", plan, err)
+	}
+	return reg
 }

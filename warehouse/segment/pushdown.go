@@ -293,8 +293,13 @@ type columnCompiler struct {
 
 // leave proves no value of n's column, for why.
 func (c columnCompiler) leave(n *objectNode, why string) string {
-	c.left["/"+strings.Join(n.leaf.props, "/")] = why
+	c.note(n, why)
 	return "false"
+}
+
+// note records why some values of n's column are left to Go.
+func (c columnCompiler) note(n *objectNode, why string) {
+	c.left["/"+strings.Join(n.leaf.props, "/")] = why
 }
 
 // present renders whether rebuild sets the property.
@@ -408,7 +413,7 @@ func (c columnCompiler) value(n *objectNode, p *audit.Pred) string {
 		case (ps.Allows("array") || ps.Allows("object")) && c.cp.JSONText != nil:
 			// Proven where the engine reads the text as Go does; other
 			// text is left.
-			c.left["/"+strings.Join(n.leaf.props, "/")] = "JSON text that the engine cannot read as Go does"
+			c.note(n, "JSON text that the engine cannot read as Go does")
 			return c.cp.JSONText(col, p)
 		case ps.Allows("array") || ps.Allows("object"):
 			return c.leave(n, "an array or object kept as JSON text")

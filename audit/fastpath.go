@@ -1,5 +1,7 @@
 package audit
 
+import "bytes"
+
 // envelope is what the fast path reads of a message without decoding it.
 type envelope struct {
 	typ         string
@@ -91,8 +93,11 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			env.object = b[r[0]:r[1]]
 		}
 	}
-	// schema_id is read from the validated object's own members.
-	if len(env.object) > 0 && env.object[0] == '{' {
+	// schema_id is read from the validated object's own members. The walk
+	// above has already checked the object's grammar, so an object whose
+	// bytes hold neither the key nor an escape (which could spell it) has
+	// no schema_id, and most objects are passed over at memchr speed.
+	if len(env.object) > 0 && env.object[0] == '{' && mayHoldSchemaID(env.object) {
 		seenID := false
 		_, ok := EachMember(env.object, 0, func(ks, ke int, kEsc bool, vs int) (int, bool) {
 			if kEsc {
@@ -170,4 +175,13 @@ func callType(v []byte) string {
 		}
 	}
 	return string(v)
+}
+
+var schemaIDKey = []byte(`"schema_id"`)
+
+// mayHoldSchemaID reports whether a well-formed object could have a
+// member named schema_id: its bytes hold the key as written, or a
+// backslash, with which a key could spell it otherwise.
+func mayHoldSchemaID(object []byte) bool {
+	return bytes.IndexByte(object, '\\') >= 0 || bytes.Contains(object, schemaIDKey)
 }

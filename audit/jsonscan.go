@@ -54,12 +54,14 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 	if i >= len(b) || b[i] != '"' {
 		return 0, false, false
 	}
-	for i++; i < len(b); i++ {
-		// Plain content eight bytes at a time, then byte by byte.
+	for i++; ; i++ {
+		// Plain content eight bytes at a time; the lowest flagged byte is
+		// exactly the first stop byte, so a hit goes straight to it, and only
+		// the last few bytes are read one at a time.
 		for i+8 <= len(b) {
 			if m := stopBytes(binary.LittleEndian.Uint64(b[i:])); m != 0 {
 				i += bits.TrailingZeros64(m) >> 3
-				break
+				goto stop
 			}
 			i += 8
 		}
@@ -67,8 +69,9 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 			i++
 		}
 		if i >= len(b) {
-			break
+			return 0, false, false
 		}
+	stop:
 		switch c := b[i]; {
 		case c == '"':
 			return i + 1, escaped, true
@@ -77,11 +80,10 @@ func ScanString(b []byte, i int) (end int, escaped, ok bool) {
 			if i, ok = escapeEnd(b, i); !ok {
 				return 0, false, false
 			}
-		case c < 0x20:
+		default: // a control character, which JSON forbids raw
 			return 0, false, false
 		}
 	}
-	return 0, false, false
 }
 
 // escapeEnd checks the escape at b[i] == '\\' and returns the index of its

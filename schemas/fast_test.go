@@ -222,6 +222,8 @@ func FuzzFastPathMessages(f *testing.F) {
 		`{"type":"track","event":"Signed Up","properties":{"method":"em\u0061il"}}`,
 		`{"type":"track","event":"Signed Up","properties":null}`,
 		`{"typ\u0065":"track","event":"Signed Up","properties":{}}`,
+		`{"type":"track","event":"Signed Up","properties":{"method":"email","schema\u005fid":"nope"}}`,
+		`{"type":"track","event":"Signed Up","properties":{"method":"email","note":"\"schema_id\"","schema_id":"nope"}}`,
 		`{"type":"identify","traits":{"email":"a@b.c","plan":"pro"}} x`,
 	} {
 		f.Add([]byte(s))

@@ -103,18 +103,27 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		}
 	}
 
-	// Before the scan: counting duplicates groups every message id of the
-	// window, and an engine in this process (DuckDB) needs memory for it
-	// that, after the scan, would come on top of the scan's.
-	if vs, ok := a.Source.(VitalSource); ok {
+	// Counting duplicates groups every message id of the window. An engine
+	// in this process (DuckDB) needs memory for it that, beside or after
+	// the scan, would come on top of the scan's, so it counts first. A
+	// server counts beside the scan, on its own cores.
+	vs, _ := a.Source.(VitalSource)
+	var vitals Vitals
+	measure := func(ctx context.Context) error {
 		v, err := vs.Vitals(ctx, run.Window)
 		if err != nil {
+			return fmt.Errorf("measure the freshness and duplicates of %s: %w", run.Source, err)
+		}
+		vitals = v
+		return nil
+	}
+	if vs != nil && !vs.VitalsBesideScan() {
+		if err := measure(ctx); err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("measure the freshness and duplicates of %s: %w", run.Source, err)
+			return nil, err
 		}
-		run.LatestReceivedAt, run.DuplicateRows = v.Latest.UTC(), v.Duplicates
 	}
 
 	var tx SinkTx
@@ -134,6 +143,10 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	// Channel capacities bound memory at about 2×workers batches in flight.
 	batches := make(chan []Row, workers)
 	results := make(chan batchResult, workers)
+
+	if vs != nil && vs.VitalsBesideScan() {
+		g.Go(func() error { return measure(gctx) })
+	}
 
 	var proven []ProvenCount
 	plan := a.pushdownPlan()
@@ -230,6 +243,10 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			return nil, ctx.Err()
 		}
 		return nil, err
+	}
+
+	if vs != nil {
+		run.LatestReceivedAt, run.DuplicateRows = vitals.Latest.UTC(), vitals.Duplicates
 	}
 
 	// Proven rows are valid, or unplanned, rows that never left the

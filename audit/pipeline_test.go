@@ -233,41 +233,105 @@ func TestFreshnessAndDuplicateThresholds(t *testing.T) {
 }
 
 // An auditor measures a VitalSource's vitals, and --warn-on marks the run
-// warned without failing it.
+// warned without failing it; a failed measurement fails the run, whether
+// it ran before the scan or beside it.
 func TestWarningsAndVitals(t *testing.T) {
 	rows := audittest.Generate(audittest.Options{N: 200, BadRate: 0.1, Seed: 3}).Rows
 	latest := window.End.Add(-time.Minute)
-	src := &vitalSource{Source: &audittest.Source{Rows: rows, BatchSize: 50}, v: audit.Vitals{Latest: latest, Duplicates: 4}}
-	a := &audit.Auditor{Source: src, Workers: 2, Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
-		Thresholds: audit.Thresholds{audit.MetricInvalidRate: 0.5}, Warnings: audit.Thresholds{audit.MetricInvalidRate: 0.01, audit.MetricDuplicateRate: 0.01},
-		Now: func() time.Time { return window.End }}
-	s, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: window})
-	if err != nil {
-		t.Fatal(err)
+	for _, beside := range []bool{false, true} {
+		t.Run(fmt.Sprintf("beside=%v", beside), func(t *testing.T) {
+			src := &vitalSource{Source: &audittest.Source{Rows: rows, BatchSize: 50}, v: audit.Vitals{Latest: latest, Duplicates: 4}, beside: beside}
+			sink := &memSink{}
+			a := &audit.Auditor{Source: src, Sink: sink, Workers: 2, Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
+				Thresholds: audit.Thresholds{audit.MetricInvalidRate: 0.5}, Warnings: audit.Thresholds{audit.MetricInvalidRate: 0.01, audit.MetricDuplicateRate: 0.01},
+				Now: func() time.Time { return window.End }}
+			s, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: window})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Run.Status != audit.StatusWarned || len(s.Breaches) != 0 || len(s.Warnings) != 2 {
+				t.Errorf("status %s, breaches %v, warnings %v; want warned with invalid_rate and duplicate_rate", s.Run.Status, s.Breaches, s.Warnings)
+			}
+			if !s.Run.LatestReceivedAt.Equal(latest) || s.Run.DuplicateRows != 4 || src.asked != window {
+				t.Errorf("vitals %v %d (asked for %v), want %v 4 for the run's window", s.Run.LatestReceivedAt, s.Run.DuplicateRows, src.asked, latest)
+			}
+			src.err = errors.New("connection reset")
+			sink.committed = nil
+			if _, err := a.Run(context.Background(), audit.Run{RunID: "r2", Window: window}); err == nil || !strings.Contains(err.Error(), "connection reset") {
+				t.Errorf("a failed measurement must fail the run, not report it fresh: %v", err)
+			}
+			if len(sink.committed) != 0 {
+				t.Errorf("a run whose vitals failed committed %d violations", len(sink.committed))
+			}
+		})
 	}
-	if s.Run.Status != audit.StatusWarned || len(s.Breaches) != 0 || len(s.Warnings) != 2 {
-		t.Errorf("status %s, breaches %v, warnings %v; want warned with invalid_rate and duplicate_rate", s.Run.Status, s.Breaches, s.Warnings)
-	}
-	if !s.Run.LatestReceivedAt.Equal(latest) || s.Run.DuplicateRows != 4 || src.asked != window {
-		t.Errorf("vitals %v %d (asked for %v), want %v 4 for the run's window", s.Run.LatestReceivedAt, s.Run.DuplicateRows, src.asked, latest)
-	}
-	src.err = errors.New("connection reset")
-	if _, err := a.Run(context.Background(), audit.Run{RunID: "r2", Window: window}); err == nil || !strings.Contains(err.Error(), "connection reset") {
-		t.Errorf("a failed measurement must fail the run, not report it fresh: %v", err)
+}
+
+// A server's vitals are measured while the window is scanned, and an
+// embedded engine's before the scan starts: counting duplicates there
+// needs memory the scan's would add to.
+func TestVitalsRunBesideTheScanOnlyOnAServer(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 200, Seed: 3}).Rows
+	for _, beside := range []bool{false, true} {
+		scanning := make(chan struct{})
+		src := &vitalSource{Source: &audittest.Source{Rows: rows, BatchSize: 50}, beside: beside, scanning: scanning}
+		var seen bool
+		src.measure = func(ctx context.Context) error {
+			if !beside { // has the scan started by now?
+				select {
+				case <-scanning:
+					seen = true
+				default:
+				}
+				return nil
+			}
+			select {
+			case <-scanning:
+				seen = true
+			case <-time.After(10 * time.Second): // the scan never started
+			}
+			return nil
+		}
+		a := &audit.Auditor{Source: src, Workers: 1, Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject}}
+		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: window}); err != nil {
+			t.Fatal(err)
+		}
+		if seen != beside {
+			t.Errorf("beside=%v: vitals saw the scan running: %v", beside, seen)
+		}
 	}
 }
 
 type vitalSource struct {
 	*audittest.Source
-	v     audit.Vitals
-	err   error
-	asked audit.Window
+	v      audit.Vitals
+	err    error
+	asked  audit.Window
+	beside bool
+	// scanning, when set, is closed as the scan starts; measure, when
+	// set, runs inside Vitals.
+	scanning chan struct{}
+	measure  func(context.Context) error
 }
 
-func (s *vitalSource) Vitals(_ context.Context, w audit.Window) (audit.Vitals, error) {
+func (s *vitalSource) Scan(ctx context.Context, w audit.Window, yield func([]audit.Row) error) error {
+	if s.scanning != nil {
+		close(s.scanning)
+	}
+	return s.Source.Scan(ctx, w, yield)
+}
+
+func (s *vitalSource) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, error) {
 	s.asked = w
+	if s.measure != nil {
+		if err := s.measure(ctx); err != nil {
+			return audit.Vitals{}, err
+		}
+	}
 	return s.v, s.err
 }
+
+func (s *vitalSource) VitalsBesideScan() bool { return s.beside }
 
 func TestValueIsTruncated(t *testing.T) {
 	long := strings.Repeat("é", 400)

@@ -167,4 +167,8 @@ type Vitals struct {
 // in a warehouse.
 type VitalSource interface {
 	Vitals(ctx context.Context, w Window) (Vitals, error)
+	// VitalsBesideScan says Vitals may run while the window is scanned:
+	// the engine's memory is not the process's, and it has cores of its
+	// own to count on.
+	VitalsBesideScan() bool
 }

@@ -454,6 +454,9 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 // goroutine rebuilding as it read kept one.
 const rebuildChunk = 256
 
+// VitalsBesideScan implements audit.VitalSource, as sqlwh.Source does.
+func (s *Source) VitalsBesideScan() bool { return s.WH.Dialect.GroupingRoom == nil }
+
 // Vitals implements audit.VitalSource over the call tables (tracks, pages,
 // screens, identifies, groups), which hold every message once: an event
 // table repeats its tracks rows.

@@ -597,3 +597,8 @@ func lostConnection(err error) error {
 	}
 	return err
 }
+
+// VitalsBesideScan implements audit.VitalSource: an engine that needs
+// room of its own to group every message id (DuckDB, in this process)
+// counts before the scan; a server counts beside it.
+func (s *Source) VitalsBesideScan() bool { return s.WH.Dialect.GroupingRoom == nil }

@@ -101,6 +101,8 @@ type eventProfile struct {
 	paths      map[string]*pathStats
 	// dropped counts values at paths past the caps.
 	dropped int64
+	// root is the validated object's node in the raw walk.
+	root *pathNode
 }
 
 // profile is a run's, or one batch's, property profile.
@@ -150,35 +152,98 @@ func (p *profile) observeRaw(k eventKey, objectPath string, object []byte) {
 // observeRawTo profiles one row's object into e, one of p's events.
 func (p *profile) observeRawTo(e *eventProfile, object []byte) {
 	e.rows++
-	p.buf = append(p.buf[:0], e.objectPath...)
 	i := SkipSpace(object, 0)
 	if i < len(object) && object[i] == '{' {
-		p.walkMembers(e, object, i, 0)
+		if e.root == nil {
+			e.root = &pathNode{path: e.objectPath}
+		}
+		p.walkMembers(e, e.root, object, i, 0)
 	}
 }
 
-// walkMembers profiles the members of the object at b[i] and returns its
-// end.
-func (p *profile) walkMembers(e *eventProfile, b []byte, i, depth int) (int, bool) {
-	base := len(p.buf)
-	end, ok := EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
-		p.buf = appendToken(p.buf[:base], b[ks:ke], kEsc)
-		return p.walkRaw(e, b, vs, depth+1)
-	})
-	p.buf = p.buf[:base]
-	return end, ok
+// pathNode is a path of one event as the raw walk meets it, with the
+// paths under it by key token: a row whose keys the event has had before
+// is profiled without building or hashing a path. Only paths within the
+// caps are kept, so the nodes are no more than the paths.
+type pathNode struct {
+	path  string
+	stats *pathStats
+	kids  []pathKid
+	// next is the kid after the one last found: rows of one event mostly
+	// write their keys in one order.
+	next int
+	// index finds a kid by token once there are too many to search.
+	index map[string]*pathNode
+	items *pathNode // the path's array items ("/*")
 }
 
-// walkRaw profiles the value at b[i] under the path in p.buf and returns
-// its end.
-func (p *profile) walkRaw(e *eventProfile, b []byte, i, depth int) (int, bool) {
-	s := p.stats(e, p.buf)
+// kidsSearched is how many kids a node searches in turn before it keeps
+// an index.
+const kidsSearched = 16
+
+type pathKid struct {
+	token string // the key as written, quotes included
+	node  *pathNode
+}
+
+// kid is the node under n of a key token, or nil.
+func (n *pathNode) kid(token []byte) *pathNode {
+	if n.next < len(n.kids) && n.kids[n.next].token == string(token) {
+		n.next++
+		return n.kids[n.next-1].node
+	}
+	if n.index != nil {
+		return n.index[string(token)]
+	}
+	for i := range n.kids {
+		if n.kids[i].token == string(token) {
+			n.next = i + 1
+			return n.kids[i].node
+		}
+	}
+	return nil
+}
+
+// add makes k the kid of a key token under n.
+func (n *pathNode) add(token []byte, k *pathNode) {
+	n.kids = append(n.kids, pathKid{token: string(token), node: k})
+	if n.index == nil && len(n.kids) > kidsSearched {
+		n.index = make(map[string]*pathNode, len(n.kids))
+		for _, kid := range n.kids {
+			n.index[kid.token] = kid.node
+		}
+	} else if n.index != nil {
+		n.index[string(token)] = k
+	}
+}
+
+// walkMembers profiles the members of the object at b[i], at n's path,
+// and returns its end.
+func (p *profile) walkMembers(e *eventProfile, n *pathNode, b []byte, i, depth int) (int, bool) {
+	return EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
+		k := n.kid(b[ks:ke])
+		if k == nil {
+			p.buf = appendToken(append(p.buf[:0], n.path...), b[ks:ke], kEsc)
+			s := p.stats(e, p.buf)
+			if s == nil {
+				return SkipValue(b, vs) // dropped, and counted so by stats
+			}
+			k = &pathNode{path: string(p.buf), stats: s}
+			n.add(b[ks:ke], k)
+		}
+		return p.walkRaw(e, k, b, vs, depth+1)
+	})
+}
+
+// walkRaw profiles the value at b[i] into n's stats and returns its end.
+func (p *profile) walkRaw(e *eventProfile, n *pathNode, b []byte, i, depth int) (int, bool) {
+	s := n.stats
 	var end int
 	var ok bool
 	switch c := b[i]; {
 	case c == '"':
 		var esc bool
-		if end, esc, ok = ScanString(b, i); ok && s != nil {
+		if end, esc, ok = ScanString(b, i); ok {
 			v, plain := StringValue(b, i, end, esc)
 			if !plain {
 				var str string
@@ -191,36 +256,39 @@ func (p *profile) walkRaw(e *eventProfile, b []byte, i, depth int) (int, bool) {
 			s.example(kindString, b[i:end])
 		}
 	case c == '{':
-		if s != nil {
-			s.types[kindObject]++
-		}
-		if depth >= p.cfg.Limits.Depth || s == nil {
+		s.types[kindObject]++
+		if depth >= p.cfg.Limits.Depth {
 			return SkipValue(b, i)
 		}
-		end, ok = p.walkMembers(e, b, i, depth)
+		end, ok = p.walkMembers(e, n, b, i, depth)
 	case c == '[':
-		if s != nil {
-			s.types[kindArray]++
-		}
-		if depth >= p.cfg.Limits.Depth || s == nil {
+		s.types[kindArray]++
+		if depth >= p.cfg.Limits.Depth {
 			return SkipValue(b, i)
 		}
-		base := len(p.buf)
-		p.buf = append(p.buf, "/*"...)
-		end, ok = EachElement(b, i, func(_, vs int) (int, bool) { return p.walkRaw(e, b, vs, depth+1) })
-		p.buf = p.buf[:base]
+		end, ok = EachElement(b, i, func(_, vs int) (int, bool) {
+			if n.items == nil {
+				p.buf = append(append(p.buf[:0], n.path...), "/*"...)
+				is := p.stats(e, p.buf)
+				if is == nil {
+					return SkipValue(b, vs) // dropped, and counted so by stats
+				}
+				n.items = &pathNode{path: string(p.buf), stats: is}
+			}
+			return p.walkRaw(e, n.items, b, vs, depth+1)
+		})
 	case c == 't' || c == 'f':
-		if end, ok = SkipValue(b, i); ok && s != nil {
+		if end, ok = SkipValue(b, i); ok {
 			s.types[kindBoolean]++
 			s.example(kindBoolean, b[i:end])
 		}
 	case c == 'n':
-		if end, ok = SkipValue(b, i); ok && s != nil {
+		if end, ok = SkipValue(b, i); ok {
 			s.types[kindNull]++
 		}
 	default:
 		var frac bool
-		if end, frac, ok = ScanNumber(b, i); ok && s != nil {
+		if end, frac, ok = ScanNumber(b, i); ok {
 			f, _ := ParseNumber(b[i:end])
 			s.number(f, !frac || f == math.Trunc(f), b[i:end])
 		}

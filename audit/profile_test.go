@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -61,16 +62,92 @@ var profileCorpus = []string{
 	`{"type":"alias","previousId":"x"}`,
 }
 
+// reorderedCorpus follows profileCorpus with the same keys in other
+// orders and spellings, and arrays of objects of changing keys: the raw
+// walk remembers each event's keys as written.
+var reorderedCorpus = []string{
+	`{"type":"track","event":"Product Viewed","properties":{"sku":"d","item":{"qty":3,"size":"S"},"price":5}}`,
+	`{"type":"track","event":"Product Viewed","properties":{"\u0073ku":"e","tags":["z",{"w":1}],"pr\u0069ce":6}}`,
+	`{"type":"track","event":"Product Viewed","properties":{"products":[{"x":true,"id":3},{"id":4},{"y":null,"x":1}],"sku":"f"}}`,
+	`{"type":"track","event":"Mystery","properties":{"n":8,"color":"green","tags":[[1,2],[]]}}`,
+	wideObject(false), wideObject(true),
+}
+
+// wideObject is a Mystery with more keys than a node searches in turn,
+// written forwards or backwards.
+func wideObject(backwards bool) string {
+	var members []string
+	for i := range 20 {
+		members = append(members, fmt.Sprintf(`"k%02d":%d`, i, i*i))
+	}
+	if backwards {
+		slices.Reverse(members)
+	}
+	return `{"type":"track","event":"Mystery","properties":{` + strings.Join(members, ",") + `}}`
+}
+
 // The fast path walks raw bytes and the slow path decoded values: both
 // must profile a message alike.
 func TestProfileRawAndDecodedAgree(t *testing.T) {
-	fast := profileRun(t, &audit.Auditor{}, profileCorpus...)
-	slow := profileRun(t, &audit.Auditor{DisableFastPath: true}, profileCorpus...)
+	corpus := append(slices.Clone(profileCorpus), reorderedCorpus...)
+	fast := profileRun(t, &audit.Auditor{}, corpus...)
+	slow := profileRun(t, &audit.Auditor{DisableFastPath: true}, corpus...)
 	if len(fast.Profiles) == 0 {
 		t.Fatal("no profile")
 	}
 	if diff := cmp.Diff(slow.Profiles, fast.Profiles); diff != "" {
 		t.Errorf("the raw walk and the decoded walk disagree (-decoded +raw):\n%s", diff)
+	}
+}
+
+// Past the cap on paths, a path is kept whole or not at all, and every
+// value of a path left out is counted as dropped, on either walk. (Which
+// paths fit depends on the order a walk meets them in, and the decoded
+// walk's is a map's.)
+func TestProfileCapKeepsPathsWholeAndCountsTheRest(t *testing.T) {
+	corpus := append(slices.Clone(profileCorpus), reorderedCorpus...)
+	capped := audit.DefaultProfileLimits
+	// At 3, Product Viewed's first row fills the cap before its tags'
+	// items; at 5, before its item's members.
+	for i := range 4 {
+		disable := i%2 == 1
+		capped.PathsPerEvent = []int{3, 5}[i/2]
+		all := profileRun(t, &audit.Auditor{DisableFastPath: disable, Workers: 1}, corpus...)
+		cut := profileRun(t, &audit.Auditor{DisableFastPath: disable, Workers: 1, Profile: &audit.Profiling{Limits: capped}}, corpus...)
+		for _, e := range all.Profiles {
+			var kept *audit.EventProfile
+			for i := range cut.Profiles {
+				if cut.Profiles[i].Name == e.Name && cut.Profiles[i].Type == e.Type {
+					kept = &cut.Profiles[i]
+				}
+			}
+			if kept == nil {
+				t.Fatalf("fast path %v: %s %q has no profile under the cap", !disable, e.Type, e.Name)
+			}
+			whole := map[string]audit.PropertyProfile{}
+			for _, p := range e.Properties {
+				whole[p.Path] = p
+			}
+			in := map[string]bool{e.ObjectPath: true}
+			for _, p := range kept.Properties {
+				if diff := cmp.Diff(whole[p.Path], p); diff != "" {
+					t.Errorf("fast path %v: %s under the cap is not the path whole (-whole +capped):\n%s", !disable, p.Path, diff)
+				}
+				in[p.Path] = true
+			}
+			// A path left out drops its own values; what lies under it is
+			// not walked.
+			var dropped int64
+			for _, p := range e.Properties {
+				if !in[p.Path] && in[p.Path[:strings.LastIndexByte(p.Path, '/')]] {
+					dropped += p.Count()
+				}
+			}
+			if len(kept.Properties) > capped.PathsPerEvent || kept.Dropped != dropped || dropped == 0 && e.Name == "Product Viewed" {
+				t.Errorf("fast path %v: %q kept %d paths and dropped %d values; want at most %d paths and %d dropped",
+					!disable, e.Name, len(kept.Properties), kept.Dropped, capped.PathsPerEvent, dropped)
+			}
+		}
 	}
 }
 

@@ -170,8 +170,54 @@ func ScanNumber(b []byte, i int) (end int, fractional, ok bool) {
 
 // ParseNumber is the float64 of a number token scanned by ScanNumber.
 func ParseNumber(tok []byte) (float64, bool) {
+	if f, ok := exactNumber(tok); ok {
+		return f, true
+	}
 	f, err := strconv.ParseFloat(string(tok), 64)
 	return f, err == nil
+}
+
+// exactPow10 are the powers of ten a float64 holds exactly.
+var exactPow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// exactNumber reads the tokens most messages hold, digits with at most a
+// short fraction, without strconv's general path: when the digits, point
+// removed, are an integer a float64 holds exactly and the fraction is
+// at most 22 digits, one IEEE division of two exact values is the
+// correctly rounded result, as strconv's own fast path has it. ok is
+// false for any other token (an exponent, more digits).
+func exactNumber(tok []byte) (float64, bool) {
+	i, neg := 0, false
+	if len(tok) > 0 && tok[0] == '-' {
+		i, neg = 1, true
+	}
+	var m uint64
+	digits, frac, point := 0, 0, false
+	for ; i < len(tok); i++ {
+		switch c := tok[i]; {
+		case c >= '0' && c <= '9':
+			if digits++; digits > 15 {
+				return 0, false
+			}
+			m = m*10 + uint64(c-'0')
+			if point {
+				frac++
+			}
+		case c == '.' && !point:
+			point = true
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || frac >= len(exactPow10) {
+		return 0, false
+	}
+	f := float64(m) / exactPow10[frac]
+	if neg {
+		f = -f
+	}
+	return f, true
 }
 
 // maxDepth bounds nesting, as encoding/json does (10,000) but tighter: the

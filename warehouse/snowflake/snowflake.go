@@ -58,11 +58,16 @@ ORDER BY ordinal_position`, []any{schema, table}
 		},
 		// One query for a layout's tables: each INFORMATION_SCHEMA query is
 		// a round trip, and an unfiltered one over a large schema is
-		// refused ("returned too much data").
+		// refused ("returned too much data"). Names are upper-cased as in
+		// Columns: every name folds so here.
 		TableColumns: func(schema string, tables []string) (string, []any) {
+			marks := make([]string, len(tables))
+			for i := range marks {
+				marks[i] = "UPPER(?)"
+			}
 			return fmt.Sprintf(`SELECT table_name, column_name, data_type FROM information_schema.columns
 WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name IN (%s)
-ORDER BY table_name, ordinal_position`, sqlwh.Placeholders(sqlwh.Question, 1, len(tables))), append([]any{schema}, sqlwh.StringArgs(tables)...)
+ORDER BY table_name, ordinal_position`, strings.Join(marks, ", ")), append([]any{schema}, sqlwh.StringArgs(tables)...)
 		},
 		CaseInsensitive: true,
 		ResolveSchema: `SELECT catalog_name, schema_name, CURRENT_DATABASE()

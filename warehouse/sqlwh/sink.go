@@ -176,8 +176,16 @@ func (s *Sink) ReplaceSQL(run audit.Run, covered []string) (stmts []string, args
 // and adds the columns a newer eventaudit writes to tables an older one
 // created. It runs outside any transaction: some warehouses (Snowflake)
 // commit DDL implicitly, and creating empty tables is harmless either way.
+// Tables that are already whole, as on every run after the first, cost
+// one catalog query, not a statement per table and a description of each:
+// on a remote warehouse each is a round trip, and a catalog query there
+// can take a second.
 func (s *Sink) EnsureTables(ctx context.Context) error {
 	if s.ensured.Load() {
+		return nil
+	}
+	if s.tablesWhole(ctx) {
+		s.ensured.Store(true)
 		return nil
 	}
 	for _, q := range s.DDL() {
@@ -190,6 +198,39 @@ func (s *Sink) EnsureTables(ctx context.Context) error {
 	}
 	s.ensured.Store(true)
 	return nil
+}
+
+// tablesWhole reports whether every result table exists with every
+// column this eventaudit writes, from one catalog query. Any doubt (no
+// such query, an error) says no, and EnsureTables creates and upgrades
+// as it would on a first run.
+func (s *Sink) tablesWhole(ctx context.Context) bool {
+	if s.WH.Dialect.TableColumns == nil {
+		return false
+	}
+	tables := s.tables()
+	names := make([]string, len(tables))
+	for i, t := range tables {
+		names[i] = t.name
+	}
+	described, err := s.WH.DescribeTables(ctx, s.Schema, names)
+	if err != nil {
+		return false
+	}
+	have := map[string]bool{}
+	for table, cols := range described {
+		for _, c := range cols {
+			have[strings.ToLower(table)+"."+strings.ToLower(c.Name)] = true
+		}
+	}
+	for _, t := range tables {
+		for _, c := range t.cols {
+			if !have[strings.ToLower(t.name)+"."+strings.ToLower(c)] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // migrate adds missing columns. Violations and stats written before they

@@ -1,6 +1,7 @@
 package warehousetest
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,52 @@ func testOldTablesUpgraded(t *testing.T, f *fixture) {
 		t.Fatalf("lock on an upgraded locks table: %v", err)
 	}
 	mustRelease(t, lease)
+}
+
+// On every run after the first, the result tables are whole, and checking
+// them is one catalog query, not a statement per table and a description
+// of each: on a remote warehouse each is a round trip.
+func testWholeTablesCostOneQuery(t *testing.T, f *fixture) {
+	if err := f.sink().EnsureTables(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	sent := &statementLog{Conn: f.wh.Conn}
+	later := &sqlwh.Sink{WH: &sqlwh.Warehouse{Dialect: f.wh.Dialect, Conn: sent}, Schema: f.results}
+	if err := later.EnsureTables(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent.statements) != 1 {
+		t.Errorf("a run on whole result tables sent %d statements, want one catalog query:\n%s",
+			len(sent.statements), strings.Join(sent.statements, "\n"))
+	}
+	// A table short of one column is not whole: the column is added back.
+	d := f.wh.Dialect
+	runs := d.Quote(sqlwh.Ident{f.results, sqlwh.RunsTable})
+	if err := f.wh.Conn.Exec(f.ctx, "ALTER TABLE "+runs+" DROP COLUMN "+d.QuoteName("rows_fetched")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.sink().EnsureTables(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := Count(t, f.wh, "SELECT COUNT("+d.QuoteName("rows_fetched")+") FROM "+runs); n != 0 {
+		t.Errorf("%d runs in a fresh table", n)
+	}
+}
+
+// statementLog records the statements sent through a connection.
+type statementLog struct {
+	sqlwh.Conn
+	statements []string
+}
+
+func (l *statementLog) Exec(ctx context.Context, q string, args ...any) error {
+	l.statements = append(l.statements, q)
+	return l.Conn.Exec(ctx, q, args...)
+}
+
+func (l *statementLog) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	l.statements = append(l.statements, q)
+	return l.Conn.Query(ctx, q, args...)
 }
 
 // Strings no results table can hold are made storable and flagged: a NUL

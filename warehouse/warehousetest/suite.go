@@ -68,6 +68,7 @@ func Run(t *testing.T, b Backend) {
 		{"ReleaseRetries", testReleaseRetries},
 		{"OrphansAreReplaced", testOrphansAreReplaced},
 		{"OldResultTablesAreUpgraded", testOldTablesUpgraded},
+		{"WholeResultTablesCostOneQuery", testWholeTablesCostOneQuery},
 		{"UnstorableStrings", testUnstorableStrings},
 		{"SpellingsOfOneTable", testSpellingsOfOneTable},
 		{"LateEventsBehindTheWatermark", testLateEvents},

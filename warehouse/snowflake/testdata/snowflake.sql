@@ -82,7 +82,7 @@ WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) ORD
 
 -- describe three tables of Segment's layout
 SELECT table_name, column_name, data_type FROM information_schema.columns
-WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name IN (?, ?, ?)
+WHERE table_schema = COALESCE(NULLIF(UPPER(?), ''), UPPER(CURRENT_SCHEMA())) AND table_name IN (UPPER(?), UPPER(?), UPPER(?))
 ORDER BY table_name, ordinal_position;
 
 -- window scan, payload variant

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/warehouse/duckdb"
@@ -121,4 +122,49 @@ func TestSegmentScanDescribesItsTablesInOneQuery(t *testing.T) {
 	if n := counter.take(); n != 2 {
 		t.Errorf("a pushdown run described the layout's tables in %d queries, want 2", n)
 	}
+}
+
+// A run asks for its raw table's columns to plan its proof, to measure its
+// vitals and to scan; the catalog is asked once.
+func TestRawRunDescribesItsTableOnce(t *testing.T) {
+	reg, rows := warehousetest.HostileCorpus(t)
+	wh := openForPushdown(t)
+	ctx := context.Background()
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{"events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	if err := wh.LoadRaw(ctx, raw, "VARCHAR", rows); err != nil {
+		t.Fatal(err)
+	}
+	w := audit.Window{Start: rows[0].ReceivedAt, End: rows[0].ReceivedAt}
+	for _, r := range rows {
+		w.Start, w.End = minTime(w.Start, r.ReceivedAt), maxTime(w.End, r.ReceivedAt.Add(time.Microsecond))
+	}
+	counter := &catalogCounter{Conn: wh.Conn}
+	src := &sqlwh.Source{WH: &sqlwh.Warehouse{Dialect: wh.Dialect, Conn: counter}, Table: raw}
+	matcher := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	plan := matcher.PushdownPlan(reg.EventNames())
+	a := &audit.Auditor{Source: src, Matcher: matcher, Workers: 2, Pushdown: &plan}
+	s, err := a.Run(ctx, audit.Run{RunID: "r", Window: w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Run.RowsProven == 0 {
+		t.Fatal("nothing proven: the run did not plan a proof")
+	}
+	if n := counter.take(); n != 1 {
+		t.Errorf("a run described its table %d times, want once", n)
+	}
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }

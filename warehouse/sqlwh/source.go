@@ -33,6 +33,12 @@ type Source struct {
 	Shard     audit.Shard
 
 	arenas *arenas // set by Scan
+
+	// described is the table's description, read once per Source: a run
+	// asks for it to plan pushdown, to measure vitals and to scan, and on a
+	// remote catalog each is a round trip.
+	describedMu sync.Mutex
+	described   []Column
 }
 
 // arenas hands out the buffers a batch's payloads are copied into, and
@@ -286,10 +292,18 @@ func (s *Source) ScanSQL(ctx context.Context) (string, error) {
 // columns finds the table's three columns as the catalog names them, and
 // the payload column's type.
 func (s *Source) columns(ctx context.Context) (RawTable, string, error) {
-	cols, err := s.Describe(ctx)
-	if err != nil {
-		return RawTable{}, "", err
+	s.describedMu.Lock()
+	if s.described == nil {
+		cols, err := s.Describe(ctx)
+		if err != nil {
+			s.describedMu.Unlock()
+			return RawTable{}, "", err
+		}
+		s.described = cols
 	}
+	cols := s.described
+	s.describedMu.Unlock()
+	var err error
 	var found [3]Column
 	for i, name := range []string{s.Table.MessageID, s.Table.ReceivedAt, s.Table.Payload} {
 		if found[i], err = FindColumn(s.Table.Table, cols, name); err != nil {

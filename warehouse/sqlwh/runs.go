@@ -346,6 +346,9 @@ func (s *Sink) AdoptSource(ctx context.Context, canonical string, spellings []st
 // HasResults reports whether the results schema holds an eventaudit_runs
 // table.
 func (s *Sink) HasResults(ctx context.Context) (bool, error) {
+	if s.ensured.Load() {
+		return true, nil
+	}
 	q, args := s.WH.Dialect.Columns(s.Schema, RunsTable)
 	rows, err := s.WH.Conn.Query(ctx, q, args...)
 	if err != nil {

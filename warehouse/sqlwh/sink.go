@@ -273,8 +273,21 @@ func (s *Sink) migrate(ctx context.Context) error {
 	return nil
 }
 
-// columns returns the lower-cased column names of a result table.
+// columns returns the lower-cased column names of a result table. Once
+// EnsureTables has made the tables whole, they are this eventaudit's, and
+// the catalog is not asked again.
 func (s *Sink) columns(ctx context.Context, table string) (map[string]bool, error) {
+	if s.ensured.Load() {
+		for _, t := range s.tables() {
+			if t.name == table {
+				out := make(map[string]bool, len(t.cols))
+				for _, c := range t.cols {
+					out[strings.ToLower(c)] = true
+				}
+				return out, nil
+			}
+		}
+	}
 	q, args := s.WH.Dialect.Columns(s.Schema, table)
 	rows, err := s.WH.Conn.Query(ctx, q, args...)
 	if err != nil {

@@ -124,6 +124,18 @@ func testWholeTablesCostOneQuery(t *testing.T, f *fixture) {
 		t.Errorf("a run on whole result tables sent %d statements, want one catalog query:\n%s",
 			len(sent.statements), strings.Join(sent.statements, "\n"))
 	}
+	// Nor does reading the history after it ask the catalog again.
+	sent.statements = nil
+	if _, _, err := later.LastWindowEnd(f.ctx, audit.Run{Source: f.src.Table.String()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := later.Runs(f.ctx, "", 1); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent.statements) != 2 { // the watermark, the runs
+		t.Errorf("reading the history of whole result tables sent %d statements, want 2:\n%s",
+			len(sent.statements), strings.Join(sent.statements, "\n"))
+	}
 	// A table short of one column is not whole: the column is added back.
 	d := f.wh.Dialect
 	runs := d.Quote(sqlwh.Ident{f.results, sqlwh.RunsTable})

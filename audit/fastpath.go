@@ -1,7 +1,5 @@
 package audit
 
-import "bytes"
-
 // envelope is what the fast path reads of a message without decoding it.
 type envelope struct {
 	typ         string
@@ -19,7 +17,7 @@ var emptyObject = []byte("{}")
 // anything unusual.
 func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 	i := SkipSpace(b, 0)
-	var seen [5]bool
+	var seen [6]bool
 	str := func(vs int) ([]byte, int, bool) {
 		end, esc, ok := ScanString(b, vs)
 		if !ok {
@@ -28,10 +26,14 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 		v, ok := StringValue(b, vs, end, esc)
 		return v, end, ok
 	}
-	props, traits := [2]int{-1, -1}, [2]int{-1, -1}
+	// Each candidate object's bounds and where its schema_id's value starts
+	// (-1: none), read in the one walk: the message's own members, and
+	// those of properties and traits.
+	type object struct{ start, end, id int }
+	props, traits, message := object{-1, -1, -1}, object{-1, -1, -1}, object{-1, -1, -1}
 	end, ok := EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
 		if kEsc {
-			return 0, false // a key like "typ\\u0065" is "type" to encoding/json
+			return 0, false // a key like "typ\u0065" is "type" to encoding/json
 		}
 		field := -1
 		switch string(b[ks+1 : ke-1]) {
@@ -45,6 +47,8 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			field = 3
 		case "traits":
 			field = 4
+		case "schema_id":
+			field = 5
 		}
 		if field < 0 {
 			return SkipValue(b, vs)
@@ -68,59 +72,45 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 				env.name = v
 			}
 			return e, true
+		case 5:
+			message.id = vs
+			return SkipValue(b, vs)
 		}
-		e, ok := SkipValue(b, vs)
+		e, id, plain, ok := skipFinding(b, vs, "schema_id")
+		if !ok || !plain {
+			return 0, false // an escaped key or a second schema_id: the slow path decides
+		}
 		if field == 3 {
-			props = [2]int{vs, e}
+			props = object{vs, e, id}
 		} else {
-			traits = [2]int{vs, e}
+			traits = object{vs, e, id}
 		}
-		return e, ok
+		return e, true
 	})
 	if !ok || SkipSpace(b, end) != len(b) {
 		return env, false
 	}
+	// schema_id is read from the validated object's own members.
+	var o object
 	if target == ValidateMessage {
-		env.object = b[i:end]
+		env.object, o = b[i:end], message
 	} else {
-		r := props
+		o = props
 		if key, _ := objectKey(env.typ); key == "traits" {
-			r = traits
+			o = traits
 		}
-		if r[0] < 0 || string(b[r[0]:r[1]]) == "null" {
-			env.object = emptyObject
+		if o.start < 0 || string(b[o.start:o.end]) == "null" {
+			env.object, o = emptyObject, object{-1, -1, -1}
 		} else {
-			env.object = b[r[0]:r[1]]
+			env.object = b[o.start:o.end]
 		}
 	}
-	// schema_id is read from the validated object's own members. The walk
-	// above has already checked the object's grammar, so an object whose
-	// bytes hold neither the key nor an escape (which could spell it) has
-	// no schema_id, and most objects are passed over at memchr speed.
-	if len(env.object) > 0 && env.object[0] == '{' && mayHoldSchemaID(env.object) {
-		seenID := false
-		_, ok := EachMember(env.object, 0, func(ks, ke int, kEsc bool, vs int) (int, bool) {
-			if kEsc {
-				return 0, false
-			}
-			if string(env.object[ks+1:ke-1]) != "schema_id" {
-				return SkipValue(env.object, vs)
-			}
-			if seenID {
-				return 0, false // the last duplicate wins in encoding/json
-			}
-			seenID = true
-			if env.object[vs] != '"' {
-				return SkipValue(env.object, vs) // not a string: no schema_id, as in Match
-			}
-			end, esc, ok := ScanString(env.object, vs)
-			if !ok {
-				return 0, false
-			}
-			env.schemaID, ok = StringValue(env.object, vs, end, esc)
-			return end, ok
-		})
+	if o.id >= 0 && b[o.id] == '"' { // not a string: no schema_id, as in Match
+		end, esc, ok := ScanString(b, o.id)
 		if !ok {
+			return env, false
+		}
+		if env.schemaID, ok = StringValue(b, o.id, end, esc); !ok {
 			return env, false
 		}
 	}
@@ -175,13 +165,4 @@ func callType(v []byte) string {
 		}
 	}
 	return string(v)
-}
-
-var schemaIDKey = []byte(`"schema_id"`)
-
-// mayHoldSchemaID reports whether a well-formed object could have a
-// member named schema_id: its bytes hold the key as written, or a
-// backslash, with which a key could spell it otherwise.
-func mayHoldSchemaID(object []byte) bool {
-	return bytes.IndexByte(object, '\\') >= 0 || bytes.Contains(object, schemaIDKey)
 }

@@ -286,6 +286,49 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 	return 0, false
 }
 
+// skipFinding skips the value at b[i] as SkipValue does and, when it is
+// an object, finds its member named key: at is where that member's value
+// starts, or -1. plain is false when the answer is in doubt: a key with
+// escapes (which could spell key) or key twice (encoding/json keeps the
+// last).
+func skipFinding(b []byte, i int, key string) (end, at int, plain, ok bool) {
+	if i >= len(b) || b[i] != '{' {
+		end, ok = SkipValue(b, i)
+		return end, -1, true, ok
+	}
+	at, plain = -1, true
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, -1, true, true
+	}
+	for {
+		ks := i
+		ke, esc, ok := ScanString(b, i)
+		if !ok {
+			return 0, -1, false, false
+		}
+		named := !esc && ke-ks-2 == len(key) && string(b[ks+1:ke-1]) == key
+		plain = plain && !esc && !(named && at >= 0)
+		i = SkipSpace(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return 0, -1, false, false
+		}
+		vs := SkipSpace(b, i+1)
+		if named {
+			at = vs
+		}
+		if i, ok = skipValue(b, vs, 1); !ok {
+			return 0, -1, false, false
+		}
+		var done bool
+		if i, done, ok = afterValue(b, i, '}'); !ok {
+			return 0, -1, false, false
+		} else if done {
+			return i, at, plain, true
+		}
+	}
+}
+
 func literal(b []byte, i int, lit string) (int, bool) {
 	if len(b)-i >= len(lit) && string(b[i:i+len(lit)]) == lit {
 		return i + len(lit), true

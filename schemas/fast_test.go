@@ -224,6 +224,12 @@ func FuzzFastPathMessages(f *testing.F) {
 		`{"typ\u0065":"track","event":"Signed Up","properties":{}}`,
 		`{"type":"track","event":"Signed Up","properties":{"method":"email","schema\u005fid":"nope"}}`,
 		`{"type":"track","event":"Signed Up","properties":{"method":"email","note":"\"schema_id\"","schema_id":"nope"}}`,
+		`{"type":"identify","traits":{"email":"a@b.c","plan":"pro"},"properties":{"schema_id":"nope","schema_id":"x"}}`,
+		`{"type":"identify","traits":{"email":"a@b.c","plan":"pro","schema_id":"segment/shop/Signed Up/1-0.json"}}`,
+		`{"schema_id":"segment/shop/Signed Up/1-0.json","type":"track","event":"Signed Up","properties":{"method":"email"}}`,
+		`{"schema_id":"a","type":"track","event":"Signed Up","schema_id":"b","properties":{}}`,
+		`{"schema_id":"nope","type":"track","event":"Signed Up","properties":{"method":"email"}}`,
+		`{"schema_id":7,"type":"track","event":"Signed Up","properties":{"schema_id":"nope"}}`,
 		`{"type":"identify","traits":{"email":"a@b.c","plan":"pro"}} x`,
 	} {
 		f.Add([]byte(s))
@@ -239,18 +245,22 @@ func FuzzFastPathMessages(f *testing.F) {
 	}
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 	f.Fuzz(func(t *testing.T, payload []byte) {
-		var out [2]string
-		for i, disable := range []bool{false, true} {
-			sink := &audittest.CollectSink{}
-			a := &audit.Auditor{Source: &audittest.Source{Rows: []audit.Row{{MessageID: "m", ReceivedAt: w.Start, Payload: payload}}},
-				Sink: sink, Workers: 1, Matcher: &audit.Matcher{Catalog: reg[disable], Target: audit.ValidateObject}, DisableFastPath: disable}
-			if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
-				t.Fatal(err)
+		// Both targets: the envelope finds schema_id in the whole message's
+		// members or in the object's.
+		for _, target := range []audit.ValidateTarget{audit.ValidateObject, audit.ValidateMessage} {
+			var out [2]string
+			for i, disable := range []bool{false, true} {
+				sink := &audittest.CollectSink{}
+				a := &audit.Auditor{Source: &audittest.Source{Rows: []audit.Row{{MessageID: "m", ReceivedAt: w.Start, Payload: payload}}},
+					Sink: sink, Workers: 1, Matcher: &audit.Matcher{Catalog: reg[disable], Target: target}, DisableFastPath: disable}
+				if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+					t.Fatal(err)
+				}
+				out[i] = fmt.Sprint(sink.Violations, sink.Stats)
 			}
-			out[i] = fmt.Sprint(sink.Violations, sink.Stats)
-		}
-		if out[0] != out[1] {
-			t.Fatalf("payload %q\nfast path: %s\nlibrary:   %s", payload, out[0], out[1])
+			if out[0] != out[1] {
+				t.Fatalf("target %v, payload %q\nfast path: %s\nlibrary:   %s", target, payload, out[0], out[1])
+			}
 		}
 	})
 }

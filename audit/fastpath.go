@@ -105,7 +105,8 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			env.object = b[o.start:o.end]
 		}
 	}
-	if o.id >= 0 && b[o.id] == '"' { // not a string: no schema_id, as in Match
+	// A schema_id that is not a string is none, as in Match.
+	if o.id >= 0 && b[o.id] == '"' {
 		end, esc, ok := ScanString(b, o.id)
 		if !ok {
 			return env, false

@@ -238,27 +238,8 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 		end, _, ok := ScanString(b, i)
 		return end, ok
 	case c == '{':
-		i = SkipSpace(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, true
-		}
-		for {
-			ke, _, ok := ScanString(b, i)
-			if !ok {
-				return 0, false
-			}
-			i = SkipSpace(b, ke)
-			if i >= len(b) || b[i] != ':' {
-				return 0, false
-			}
-			if i, ok = skipValue(b, SkipSpace(b, i+1), depth+1); !ok {
-				return 0, false
-			}
-			var done bool
-			if i, done, ok = afterValue(b, i, '}'); !ok || done {
-				return i, ok
-			}
-		}
+		end, _, _, ok := skipObject(b, i, depth, "")
+		return end, ok
 	case c == '[':
 		i = SkipSpace(b, i+1)
 		if i < len(b) && b[i] == ']' {
@@ -296,6 +277,12 @@ func skipFinding(b []byte, i int, key string) (end, at int, plain, ok bool) {
 		end, ok = SkipValue(b, i)
 		return end, -1, true, ok
 	}
+	return skipObject(b, i, 0, key)
+}
+
+// skipObject skips the object at b[i] == '{', at depth, and finds its
+// member named key, unless key is "" (skipFinding's results).
+func skipObject(b []byte, i, depth int, key string) (end, at int, plain, ok bool) {
 	at, plain = -1, true
 	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
@@ -307,7 +294,7 @@ func skipFinding(b []byte, i int, key string) (end, at int, plain, ok bool) {
 		if !ok {
 			return 0, -1, false, false
 		}
-		named := !esc && ke-ks-2 == len(key) && string(b[ks+1:ke-1]) == key
+		named := key != "" && !esc && ke-ks-2 == len(key) && string(b[ks+1:ke-1]) == key
 		plain = plain && !esc && !(named && at >= 0)
 		i = SkipSpace(b, ke)
 		if i >= len(b) || b[i] != ':' {
@@ -317,7 +304,7 @@ func skipFinding(b []byte, i int, key string) (end, at int, plain, ok bool) {
 		if named {
 			at = vs
 		}
-		if i, ok = skipValue(b, vs, 1); !ok {
+		if i, ok = skipValue(b, vs, depth+1); !ok {
 			return 0, -1, false, false
 		}
 		var done bool

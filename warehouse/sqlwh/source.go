@@ -292,18 +292,10 @@ func (s *Source) ScanSQL(ctx context.Context) (string, error) {
 // columns finds the table's three columns as the catalog names them, and
 // the payload column's type.
 func (s *Source) columns(ctx context.Context) (RawTable, string, error) {
-	s.describedMu.Lock()
-	if s.described == nil {
-		cols, err := s.Describe(ctx)
-		if err != nil {
-			s.describedMu.Unlock()
-			return RawTable{}, "", err
-		}
-		s.described = cols
+	cols, err := s.description(ctx)
+	if err != nil {
+		return RawTable{}, "", err
 	}
-	cols := s.described
-	s.describedMu.Unlock()
-	var err error
 	var found [3]Column
 	for i, name := range []string{s.Table.MessageID, s.Table.ReceivedAt, s.Table.Payload} {
 		if found[i], err = FindColumn(s.Table.Table, cols, name); err != nil {
@@ -313,6 +305,20 @@ func (s *Source) columns(ctx context.Context) (RawTable, string, error) {
 	t := s.Table
 	t.MessageID, t.ReceivedAt, t.Payload = found[0].Name, found[1].Name, found[2].Name
 	return t, found[2].Type, nil
+}
+
+// description is Describe, read once per Source; a failure is not kept.
+func (s *Source) description(ctx context.Context) ([]Column, error) {
+	s.describedMu.Lock()
+	defer s.describedMu.Unlock()
+	if s.described == nil {
+		cols, err := s.Describe(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.described = cols
+	}
+	return s.described, nil
 }
 
 // WindowQuery renders the scan of a raw table whose payload column has the
@@ -358,6 +364,11 @@ func (s *Source) Vitals(ctx context.Context, w audit.Window) (audit.Vitals, erro
 	}
 	return TableVitals(ctx, s.WH, t, s.Shard, w)
 }
+
+// VitalsBesideScan implements audit.VitalSource: an engine that needs
+// room of its own to group every message id (DuckDB, in this process)
+// counts before the scan; a server counts beside it.
+func (s *Source) VitalsBesideScan() bool { return s.WH.Dialect.GroupingRoom == nil }
 
 // TableVitals measures one raw table in two aggregates: MAX over the whole
 // table, which engines answer from their min/max metadata or an index on
@@ -611,8 +622,3 @@ func lostConnection(err error) error {
 	}
 	return err
 }
-
-// VitalsBesideScan implements audit.VitalSource: an engine that needs
-// room of its own to group every message id (DuckDB, in this process)
-// counts before the scan; a server counts beside it.
-func (s *Source) VitalsBesideScan() bool { return s.WH.Dialect.GroupingRoom == nil }

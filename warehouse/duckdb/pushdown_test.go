@@ -153,4 +153,3 @@ func TestRawRunDescribesItsTableOnce(t *testing.T) {
 		t.Errorf("a run described its table %d times, want once", n)
 	}
 }
-

@@ -58,6 +58,11 @@ type fastNode struct {
 	pattern     *regexp.Regexp
 	required    []string
 	props       map[string]*fastNode
+	// members are the names of props and required together, each with its
+	// node (nil when only required) and its required bits: one look-up per
+	// member of an instance, searched in turn when few, else by index.
+	members     []fastMember
+	memberIndex map[string]*fastMember
 	addlFalse   bool
 	addl        *fastNode
 	items       *fastNode
@@ -253,6 +258,7 @@ func (c *fastCompiler) fill(n *fastNode, file, ptr string, s map[string]any, roo
 			n.props[name] = c.node(file, ptr+"/properties/"+audit.PointerToken(name), sub, false)
 		}
 	}
+	n.indexMembers()
 	switch a := s["additionalProperties"].(type) {
 	case nil:
 	case bool:
@@ -474,6 +480,57 @@ func checkBound(v float64, exact bool, b bound, sign float64) bool {
 	return false
 }
 
+// fastMember is a name an object's schema names, in properties or in
+// required.
+type fastMember struct {
+	name     string
+	node     *fastNode // nil when the name is only required
+	required uint64    // bit k set where required[k] is the name
+}
+
+// membersSearched is how many members a node searches in turn before it
+// looks them up by name.
+const membersSearched = 8
+
+func (n *fastNode) indexMembers() {
+	at := map[string]int{}
+	add := func(name string) *fastMember {
+		if i, ok := at[name]; ok {
+			return &n.members[i]
+		}
+		at[name] = len(n.members)
+		n.members = append(n.members, fastMember{name: name})
+		return &n.members[len(n.members)-1]
+	}
+	for name, child := range n.props {
+		add(name).node = child
+	}
+	for k, name := range n.required {
+		if k < 64 {
+			add(name).required |= 1 << k
+		}
+	}
+	if len(n.members) > membersSearched {
+		n.memberIndex = make(map[string]*fastMember, len(n.members))
+		for i := range n.members {
+			n.memberIndex[n.members[i].name] = &n.members[i]
+		}
+	}
+}
+
+// member is the schema's entry for a plain key, or nil.
+func (n *fastNode) member(key []byte) *fastMember {
+	if n.memberIndex != nil {
+		return n.memberIndex[string(key)]
+	}
+	for i := range n.members {
+		if n.members[i].name == string(key) {
+			return &n.members[i]
+		}
+	}
+	return nil
+}
+
 func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 	if !n.allows(tObject) || n.hasEnum || n.hasConst {
 		return 0, false
@@ -486,14 +543,11 @@ func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 		if kEsc {
 			return 0, false
 		}
-		key := b[ks+1 : ke-1]
-		for k, r := range n.required {
-			if r == string(key) {
-				seen |= 1 << k
+		if m := n.member(b[ks+1 : ke-1]); m != nil {
+			seen |= m.required
+			if m.node != nil {
+				return m.node.valid(b, vs, depth+1)
 			}
-		}
-		if child, ok := n.props[string(key)]; ok {
-			return child.valid(b, vs, depth+1)
 		}
 		switch {
 		case n.addlFalse:

@@ -93,6 +93,45 @@ func TestFastPathHolesClosed(t *testing.T) {
 	}
 }
 
+// An object schema naming more members than the fast path searches in
+// turn looks them up by name: it must still prove the valid instance and
+// agree with the library on every other.
+func TestFastPathWideObjects(t *testing.T) {
+	var props []string
+	for i := range 12 {
+		typ := []string{"string", "integer", "boolean"}[i%3]
+		props = append(props, fmt.Sprintf(`"p%02d":{"type":%q}`, i, typ))
+	}
+	schema := `{"type":"object","additionalProperties":false,"required":["p00","p07","p11","only_required"],` +
+		`"properties":{` + strings.Join(props, ",") + `,"only_required":{"type":"null"}}}`
+	valid := `{"p11":true,"p00":"a","p07":7,"p01":2,"only_required":null,"p05":false}`
+	s, err := loadOne(t, []byte(schema))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, instance string
+		valid          bool
+	}{
+		{"valid, keys in any order", valid, true},
+		{"a required member missing", `{"p11":true,"p00":"a","only_required":null}`, false},
+		{"the 11th member of the wrong type", strings.Replace(valid, `"p11":true`, `"p11":"true"`, 1), false},
+		{"the 8th member of the wrong type", strings.Replace(valid, `"p07":7`, `"p07":7.5`, 1), false},
+		{"an undeclared member", strings.Replace(valid, `"p05":false`, `"p05":false,"p12":1`, 1), false},
+	} {
+		v, err := decode(c.instance)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if libValid := len(s.Validate(v)) == 0; libValid != c.valid {
+			t.Fatalf("%s: the library says valid=%v, want %v", c.name, libValid, c.valid)
+		}
+		if fast := s.ValidJSON([]byte(c.instance)); fast != c.valid {
+			t.Errorf("%s: the fast path says valid=%v, want %v", c.name, fast, c.valid)
+		}
+	}
+}
+
 // With the fast path on or off, the audit of a corpus writes the same
 // violations and the same statistics.
 func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {

@@ -50,6 +50,8 @@ bench:
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /read bench-snowflake.txt
 	$(GO) test $(TAGS) -run '^$$' -bench Layouts -count 6 ./warehouse/duckdb/ | tee bench-layouts.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /layout bench-layouts.txt
+	$(GO) test $(TAGS) -run '^$$' -bench WindowScan -count 6 ./warehouse/duckdb/ | tee bench-duckdb-scan.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /read bench-duckdb-scan.txt
 
 # End to end, in one run: the peers (Python jsonschema, ajv 8) beside the
 # validation core on the same events, the raw read limits (DuckDB's sliced
@@ -85,4 +87,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin dist demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt bench-layouts.txt
+	rm -rf bin dist demo.duckdb demo.duckdb.wal bench.txt bench-snowflake.txt bench-layouts.txt bench-duckdb-scan.txt

@@ -14,11 +14,12 @@ import (
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
-// ArrowReads reports whether this build reads window scans through
+// ArrowReads reports whether this build reads bulk reads other than the
+// raw layout's window scan (Segment's layout, the pushdown scan) through
 // DuckDB's Arrow interface (build tag duckdb_arrow, which make sets).
 const ArrowReads = true
 
-// queryArrow runs a window scan on a connection of its own and reads it as
+// queryArrow runs a bulk read on a connection of its own and reads it as
 // Arrow record batches, one DuckDB data chunk (2,048 rows) at a time.
 func queryArrow(ctx context.Context, db *sql.DB, q string, args []any) (sqlwh.Rows, error) {
 	sc, err := db.Conn(ctx)

@@ -91,6 +91,8 @@ WHERE table_schema = COALESCE(NULLIF(?, ''), current_schema()) ORDER BY table_na
 		},
 		// duckdb-go runs queries with duckdb_pending_prepared, which
 		// materialises the whole result: a 10M-row window would sit in memory.
+		// The raw layout's window scan streams instead (stream.go) and takes
+		// no slices; these bound Segment's layout and the pushdown scan.
 		// Two slices are materialised at a time (one read, the next run
 		// ahead), outside the buffer pool's limit: at 10,000 rows a 10M-row
 		// run peaked at 252-264 MB, at 5,000 at 228-246 MB, with no time
@@ -200,24 +202,35 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	bulk := func(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident, cols []string, rows [][]any) error {
 		return appendRows(ctx, tx, d, table, cols, rows)
 	}
-	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{&sqlwh.StdConn{DB: db, Dialect: d, Bulk: bulk}}}, nil
+	return &sqlwh.Warehouse{Dialect: d, Conn: &conn{StdConn: &sqlwh.StdConn{DB: db, Dialect: d, Bulk: bulk}, scans: &scanRegistry{}}}, nil
 }
 
-// conn reads window scans through Arrow, and knows which locks are held
-// by a live process. DuckDB lets one process at a time open a file for
-// writing, so a process that writes a lock row can be sure that a lock
-// held by any other process is left over from one that has ended.
-type conn struct{ *sqlwh.StdConn }
+// conn streams the raw layout's window scans, reads other bulk reads
+// through Arrow, and knows which locks are held by a live process. DuckDB
+// lets one process at a time open a file for writing, so a process that
+// writes a lock row can be sure that a lock held by any other process is
+// left over from one that has ended.
+type conn struct {
+	*sqlwh.StdConn
+	scans *scanRegistry
+}
 
-// Query reads a window's data scan (sqlwh.IsBulkRead) through DuckDB's
-// Arrow interface where the build has it; every other query takes
+// Query streams the raw layout's window scan (sqlwh.IsRawRead, stream.go),
+// reads another data scan (sqlwh.IsBulkRead) through DuckDB's Arrow
+// interface where the build has it, and every other query through
 // database/sql's row path.
 func (c *conn) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
-	if !sqlwh.IsBulkRead(ctx) {
-		return c.StdConn.Query(ctx, q, args...)
+	switch {
+	case sqlwh.IsRawRead(ctx):
+		return c.streamRaw(ctx, q, args)
+	case sqlwh.IsBulkRead(ctx):
+		return queryArrow(ctx, c.DB, q, args)
 	}
-	return queryArrow(ctx, c.DB, q, args)
+	return c.StdConn.Query(ctx, q, args...)
 }
+
+// StreamsRawReads implements sqlwh.RawStreamer.
+func (c *conn) StreamsRawReads() bool { return true }
 
 // process names this process: its pid alone could be a dead process's
 // again (every container's first process is pid 1), hence the nonce.

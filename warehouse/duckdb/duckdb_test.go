@@ -83,14 +83,16 @@ func TestConformance(t *testing.T) {
 }
 
 // The same suite with tiny slices, so that every case — window edges,
-// shards, cancellation — also runs through the sliced scan that bounds
-// DuckDB's memory on big windows.
+// shards, cancellation — also runs through the sliced scans that bound
+// DuckDB's memory on big windows in Segment's layout and with pushdown
+// (the raw layout's scan streams, and takes no slices).
 func TestConformanceSlicedScan(t *testing.T) {
 	warehousetest.Run(t, warehousetest.Backend{Name: "duckdb, 3-row slices", Open: open(3), EndSession: endProcess})
 }
 
 // make builds with the tag duckdb_arrow; a build without it still works
-// but takes about 1.7 times as long to read a window, which CI must not hide.
+// but takes about 1.7 times as long to read Segment's layout or a pushdown
+// scan, which CI must not hide.
 func TestWindowScanReadsArrow(t *testing.T) {
 	if !duckdb.ArrowReads {
 		if os.Getenv("CI") != "" {

@@ -64,3 +64,22 @@ func WithBulkRead(ctx context.Context) context.Context {
 
 // IsBulkRead reports whether ctx marks a window's data scan.
 func IsBulkRead(ctx context.Context) bool { return ctx.Value(bulkReadKey{}) != nil }
+
+type rawReadKey struct{}
+
+// WithRawRead marks a query as the raw layout's window scan, a bulk read
+// whose columns are the message id as text, received_at and the payload
+// as text.
+func WithRawRead(ctx context.Context) context.Context {
+	return context.WithValue(WithBulkRead(ctx), rawReadKey{}, true)
+}
+
+// IsRawRead reports whether ctx marks the raw layout's window scan.
+func IsRawRead(ctx context.Context) bool { return ctx.Value(rawReadKey{}) != nil }
+
+// RawStreamer is a Conn that streams the raw layout's window scan
+// (IsRawRead) in bounded memory however many rows the window holds, so
+// that Source reads it in one query, never in Dialect.SliceRows slices.
+type RawStreamer interface {
+	StreamsRawReads() bool
+}

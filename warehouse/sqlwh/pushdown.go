@@ -393,7 +393,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 	}
 	batch := make([]audit.Row, 0, size)
 	var counts []audit.ProvenCount
-	for rows, err := range s.open(ctx, query, parts) {
+	for rows, err := range s.open(WithBulkRead(ctx), query, parts) {
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 		}

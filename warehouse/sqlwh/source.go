@@ -450,9 +450,11 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 	if err != nil {
 		return err
 	}
-	parts, err := s.Slices(ctx, w)
-	if err != nil {
-		return err
+	parts := []audit.Window{w}
+	if rs, ok := s.WH.Conn.(RawStreamer); !ok || !rs.StreamsRawReads() {
+		if parts, err = s.Slices(ctx, w); err != nil {
+			return err
+		}
 	}
 	size := s.BatchSize
 	if size <= 0 {
@@ -465,7 +467,7 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 	// holds rows after yield returns, and goes back to s.arenas when it is
 	// done.
 	var arena []byte
-	for rows, err := range s.open(ctx, query, parts) {
+	for rows, err := range s.open(WithRawRead(ctx), query, parts) {
 		if err != nil {
 			return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 		}
@@ -483,7 +485,8 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 
 // open runs the query of each slice one slice ahead of the caller: DuckDB
 // computes a slice's whole result inside Query, which would otherwise
-// leave the reader idle while it does. At most two slices are open.
+// leave the reader idle while it does. At most two slices are open. ctx
+// carries the kind of read (WithRawRead, WithBulkRead).
 func (s *Source) open(ctx context.Context, query string, parts []audit.Window) iter.Seq2[Rows, error] {
 	return func(yield func(Rows, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)
@@ -495,7 +498,7 @@ func (s *Source) open(ctx context.Context, query string, parts []audit.Window) i
 		go func() {
 			defer close(ahead)
 			for _, part := range parts {
-				rows, err := s.WH.Conn.Query(WithBulkRead(ctx), query, part.Start.UTC(), part.End.UTC())
+				rows, err := s.WH.Conn.Query(ctx, query, part.Start.UTC(), part.End.UTC())
 				select {
 				case ahead <- opened{rows, err}:
 				case <-ctx.Done():

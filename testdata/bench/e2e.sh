@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end benchmark, in one run on one machine: eventaudit beside its
 # peers (Python jsonschema, ajv 8) on the same events, and beside the raw
-# read limit of each warehouse (DuckDB's sliced Arrow scan, Postgres COPY
-# out). Runs alternate; each figure is the median of REPS runs with its
-# min–max. Prints a Markdown table.
+# read limit of each warehouse (DuckDB: eventaudit's streamed scan alone;
+# Postgres: COPY out). Runs alternate; each figure is the median of REPS
+# runs with its min–max. Prints a Markdown table.
 #   N=1000000 BIG=10000000 NPEER=200000 REPS=5 bash testdata/bench/e2e.sh      (make bench-e2e)
 # Needs: postgresql (initdb), GNU time, python3 with jsonschema, node and npm.
 set -euo pipefail
@@ -105,7 +105,7 @@ echo "|---|--:|---|"
 [ $have_ajv = 1 ] && echo "| ajv $(node -e "console.log(require('$work/node/node_modules/ajv/package.json').version)"), 1 core, $NPEER events in memory ($ajv_invalid invalid) | $(rated ajv.rate) | $(vs "$ajv" "$py") Python |"
 echo "| eventaudit validation core, 1 worker, the same events ($core_invalid invalid) | $(rated core1.rate) | $(vs "$core1" "$ajv") ajv, $(vs "$core1" "$py") Python |"
 echo "| eventaudit validation core, 2 workers | $(rated core2.rate) | $(x "$core2" "$core1") one worker |"
-echo "| DuckDB read limit: eventaudit's sliced Arrow scan, no validation, $N rows | $(per "$N" duckscan) | |"
+echo "| DuckDB read limit: eventaudit's streamed scan, no validation, $N rows | $(per "$N" duckscan) | |"
 echo "| DuckDB end to end with writes, 2 workers, $N rows | $(per "$N" duck2) | $(pct "$duck2" "$duckscan") of the read limit; peak RSS $(peakrss duck2) MB |"
 echo "| DuckDB end to end with writes, 1 worker | $(per "$N" duck1) | $(vs "$duck1" "$py") Python per core; 2 workers $(x "$duck2" "$duck1") |"
 echo "| DuckDB end to end with writes, $BIG rows | $(per "$BIG" big) | peak RSS $(peakrss big) MB |"

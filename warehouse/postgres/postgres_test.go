@@ -187,3 +187,32 @@ func TestConnectionKilledMidScan(t *testing.T) {
 		t.Errorf("%d violations were written by a failed run", n)
 	}
 }
+
+// Message ids are duplicates when their bytes are equal, as Go compares
+// them, whatever the column's collation: under a case-insensitive one
+// "Ab" and "aB" are two ids, and only a repeated "Ab" is a duplicate.
+func TestDuplicatesCompareIdsByteForByte(t *testing.T) {
+	wh := openPostgres(t)
+	ctx := context.Background()
+	table := fmt.Sprintf("dups_%d", time.Now().UnixNano())
+	stmts := []string{
+		`CREATE COLLATION IF NOT EXISTS eventaudit_test_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+		`CREATE TABLE ` + table + ` (message_id TEXT COLLATE eventaudit_test_ci, received_at TIMESTAMPTZ, payload TEXT)`,
+		`INSERT INTO ` + table + ` VALUES ('Ab', '2026-11-20 01:00:00+00', '{}'), ('aB', '2026-11-20 02:00:00+00', '{}'), ('Ab', '2026-11-20 03:00:00+00', '{}')`,
+	}
+	for _, q := range stmts {
+		if err := wh.Conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { wh.Conn.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) })
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{table}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	v, err := sqlwh.TableVitals(ctx, wh, raw, audit.Shard{}, audit.Window{Start: start, End: start.Add(24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Duplicates != 1 {
+		t.Fatalf("%d duplicate rows, want 1 (the second \"Ab\"; \"aB\" is another id)", v.Duplicates)
+	}
+}

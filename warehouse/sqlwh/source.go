@@ -389,9 +389,7 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 	if at != nil {
 		v.Latest = at.UTC()
 	}
-	dups := fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
-		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
-		messageIDText(d, t), d.Quote(t.Table), WindowWhere(d, t, shard))
+	dups := DuplicatesSQL(d, t, shard)
 	leave, err := enterRoom(ctx, wh, d.GroupingRoom, "counting duplicate message ids",
 		"a window of this many rows needs more memory to count them: add ?memory_limit=1GB to the warehouse URL, or audit it in --shard parts")
 	if err != nil {
@@ -402,6 +400,20 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
 	return v, nil
+}
+
+// DuplicatesSQL counts the window's rows whose message id an earlier row
+// of the window has; its parameters are the window's start and end. Ids are
+// equal when their bytes are, as Go compares them: under a case-insensitive
+// collation "A" and "a" would be one id.
+func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard) string {
+	mid := messageIDText(d, t)
+	if d.ProveColumns != nil && d.ProveColumns.Binary != nil {
+		mid = d.ProveColumns.Binary(mid)
+	}
+	return fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
+		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
+		mid, d.Quote(t.Table), WindowWhere(d, t, shard))
 }
 
 // enterRoom runs room's first statement, if there is a room, and returns

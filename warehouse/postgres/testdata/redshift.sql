@@ -94,6 +94,9 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."r
 -- window scan of shard 2/4
 SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 AND MOD(ABS(FNV_HASH(COALESCE(CAST("message_id" AS VARCHAR), ''))), 4) = 2;
 
+-- count the window's duplicate message ids
+SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) FROM (SELECT COLLATE(CAST("message_id" AS VARCHAR), 'case_sensitive') AS mid, COUNT(*) AS n FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL;
+
 -- resolve the source table
 SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
 FROM svv_tables

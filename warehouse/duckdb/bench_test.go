@@ -22,16 +22,8 @@ import (
 //	go test ./warehouse/duckdb -run '^$' -bench Layouts -count 6 | benchstat -col /layout -
 func BenchmarkLayouts(b *testing.B) {
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "duckdb://"+filepath.Join(b.TempDir(), "bench.duckdb"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer wh.Close()
-	corpus := audittest.Generate(audittest.Options{N: 50000, BadRate: 0.05, Seed: 11})
 	raw := sqlwh.RawTable{Table: sqlwh.Ident{"raw", "events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-	if err := wh.LoadRaw(ctx, raw, "VARCHAR", corpus.Rows); err != nil {
-		b.Fatal(err)
-	}
+	wh, corpus := benchTable(b, raw, 50000)
 	if err := warehousetest.BuildSegmentLayout(corpus.Rows).Load(ctx, wh, "web_prod"); err != nil {
 		b.Fatal(err)
 	}
@@ -71,16 +63,8 @@ func BenchmarkLayouts(b *testing.B) {
 //	go test ./warehouse/duckdb -run '^$' -bench WindowScan -count 6 | benchstat -col /read -
 func BenchmarkWindowScan(b *testing.B) {
 	ctx := context.Background()
-	wh, err := duckdb.Open(ctx, "duckdb://"+filepath.Join(b.TempDir(), "bench.duckdb"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer wh.Close()
-	corpus := audittest.Generate(audittest.Options{N: 200000, BadRate: 0.05, Seed: 11})
 	raw := sqlwh.RawTable{Table: sqlwh.Ident{"events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-	if err := wh.LoadRaw(ctx, raw, "VARCHAR", corpus.Rows); err != nil {
-		b.Fatal(err)
-	}
+	wh, corpus := benchTable(b, raw, 200000)
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 	src := &sqlwh.Source{WH: wh, Table: raw}
 	query, err := src.ScanSQL(ctx)
@@ -139,4 +123,20 @@ func BenchmarkWindowScan(b *testing.B) {
 			b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
+}
+
+// benchTable opens a DuckDB file that the benchmark removes and loads n
+// generated messages, 5% invalid, into raw.
+func benchTable(b *testing.B, raw sqlwh.RawTable, n int) (*sqlwh.Warehouse, *audittest.Corpus) {
+	ctx := context.Background()
+	wh, err := duckdb.Open(ctx, "duckdb://"+filepath.Join(b.TempDir(), "bench.duckdb"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { wh.Close() })
+	corpus := audittest.Generate(audittest.Options{N: n, BadRate: 0.05, Seed: 11})
+	if err := wh.LoadRaw(ctx, raw, "VARCHAR", corpus.Rows); err != nil {
+		b.Fatal(err)
+	}
+	return wh, corpus
 }

@@ -33,9 +33,10 @@ import (
 // fast (BenchmarkWindowScan; docs/performance.md).
 //
 // The rows come in the order DuckDB's threads scan them, not the table's.
-// The count(*) of the same statement is the check that every row of the
-// window reached eventaudit once: a run whose reader saw another number
-// fails.
+// f leaves its result unset: counting it only makes DuckDB call f on every
+// row. The count(*) of the same statement is the check that every row of
+// the window reached eventaudit once: a run whose reader saw another
+// number fails.
 
 // streamKey carries the scan's rawStream in the context of its statement,
 // which duckdb-go hands to the scalar function.

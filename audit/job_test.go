@@ -16,13 +16,12 @@ import (
 // fakeStore records the order of a job's calls.
 type fakeStore struct {
 	memSink
-	calls      []string
-	last       time.Time
-	hasLast    bool
-	lease      *fakeLease
-	lockErr    error
-	adopted    []string
-	watermarks int
+	calls   []string
+	last    time.Time
+	hasLast bool
+	lease   *fakeLease
+	lockErr error
+	adopted []string
 }
 
 type fakeLease struct {

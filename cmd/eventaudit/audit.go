@@ -359,8 +359,9 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 	if err != nil {
 		return nil, usageError{fmt.Errorf("--shard: %w", err)}
 	}
-	sourceName, err := o.sourceName()
-	if err != nil {
+	// Checks the source's name (and settles --source) before connecting;
+	// the run is recorded under the name the warehouse resolves it to.
+	if _, err := o.sourceName(); err != nil {
 		return nil, err
 	}
 	// Fail on a bad window before loading schemas or connecting.
@@ -400,7 +401,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 	if o.Layout == "segment" {
 		notCheckable = segmentNotCheckable(reg)
 	}
-	sourceName = src.Name
+	sourceName := src.Name
 	runID := d.newRunID(now)
 	logger := d.logger.With("run_id", runID)
 	// Every later line carries the run id, the final error's too.

@@ -54,6 +54,35 @@ func TestDecodeScannedAgreesWithEncodingJSON(t *testing.T) {
 	}
 }
 
+// DecodeJSON reads what encoding/json reads, and nothing may follow the
+// value but white space: JSON held as text in a column is one value or it
+// is not JSON.
+func TestDecodeJSONIsExactlyOneValue(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{`[{"price":1.50}]`, true}, {`  {"a":[1,2]}` + "\n\t", true}, {`"s"`, true}, {`1e2`, true},
+		{`{"a":1,"a":2}`, true}, {"[\"bad \xff\"]", true}, {`["\ud800"]`, true},
+		{strings.Repeat("[", 300) + strings.Repeat("]", 300), true}, // past the scanner's depth: encoding/json reads it
+		{`[1] x`, false}, {`[1]]`, false}, {`1 2`, false}, {`{"a":1}{"b":2}`, false}, {`01`, false},
+		{``, false}, {`[1,]`, false}, {`{`, false}, {strings.Repeat("[", 300) + strings.Repeat("]", 300) + "]", false},
+	} {
+		got, err := DecodeJSON([]byte(tc.in))
+		if (err == nil) != tc.ok {
+			t.Errorf("%q: DecodeJSON error %v, want ok %v", tc.in, err, tc.ok)
+			continue
+		}
+		if !tc.ok {
+			continue
+		}
+		want, _, _ := decodeWithLibrary([]byte(tc.in))
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: DecodeJSON %#v, encoding/json %#v", tc.in, got, want)
+		}
+	}
+}
+
 func FuzzDecodeScanned(f *testing.F) {
 	for _, s := range []string{`{"a":[1,{"b":"c"}]}`, `{"a":1,"a":"x"}`, `"\u00e9\ud800"`, "\"\xff\"", `[1e5,-0.0,true]`, `{"a":1}]`, `1 2`} {
 		f.Add([]byte(s))
@@ -63,6 +92,15 @@ func FuzzDecodeScanned(f *testing.F) {
 		want, wantMore, err := decodeWithLibrary(b)
 		if ok && (err != nil || !reflect.DeepEqual(v, want) || more != wantMore) {
 			t.Fatalf("%q: scanned %#v (more %v); encoding/json %#v (more %v, %v)", b, v, more, want, wantMore, err)
+		}
+		// DecodeJSON: encoding/json's value, where only white space follows.
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.UseNumber()
+		var one any
+		whole := dec.Decode(&one) == nil && SkipSpace(b, int(dec.InputOffset())) == len(b)
+		got, gotErr := DecodeJSON(b)
+		if (gotErr == nil) != whole || (whole && !reflect.DeepEqual(got, one)) {
+			t.Fatalf("%q: DecodeJSON %#v, %v; encoding/json %#v, one whole value %v", b, got, gotErr, one, whole)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -101,6 +102,30 @@ func decodeJSON(raw []byte) (v any, more bool, err error) {
 	dec.UseNumber()
 	err = dec.Decode(&v)
 	return v, err == nil && dec.More(), err
+}
+
+// DecodeJSON decodes raw as exactly one JSON value, numbers as
+// json.Number, as encoding/json's Decoder with UseNumber reads it; unlike
+// that Decoder, anything but white space after the value is an error.
+func DecodeJSON(raw []byte) (any, error) {
+	if v, end, ok := decodeValue(raw, SkipSpace(raw, 0), 0); ok {
+		if SkipSpace(raw, end) != len(raw) {
+			return nil, errors.New("trailing data after the JSON value")
+		}
+		return v, nil
+	}
+	// What the scanner refuses, encoding/json refuses too, and its error
+	// says why.
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	if SkipSpace(raw, int(dec.InputOffset())) != len(raw) {
+		return nil, errors.New("trailing data after the JSON value")
+	}
+	return v, nil
 }
 
 // FastSchema is a Schema that can also prove an object valid from its raw

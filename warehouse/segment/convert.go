@@ -109,8 +109,7 @@ func natural(v any, k int) any {
 				return b
 			}
 		case kindJSON:
-			var j any
-			if decodeNumber(x, &j) == nil {
+			if j, ok := decodeText(x); ok {
 				return j
 			}
 		}
@@ -128,10 +127,11 @@ func floatNumber(f float64) any {
 	return json.Number(strconv.FormatFloat(f, 'f', -1, 64))
 }
 
-func decodeNumber(s string, v *any) error {
-	dec := json.NewDecoder(strings.NewReader(s))
-	dec.UseNumber()
-	return dec.Decode(v)
+// decodeText reads JSON held as text, numbers as json.Number. Text with
+// anything after its value ("[1] x") is not JSON, and stays text.
+func decodeText(s string) (any, bool) {
+	v, err := audit.DecodeJSON([]byte(s))
+	return v, err == nil
 }
 
 // convert carries a column's value to the JSON type its property wants,
@@ -157,8 +157,7 @@ func convert(v any, k int, ps *audit.Shape) any {
 		return x
 	case string:
 		if ps.Allows("array") || ps.Allows("object") {
-			var j any
-			if decodeNumber(x, &j) == nil {
+			if j, ok := decodeText(x); ok {
 				switch j.(type) {
 				case []any, map[string]any:
 					return j

@@ -13,6 +13,9 @@ import (
 func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit.Row, error) {
 	text := func(name string) string {
 		if i, ok := idx[name]; ok && vals[i] != nil {
+			if s, ok := vals[i].(string); ok {
+				return s
+			}
 			return fmt.Sprint(normalise(vals[i]))
 		}
 		return ""
@@ -43,13 +46,22 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 	}
 	m := s.Matcher.Resolve(t.typ, event, name, text("schema_id"))
 	shape, leaves := s.checkedLayout(t, m)
-	used := map[string]bool{"id": true, "received_at": true, "event_text": true, "name": t.typ == "page" || t.typ == "screen"}
+	// used[i]: column i is read already, by its index in vals.
+	used := make([]bool, len(vals))
+	for _, col := range []string{"id", "received_at", "event_text"} {
+		if i, ok := idx[col]; ok {
+			used[i] = true
+		}
+	}
+	if i, ok := idx["name"]; ok && (t.typ == "page" || t.typ == "screen") {
+		used[i] = true
+	}
 	obj := object(leaves, idx, vals, t.kinds, used)
 	// Columns the shape does not know keep their values under their column
 	// name, so a closed schema reports them per message, as in the raw
 	// layout; the column itself is reported once.
 	for low, i := range idx {
-		if used[low] || vals[i] == nil {
+		if used[i] || vals[i] == nil {
 			continue
 		}
 		obj[low] = natural(vals[i], t.kinds[i])
@@ -142,13 +154,13 @@ func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []
 // object rebuilds an object from its flattened columns, marking the columns
 // it used; with no leaves it is empty, and the caller adds the unused
 // columns as they are.
-func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, used map[string]bool) map[string]any {
+func object(leaves []segmentLeaf, idx map[string]int, vals []any, kinds []int, used []bool) map[string]any {
 	obj := map[string]any{}
 	var maps []segmentLeaf
 	for _, l := range leaves {
 		i, ok := idx[l.col]
 		if ok {
-			used[l.col] = true
+			used[i] = true
 		}
 		switch {
 		case ok && vals[i] != nil:
@@ -186,18 +198,18 @@ func (l segmentLeaf) isMap() bool {
 // foldMap gathers the unused, non-NULL columns named prefix+key into a map
 // of key to value. Keys come back as Segment wrote the columns (snake_case,
 // lower case): a map's keys are data, which Segment does not keep.
-func foldMap(prefix string, idx map[string]int, vals []any, kinds []int, used map[string]bool) map[string]any {
+func foldMap(prefix string, idx map[string]int, vals []any, kinds []int, used []bool) map[string]any {
 	var m map[string]any
 	for col, i := range idx {
 		key, ok := strings.CutPrefix(col, prefix)
-		if !ok || key == "" || used[col] || vals[i] == nil {
+		if !ok || key == "" || used[i] || vals[i] == nil {
 			continue
 		}
 		if m == nil {
 			m = map[string]any{}
 		}
 		m[key] = natural(vals[i], kinds[i])
-		used[col] = true
+		used[i] = true
 	}
 	return m
 }

@@ -80,7 +80,7 @@ func TestRebuildObject(t *testing.T) {
 				kinds = append(kinds, kindOf(typ))
 				vals = append(vals, tt.vals[name])
 			}
-			got := object(segmentLeaves(tt.shape), idx, vals, kinds, map[string]bool{})
+			got := object(segmentLeaves(tt.shape), idx, vals, kinds, make([]bool, len(vals)))
 			b, err := json.Marshal(got)
 			if err != nil {
 				t.Fatal(err)

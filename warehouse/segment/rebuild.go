@@ -30,18 +30,18 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 	default:
 		return audit.Row{}, fmt.Errorf("received_at of row %q is %T, not a timestamp", id, v)
 	}
-	msg := map[string]any{"type": t.typ}
+	msg := message{typ: t.typ, id: &id, member: t.member}
 	event, name := t.event, ""
 	switch t.typ {
 	case "track":
 		if e := text("event_text"); e != "" {
 			event = e
 		}
-		msg["event"] = event
+		msg.event = &event
 	case "page", "screen":
 		name = text("name")
 		if name != "" {
-			msg["name"] = name
+			msg.name = &name
 		}
 	}
 	m := s.Matcher.Resolve(t.typ, event, name, text("schema_id"))
@@ -72,8 +72,8 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 					t.name, t.cols[i].Name, low)})
 		}
 	}
-	msg[t.member] = obj
-	return rowOf(&id, at, msg), nil
+	msg.object = obj
+	return msg.row(at), nil
 }
 
 // segmentLeaf is one column a schema's object is flattened into: the

@@ -91,3 +91,31 @@ func TestRebuildObject(t *testing.T) {
 		})
 	}
 }
+
+// A rebuilt message is written byte for byte as json.Marshal writes the map
+// of its members: keys in order, HTML-escaped strings, numbers as written.
+func TestMessageIsWrittenAsJSONMarshalWritesIt(t *testing.T) {
+	at := time.Date(2026, 11, 20, 1, 2, 3, 0, time.UTC)
+	str := func(s string) *string { return &s }
+	obj := map[string]any{"b": json.Number("1.50"), "a": []any{"<x>", true, nil}, "n": map[string]any{"é\u2028": "\"q\""}}
+	for _, m := range []message{
+		{typ: "track", event: str("Order Completed"), id: str("m-1"), member: "properties", object: obj},
+		{typ: "page", name: str("Home & <Garden>"), id: str("m-2"), member: "properties", object: map[string]any{}},
+		{typ: "page", id: str("m-3"), member: "properties", object: obj},
+		{typ: "identify", id: str("m-4"), member: "traits", object: obj},
+		{typ: "track", event: str(""), member: "properties", object: obj}, // no id
+		{typ: "track", event: str("Signed Up")},                            // the tracks table: no object
+	} {
+		r := m.row(at)
+		want, err := json.Marshal(m.asMap())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(r.Payload) != string(want) {
+			t.Errorf("wrote %s\nwant  %s", r.Payload, want)
+		}
+		if r.MessageID != deref(m.id) || !r.ReceivedAt.Equal(at) {
+			t.Errorf("row %q at %v, want %q at %v", r.MessageID, r.ReceivedAt, deref(m.id), at)
+		}
+	}
+}

@@ -104,7 +104,7 @@ func TestMessageIsWrittenAsJSONMarshalWritesIt(t *testing.T) {
 		{typ: "page", id: str("m-3"), member: "properties", object: obj},
 		{typ: "identify", id: str("m-4"), member: "traits", object: obj},
 		{typ: "track", event: str(""), member: "properties", object: obj}, // no id
-		{typ: "track", event: str("Signed Up")},                            // the tracks table: no object
+		{typ: "track", event: str("Signed Up")},                           // the tracks table: no object
 	} {
 		r := m.row(at)
 		want, err := json.Marshal(m.asMap())

@@ -28,8 +28,11 @@ func appendValue(dst []byte, v any, limit int) (_ []byte, ok bool) {
 		}
 		return append(dst, "false"...), true
 	case json.Number:
-		if x == "" || !json.Valid([]byte(x)) {
-			return dst, false
+		// A plain number token needs no general JSON check.
+		if end, _, ok := ScanNumber([]byte(x), 0); !ok || end != len(x) {
+			if x == "" || !json.Valid([]byte(x)) {
+				return dst, false
+			}
 		}
 		return append(dst, x...), true
 	case string:
@@ -49,7 +52,8 @@ func appendValue(dst []byte, v any, limit int) (_ []byte, ok bool) {
 		}
 		return append(dst, ']'), true
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		var small [16]string // most objects' keys, without an allocation
+		keys := small[:0]
 		for k := range x {
 			keys = append(keys, k)
 		}

@@ -115,6 +115,14 @@ type Dialect struct {
 	// an engine that bounds its memory tightly for the scan (DuckDB) needs
 	// more for a hash table of millions of ids, even spilling.
 	GroupingRoom *[2]string
+	// HashText, when set, renders a 64-bit hash of a text. The duplicates
+	// count then groups the hashes first and the ids only where a hash
+	// repeats: exact still, as equal ids have equal hashes, and a column
+	// store reads the ids twice to group 8-byte keys instead of strings
+	// (DuckDB: 10M ids in 0.94 s against 1.88 s, and within 64 MB, where
+	// grouping the ids needs 96). A row store, which reads whole rows
+	// twice, leaves it unset.
+	HashText func(text string) string
 	// ProofRoom, likewise, surrounds the pushdown scan: DuckDB's json_
 	// functions and lambdas hold buffers per vector and call that a
 	// tight limit cannot hold.

@@ -337,8 +337,14 @@ func messageIDText(d *Dialect, t RawTable) string { return d.AsText(d.QuoteName(
 
 // WindowWhere filters the window (parameters 1 and 2) and the shard.
 func WindowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
+	return windowWhere(d, t, shard, 1)
+}
+
+// windowWhere is WindowWhere with the window's parameters numbered from
+// first.
+func windowWhere(d *Dialect, t RawTable, shard audit.Shard, first int) string {
 	at := d.QuoteName(t.ReceivedAt)
-	w := fmt.Sprintf("%s >= %s AND %s < %s", at, d.Placeholder(1), at, d.Placeholder(2))
+	w := fmt.Sprintf("%s >= %s AND %s < %s", at, d.Placeholder(first), at, d.Placeholder(first+1))
 	if shard.Sharded() {
 		w += fmt.Sprintf(" AND %s = %d", d.ShardExpr(messageIDText(d, t), shard.Count), shard.Index)
 	}
@@ -389,31 +395,39 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 	if at != nil {
 		v.Latest = at.UTC()
 	}
-	dups := DuplicatesSQL(d, t, shard)
+	dups, args := DuplicatesSQL(d, t, shard, w)
 	leave, err := enterRoom(ctx, wh, d.GroupingRoom, "counting duplicate message ids",
 		"a window of this many rows needs more memory to count them: add ?memory_limit=1GB to the warehouse URL, or audit it in --shard parts")
 	if err != nil {
 		return v, err
 	}
 	defer leave(&err)
-	if err := queryOne(ctx, wh, dups, []any{w.Start.UTC(), w.End.UTC()}, &v.Duplicates); err != nil {
+	if err := queryOne(ctx, wh, dups, args, &v.Duplicates); err != nil {
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
 	return v, nil
 }
 
 // DuplicatesSQL counts the window's rows whose message id an earlier row
-// of the window has; its parameters are the window's start and end. Ids are
-// equal when their bytes are, as Go compares them: under a case-insensitive
-// collation "A" and "a" would be one id.
-func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard) string {
+// of the window has. Ids are equal when their bytes are, as Go compares
+// them: under a case-insensitive collation "A" and "a" would be one id.
+func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (string, []any) {
 	mid := messageIDText(d, t)
 	if d.ProveColumns != nil && d.ProveColumns.Binary != nil {
 		mid = d.ProveColumns.Binary(mid)
 	}
+	from, where, args := d.Quote(t.Table), WindowWhere(d, t, shard), []any{w.Start.UTC(), w.End.UTC()}
+	if d.HashText != nil {
+		// Ids whose hash repeats, then those ids themselves. The window
+		// is filtered twice, so its parameters come twice.
+		h, inner := d.HashText(mid), windowWhere(d, t, shard, 3)
+		where = fmt.Sprintf("%s AND %s IS NOT NULL AND %s IN (SELECT %s FROM %s WHERE %s AND %s IS NOT NULL GROUP BY 1 HAVING COUNT(*) > 1)",
+			where, mid, h, h, from, inner, mid)
+		args = append(args, args...)
+	}
 	return fmt.Sprintf("SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) "+
 		"FROM (SELECT %s AS mid, COUNT(*) AS n FROM %s WHERE %s GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL",
-		mid, d.Quote(t.Table), WindowWhere(d, t, shard))
+		mid, from, where), args
 }
 
 // enterRoom runs room's first statement, if there is a room, and returns

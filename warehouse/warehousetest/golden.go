@@ -54,7 +54,8 @@ func DialectSQL(t *testing.T, d *sqlwh.Dialect, payloadTypes []string, shardPayl
 		t.Fatal(err)
 	}
 	doc.Section("window scan of shard 2/4", q)
-	doc.Section("count the window's duplicate message ids", sqlwh.DuplicatesSQL(d, raw, audit.Shard{}))
+	dups, _ := sqlwh.DuplicatesSQL(d, raw, audit.Shard{}, audit.Window{})
+	doc.Section("count the window's duplicate message ids", dups)
 	doc.Section("resolve the source table", d.ResolveTable)
 	doc.Section("resolve the schema of Segment's layout", d.ResolveSchema)
 	stmts, _ := sink.ReplaceSQL(audit.Run{}, []string{"run-a", "run-b"})

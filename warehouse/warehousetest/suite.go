@@ -412,20 +412,23 @@ func testSuppressedAndKnown(t *testing.T, f *fixture) {
 func testFreshnessAndDuplicates(t *testing.T, f *fixture) {
 	w := audit.Window{Start: t0, End: t0.Add(time.Hour)}
 	newest := t0.Add(5*time.Hour + 30*time.Second)
+	// Duplicates: a's second and third copies, and d's second; b's other
+	// copy is outside the window.
 	f.load(good("a", t0.Add(time.Minute)), good("a", t0.Add(2*time.Minute)), good("a", t0.Add(3*time.Minute)),
-		good("b", t0.Add(4*time.Minute)), good("b", t0.Add(-time.Minute)), good("c", newest))
+		good("b", t0.Add(4*time.Minute)), good("b", t0.Add(-time.Minute)), good("c", newest),
+		good("d", t0.Add(5*time.Minute)), good("d", t0.Add(6*time.Minute)))
 	run := f.newRun(w)
 	run.Label = "adhoc"
 	s, err := f.auditor(f.source(0), f.sink()).Run(f.ctx, run)
 	if err != nil {
 		t.Fatal(err)
 	}
-	equal(t, "latest, duplicates", []any{s.Run.LatestReceivedAt.UTC(), s.Run.DuplicateRows}, []any{newest, int64(2)})
+	equal(t, "latest, duplicates", []any{s.Run.LatestReceivedAt.UTC(), s.Run.DuplicateRows}, []any{newest, int64(3)})
 	runs, err := f.sink().RecentRuns(f.ctx, f.src.Table.String(), 5)
 	if err != nil || len(runs) != 1 {
 		t.Fatalf("runs %v, %v", runs, err)
 	}
-	equal(t, "recorded", []any{runs[0].Label, runs[0].LatestReceivedAt, runs[0].DuplicateRows}, []any{"adhoc", newest, int64(2)})
+	equal(t, "recorded", []any{runs[0].Label, runs[0].LatestReceivedAt, runs[0].DuplicateRows}, []any{"adhoc", newest, int64(3)})
 
 	// Shards split the rows by message_id, so each message's copies fall
 	// in one shard and the shards' duplicates add up; the newest row is
@@ -441,7 +444,7 @@ func testFreshnessAndDuplicates(t *testing.T, f *fixture) {
 			t.Errorf("shard %d/3: newest %v, want the table's %v", k, v.Latest, newest)
 		}
 	}
-	equal(t, "duplicates over the shards", dups, int64(2))
+	equal(t, "duplicates over the shards", dups, int64(3))
 }
 
 // eventaudit query reads the result tables, cut at its limit, and nothing

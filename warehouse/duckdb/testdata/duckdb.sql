@@ -93,7 +93,7 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."r
 SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? AND CAST(hash(COALESCE(CAST("message_id" AS VARCHAR), '')) % 4 AS INTEGER) = 2;
 
 -- count the window's duplicate message ids
-SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) FROM (SELECT CAST("message_id" AS VARCHAR) AS mid, COUNT(*) AS n FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL;
+SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) FROM (SELECT CAST("message_id" AS VARCHAR) AS mid, COUNT(*) AS n FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? AND CAST("message_id" AS VARCHAR) IS NOT NULL AND hash(CAST("message_id" AS VARCHAR)) IN (SELECT hash(CAST("message_id" AS VARCHAR)) FROM "segment"."raw_events" WHERE "received_at" >= ? AND "received_at" < ? AND CAST("message_id" AS VARCHAR) IS NOT NULL GROUP BY 1 HAVING COUNT(*) > 1) GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL;
 
 -- resolve the source table
 SELECT table_catalog, table_schema, table_name, current_database()

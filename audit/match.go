@@ -114,8 +114,8 @@ func DecodeJSON(raw []byte) (any, error) {
 		}
 		return v, nil
 	}
-	// What the scanner refuses, encoding/json refuses too, and its error
-	// says why.
+	// What the scanner refuses, malformed or nested past its depth,
+	// encoding/json judges, and its error says why.
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

@@ -4,9 +4,10 @@ GO ?= go
 BIN := bin/eventaudit
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
-# duckdb_arrow reads DuckDB windows through its Arrow interface, about
-# 1.7× as fast as database/sql; every build and test takes it, and CI fails a
-# test build without it (warehouse/duckdb TestWindowScanReadsArrow).
+# duckdb_arrow reads DuckDB's Segment layout and pushdown scans through its
+# Arrow interface, about 1.7× as fast as database/sql (a raw table's window
+# streams either way); every build and test takes it, and CI fails a test
+# build without it (warehouse/duckdb TestWindowScanReadsArrow).
 TAGS := -tags duckdb_arrow
 # The race detector runs where the concurrency lives: the pipeline, the CLI
 # that drives it end to end, the pgx backend, and DuckDB's streamed window

@@ -303,9 +303,7 @@ func (r *streamRows) ScanRow(row *audit.Row, arena []byte) ([]byte, bool, error)
 	}
 	row.ReceivedAt = v.at[i]
 	if sp := v.spans[i]; sp[0] >= 0 {
-		start := len(arena)
-		arena = append(arena, v.buf[sp[0]:sp[1]]...)
-		row.Payload = arena[start:len(arena):len(arena)]
+		arena, row.Payload = sqlwh.AppendPayload(arena, v.buf[sp[0]:sp[1]])
 	}
 	return arena, true, nil
 }

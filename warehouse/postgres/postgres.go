@@ -333,9 +333,7 @@ func (r pgRows) ScanRow(row *audit.Row, arena []byte) ([]byte, bool, error) {
 		row.MessageID = string(vals[0])
 	}
 	if p := vals[2]; p != nil {
-		start := len(arena)
-		arena = append(arena, p...)
-		row.Payload = arena[start:len(arena):len(arena)]
+		arena, row.Payload = sqlwh.AppendPayload(arena, p)
 	}
 	return arena, true, nil
 }

@@ -132,9 +132,7 @@ func (r *ArrowRows) ScanRow(row *audit.Row, arena []byte) ([]byte, bool, error) 
 	}
 	row.ReceivedAt = r.at.Value(r.row).ToTime(r.atUnit)
 	if r.payload.IsValid(r.row) {
-		start := len(arena)
-		arena = append(arena, r.payload.Value(r.row)...)
-		row.Payload = arena[start:len(arena):len(arena)]
+		arena, row.Payload = AppendPayload(arena, r.payload.Value(r.row))
 	}
 	return arena, true, nil
 }

@@ -33,6 +33,15 @@ type RowScanner interface {
 	ScanRow(r *audit.Row, arena []byte) (grown []byte, ok bool, err error)
 }
 
+// AppendPayload copies p to the end of arena and returns the grown arena
+// and the copy, capped at its own length so that the batch's later appends
+// never write into it.
+func AppendPayload[T string | []byte](arena []byte, p T) (grown, payload []byte) {
+	start := len(arena)
+	arena = append(arena, p...)
+	return arena, arena[start:len(arena):len(arena)]
+}
+
 // Tx is one transaction on one connection.
 type Tx interface {
 	Execer

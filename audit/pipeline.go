@@ -66,6 +66,14 @@ type Auditor struct {
 	Pushdown *PushdownPlan
 }
 
+// batchesAhead is how many batches per worker may wait on each side of
+// the workers. One was too few where the reader and the workers share the
+// machine's cores (an embedded DuckDB): a worker held up by a batch of
+// invalid rows, or the collector by a write, stalled the reader, and the
+// cores it left idle were lost. Four took a 1M-row DuckDB audit on 2 cores
+// from 2.12 s to 1.99 s (medians of 5 alternating runs), for about 10 MB.
+const batchesAhead = 4
+
 // batchResult is what one worker made of one batch.
 type batchResult struct {
 	violations []Violation
@@ -140,9 +148,10 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	// Channel capacities bound memory at about 2×workers batches in flight.
-	batches := make(chan []Row, workers)
-	results := make(chan batchResult, workers)
+	// Channel capacities bound memory at about 2×batchesAhead×workers
+	// batches in flight (about 7 MB a worker at 800-byte payloads).
+	batches := make(chan []Row, batchesAhead*workers)
+	results := make(chan batchResult, batchesAhead*workers)
 
 	if vs != nil && vs.VitalsBesideScan() {
 		g.Go(func() error { return measure(gctx) })

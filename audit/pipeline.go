@@ -71,7 +71,8 @@ type Auditor struct {
 // machine's cores (an embedded DuckDB): a worker held up by a batch of
 // invalid rows, or the collector by a write, stalled the reader, and the
 // cores it left idle were lost. Four took a 1M-row DuckDB audit on 2 cores
-// from 2.12 s to 1.99 s (medians of 5 alternating runs), for about 10 MB.
+// from 2.12 s to 1.97-2.04 s (medians of alternating runs), for 13-18 MB
+// more peak RSS (docs/performance.md, "Deeper queues between the stages").
 const batchesAhead = 4
 
 // batchResult is what one worker made of one batch.

@@ -68,9 +68,9 @@ type Auditor struct {
 
 // batchesAhead is how many batches per worker may wait on each side of
 // the workers. One was too few where the reader and the workers share the
-// machine's cores (an embedded DuckDB): a worker held up by a batch of
-// invalid rows, or the collector by a write, stalled the reader, and the
-// cores it left idle were lost. Four took a 1M-row DuckDB audit on 2 cores
+// machine's cores (an embedded DuckDB, whose threads hand over rows in
+// bursts of about four batches): a burst stalled the reader, and DuckDB's
+// threads behind it, while a core idled. Two or three did not help; four took a 1M-row DuckDB audit on 2 cores
 // from 2.12 s to 1.97-2.04 s (medians of alternating runs), for 13-18 MB
 // more peak RSS (docs/performance.md, "Deeper queues between the stages").
 const batchesAhead = 4

@@ -70,7 +70,7 @@ type Auditor struct {
 // the workers. One was too few where the reader and the workers share the
 // machine's cores (an embedded DuckDB, whose threads hand over rows in
 // bursts of about four batches): a burst stalled the reader, and DuckDB's
-// threads behind it, while a core idled. Two or three did not help; four took a 1M-row DuckDB audit on 2 cores
+// threads behind it, while a core idled. Two or three helped little; four took a 1M-row DuckDB audit on 2 cores
 // from 2.12 s to 1.97-2.04 s (medians of alternating runs), for 13-18 MB
 // more peak RSS (docs/performance.md, "Deeper queues between the stages").
 const batchesAhead = 4

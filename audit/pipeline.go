@@ -70,9 +70,10 @@ type Auditor struct {
 // the workers. One was too few where the reader and the workers share the
 // machine's cores (an embedded DuckDB, whose threads hand over rows in
 // bursts of about four batches): a burst stalled the reader, and DuckDB's
-// threads behind it, while a core idled. Two or three helped little; four took a 1M-row DuckDB audit on 2 cores
-// from 2.12 s to 1.97-2.04 s (medians of alternating runs), for 13-18 MB
-// more peak RSS (docs/performance.md, "Deeper queues between the stages").
+// threads behind it, while a core idled. Two or three helped little; four
+// took a 1M-row DuckDB audit on 2 cores from 2.12 s to 1.97-2.04 s
+// (medians of alternating runs), for 13-18 MB more peak RSS
+// (docs/performance.md, "Deeper queues between the stages").
 const batchesAhead = 4
 
 // batchResult is what one worker made of one batch.
@@ -149,8 +150,9 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	}
 
 	g, gctx := errgroup.WithContext(ctx)
-	// Channel capacities bound memory at about 2×batchesAhead×workers
-	// batches in flight (about 7 MB a worker at 800-byte payloads).
+	// The queue into the workers bounds memory at about
+	// (batchesAhead+1)×workers batches in flight, each with its payloads'
+	// buffer (1 MB for 1,000 rows); results hold violations only.
 	batches := make(chan []Row, batchesAhead*workers)
 	results := make(chan batchResult, batchesAhead*workers)
 

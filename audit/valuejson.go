@@ -83,6 +83,10 @@ func appendValue(dst []byte, v any, limit int) (_ []byte, ok bool) {
 // invalid json.Number), which the caller marshals.
 func AppendJSON(dst []byte, v any) (_ []byte, ok bool) { return appendValue(dst, v, math.MaxInt) }
 
+// AppendJSONString appends s as AppendJSON(dst, s) does, without boxing s
+// into an interface: for writers that know they hold a string.
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s) }
+
 const hexDigits = "0123456789abcdef"
 
 // appendString is encoding/json's string encoder with HTML escaping on.

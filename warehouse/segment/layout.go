@@ -70,6 +70,7 @@ type Source struct {
 	cache   sync.Mutex
 	shapes  map[string]*audit.Shape
 	layouts map[string][]segmentLeaf
+	writers map[string]*objectWriter
 }
 
 // SegmentTable is what an audit reads from one table of the layout.

@@ -45,7 +45,7 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 		}
 	}
 	m := s.Matcher.Resolve(t.typ, event, name, text("schema_id"))
-	shape, leaves := s.checkedLayout(t, m)
+	shape, leaves, writer := s.checkedLayout(t, m)
 	// used[i]: column i is read already, by its index in vals.
 	used := make([]bool, len(vals))
 	for _, col := range []string{"id", "received_at", "event_text"} {
@@ -55,6 +55,12 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 	}
 	if i, ok := idx["name"]; ok && (t.typ == "page" || t.typ == "screen") {
 		used[i] = true
+	}
+	if msg.member != "" {
+		if b, ok := writer.append(nil, idx, vals, t.kinds, used); ok {
+			msg.objectJSON = b
+			return msg.row(at), nil
+		}
 	}
 	obj := object(leaves, idx, vals, t.kinds, used)
 	// Columns the shape does not know keep their values under their column
@@ -120,21 +126,24 @@ func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
 	if s.layouts == nil {
 		s.layouts = map[string][]segmentLeaf{}
 		s.shapes = map[string]*audit.Shape{}
+		s.writers = map[string]*objectWriter{}
 	}
 	if leaves, ok := s.layouts[m.SchemaID]; ok {
 		return s.shapes[m.SchemaID], leaves
 	}
 	shape := sh.Shape()
-	s.shapes[m.SchemaID], s.layouts[m.SchemaID] = shape, segmentLeaves(shape)
-	return shape, s.layouts[m.SchemaID]
+	leaves := segmentLeaves(shape)
+	s.shapes[m.SchemaID], s.layouts[m.SchemaID], s.writers[m.SchemaID] = shape, leaves, newObjectWriter(leaves)
+	return shape, leaves
 }
 
-// checkedLayout is layout, having checked, once per run, that t's columns
-// can hold the matched schema's properties.
-func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []segmentLeaf) {
+// checkedLayout is layout, with its writer, having checked, once per run,
+// that t's columns can hold the matched schema's properties. With no shape
+// the writer writes the empty object, as object does with no leaves.
+func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []segmentLeaf, *objectWriter) {
 	shape, leaves := s.layout(m)
 	if shape == nil {
-		return nil, nil
+		return nil, nil, noLeaves
 	}
 	s.cache.Lock()
 	first := !t.checked[m.SchemaID]
@@ -148,7 +157,10 @@ func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []
 	if first {
 		s.checkColumns(t, m, leaves)
 	}
-	return shape, leaves
+	s.cache.Lock()
+	w := s.writers[m.SchemaID]
+	s.cache.Unlock()
+	return shape, leaves, w
 }
 
 // object rebuilds an object from its flattened columns, marking the columns

@@ -287,6 +287,8 @@ type message struct {
 	id          *string // nil: absent, as is the row's message id
 	member      string  // "properties" or "traits"; "": none
 	object      map[string]any
+	// objectJSON, when set, is object already written (objectWriter).
+	objectJSON []byte
 }
 
 func (m message) row(at time.Time) audit.Row {
@@ -301,7 +303,7 @@ func (m message) row(at time.Time) audit.Row {
 	text := func(k string, v *string) {
 		if v != nil {
 			key(k)
-			b, _ = audit.AppendJSON(b, *v)
+			b = audit.AppendJSONString(b, *v)
 		}
 	}
 	// The keys in json.Marshal's order: member is properties or traits,
@@ -309,7 +311,10 @@ func (m message) row(at time.Time) audit.Row {
 	text("event", m.event)
 	text("messageId", m.id)
 	text("name", m.name)
-	if m.member != "" {
+	if m.member != "" && m.objectJSON != nil {
+		key(m.member)
+		b = append(b, m.objectJSON...)
+	} else if m.member != "" {
 		key(m.member)
 		var ok bool
 		if b, ok = audit.AppendJSON(b, m.object); !ok {

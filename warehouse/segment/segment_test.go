@@ -80,13 +80,23 @@ func TestRebuildObject(t *testing.T) {
 				kinds = append(kinds, kindOf(typ))
 				vals = append(vals, tt.vals[name])
 			}
-			got := object(segmentLeaves(tt.shape), idx, vals, kinds, make([]bool, len(vals)))
+			leaves := segmentLeaves(tt.shape)
+			got := object(leaves, idx, vals, kinds, make([]bool, len(vals)))
 			b, err := json.Marshal(got)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if string(b) != tt.want {
 				t.Errorf("got %s, want %s", b, tt.want)
+			}
+			// The writer writes the same, or declines where a map folds.
+			w := newObjectWriter(leaves)
+			written, ok := w.append(nil, idx, vals, kinds, make([]bool, len(vals)))
+			if ok != !w.folds {
+				t.Errorf("the writer wrote: %v; a leaf is a map: %v", ok, w.folds)
+			}
+			if ok && string(written) != tt.want {
+				t.Errorf("the writer wrote %s, want %s", written, tt.want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"slices"
@@ -153,4 +154,127 @@ func UnescapeToken(tok string) string {
 		return tok
 	}
 	return strings.NewReplacer("~1", "/", "~0", "~").Replace(tok)
+}
+
+// AppendJSONText appends what AppendJSON appends for DecodeJSON(text),
+// for text that is one JSON array or object, without decoding it: white
+// space dropped, each object's keys sorted and a repeated key's last value
+// kept, numbers as written. It takes only text whose strings and keys
+// AppendJSON would write as they are (no escapes, valid UTF-8, none of the
+// characters it escapes); ok=false, with dst as it was, means anything
+// else, which the caller decodes. Decoding such text into maps and writing
+// it again was most of the cost of a JSON column in Segment's layout.
+func AppendJSONText(dst, text []byte) (_ []byte, ok bool) {
+	i := SkipSpace(text, 0)
+	if i >= len(text) || text[i] != '[' && text[i] != '{' {
+		return dst, false
+	}
+	start := len(dst)
+	dst, end, ok := appendText(dst, text, i, 0)
+	if !ok || SkipSpace(text, end) != len(text) {
+		return dst[:start], false
+	}
+	return dst, true
+}
+
+// textDepth is the nesting AppendJSONText writes; deeper text is decoded.
+const textDepth = 64
+
+// textMember is one member of an object being written: its key's content
+// and where its value starts.
+type textMember struct {
+	key []byte
+	vs  int
+}
+
+// appendText writes the value at b[i] and returns where it ends.
+func appendText(dst, b []byte, i, depth int) (_ []byte, end int, ok bool) {
+	if depth > textDepth || i >= len(b) {
+		return dst, 0, false
+	}
+	switch c := b[i]; {
+	case c == '{':
+		var small [16]textMember
+		members := small[:0]
+		if end, ok = EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
+			key := b[ks+1 : ke-1]
+			if kEsc || !plainText(key) {
+				return 0, false
+			}
+			members = append(members, textMember{key, vs})
+			return SkipValue(b, vs)
+		}); !ok {
+			return dst, 0, false
+		}
+		// A map keeps the last of equal keys; a stable sort keeps them in
+		// the order written, so the last of each run is the one to write.
+		slices.SortStableFunc(members, func(x, y textMember) int { return bytes.Compare(x.key, y.key) })
+		dst = append(dst, '{')
+		written := 0
+		for j, m := range members {
+			if j+1 < len(members) && bytes.Equal(members[j+1].key, m.key) {
+				continue
+			}
+			if written > 0 {
+				dst = append(dst, ',')
+			}
+			written++
+			dst = append(append(append(dst, '"'), m.key...), '"', ':')
+			if dst, _, ok = appendText(dst, b, m.vs, depth+1); !ok {
+				return dst, 0, false
+			}
+		}
+		return append(dst, '}'), end, true
+	case c == '[':
+		dst = append(dst, '[')
+		if end, ok = EachElement(b, i, func(n, vs int) (int, bool) {
+			if n > 0 {
+				dst = append(dst, ',')
+			}
+			var e int
+			var ok bool
+			dst, e, ok = appendText(dst, b, vs, depth+1)
+			return e, ok
+		}); !ok {
+			return dst, 0, false
+		}
+		return append(dst, ']'), end, true
+	case c == '"':
+		end, esc, ok := ScanString(b, i)
+		if !ok || esc || !plainText(b[i+1:end-1]) {
+			return dst, 0, false
+		}
+		return append(dst, b[i:end]...), end, true
+	case c == 't' || c == 'f' || c == 'n':
+		if end, ok = SkipValue(b, i); !ok {
+			return dst, 0, false
+		}
+		return append(dst, b[i:end]...), end, true
+	}
+	if end, _, ok = ScanNumber(b, i); !ok {
+		return dst, 0, false
+	}
+	return append(dst, b[i:end]...), end, true
+}
+
+// plainText reports whether appendString writes s as it is, between
+// quotes: valid UTF-8 with none of the characters it escapes (s holds no
+// quote, backslash or control character, being an unescaped token's).
+func plainText(s []byte) bool {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c == '<' || c == '>' || c == '&' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			return false
+		}
+		i += size
+	}
+	return true
 }

@@ -113,6 +113,12 @@ func appendPlain(b []byte, v any, k int, ps *audit.Shape) (_ []byte, ok bool) {
 		if k == kindText && len(ps.Types) == 1 && ps.Types[0] == "string" {
 			return audit.AppendJSONString(b, x), true
 		}
+		// JSON held as text (Segment's products): an array or object is
+		// written as decoded, in a JSON column whatever the property,
+		// in a text column where the property may be one.
+		if k == kindJSON || k == kindText && (ps.Allows("array") || ps.Allows("object")) {
+			return audit.AppendJSONText(b, []byte(x))
+		}
 	case int64:
 		if !ps.Allows("string") || ps.Allows("number") {
 			return strconv.AppendInt(b, x, 10), true

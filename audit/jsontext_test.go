@@ -49,7 +49,7 @@ func TestAppendJSONTextWritesTheDecodedValue(t *testing.T) {
 		{`[1] x`, false}, {`[1]]`, false}, {`{"a":1,}`, false}, {`[01]`, false}, {`[tru]`, false}, {``, false},
 		{`["a\"b"]`, false}, {`{"k\u0065y":1}`, false}, // escapes are decoded first
 		{`["<b>"]`, false}, {`["a&b"]`, false}, {"[\"\u2028\"]", false}, {"[\"\xff\"]", false}, // AppendJSON escapes or replaces them
-		{strings.Repeat("[", 70) + strings.Repeat("]", 70), false},                         // deeper than it writes
+		{strings.Repeat("[", 70) + strings.Repeat("]", 70), false}, // deeper than it writes
 	} {
 		if got := checkJSONText(t, []byte(tt.text)); got != tt.wrote {
 			t.Errorf("%q: wrote %v, want %v", tt.text, got, tt.wrote)

@@ -233,7 +233,7 @@ func (s *Source) ruleCond(t *segmentTable, idx map[string]int, r audit.PushdownR
 	default:
 		m = s.Matcher.Resolve(t.typ, "", name, "")
 	}
-	shape, leaves := s.layout(m)
+	shape, leaves, _ := s.layout(m)
 	switch {
 	case shape == nil || m.SchemaID != r.SchemaID || m.Unplanned || m.Problem != nil:
 		return "", "its schema does not describe its columns", nil

@@ -114,12 +114,12 @@ func segmentLeaves(shape *audit.Shape) []segmentLeaf {
 	return out
 }
 
-// layout is the matched schema's Shape and its columns, computed once per
-// schema; nil when nothing describes the event.
-func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
+// layout is the matched schema's Shape, its columns and their writer,
+// computed once per schema; nil when nothing describes the event.
+func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf, *objectWriter) {
 	sh, ok := m.Schema.(audit.Shaper)
 	if !ok || m.Schema == nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	s.cache.Lock()
 	defer s.cache.Unlock()
@@ -129,19 +129,20 @@ func (s *Source) layout(m audit.Match) (*audit.Shape, []segmentLeaf) {
 		s.writers = map[string]*objectWriter{}
 	}
 	if leaves, ok := s.layouts[m.SchemaID]; ok {
-		return s.shapes[m.SchemaID], leaves
+		return s.shapes[m.SchemaID], leaves, s.writers[m.SchemaID]
 	}
 	shape := sh.Shape()
 	leaves := segmentLeaves(shape)
-	s.shapes[m.SchemaID], s.layouts[m.SchemaID], s.writers[m.SchemaID] = shape, leaves, newObjectWriter(leaves)
-	return shape, leaves
+	w := newObjectWriter(leaves)
+	s.shapes[m.SchemaID], s.layouts[m.SchemaID], s.writers[m.SchemaID] = shape, leaves, w
+	return shape, leaves, w
 }
 
 // checkedLayout is layout, with its writer, having checked, once per run,
 // that t's columns can hold the matched schema's properties. With no shape
 // the writer writes the empty object, as object does with no leaves.
 func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []segmentLeaf, *objectWriter) {
-	shape, leaves := s.layout(m)
+	shape, leaves, w := s.layout(m)
 	if shape == nil {
 		return nil, nil, noLeaves
 	}
@@ -157,9 +158,6 @@ func (s *Source) checkedLayout(t *segmentTable, m audit.Match) (*audit.Shape, []
 	if first {
 		s.checkColumns(t, m, leaves)
 	}
-	s.cache.Lock()
-	w := s.writers[m.SchemaID]
-	s.cache.Unlock()
 	return shape, leaves, w
 }
 

@@ -311,15 +311,16 @@ func (m message) row(at time.Time) audit.Row {
 	text("event", m.event)
 	text("messageId", m.id)
 	text("name", m.name)
-	if m.member != "" && m.objectJSON != nil {
+	if m.member != "" {
 		key(m.member)
-		b = append(b, m.objectJSON...)
-	} else if m.member != "" {
-		key(m.member)
-		var ok bool
-		if b, ok = audit.AppendJSON(b, m.object); !ok {
-			r.Payload, _ = json.Marshal(m.asMap())
-			return r
+		if m.objectJSON != nil {
+			b = append(b, m.objectJSON...)
+		} else {
+			var ok bool
+			if b, ok = audit.AppendJSON(b, m.object); !ok {
+				r.Payload, _ = json.Marshal(m.asMap())
+				return r
+			}
 		}
 	}
 	text("type", &m.typ)

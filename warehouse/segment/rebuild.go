@@ -57,9 +57,9 @@ func (s *Source) rebuild(t *segmentTable, idx map[string]int, vals []any) (audit
 		used[i] = true
 	}
 	if msg.member != "" {
-		if b, ok := writer.append(nil, idx, vals, t.kinds, used); ok {
-			msg.objectJSON = b
-			return msg.row(at), nil
+		head := msg.appendHead(make([]byte, 0, 512))
+		if b, ok := writer.append(head, idx, vals, t.kinds, used); ok {
+			return audit.Row{MessageID: deref(msg.id), ReceivedAt: at.UTC(), Payload: msg.appendTail(b)}, nil
 		}
 	}
 	obj := object(leaves, idx, vals, t.kinds, used)

@@ -287,44 +287,58 @@ type message struct {
 	id          *string // nil: absent, as is the row's message id
 	member      string  // "properties" or "traits"; "": none
 	object      map[string]any
-	// objectJSON, when set, is object already written (objectWriter).
-	objectJSON []byte
 }
 
-func (m message) row(at time.Time) audit.Row {
-	r := audit.Row{MessageID: deref(m.id), ReceivedAt: at.UTC()}
-	b := append(make([]byte, 0, 512), '{')
-	key := func(k string) {
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		b = append(append(append(b, '"'), k...), '"', ':')
-	}
+// The keys in json.Marshal's order: member is properties or traits, which
+// sort between name and type. A row is its head, the member's object and
+// its tail, so that an object writer (objectWriter) can write the object
+// in place.
+
+// appendHead appends '{' and the members before the object, up to the
+// member's key and colon.
+func (m message) appendHead(b []byte) []byte {
+	b = append(b, '{')
 	text := func(k string, v *string) {
 		if v != nil {
-			key(k)
+			b = append(append(append(m.comma(b), '"'), k...), '"', ':')
 			b = audit.AppendJSONString(b, *v)
 		}
 	}
-	// The keys in json.Marshal's order: member is properties or traits,
-	// which sort between name and type.
 	text("event", m.event)
 	text("messageId", m.id)
 	text("name", m.name)
 	if m.member != "" {
-		key(m.member)
-		if m.objectJSON != nil {
-			b = append(b, m.objectJSON...)
-		} else {
-			var ok bool
-			if b, ok = audit.AppendJSON(b, m.object); !ok {
-				r.Payload, _ = json.Marshal(m.asMap())
-				return r
-			}
+		b = append(append(append(m.comma(b), '"'), m.member...), '"', ':')
+	}
+	return b
+}
+
+// comma is b with a comma where a member came before: the head's first
+// member has none.
+func (m message) comma(b []byte) []byte {
+	if b[len(b)-1] != '{' {
+		b = append(b, ',')
+	}
+	return b
+}
+
+// appendTail appends the members after the object, and '}'.
+func (m message) appendTail(b []byte) []byte {
+	b = audit.AppendJSONString(append(m.comma(b), `"type":`...), m.typ)
+	return append(b, '}')
+}
+
+func (m message) row(at time.Time) audit.Row {
+	r := audit.Row{MessageID: deref(m.id), ReceivedAt: at.UTC()}
+	b := m.appendHead(make([]byte, 0, 512))
+	if m.member != "" {
+		var ok bool
+		if b, ok = audit.AppendJSON(b, m.object); !ok {
+			r.Payload, _ = json.Marshal(m.asMap())
+			return r
 		}
 	}
-	text("type", &m.typ)
-	r.Payload = append(b, '}')
+	r.Payload = m.appendTail(b)
 	return r
 }
 

@@ -138,9 +138,11 @@ func (r *ArrowRows) ScanRow(row *audit.Row, arena []byte) ([]byte, bool, error) 
 }
 
 // value is the cell at column i of the current row, as string, int64,
-// float64, bool, time.Time or nil; strings alias Arrow's buffer. Types
-// with no Go counterpart here (decimals, dates) come as Arrow's text of
-// the value, which the caller parses by the column's SQL type.
+// float64, bool, time.Time or nil; strings are copies, as Arrow's buffer
+// goes with the record, made before they are boxed, which would otherwise
+// cost a second allocation a string. Types with no Go counterpart here
+// (decimals, dates) come as Arrow's text of the value, which the caller
+// parses by the column's SQL type.
 func (r *ArrowRows) value(i int) any {
 	col := r.rec.Column(i)
 	if col.IsNull(r.row) {
@@ -148,11 +150,11 @@ func (r *ArrowRows) value(i int) any {
 	}
 	switch a := col.(type) {
 	case *array.String:
-		return a.Value(r.row)
+		return strings.Clone(a.Value(r.row))
 	case *array.LargeString:
-		return a.Value(r.row)
+		return strings.Clone(a.Value(r.row))
 	case *array.StringView:
-		return a.Value(r.row)
+		return strings.Clone(a.Value(r.row))
 	case *array.Int64:
 		return a.Value(r.row)
 	case *array.Int32:
@@ -186,11 +188,7 @@ func (r *ArrowRows) value(i int) any {
 // and *int64 destinations.
 func (r *ArrowRows) Scan(dest ...any) error {
 	for i, d := range dest {
-		v := r.value(i)
-		if s, ok := v.(string); ok {
-			v = strings.Clone(s) // the buffer goes with the record
-		}
-		if err := assign(d, v); err != nil {
+		if err := assign(d, r.value(i)); err != nil {
 			return fmt.Errorf("column %d: %w", i, err)
 		}
 	}

@@ -49,10 +49,9 @@ func (w *objectWriter) append(b []byte, idx map[string]int, vals []any, kinds []
 	}
 	start := len(b)
 	b = append(b, '{')
-	// open holds the property path of the objects open below the root;
-	// first is whether the innermost has no member yet.
+	// open holds the property path of the objects open below the root.
 	var stack [8]string
-	open, first := stack[:0], true
+	open := stack[:0]
 	for _, l := range w.leaves {
 		i, has := idx[l.col]
 		if has {
@@ -68,13 +67,13 @@ func (w *objectWriter) append(b []byte, idx map[string]int, vals []any, kinds []
 			shared++
 		}
 		for len(open) > shared {
-			b, open, first = append(b, '}'), open[:len(open)-1], false
+			b, open = append(b, '}'), open[:len(open)-1]
 		}
 		for _, p := range parents[shared:] {
-			b = member(b, p, first)
-			b, open, first = append(b, '{'), append(open, p), true
+			b = member(b, p)
+			b, open = append(b, '{'), append(open, p)
 		}
-		b = member(b, l.props[len(l.props)-1], first)
+		b = member(b, l.props[len(l.props)-1])
 		switch {
 		case !present:
 			b = append(b, "null"...)
@@ -87,7 +86,6 @@ func (w *objectWriter) append(b []byte, idx map[string]int, vals []any, kinds []
 				return b[:start], false
 			}
 		}
-		first = false
 	}
 	for range open {
 		b = append(b, '}')
@@ -138,11 +136,16 @@ func appendPlain(b []byte, v any, k int, ps *audit.Shape) (_ []byte, ok bool) {
 	return b, false
 }
 
-// member appends a member's key and colon, after a comma unless it is the
-// object's first.
-func member(b []byte, key string, first bool) []byte {
-	if !first {
+// member appends a member's key and colon, after a comma where one is due.
+func member(b []byte, key string) []byte {
+	return append(audit.AppendJSONString(comma(b), key), ':')
+}
+
+// comma is b with a comma where a member came before, in the object or
+// message being written: only an object's '{' has none before it.
+func comma(b []byte) []byte {
+	if b[len(b)-1] != '{' {
 		b = append(b, ',')
 	}
-	return append(audit.AppendJSONString(b, key), ':')
+	return b
 }

@@ -300,31 +300,21 @@ func (m message) appendHead(b []byte) []byte {
 	b = append(b, '{')
 	text := func(k string, v *string) {
 		if v != nil {
-			b = append(append(append(m.comma(b), '"'), k...), '"', ':')
-			b = audit.AppendJSONString(b, *v)
+			b = audit.AppendJSONString(member(b, k), *v)
 		}
 	}
 	text("event", m.event)
 	text("messageId", m.id)
 	text("name", m.name)
 	if m.member != "" {
-		b = append(append(append(m.comma(b), '"'), m.member...), '"', ':')
-	}
-	return b
-}
-
-// comma is b with a comma where a member came before: the head's first
-// member has none.
-func (m message) comma(b []byte) []byte {
-	if b[len(b)-1] != '{' {
-		b = append(b, ',')
+		b = member(b, m.member)
 	}
 	return b
 }
 
 // appendTail appends the members after the object, and '}'.
 func (m message) appendTail(b []byte) []byte {
-	b = audit.AppendJSONString(append(m.comma(b), `"type":`...), m.typ)
+	b = audit.AppendJSONString(member(b, "type"), m.typ)
 	return append(b, '}')
 }
 

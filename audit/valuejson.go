@@ -96,7 +96,7 @@ func appendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		if b := s[i]; b < utf8.RuneSelf {
-			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+			if plainASCII(b) {
 				i++
 				continue
 			}
@@ -123,15 +123,15 @@ func appendString(dst []byte, s string) []byte {
 		}
 		c, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case c == utf8.RuneError && size == 1:
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-		case c == '\u2028' || c == '\u2029':
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-		default:
+		case plainRune(c, size):
 			i += size
 			continue
+		case c == utf8.RuneError:
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+		default: // U+2028 or U+2029
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
 		}
 		i += size
 		start = i
@@ -262,19 +262,30 @@ func appendText(dst, b []byte, i, depth int) (_ []byte, end int, ok bool) {
 // quote, backslash or control character, being an unescaped token's).
 func plainText(s []byte) bool {
 	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c == '<' || c == '>' || c == '&' {
+		if c := s[i]; c < utf8.RuneSelf {
+			if !plainASCII(c) {
 				return false
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+		if !plainRune(r, size) {
 			return false
 		}
 		i += size
 	}
 	return true
+}
+
+// plainASCII reports whether appendString writes the ASCII byte c as it
+// is: not a control character, a quote, a backslash, or an HTML character.
+func plainASCII(c byte) bool {
+	return c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+}
+
+// plainRune reports whether appendString writes a decoded multi-byte rune
+// as it is: not invalid UTF-8 (written as U+FFFD), U+2028 or U+2029.
+func plainRune(r rune, size int) bool {
+	return !(r == utf8.RuneError && size == 1) && r != '\u2028' && r != '\u2029'
 }

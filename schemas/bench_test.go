@@ -62,3 +62,60 @@ func BenchmarkValidationCore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInvalidRows measures what the corpus's invalid objects (5% of
+// its rows) cost the slow path, per row: decoding the object, and the
+// library judging it and writing its messages. The fast path proves the
+// other 95% valid; these rows are the floor of BenchmarkValidationCore
+// that only a faster judge lowers.
+func BenchmarkInvalidRows(b *testing.B) {
+	rows, reg := benchCorpus(b, 20000, false)
+	m := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
+	var schemas []audit.Schema
+	var raws [][]byte
+	for _, r := range rows {
+		msg, err := audit.DecodePayload(r.Payload)
+		if err != nil {
+			continue
+		}
+		match := m.Match(msg)
+		if match.Problem != nil || match.Unplanned || len(match.Schema.Validate(match.Object)) == 0 {
+			continue
+		}
+		raw, ok := audit.AppendJSON(nil, match.Object)
+		if !ok {
+			b.Fatalf("the object of %s does not encode", r.MessageID)
+		}
+		schemas, raws = append(schemas, match.Schema), append(raws, raw)
+	}
+	if len(raws) < 500 {
+		b.Fatalf("only %d invalid objects in the corpus", len(raws))
+	}
+	perRow := func(b *testing.B) {
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(raws)), "ns/row")
+	}
+	b.Run("decode", func(b *testing.B) {
+		for b.Loop() {
+			for _, raw := range raws {
+				if _, err := audit.DecodeJSON(raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perRow(b)
+	})
+	objs := make([]any, len(raws))
+	for i, raw := range raws {
+		objs[i], _ = audit.DecodeJSON(raw)
+	}
+	b.Run("judge", func(b *testing.B) {
+		for b.Loop() {
+			for i, s := range schemas {
+				if len(s.Validate(objs[i])) == 0 {
+					b.Fatal("an invalid object passed")
+				}
+			}
+		}
+		perRow(b)
+	})
+}

@@ -42,9 +42,9 @@ func Prove(col, typ string) (sqlwh.JSONProof, error) {
 		Literal:  literal,
 		// Measured (docs/internals.md): 1M rows on a local server sharing
 		// the client's 2 cores, the proof fetched 26x fewer bytes and cut
-		// the client's CPU to 29%, but took 1.12x the wall time (2026-12-06).
+		// the client's CPU to 30%, but took 1.07x the wall time (2026-12-06).
 		Pays:       false,
-		Why:        "the server spends longer proving rows than sending them (measured on jsonb beside the client: 1.12x the wall time, for 26x fewer bytes)",
+		Why:        "the server spends longer proving rows than sending them, a third of it serialising each proven document to check its size (measured on jsonb beside the client, 2026-12-06: 1.07x the wall time, for 26x fewer bytes)",
 		Fence:      " OFFSET 0",
 		NoPatterns: "Postgres's regular expressions are not ECMA-262's",
 	}, nil

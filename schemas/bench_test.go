@@ -71,7 +71,7 @@ func BenchmarkValidationCore(b *testing.B) {
 func BenchmarkInvalidRows(b *testing.B) {
 	rows, reg := benchCorpus(b, 20000, false)
 	m := &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}
-	var schemas []audit.Schema
+	var judges []audit.Schema
 	var raws [][]byte
 	for _, r := range rows {
 		msg, err := audit.DecodePayload(r.Payload)
@@ -86,7 +86,7 @@ func BenchmarkInvalidRows(b *testing.B) {
 		if !ok {
 			b.Fatalf("the object of %s does not encode", r.MessageID)
 		}
-		schemas, raws = append(schemas, match.Schema), append(raws, raw)
+		judges, raws = append(judges, match.Schema), append(raws, raw)
 	}
 	if len(raws) < 500 {
 		b.Fatalf("only %d invalid objects in the corpus", len(raws))
@@ -110,7 +110,7 @@ func BenchmarkInvalidRows(b *testing.B) {
 	}
 	b.Run("judge", func(b *testing.B) {
 		for b.Loop() {
-			for i, s := range schemas {
+			for i, s := range judges {
 				if len(s.Validate(objs[i])) == 0 {
 					b.Fatal("an invalid object passed")
 				}

@@ -77,7 +77,7 @@ func PostgresDialect() *sqlwh.Dialect {
 			// Measured (docs/internals.md), 1M messages on a server
 			// sharing the client's 2 cores.
 			Pays: true,
-			Why:  "Segment's layout keeps properties as columns, which the server compares as it scans: only the invalid rows leave it, and eventaudit neither fetches nor rebuilds the rest (1M messages with the server on eventaudit's own 2 cores, 2026-12-06: 2.85 s against 2.89 s, for 18% of eventaudit's CPU; a server with cores of its own gains more)",
+			Why:  "Segment's layout keeps properties as columns, which the server compares as it scans: only the invalid rows leave it, and eventaudit neither fetches nor rebuilds the rest (1M messages with the server on eventaudit's own 2 cores, 2026-12-06: 2.85 s against 2.89 s, for 18% of eventaudit's CPU)",
 		},
 		// A Postgres statement runs on one core (the proof cannot be a
 		// parallel query: its array checks are correlated subplans). Two

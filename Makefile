@@ -46,12 +46,15 @@ test:
 	@if [ -z "$$SNOWFLAKE_ACCOUNT" ]; then echo "note: the live Snowflake conformance test was skipped: SNOWFLAKE_ACCOUNT is not set (README, Snowflake). The in-process endpoint tests ran."; fi
 
 # Go benchmarks of the validation core (fast path and library, 1 and 2
-# workers) and of its invalid rows alone, summarised by benchstat.
+# workers), of its invalid rows alone and of its JSON scanner alone,
+# summarised by benchstat.
 bench:
 	$(GO) test $(TAGS) -run '^$$' -bench ValidationCore -benchmem -count 6 ./schemas/ | tee bench.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /workers bench.txt
 	$(GO) test $(TAGS) -run '^$$' -bench InvalidRows -count 6 ./schemas/ | tee bench-invalid.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest bench-invalid.txt
+	$(GO) test $(TAGS) -run '^$$' -bench SkipValue -count 6 ./audit/ | tee bench-scan.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat@latest bench-scan.txt
 	$(GO) test $(TAGS) -run '^$$' -bench WindowScan -benchtime 10x -count 8 ./warehouse/snowflake/ | tee bench-snowflake.txt
 	$(GO) run golang.org/x/perf/cmd/benchstat@latest -col /read bench-snowflake.txt
 	$(GO) test $(TAGS) -run '^$$' -bench Layouts -count 6 ./warehouse/duckdb/ | tee bench-layouts.txt

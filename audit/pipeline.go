@@ -120,11 +120,13 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 	vs, _ := a.Source.(VitalSource)
 	var vitals Vitals
 	measure := func(ctx context.Context) error {
+		start := time.Now()
 		v, err := vs.Vitals(ctx, run.Window)
 		if err != nil {
 			return fmt.Errorf("measure the freshness and duplicates of %s: %w", run.Source, err)
 		}
 		vitals = v
+		logger.Debug("vitals measured", "beside_scan", vs.VitalsBesideScan(), "duplicates", v.Duplicates, "took", time.Since(start))
 		return nil
 	}
 	if vs != nil && !vs.VitalsBesideScan() {
@@ -149,6 +151,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		}()
 	}
 
+	scanStart := time.Now()
 	g, gctx := errgroup.WithContext(ctx)
 	// The queue into the workers bounds memory at about
 	// (batchesAhead+1)×workers batches in flight, each with its payloads'
@@ -256,6 +259,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		}
 		return nil, err
 	}
+	logger.Debug("window scanned and judged", "rows_fetched", run.RowsFetched, "workers", workers, "took", time.Since(scanStart))
 
 	if vs != nil {
 		run.LatestReceivedAt, run.DuplicateRows = vitals.Latest.UTC(), vitals.Duplicates
@@ -339,6 +343,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		commitStart := time.Now()
 		if summary.Profiles != nil {
 			if err := tx.WriteProperties(ctx, summary.PropertyStats()); err != nil {
 				if ctx.Err() != nil {
@@ -353,6 +358,7 @@ func (a *Auditor) Run(ctx context.Context, run Run) (summary *Summary, err error
 			}
 			return nil, fmt.Errorf("commit results: %w", err)
 		}
+		logger.Debug("results committed", "took", time.Since(commitStart))
 	}
 	logger.Info("audit finished", "rows", run.RowsScanned, "invalid", run.RowsInvalid,
 		"unplanned", run.RowsUnplanned, "violations", run.Violations, "status", summary.Run.Status)

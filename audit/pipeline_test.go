@@ -1,9 +1,11 @@
 package audit_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"testing"
@@ -299,6 +301,34 @@ func TestVitalsRunBesideTheScanOnlyOnAServer(t *testing.T) {
 		if seen != beside {
 			t.Errorf("beside=%v: vitals saw the scan running: %v", beside, seen)
 		}
+	}
+}
+
+// At --log-level debug a run says how long each of its phases took, so an
+// operator can see where a slow night's time went: the vitals, the scan
+// and judging, the commit.
+func TestRunLogsItsPhasesAtDebug(t *testing.T) {
+	rows := audittest.Generate(audittest.Options{N: 200, BadRate: 0.1, Seed: 3}).Rows
+	var logs bytes.Buffer
+	a := &audit.Auditor{Source: &vitalSource{Source: &audittest.Source{Rows: rows, BatchSize: 50}, v: audit.Vitals{Duplicates: 4}},
+		Sink: &memSink{}, Workers: 2, Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: window}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`msg="vitals measured" beside_scan=false duplicates=4 took=`,
+		`msg="window scanned and judged" rows_fetched=200 workers=2 took=`, `msg="results committed" took=`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the debug log lacks %q:\n%s", want, logs.String())
+		}
+	}
+	logs.Reset()
+	a.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	if _, err := a.Run(context.Background(), audit.Run{RunID: "r2", Window: window}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "took=") {
+		t.Errorf("phase timings belong to the debug level, but the info log has them:\n%s", logs.String())
 	}
 }
 

@@ -438,6 +438,7 @@ func executeAudit(ctx context.Context, d *deps, o *auditOptions) (*audited, erro
 		p := newProgress(d.stderr, d.now)
 		p.proving = pushdown != nil
 		job.Auditor.Progress = p.update
+		p.keepDrawing(redrawEvery)
 		defer func() { p.done(finished) }()
 		// The total, for an ETA, costs one COUNT(*): worth it for a person
 		// watching, not for a scheduled job, which has no TTY.

@@ -150,6 +150,7 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 	if d.isTTY(d.stderr) {
 		p := newProgress(d.stderr, d.now)
 		auditor.Progress = p.update
+		p.keepDrawing(redrawEvery)
 		defer p.done(nil)
 	}
 	summary, err := auditor.Run(ctx, audit.Run{RunID: d.newRunID(d.now()), Source: sourceName, Window: w})

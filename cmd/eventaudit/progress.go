@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -16,14 +17,25 @@ type progress struct {
 	w     io.Writer
 	now   func() time.Time
 	start time.Time
-	last  time.Time
-	rows  int64
 	total atomic.Int64 // 0 until known
 	// proving: the warehouse proves rows valid where they are, and only
 	// the rest arrive, so rows is what was fetched, not a share of total.
 	proving bool
+
+	// mu guards the rest: the run's collector updates the line, and the
+	// ticker redraws it while no rows arrive.
+	mu      sync.Mutex
+	last    time.Time
+	rows    int64
 	printed bool
+	// stop ends the ticker; stopped, once done has drawn the last line.
+	stop    chan struct{}
+	stopped bool
 }
+
+// redrawEvery is how long the line may stand still before it is drawn
+// again, with the time elapsed.
+const redrawEvery = time.Second
 
 func (p *progress) setTotal(n int64) { p.total.Store(n) }
 
@@ -33,9 +45,48 @@ func newProgress(w io.Writer, now func() time.Time) *progress {
 }
 
 func (p *progress) update(rows int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.rows = rows
 	t := p.now()
-	if t.Sub(p.last) < 200*time.Millisecond {
+	if p.stopped || t.Sub(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = t
+	p.draw(t)
+}
+
+// keepDrawing redraws the line every interval in which nothing else did,
+// until done: a warehouse can work for minutes before its first rows
+// arrive (a proof on a remote engine, a cold scan), and a line that stays
+// blank, or still, looks like a hung run.
+func (p *progress) keepDrawing(every time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stop != nil || p.stopped {
+		return
+	}
+	p.stop = make(chan struct{})
+	ticker, stop := time.NewTicker(every), p.stop
+	go func() {
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ticker.C:
+				p.tick(every)
+			case <-stop:
+				return
+			}
+		}
+	}()
+}
+
+// tick redraws the line if nothing has for every, and the run is that old.
+func (p *progress) tick(every time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := p.now()
+	if p.stopped || t.Sub(p.last) < every || t.Sub(p.start) < every {
 		return
 	}
 	p.last = t
@@ -43,15 +94,20 @@ func (p *progress) update(rows int64) {
 }
 
 func (p *progress) draw(t time.Time) {
-	secs := t.Sub(p.start).Seconds()
+	elapsed := t.Sub(p.start)
 	rate := 0.0
-	if secs > 0 {
+	if secs := elapsed.Seconds(); secs > 0 {
 		rate = float64(p.rows) / secs
 	}
 	line := fmt.Sprintf("scanned %s rows (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
-	if p.proving {
+	switch total := p.total.Load(); {
+	case p.rows == 0 && !p.stopped && p.proving:
+		line = fmt.Sprintf("the warehouse is proving rows valid; none fetched yet (%s)", elapsed.Round(time.Second))
+	case p.rows == 0 && !p.stopped:
+		line = fmt.Sprintf("waiting for the warehouse's first rows (%s)", elapsed.Round(time.Second))
+	case p.proving:
 		line = fmt.Sprintf("fetched %s rows the warehouse did not prove valid (%s rows/s)", reports.Count(p.rows), reports.Count(int64(rate)))
-	} else if total := p.total.Load(); total > 0 && rate > 0 && p.rows < total {
+	case total > 0 && rate > 0 && p.rows < total:
 		eta := time.Duration(float64(total-p.rows) / rate * float64(time.Second)).Round(time.Second)
 		line = fmt.Sprintf("scanned %s of %s rows (%s rows/s, ETA %s)", reports.Count(p.rows), reports.Count(total),
 			reports.Count(int64(rate)), eta)
@@ -60,9 +116,16 @@ func (p *progress) draw(t time.Time) {
 	p.printed = true
 }
 
-// done ends the line: with the run's own counts once it has them (run is
-// nil when it failed), so that a proving run ends on the rows it scanned.
+// done stops the ticker and ends the line: with the run's own counts once
+// it has them (run is nil when it failed), so that a proving run ends on
+// the rows it scanned.
 func (p *progress) done(run *audit.Run) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stop != nil && !p.stopped {
+		close(p.stop)
+	}
+	p.stopped = true
 	if !p.printed {
 		return
 	}

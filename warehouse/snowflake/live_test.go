@@ -82,7 +82,8 @@ func TestLiveConformance(t *testing.T) {
 	t.Run("segment pushdown agrees", func(t *testing.T) {
 		wh := openLive(t)
 		for name, corpus := range map[string]func(*testing.T) (*schemas.Registry, []audit.Row){
-			"hostile": warehousetest.HostileCorpus, "suite": warehousetest.SuiteCorpus} {
+			"hostile": warehousetest.HostileCorpus, "suite": warehousetest.SuiteCorpus,
+			"random": func(t *testing.T) (*schemas.Registry, []audit.Row) { return warehousetest.RandomCorpus(t, 1, 300) }} {
 			reg, rows := corpus(t)
 			proven, scanned := warehousetest.SegmentPushdownAgrees(t, wh, reg, rows)
 			t.Logf("%s: %d of %d rows proven valid in SQL", name, proven, scanned)

@@ -18,6 +18,7 @@ import (
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/schemas"
+	"github.com/eventaudit/eventaudit/schemas/schematest"
 	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
@@ -325,4 +326,68 @@ func mustJSON(v any) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// RandomCorpus is n random schemas (schematest, the fast path's fuzz
+// generator), each a track event's, with random instances near their
+// edges as the events' properties: pushdown's differential test over
+// schemas nobody wrote by hand. Three in four draw only on the keywords
+// SQL proves, so that most are proven and their edges are where SQL and Go
+// must agree; the rest on every keyword, so that SQL must also leave what
+// it cannot prove. Half are objects whose members are random schemas. Of
+// each schema's 16 instances, 8 are at its edges (schematest's Edges) and
+// 8 random, most of them objects with the members it names.
+func RandomCorpus(t *testing.T, seed uint64, n int) (*schemas.Registry, []audit.Row) {
+	t.Helper()
+	dir := t.TempDir()
+	write := func(name, doc string) {
+		if !json.Valid([]byte(doc)) {
+			t.Fatalf("the generator made invalid JSON: %s", doc)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, "rand", name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "rand", name, "1-0.json"), []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	provable, every := schematest.NewProvable(seed), schematest.New(seed+1)
+	write("Other", every.Other()) // what a schema's "../Other/1-0.json" reads
+	var rows []audit.Row
+	for i := range n {
+		g := provable
+		if i%4 == 3 {
+			g = every
+		}
+		event := fmt.Sprintf("R%04d", i)
+		schema := g.Schema(0)
+		if g.IntN(2) == 0 {
+			schema = fmt.Sprintf(`{"type":"object","properties":{"a":%s,"b":%s,"[":%s},"required":%s,"additionalProperties":%s}`,
+				g.Schema(1), g.Schema(1), g.Schema(1), []string{`[]`, `["a"]`, `["a","b"]`}[g.IntN(3)],
+				[]string{`false`, `true`, g.Schema(1)}[g.IntN(3)])
+		}
+		write(event, schema)
+		edges := g.Edges(schema, 24)
+		for j := range 32 {
+			obj := g.Instance(0)
+			if j < len(edges) {
+				obj = edges[j]
+			} else if g.IntN(4) != 0 {
+				var kv []string
+				for _, k := range []string{`"a"`, `"b"`, `"c"`, `"\u0061"`, `"["`} {
+					if g.IntN(2) == 0 {
+						kv = append(kv, k+":"+g.Instance(1))
+					}
+				}
+				obj = "{" + strings.Join(kv, ",") + "}"
+			}
+			rows = append(rows, corpusRow(fmt.Sprintf("%s-%d", event, j), fmt.Sprintf(`{"type":"track","event":%q,"properties":%s}`, event, obj)))
+		}
+	}
+	reg, err := schemas.Load(context.Background(), os.DirFS(dir), schemas.Options{})
+	var le *schemas.LoadError
+	if err != nil && !errors.As(err, &le) {
+		t.Fatal(err)
+	}
+	return reg, rows
 }

@@ -147,6 +147,10 @@ func (l *SegmentLayout) flattenMember(id string, into map[string]any, member any
 	var nulls func(prefix string, o map[string]any)
 	nulls = func(prefix string, o map[string]any) {
 		for k, v := range o {
+			if segmentName(k) == "" {
+				l.lossy(id, "no column can be named after the key at "+prefix+k)
+				continue
+			}
 			switch x := v.(type) {
 			case nil:
 				l.lossy(id, "explicit null at "+prefix+k)
@@ -159,9 +163,15 @@ func (l *SegmentLayout) flattenMember(id string, into map[string]any, member any
 	flatten(into, "", obj)
 }
 
+// flatten drops a key with no letter or digit ("["), which names no
+// column.
 func flatten(into map[string]any, prefix string, obj map[string]any) {
 	for k, v := range obj {
-		col := prefix + segmentName(k)
+		name := segmentName(k)
+		if name == "" {
+			continue
+		}
+		col := prefix + name
 		switch x := v.(type) {
 		case map[string]any:
 			flatten(into, col+"_", x)

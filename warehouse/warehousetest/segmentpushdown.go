@@ -79,6 +79,10 @@ func SegmentPushdownSuite(t *testing.T, open func(t *testing.T, corpus string) *
 			return reg, rows, nil
 		}, 200},
 		{"edges", SegmentEdgeCorpus, 20},
+		{"random", func(t *testing.T) (*schemas.Registry, []audit.Row, []string) {
+			reg, rows := RandomCorpus(t, 1, 40)
+			return reg, rows, nil
+		}, 100},
 		{"generated/1", generated(1), 20}, {"generated/2", generated(2), 20}, {"generated/3", generated(3), 20}, {"generated/4", generated(4), 20},
 	} {
 		t.Run(c.name, func(t *testing.T) {

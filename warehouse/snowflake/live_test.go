@@ -83,7 +83,7 @@ func TestLiveConformance(t *testing.T) {
 		wh := openLive(t)
 		for name, corpus := range map[string]func(*testing.T) (*schemas.Registry, []audit.Row){
 			"hostile": warehousetest.HostileCorpus, "suite": warehousetest.SuiteCorpus,
-			"random": func(t *testing.T) (*schemas.Registry, []audit.Row) { return warehousetest.RandomCorpus(t, 1, 300) }} {
+			"random": func(t *testing.T) (*schemas.Registry, []audit.Row) { return warehousetest.RandomCorpus(t, 1, 40) }} {
 			reg, rows := corpus(t)
 			proven, scanned := warehousetest.SegmentPushdownAgrees(t, wh, reg, rows)
 			t.Logf("%s: %d of %d rows proven valid in SQL", name, proven, scanned)

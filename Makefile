@@ -66,11 +66,14 @@ bench:
 # validation core on the same events, the raw read limits (DuckDB's sliced
 # Arrow scan, Postgres COPY out), 1M rows in DuckDB and Postgres with
 # writes, 10M in DuckDB. Medians of 5 alternating runs. Then pushdown off
-# and on over 1M rows in Postgres, jsonb and text. Needs postgresql, GNU
-# time, python3 with jsonschema, node and npm; takes about fifteen minutes.
+# and on over 1M rows in Postgres, jsonb and text. Then eventaudit's peak
+# RSS on Snowflake (the in-process endpoint, 1M and 3M rows). Needs
+# postgresql, GNU time, python3 with jsonschema, node and npm; takes about
+# half an hour.
 bench-e2e:
 	bash testdata/bench/e2e.sh
 	N=1000000 bash testdata/bench/pushdown.sh
+	$(GO) test $(TAGS) -run '^$$' -bench SnowflakePeakRSS -benchtime 1x -timeout 30m ./cmd/eventaudit/
 
 # A release archive for this machine's OS and architecture: stripped,
 # versioned, with the README, and a SHA-256 checksum. DuckDB is C++ linked through cgo, so each

@@ -69,7 +69,7 @@ bench:
 # and on over 1M rows in Postgres, jsonb and text. Then eventaudit's peak
 # RSS on Snowflake (the in-process endpoint, 1M and 3M rows). Needs
 # postgresql, GNU time, python3 with jsonschema, node and npm; takes about
-# half an hour.
+# fifteen minutes.
 bench-e2e:
 	bash testdata/bench/e2e.sh
 	N=1000000 bash testdata/bench/pushdown.sh

@@ -87,6 +87,28 @@ func NewGenerator(o Options) *Generator {
 	}
 }
 
+// EachChunk hands the rest of the corpus to load in chunks of up to size
+// rows, in one slice it reuses, so that millions of rows load in flat
+// memory.
+func (gen *Generator) EachChunk(size int, load func([]audit.Row) error) error {
+	rows := make([]audit.Row, 0, size)
+	for {
+		row, ok := gen.Next()
+		if ok {
+			rows = append(rows, row)
+		}
+		if len(rows) == size || (!ok && len(rows) > 0) {
+			if err := load(rows); err != nil {
+				return err
+			}
+			rows = rows[:0]
+		}
+		if !ok {
+			return nil
+		}
+	}
+}
+
 // Next returns the next row, or false after the last.
 func (gen *Generator) Next() (audit.Row, bool) {
 	if gen.i >= gen.o.N {

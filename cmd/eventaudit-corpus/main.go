@@ -74,26 +74,14 @@ func load(url, table, payloadType string, o audittest.Options) error {
 	if err != nil {
 		return err
 	}
-	g := audittest.NewGenerator(o)
 	start := time.Now()
-	const chunk = 20000
-	rows := make([]audit.Row, 0, chunk)
 	total := 0
-	for {
-		row, ok := g.Next()
-		if ok {
-			rows = append(rows, row)
-		}
-		if len(rows) == chunk || (!ok && len(rows) > 0) {
-			if err := loader.Load(ctx, rows); err != nil {
-				return err
-			}
-			total += len(rows)
-			rows = rows[:0]
-		}
-		if !ok {
-			break
-		}
+	err = audittest.NewGenerator(o).EachChunk(20000, func(rows []audit.Row) error {
+		total += len(rows)
+		return loader.Load(ctx, rows)
+	})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "loaded %d rows into %s in %s\n", total, table, time.Since(start).Round(time.Millisecond))
 	return nil

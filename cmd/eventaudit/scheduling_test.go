@@ -107,6 +107,16 @@ func TestLockedSourceExits3(t *testing.T) {
 	}
 }
 
+// buildBinary builds eventaudit as a release is built (with DuckDB's Arrow
+// reads), for tests that need a real process.
+func buildBinary(tb testing.TB) string {
+	bin := filepath.Join(tb.TempDir(), "eventaudit")
+	if out, err := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", bin, ".").CombinedOutput(); err != nil {
+		tb.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // SIGTERM to a real process mid-scan: exit 130, nothing written, and the
 // lock released for the next run.
 func TestSIGTERMRollsBack(t *testing.T) {
@@ -114,10 +124,7 @@ func TestSIGTERMRollsBack(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "eventaudit")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	db := filepath.Join(dir, "big.duckdb")
 	wh, err := warehouse.OpenSQL(context.Background(), "duckdb://"+db, warehouse.Credentials{})
 	if err != nil {

@@ -16,7 +16,6 @@ import (
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/warehouse"
 	"github.com/eventaudit/eventaudit/warehouse/snowflake/sftest"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 )
 
 // snowflakeChunkRows is the endpoint's result chunk: about 15 MB of the
@@ -32,10 +31,7 @@ const snowflakeChunkRows = 20000
 //
 //	go test -tags duckdb_arrow ./cmd/eventaudit -run '^$' -bench SnowflakePeakRSS -benchtime 1x
 func BenchmarkSnowflakePeakRSS(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "eventaudit")
-	if out, err := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", bin, ".").CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(b)
 	for _, n := range []int{1_000_000, 3_000_000} {
 		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
 			srv := sftest.Start(b)
@@ -55,26 +51,21 @@ func BenchmarkSnowflakePeakRSS(b *testing.B) {
 func loadEndpoint(b *testing.B, srv *sftest.Server, n int) {
 	ctx := context.Background()
 	file := filepath.Join(b.TempDir(), "corpus.duckdb")
-	wh, err := warehouse.OpenSQL(ctx, "duckdb://"+file, warehouse.Credentials{})
+	w, err := warehouse.Open(ctx, "duckdb://"+file, warehouse.Credentials{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	raw := sqlwh.RawTable{Table: sqlwh.Ident{"events"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
-	g := audittest.NewGenerator(audittest.Options{N: n, BadRate: 0.05, Seed: 1})
-	for done := false; !done; {
-		batch := make([]audit.Row, 0, 100000)
-		for len(batch) < cap(batch) {
-			row, ok := g.Next()
-			if done = !ok; done {
-				break
-			}
-			batch = append(batch, row)
-		}
-		if err := wh.LoadRaw(ctx, raw, "VARCHAR", batch); err != nil {
-			b.Fatal(err)
-		}
+	loader, err := w.Loader(ctx, "events", "VARCHAR", true)
+	if err != nil {
+		b.Fatal(err)
 	}
-	wh.Close()
+	err = audittest.NewGenerator(audittest.Options{N: n, BadRate: 0.05, Seed: 1}).EachChunk(100000, func(rows []audit.Row) error {
+		return loader.Load(ctx, rows)
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
 	for _, q := range []string{
 		fmt.Sprintf("ATTACH '%s' AS corpus (READ_ONLY)", file),
 		"CREATE SCHEMA IF NOT EXISTS raw",
@@ -97,7 +88,7 @@ func auditPeakRSS(b *testing.B, bin string, srv *sftest.Server, n int) int64 {
 	cmd := exec.Command("/usr/bin/time", "-f", "%M", "-o", rss, bin, "audit", "--warehouse", srv.URL("tester", "ANALYTICS", "PUBLIC", ""), "--table", "raw.events",
 		"--schemas", filepath.Join(root, "testdata/demo/schemas"), "--plan", "segment/shop",
 		"--since", "2026-11-20", "--until", "2026-11-21", "--log-level", "warn", "--format", "json")
-	cmd.Env = append(os.Environ(), "SNOWFLAKE_PASSWORD=tester-password")
+	cmd.Env = append(os.Environ(), "SNOWFLAKE_PASSWORD="+snowflakePassword)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil && cmd.ProcessState.ExitCode() != exitThreshold {

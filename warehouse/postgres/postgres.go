@@ -54,9 +54,10 @@ func PostgresDialect() *sqlwh.Dialect {
 		ShardExpr: func(x string, n int) string {
 			return fmt.Sprintf("MOD(ABS(hashtext(COALESCE(%s, ''))::BIGINT), %d)", x, n)
 		},
-		LockTable: "LOCK TABLE %s IN EXCLUSIVE MODE",
-		ReadOnly:  "SET TRANSACTION READ ONLY",
-		Prove:     Prove,
+		DistinctCount: true,
+		LockTable:     "LOCK TABLE %s IN EXCLUSIVE MODE",
+		ReadOnly:      "SET TRANSACTION READ ONLY",
+		Prove:         Prove,
 		ProveColumns: &sqlwh.ColumnProof{
 			Kinds: postgresKinds(),
 			// Postgres text holds no NUL, and no invalid UTF-8 in a UTF8

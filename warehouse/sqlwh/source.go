@@ -417,6 +417,10 @@ func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (s
 		mid = d.ProveColumns.Binary(mid)
 	}
 	from, where, args := d.Quote(t.Table), WindowWhere(d, t, shard), []any{w.Start.UTC(), w.End.UTC()}
+	if d.DistinctCount {
+		return fmt.Sprintf("SELECT CAST(COUNT(*) - COUNT(DISTINCT %s) AS BIGINT) FROM %s WHERE %s AND %s IS NOT NULL",
+			mid, from, where, mid), args
+	}
 	if d.HashText != nil {
 		// Ids whose hash repeats, then those ids themselves. The window
 		// is filtered twice, so its parameters come twice.

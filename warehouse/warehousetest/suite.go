@@ -416,7 +416,13 @@ func testFreshnessAndDuplicates(t *testing.T, f *fixture) {
 	// copy is outside the window.
 	f.load(good("a", t0.Add(time.Minute)), good("a", t0.Add(2*time.Minute)), good("a", t0.Add(3*time.Minute)),
 		good("b", t0.Add(4*time.Minute)), good("b", t0.Add(-time.Minute)), good("c", newest),
-		good("d", t0.Add(5*time.Minute)), good("d", t0.Add(6*time.Minute)))
+		good("d", t0.Add(5*time.Minute)), good("d", t0.Add(6*time.Minute)),
+		good("n1", t0.Add(7*time.Minute)), good("n2", t0.Add(8*time.Minute)))
+	// Two rows without an id repeat no id.
+	if err := f.wh.Conn.Exec(f.ctx, fmt.Sprintf("UPDATE %s SET %s = NULL WHERE %s IN ('n1', 'n2')", f.wh.Dialect.Quote(f.src.Table),
+		f.wh.Dialect.QuoteName(f.src.MessageID), f.wh.Dialect.QuoteName(f.src.MessageID))); err != nil {
+		t.Fatal(err)
+	}
 	run := f.newRun(w)
 	run.Label = "adhoc"
 	s, err := f.auditor(f.source(0), f.sink()).Run(f.ctx, run)

@@ -95,7 +95,7 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."r
 SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 AND MOD(ABS(hashtext(COALESCE(CAST("message_id" AS VARCHAR), ''))::BIGINT), 4) = 2;
 
 -- count the window's duplicate message ids
-SELECT CAST(COALESCE(SUM(g.n - 1), 0) AS BIGINT) FROM (SELECT (CAST("message_id" AS VARCHAR) COLLATE "C") AS mid, COUNT(*) AS n FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 GROUP BY 1 HAVING COUNT(*) > 1) AS g WHERE g.mid IS NOT NULL;
+SELECT CAST(COUNT(*) - COUNT(DISTINCT (CAST("message_id" AS VARCHAR) COLLATE "C")) AS BIGINT) FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 AND (CAST("message_id" AS VARCHAR) COLLATE "C") IS NOT NULL;
 
 -- resolve the source table
 SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text

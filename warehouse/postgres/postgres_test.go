@@ -216,3 +216,69 @@ func TestDuplicatesCompareIdsByteForByte(t *testing.T) {
 		t.Fatalf("%d duplicate rows, want 1 (the second \"Ab\"; \"aB\" is another id)", v.Duplicates)
 	}
 }
+
+// tableReads counts the statements that read a table, past the catalog's.
+type tableReads struct {
+	sqlwh.Conn
+	table string
+	n     int
+}
+
+func (c *tableReads) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	if strings.Contains(q, c.table) && !strings.Contains(q, "pg_index") {
+		c.n++
+	}
+	return c.Conn.Query(ctx, q, args...)
+}
+
+// A table with no index on received_at is read once for the newest row
+// and the duplicates together, since the newest row reads all of it; with
+// a b-tree there, the newest row comes from the index and the duplicates
+// from the window. Both ways measure the same: the newest row past the
+// window, and the window's repeated ids only (a NULL id repeats none, nor
+// does a copy before the window). A partial index gives no newest row.
+func TestVitalsReadTheTableOnceWithoutAnIndex(t *testing.T) {
+	wh := openPostgres(t)
+	ctx := context.Background()
+	table := fmt.Sprintf("vitals_%d", time.Now().UnixNano())
+	stmts := []string{
+		`CREATE TABLE ` + table + ` (message_id TEXT, received_at TIMESTAMPTZ, payload TEXT)`,
+		`INSERT INTO ` + table + ` VALUES ('a', '2026-11-20 01:00:00+00', '{}'), ('a', '2026-11-20 02:00:00+00', '{}'),
+			('a', '2026-11-20 03:00:00+00', '{}'), ('b', '2026-11-19 23:00:00+00', '{}'), ('b', '2026-11-20 04:00:00+00', '{}'),
+			(NULL, '2026-11-20 05:00:00+00', '{}'), (NULL, '2026-11-20 06:00:00+00', '{}'), ('c', '2026-11-22 07:00:00+00', '{}')`,
+	}
+	for _, q := range stmts {
+		if err := wh.Conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { wh.Conn.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) })
+	raw := sqlwh.RawTable{Table: sqlwh.Ident{table}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	want := audit.Vitals{Latest: time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC), Duplicates: 2}
+	for _, c := range []struct {
+		index string
+		reads int
+	}{
+		{"", 1},
+		{`CREATE INDEX ON ` + table + ` USING brin (received_at)`, 1},
+		{`CREATE INDEX ON ` + table + ` (received_at) WHERE message_id IS NOT NULL`, 1},
+		{`CREATE INDEX ON ` + table + ` (received_at, message_id)`, 2},
+	} {
+		if c.index != "" {
+			if err := wh.Conn.Exec(ctx, c.index); err != nil {
+				t.Fatal(err)
+			}
+		}
+		counted := &tableReads{Conn: wh.Conn, table: table}
+		v, err := sqlwh.TableVitals(ctx, &sqlwh.Warehouse{Dialect: wh.Dialect, Conn: counted}, raw, audit.Shard{},
+			audit.Window{Start: start, End: start.Add(24 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.Latest.Equal(want.Latest) || v.Duplicates != want.Duplicates || counted.n != c.reads {
+			t.Errorf("after %q: newest %v, %d duplicates, in %d reads of the table; want %v, %d, in %d",
+				c.index, v.Latest, v.Duplicates, counted.n, want.Latest, want.Duplicates, c.reads)
+		}
+	}
+}

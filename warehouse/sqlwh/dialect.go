@@ -129,6 +129,13 @@ type Dialect struct {
 	// default 4 MB work_mem, spills: 1M ids in 0.69 s against 1.0 s of the
 	// server's CPU, which the scan beside it shares.
 	DistinctCount bool
+	// NewestByIndex, when set with DistinctCount, renders a catalog query
+	// counting the indexes that answer MAX of a table's column without
+	// reading the table (its parameters are the table's quoted name and
+	// the column's). Where there is none, the newest row reads every row
+	// anyway, and the duplicates are counted in that same scan
+	// (OneScanVitalsSQL) instead of a second one over the window.
+	NewestByIndex func(quotedTable, column string) (string, []any)
 	// ProofRoom, likewise, surrounds the pushdown scan: DuckDB's json_
 	// functions and lambdas hold buffers per vector and call that a
 	// tight limit cannot hold.

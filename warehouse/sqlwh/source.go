@@ -384,11 +384,30 @@ func (s *Source) VitalsBesideScan() bool { return s.WH.Dialect.GroupingRoom == n
 // duplicate: DuckDB spills a grouping to disk under its memory limit, but
 // not a DISTINCT aggregate, which ran out of memory at 10M rows. The
 // newest row is the table's even for a shard: finding a shard's own would
-// hash every message id the table has ever held.
+// hash every message id the table has ever held. Where the dialect can tell
+// that no index gives the newest row (Dialect.NewestByIndex), that row and
+// the duplicates come from one scan.
 func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (v audit.Vitals, err error) {
 	d := wh.Dialect
-	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))
 	var at *time.Time
+	if d.NewestByIndex != nil && d.DistinctCount {
+		q, args := d.NewestByIndex(d.Quote(t.Table), t.ReceivedAt)
+		var indexes int64
+		if err := queryOne(ctx, wh, q, args, &indexes); err != nil {
+			return v, fmt.Errorf("indexes on %s.%s: %w", t.Table, t.ReceivedAt, err)
+		}
+		if indexes == 0 {
+			q, args := OneScanVitalsSQL(d, t, shard, w)
+			if err := queryOne(ctx, wh, q, args, &at, &v.Duplicates); err != nil {
+				return v, fmt.Errorf("newest received_at and duplicate message ids of %s: %w", t.Table, err)
+			}
+			if at != nil {
+				v.Latest = at.UTC()
+			}
+			return v, nil
+		}
+	}
+	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))
 	if err := queryOne(ctx, wh, latest, nil, &at); err != nil {
 		return v, fmt.Errorf("newest received_at of %s: %w", t.Table, err)
 	}
@@ -406,6 +425,20 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
 	return v, nil
+}
+
+// OneScanVitalsSQL measures both vitals in one scan of the table, for a
+// dialect with DistinctCount: the newest received_at of every row, and the
+// duplicates among the window's (and shard's) rows, as DuplicatesSQL
+// counts them.
+func OneScanVitalsSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (string, []any) {
+	mid := messageIDText(d, t)
+	if d.ProveColumns != nil && d.ProveColumns.Binary != nil {
+		mid = d.ProveColumns.Binary(mid)
+	}
+	counted := fmt.Sprintf("%s AND %s IS NOT NULL", WindowWhere(d, t, shard), mid)
+	return fmt.Sprintf("SELECT MAX(%s), CAST(COUNT(*) FILTER (WHERE %s) - COUNT(DISTINCT %s) FILTER (WHERE %s) AS BIGINT) FROM %s",
+		d.QuoteName(t.ReceivedAt), counted, mid, counted, d.Quote(t.Table)), []any{w.Start.UTC(), w.End.UTC()}
 }
 
 // DuplicatesSQL counts the window's rows whose message id an earlier row

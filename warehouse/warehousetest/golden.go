@@ -56,6 +56,12 @@ func DialectSQL(t *testing.T, d *sqlwh.Dialect, payloadTypes []string, shardPayl
 	doc.Section("window scan of shard 2/4", q)
 	dups, _ := sqlwh.DuplicatesSQL(d, raw, audit.Shard{}, audit.Window{})
 	doc.Section("count the window's duplicate message ids", dups)
+	if d.NewestByIndex != nil && d.DistinctCount {
+		q, _ := d.NewestByIndex(d.Quote(raw.Table), raw.ReceivedAt)
+		doc.Section("count the indexes that give the newest received_at", q)
+		q, _ = sqlwh.OneScanVitalsSQL(d, raw, audit.Shard{}, audit.Window{})
+		doc.Section("the newest received_at and the duplicates in one scan, where no index gives the first", q)
+	}
 	doc.Section("resolve the source table", d.ResolveTable)
 	doc.Section("resolve the schema of Segment's layout", d.ResolveSchema)
 	stmts, _ := sink.ReplaceSQL(audit.Run{}, []string{"run-a", "run-b"})

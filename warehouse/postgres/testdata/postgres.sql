@@ -97,6 +97,16 @@ SELECT CAST("message_id" AS VARCHAR), "received_at", "payload" FROM "segment"."r
 -- count the window's duplicate message ids
 SELECT CAST(COUNT(*) - COUNT(DISTINCT (CAST("message_id" AS VARCHAR) COLLATE "C")) AS BIGINT) FROM "segment"."raw_events" WHERE "received_at" >= $1 AND "received_at" < $2 AND (CAST("message_id" AS VARCHAR) COLLATE "C") IS NOT NULL;
 
+-- count the indexes that give the newest received_at
+SELECT COUNT(*) FROM pg_index i
+JOIN pg_class c ON c.oid = i.indexrelid
+JOIN pg_am am ON am.oid = c.relam
+JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+WHERE i.indrelid = to_regclass($1) AND a.attname = $2 AND am.amname = 'btree' AND i.indpred IS NULL;
+
+-- the newest received_at and the duplicates in one scan, where no index gives the first
+SELECT MAX("received_at"), CAST(COUNT(*) FILTER (WHERE "received_at" >= $1 AND "received_at" < $2 AND (CAST("message_id" AS VARCHAR) COLLATE "C") IS NOT NULL) - COUNT(DISTINCT (CAST("message_id" AS VARCHAR) COLLATE "C")) FILTER (WHERE "received_at" >= $1 AND "received_at" < $2 AND (CAST("message_id" AS VARCHAR) COLLATE "C") IS NOT NULL) AS BIGINT) FROM "segment"."raw_events";
+
 -- resolve the source table
 SELECT table_catalog::text, table_schema::text, table_name::text, current_database()::text
 FROM information_schema.tables

@@ -379,52 +379,65 @@ func (s *Source) VitalsBesideScan() bool { return s.WH.Dialect.GroupingRoom == n
 // TableVitals measures one raw table in two aggregates: MAX over the whole
 // table, which engines answer from their min/max metadata or an index on
 // received_at, and the rows beyond the first of each message id over the
-// window (and shard) only; a NULL id repeats no id. It is a GROUP BY, not
-// COUNT(*) - COUNT(DISTINCT id), which counted every NULL id as a
-// duplicate: DuckDB spills a grouping to disk under its memory limit, but
-// not a DISTINCT aggregate, which ran out of memory at 10M rows. The
-// newest row is the table's even for a shard: finding a shard's own would
-// hash every message id the table has ever held. Where the dialect can tell
-// that no index gives the newest row (Dialect.NewestByIndex), that row and
-// the duplicates come from one scan.
+// window (and shard) only; a NULL id repeats no id. The newest row is the
+// table's even for a shard: finding a shard's own would hash every message
+// id the table has ever held. Where the dialect can tell that no index
+// gives the newest row (Dialect.NewestByIndex), MAX reads every row anyway,
+// and the duplicates are counted in that same scan.
 func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (v audit.Vitals, err error) {
-	d := wh.Dialect
 	var at *time.Time
-	if d.NewestByIndex != nil && d.DistinctCount {
-		q, args := d.NewestByIndex(d.Quote(t.Table), t.ReceivedAt)
-		var indexes int64
-		if err := queryOne(ctx, wh, q, args, &indexes); err != nil {
-			return v, fmt.Errorf("indexes on %s.%s: %w", t.Table, t.ReceivedAt, err)
+	oneScan, err := newestReadsTable(ctx, wh, t)
+	switch {
+	case err != nil:
+		return v, err
+	case oneScan:
+		q, args := OneScanVitalsSQL(wh.Dialect, t, shard, w)
+		if err := queryOne(ctx, wh, q, args, &at, &v.Duplicates); err != nil {
+			return v, fmt.Errorf("newest received_at and duplicate message ids of %s: %w", t.Table, err)
 		}
-		if indexes == 0 {
-			q, args := OneScanVitalsSQL(d, t, shard, w)
-			if err := queryOne(ctx, wh, q, args, &at, &v.Duplicates); err != nil {
-				return v, fmt.Errorf("newest received_at and duplicate message ids of %s: %w", t.Table, err)
-			}
-			if at != nil {
-				v.Latest = at.UTC()
-			}
-			return v, nil
+	default:
+		latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", wh.Dialect.QuoteName(t.ReceivedAt), wh.Dialect.Quote(t.Table))
+		if err := queryOne(ctx, wh, latest, nil, &at); err != nil {
+			return v, fmt.Errorf("newest received_at of %s: %w", t.Table, err)
 		}
-	}
-	latest := fmt.Sprintf("SELECT MAX(%s) FROM %s", d.QuoteName(t.ReceivedAt), d.Quote(t.Table))
-	if err := queryOne(ctx, wh, latest, nil, &at); err != nil {
-		return v, fmt.Errorf("newest received_at of %s: %w", t.Table, err)
+		if v.Duplicates, err = countDuplicates(ctx, wh, t, shard, w); err != nil {
+			return v, err
+		}
 	}
 	if at != nil {
 		v.Latest = at.UTC()
 	}
-	dups, args := DuplicatesSQL(d, t, shard, w)
-	leave, err := enterRoom(ctx, wh, d.GroupingRoom, "counting duplicate message ids",
+	return v, nil
+}
+
+// newestReadsTable says whether the dialect knows that no index gives the
+// newest received_at, which MAX then finds by reading every row.
+func newestReadsTable(ctx context.Context, wh *Warehouse, t RawTable) (bool, error) {
+	d := wh.Dialect
+	if d.NewestByIndex == nil || !d.DistinctCount {
+		return false, nil
+	}
+	q, args := d.NewestByIndex(d.Quote(t.Table), t.ReceivedAt)
+	var indexes int64
+	if err := queryOne(ctx, wh, q, args, &indexes); err != nil {
+		return false, fmt.Errorf("indexes on %s.%s: %w", t.Table, t.ReceivedAt, err)
+	}
+	return indexes == 0, nil
+}
+
+// countDuplicates runs DuplicatesSQL, in the dialect's room for it.
+func countDuplicates(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Shard, w audit.Window) (n int64, err error) {
+	dups, args := DuplicatesSQL(wh.Dialect, t, shard, w)
+	leave, err := enterRoom(ctx, wh, wh.Dialect.GroupingRoom, "counting duplicate message ids",
 		"a window of this many rows needs more memory to count them: add ?memory_limit=1GB to the warehouse URL, or audit it in --shard parts")
 	if err != nil {
-		return v, err
+		return 0, err
 	}
 	defer leave(&err)
-	if err := queryOne(ctx, wh, dups, args, &v.Duplicates); err != nil {
-		return v, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
+	if err := queryOne(ctx, wh, dups, args, &n); err != nil {
+		return 0, fmt.Errorf("duplicate message ids in %s: %w", t.Table, err)
 	}
-	return v, nil
+	return n, nil
 }
 
 // OneScanVitalsSQL measures both vitals in one scan of the table, for a
@@ -432,23 +445,29 @@ func TableVitals(ctx context.Context, wh *Warehouse, t RawTable, shard audit.Sha
 // duplicates among the window's (and shard's) rows, as DuplicatesSQL
 // counts them.
 func OneScanVitalsSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (string, []any) {
-	mid := messageIDText(d, t)
-	if d.ProveColumns != nil && d.ProveColumns.Binary != nil {
-		mid = d.ProveColumns.Binary(mid)
-	}
+	mid := binaryMessageID(d, t)
 	counted := fmt.Sprintf("%s AND %s IS NOT NULL", WindowWhere(d, t, shard), mid)
 	return fmt.Sprintf("SELECT MAX(%s), CAST(COUNT(*) FILTER (WHERE %s) - COUNT(DISTINCT %s) FILTER (WHERE %s) AS BIGINT) FROM %s",
 		d.QuoteName(t.ReceivedAt), counted, mid, counted, d.Quote(t.Table)), []any{w.Start.UTC(), w.End.UTC()}
 }
 
-// DuplicatesSQL counts the window's rows whose message id an earlier row
-// of the window has. Ids are equal when their bytes are, as Go compares
-// them: under a case-insensitive collation "A" and "a" would be one id.
-func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (string, []any) {
-	mid := messageIDText(d, t)
+// binaryMessageID is the message id as text that compares equal only to
+// the same bytes, as Go compares ids: under a case-insensitive collation
+// "A" and "a" would be one id.
+func binaryMessageID(d *Dialect, t RawTable) string {
 	if d.ProveColumns != nil && d.ProveColumns.Binary != nil {
-		mid = d.ProveColumns.Binary(mid)
+		return d.ProveColumns.Binary(messageIDText(d, t))
 	}
+	return messageIDText(d, t)
+}
+
+// DuplicatesSQL counts the window's rows whose message id an earlier row
+// of the window has, ids compared byte for byte. Grouping, not COUNT(*) -
+// COUNT(DISTINCT id), unless the dialect says otherwise (DistinctCount):
+// DuckDB spills a grouping to disk under its memory limit, but not a
+// DISTINCT aggregate, which ran out of memory at 10M rows.
+func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (string, []any) {
+	mid := binaryMessageID(d, t)
 	from, where, args := d.Quote(t.Table), WindowWhere(d, t, shard), []any{w.Start.UTC(), w.End.UTC()}
 	if d.DistinctCount {
 		return fmt.Sprintf("SELECT CAST(COUNT(*) - COUNT(DISTINCT %s) AS BIGINT) FROM %s WHERE %s AND %s IS NOT NULL",

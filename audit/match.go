@@ -136,6 +136,25 @@ type FastSchema interface {
 	ValidJSON(raw []byte) bool
 }
 
+// MemberSchema is a FastSchema that can also narrow an invalid object to
+// the members that fail, so that the library decodes and judges those
+// alone. FailingMembers returns them where it proves the rest of the
+// object valid (ok=false proves nothing), and ValidateMembers, given just
+// those members decoded, by key, reports what Validate reports of the
+// whole object (ok=false: ask Validate).
+type MemberSchema interface {
+	FastSchema
+	FailingMembers(raw []byte) (members []RawMember, ok bool)
+	ValidateMembers(members map[string]any) (failures []Failure, ok bool)
+}
+
+// RawMember is a member of a raw JSON object: its key, and its value's
+// bytes.
+type RawMember struct {
+	Key   string
+	Value []byte
+}
+
 // objectKey is the member validated for a call type, and the fallback
 // schema name.
 func objectKey(typ string) (key, fallback string) {

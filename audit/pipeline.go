@@ -421,11 +421,16 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		return nil
 	}
 	if object != nil {
-		// The scan proved the object's bytes one JSON value.
-		if obj, _, err := decodeJSON(object); err == nil {
-			base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
-				EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
-			vs := a.validate(base, m, obj)
+		base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
+			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
+		vs, ok := a.validateMembers(base, m, object)
+		if !ok {
+			// The scan proved the object's bytes one JSON value.
+			if obj, _, err := decodeJSON(object); err == nil {
+				vs, ok = a.validate(base, m, obj), true
+			}
+		}
+		if ok {
 			a.count(agg, base, false, vs)
 			a.profileRaw(agg, m, object)
 			return vs
@@ -522,8 +527,44 @@ func (a *Auditor) count(agg *aggregate, base Violation, unplanned bool, vs []Vio
 // validate asks the library, the judge, about the matched object: one
 // violation per failed leaf check.
 func (a *Auditor) validate(base Violation, m Match, obj any) []Violation {
+	return a.violations(base, m, obj, m.Schema.Validate(obj))
+}
+
+// validateMembers judges an invalid object by its failing members alone,
+// where its schema proves the rest valid (MemberSchema): the library then
+// decodes and judges a property where it would the whole object. The
+// violations are validate's, to the byte; ok is false where the schema
+// cannot narrow the object.
+func (a *Auditor) validateMembers(base Violation, m Match, object []byte) ([]Violation, bool) {
+	ms, ok := m.Schema.(MemberSchema)
+	if !ok {
+		return nil, false
+	}
+	raw, ok := ms.FailingMembers(object)
+	if !ok {
+		return nil, false
+	}
+	members := make(map[string]any, len(raw))
+	for _, r := range raw {
+		v, _, err := decodeJSON(r.Value)
+		if err != nil {
+			return nil, false
+		}
+		members[r.Key] = v
+	}
+	fs, ok := ms.ValidateMembers(members)
+	if !ok {
+		return nil, false
+	}
+	// Every failure is inside a member, whose value members holds as the
+	// whole object would.
+	return a.violations(base, m, members, fs), true
+}
+
+// violations are the rows of a schema's failures on obj.
+func (a *Auditor) violations(base Violation, m Match, obj any, fs []Failure) []Violation {
 	var vs []Violation
-	for _, f := range m.Schema.Validate(obj) {
+	for _, f := range fs {
 		v := base
 		v.InstancePath = m.ObjectPath + f.InstancePath
 		v.Keyword, v.Message = f.Keyword, f.Message

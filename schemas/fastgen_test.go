@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/schemas/schematest"
 )
 
@@ -28,6 +29,11 @@ func FuzzFastPathStructured(f *testing.F) {
 			insts = append(insts, g.Instance(0))
 		}
 		for _, inst := range insts {
+			if v, err := decode(inst); err == nil {
+				if d := schemas.NarrowedDisagrees(s, []byte(inst), s.Validate(v)); d != "" {
+					t.Fatalf("schema %s\nother file %s\ninstance %s\n%s", schema, other, inst, d)
+				}
+			}
 			if !s.ValidJSON([]byte(inst)) {
 				continue
 			}

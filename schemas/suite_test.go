@@ -202,6 +202,9 @@ func judgeSuiteGroup(t *testing.T, g suiteGroup, draft *jsonschema.Draft, assert
 			disagreements = append(disagreements,
 				fmt.Sprintf("%s: valid=%v, the suite says %v (%v)", tc.Description, got, tc.Valid, fails))
 		}
+		if d := narrowedDisagrees(s, tc.Data, fails); d != "" {
+			disagreements = append(disagreements, tc.Description+": "+d)
+		}
 		if s.ValidJSON(tc.Data) {
 			proven++
 			if !tc.Valid {
@@ -210,6 +213,44 @@ func judgeSuiteGroup(t *testing.T, g suiteGroup, draft *jsonschema.Draft, assert
 		}
 	}
 	return disagreements, cases, proven
+}
+
+// narrowedDisagrees says how the library, judging only the members
+// FailingMembers returns of data, reports other than it does of the whole
+// (whole), or "". Each failure must also find the same value in those
+// members as in the whole object.
+func narrowedDisagrees(s *Schema, data []byte, whole []audit.Failure) string {
+	raw, ok := s.FailingMembers(data)
+	if !ok {
+		return ""
+	}
+	members := map[string]any{}
+	for _, m := range raw {
+		v, err := audit.DecodePayload([]byte(`{"v":` + string(m.Value) + `}`))
+		if err != nil {
+			return fmt.Sprintf("member %q does not decode: %v", m.Key, err)
+		}
+		members[m.Key] = v["v"]
+	}
+	got, ok := s.ValidateMembers(members)
+	if !ok {
+		return ""
+	}
+	if fmt.Sprint(got) != fmt.Sprint(whole) {
+		return fmt.Sprintf("judged by %d members %v, whole %v", len(raw), got, whole)
+	}
+	obj, err := audit.DecodePayload([]byte(`{"v":` + string(data) + `}`))
+	if err != nil {
+		return err.Error()
+	}
+	for _, f := range got {
+		a, aok := audit.Lookup(members, f.InstancePath)
+		b, bok := audit.Lookup(obj["v"], f.InstancePath)
+		if aok != bok || fmt.Sprint(a) != fmt.Sprint(b) {
+			return fmt.Sprintf("at %q the members hold %v (%v), the object %v (%v)", f.InstancePath, a, aok, b, bok)
+		}
+	}
+	return ""
 }
 
 // decodeSchemaValue decodes a suite schema, which may be a boolean.

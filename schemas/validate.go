@@ -14,22 +14,36 @@ import (
 // library's error tree: the parents just say "doesn't validate with …".
 func (s *Schema) Validate(instance any) []audit.Failure {
 	err := s.compiled.Validate(instance)
-	if err == nil {
-		return nil
-	}
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
+	out, ok := s.failures(err, "", "")
+	if !ok {
 		// Only an infinite $ref loop gets here; report it rather than
 		// calling the event valid.
 		return []audit.Failure{{Keyword: "$ref", Message: err.Error()}}
 	}
-	var out []audit.Failure
+	sortFailures(out)
+	return out
+}
+
+// failures lists the leaves of the library's error, their locations
+// prefixed as they would read from further up: a member judged by its
+// property's subschema alone has its locations below the member, where
+// the whole object's judgement has them below the object
+// (ValidateMembers). ok is false for an error that is not a validation
+// error: an infinite $ref loop.
+func (s *Schema) failures(err error, keywordPrefix, instancePrefix string) (out []audit.Failure, ok bool) {
+	if err == nil {
+		return nil, true
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return nil, false
+	}
 	var walk func(*jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
 		if len(e.Causes) == 0 {
-			kw := lastKeyword(e.KeywordLocation)
+			kw := lastKeyword(keywordPrefix + e.KeywordLocation)
 			out = append(out, audit.Failure{
-				InstancePath: e.InstanceLocation,
+				InstancePath: instancePrefix + e.InstanceLocation,
 				Keyword:      kw,
 				Message:      s.message(kw, e.Message),
 			})
@@ -40,13 +54,17 @@ func (s *Schema) Validate(instance any) []audit.Failure {
 		}
 	}
 	walk(ve)
-	// The library walks properties in map order; a stable order keeps the
-	// example a report quotes the same from run to run.
-	slices.SortStableFunc(out, func(a, b audit.Failure) int {
+	return out, true
+}
+
+// sortFailures orders failures stably: the library walks properties in
+// map order, and a stable order keeps the example a report quotes the
+// same from run to run.
+func sortFailures(fs []audit.Failure) {
+	slices.SortStableFunc(fs, func(a, b audit.Failure) int {
 		return cmp.Or(cmp.Compare(a.InstancePath, b.InstancePath), cmp.Compare(a.Keyword, b.Keyword),
 			cmp.Compare(a.Message, b.Message))
 	})
-	return out
 }
 
 // lastKeyword is the keyword that failed: the last token of the keyword

@@ -1,0 +1,4 @@
+package schemas
+
+// NarrowedDisagrees is narrowedDisagrees, for the external tests.
+var NarrowedDisagrees = narrowedDisagrees

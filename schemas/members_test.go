@@ -42,6 +42,10 @@ func TestNarrowedFailuresAreTheWholeObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	unnamed, err := loadWith(t, []byte(`{"required": ["a", "toString"], "properties": {"a": {"type": "string"}}}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		schema   *schemas.Schema
 		instance string
@@ -70,7 +74,9 @@ func TestNarrowedFailuresAreTheWholeObjects(t *testing.T) {
 		{named, `["id"]`, 0},
 		{closed, `{"a": "x", "b": "y", "zz": 1, "yy": [1]}`, 0}, // two members not allowed
 		{closed, `{"a": "x", "b": "y"}`, 1},
-		{closed, `{"b": 1, "zz": null}`, 0}, // required missing
+		{closed, `{"b": 1, "zz": null}`, 0},     // required missing
+		{unnamed, `{"a": 1, "toString": 2}`, 1}, // required, named only in required
+		{unnamed, `{"a": 1}`, 0},
 	} {
 		raw, ok := c.schema.FailingMembers([]byte(c.instance))
 		if len(raw) != c.judged || ok != (c.judged > 0) {

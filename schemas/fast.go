@@ -535,18 +535,37 @@ func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 	if !n.allows(tObject) || n.hasEnum || n.hasConst {
 		return 0, false
 	}
+	return n.checkMembers(b, i, depth, nil)
+}
+
+// checkMembers checks the members of the object at b[i] against n's
+// properties, additionalProperties and required, and returns its end. A
+// member that fails its property's node ends the walk unprovable, unless
+// failed is set: then it gets the member and its value's bounds, and the
+// walk goes on past it. A key with escapes or in invalid UTF-8 is not
+// proven: the decoder rewrites it, and the library judges the rewritten
+// key (a raw "\x80" is "\uFFFD" to it, which a property may name).
+func (n *fastNode) checkMembers(b []byte, i, depth int, failed func(m *fastMember, vs, end int)) (int, bool) {
 	var seen uint64 // required[k] present, for the first 64 required names
 	if len(n.required) > 64 {
 		return 0, false
 	}
 	end, ok := audit.EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
-		if kEsc {
+		key := b[ks+1 : ke-1]
+		if kEsc || !validKey(key) {
 			return 0, false
 		}
-		if m := n.member(b[ks+1 : ke-1]); m != nil {
+		if m := n.member(key); m != nil {
 			seen |= m.required
 			if m.node != nil {
-				return m.node.valid(b, vs, depth+1)
+				end, ok := m.node.valid(b, vs, depth+1)
+				if ok || failed == nil {
+					return end, ok
+				}
+				if end, ok = audit.SkipValue(b, vs); ok {
+					failed(m, vs, end)
+				}
+				return end, ok
 			}
 		}
 		switch {
@@ -561,6 +580,17 @@ func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 		return 0, false
 	}
 	return end, true
+}
+
+// validKey is utf8.Valid for a key, without its call where the key is
+// ASCII, as keys nearly always are.
+func validKey(key []byte) bool {
+	for _, c := range key {
+		if c >= utf8.RuneSelf {
+			return utf8.Valid(key)
+		}
+	}
+	return true
 }
 
 func (n *fastNode) validArray(b []byte, i, depth int) (int, bool) {

@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -29,7 +28,7 @@ func (s *Schema) FailingMembers(raw []byte) ([]audit.RawMember, bool) {
 	// A root $ref (draft 7 ignores its siblings) and an object-level
 	// enum or const are left whole to the library.
 	if n == nil || n.ref != nil || s.compiled.Ref != nil || n.unsupported || n.never ||
-		!n.allows(tObject) || n.hasEnum || n.hasConst || len(n.required) > 64 {
+		!n.allows(tObject) || n.hasEnum || n.hasConst {
 		return nil, false
 	}
 	i := audit.SkipSpace(raw, 0)
@@ -37,35 +36,10 @@ func (s *Schema) FailingMembers(raw []byte) ([]audit.RawMember, bool) {
 		return nil, false
 	}
 	var failing []audit.RawMember
-	var seen uint64
-	end, ok := audit.EachMember(raw, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
-		key := raw[ks+1 : ke-1]
-		if kEsc || !utf8.Valid(key) { // the decoder would rewrite the key
-			return 0, false
-		}
-		m := n.member(key)
-		if m != nil {
-			seen |= m.required
-		}
-		if m == nil || m.node == nil {
-			switch {
-			case n.addlFalse:
-				return 0, false
-			case n.addl != nil:
-				return n.addl.valid(raw, vs, 1)
-			}
-			return audit.SkipValue(raw, vs)
-		}
-		if end, ok := m.node.valid(raw, vs, 1); ok {
-			return end, true
-		}
-		end, ok := audit.SkipValue(raw, vs)
-		if ok {
-			failing = append(failing, audit.RawMember{Key: m.name, Value: raw[vs:end]})
-		}
-		return end, ok
+	end, ok := n.checkMembers(raw, i, 0, func(m *fastMember, vs, end int) {
+		failing = append(failing, audit.RawMember{Key: m.name, Value: raw[vs:end]})
 	})
-	if !ok || audit.SkipSpace(raw, end) != len(raw) || seen != (uint64(1)<<len(n.required))-1 || len(failing) == 0 {
+	if !ok || audit.SkipSpace(raw, end) != len(raw) || len(failing) == 0 {
 		return nil, false
 	}
 	// The library reads the last of two equal keys, which need not be the

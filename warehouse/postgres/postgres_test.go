@@ -193,28 +193,37 @@ func TestConnectionKilledMidScan(t *testing.T) {
 // "Ab" and "aB" are two ids, and only a repeated "Ab" is a duplicate.
 func TestDuplicatesCompareIdsByteForByte(t *testing.T) {
 	wh := openPostgres(t)
-	ctx := context.Background()
-	table := fmt.Sprintf("dups_%d", time.Now().UnixNano())
-	stmts := []string{
-		`CREATE COLLATION IF NOT EXISTS eventaudit_test_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
-		`CREATE TABLE ` + table + ` (message_id TEXT COLLATE eventaudit_test_ci, received_at TIMESTAMPTZ, payload TEXT)`,
-		`INSERT INTO ` + table + ` VALUES ('Ab', '2026-11-20 01:00:00+00', '{}'), ('aB', '2026-11-20 02:00:00+00', '{}'), ('Ab', '2026-11-20 03:00:00+00', '{}')`,
-	}
-	for _, q := range stmts {
-		if err := wh.Conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
+	raw := scratchTable(t, wh, "dups", func(table string) []string {
+		return []string{
+			`CREATE COLLATION IF NOT EXISTS eventaudit_test_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)`,
+			`CREATE TABLE ` + table + ` (message_id TEXT COLLATE eventaudit_test_ci, received_at TIMESTAMPTZ, payload TEXT)`,
+			`INSERT INTO ` + table + ` VALUES ('Ab', '2026-11-20 01:00:00+00', '{}'), ('aB', '2026-11-20 02:00:00+00', '{}'), ('Ab', '2026-11-20 03:00:00+00', '{}')`,
 		}
-	}
-	t.Cleanup(func() { wh.Conn.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) })
-	raw := sqlwh.RawTable{Table: sqlwh.Ident{table}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	})
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
-	v, err := sqlwh.TableVitals(ctx, wh, raw, audit.Shard{}, audit.Window{Start: start, End: start.Add(24 * time.Hour)})
+	v, err := sqlwh.TableVitals(context.Background(), wh, raw, audit.Shard{}, audit.Window{Start: start, End: start.Add(24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if v.Duplicates != 1 {
 		t.Fatalf("%d duplicate rows, want 1 (the second \"Ab\"; \"aB\" is another id)", v.Duplicates)
 	}
+}
+
+// scratchTable makes a table of the raw layout, named after prefix, with
+// the statements stmts gives for its name, and drops it when the test
+// ends.
+func scratchTable(t *testing.T, wh *sqlwh.Warehouse, prefix string, stmts func(table string) []string) sqlwh.RawTable {
+	t.Helper()
+	ctx := context.Background()
+	table := fmt.Sprintf("%s_%d", prefix, time.Now().UnixNano())
+	for _, q := range stmts(table) {
+		if err := wh.Conn.Exec(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { wh.Conn.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) })
+	return sqlwh.RawTable{Table: sqlwh.Ident{table}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
 }
 
 // tableReads counts the statements that read a table, past the catalog's.
@@ -240,20 +249,15 @@ func (c *tableReads) Query(ctx context.Context, q string, args ...any) (sqlwh.Ro
 func TestVitalsReadTheTableOnceWithoutAnIndex(t *testing.T) {
 	wh := openPostgres(t)
 	ctx := context.Background()
-	table := fmt.Sprintf("vitals_%d", time.Now().UnixNano())
-	stmts := []string{
-		`CREATE TABLE ` + table + ` (message_id TEXT, received_at TIMESTAMPTZ, payload TEXT)`,
-		`INSERT INTO ` + table + ` VALUES ('a', '2026-11-20 01:00:00+00', '{}'), ('a', '2026-11-20 02:00:00+00', '{}'),
+	raw := scratchTable(t, wh, "vitals", func(table string) []string {
+		return []string{
+			`CREATE TABLE ` + table + ` (message_id TEXT, received_at TIMESTAMPTZ, payload TEXT)`,
+			`INSERT INTO ` + table + ` VALUES ('a', '2026-11-20 01:00:00+00', '{}'), ('a', '2026-11-20 02:00:00+00', '{}'),
 			('a', '2026-11-20 03:00:00+00', '{}'), ('b', '2026-11-19 23:00:00+00', '{}'), ('b', '2026-11-20 04:00:00+00', '{}'),
 			(NULL, '2026-11-20 05:00:00+00', '{}'), (NULL, '2026-11-20 06:00:00+00', '{}'), ('c', '2026-11-22 07:00:00+00', '{}')`,
-	}
-	for _, q := range stmts {
-		if err := wh.Conn.Exec(ctx, q); err != nil {
-			t.Fatal(err)
 		}
-	}
-	t.Cleanup(func() { wh.Conn.Exec(context.WithoutCancel(ctx), `DROP TABLE `+table) })
-	raw := sqlwh.RawTable{Table: sqlwh.Ident{table}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}
+	})
+	table := raw.Table[0]
 	start := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	want := audit.Vitals{Latest: time.Date(2026, 11, 22, 7, 0, 0, 0, time.UTC), Duplicates: 2}
 	for _, c := range []struct {

@@ -2,6 +2,7 @@ package schemas_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/eventaudit/eventaudit/schemas"
@@ -28,6 +29,13 @@ func FuzzFastPathStructured(f *testing.F) {
 		for range 20 {
 			insts = append(insts, g.Instance(0))
 		}
+		// And each object the fast path proves valid with one member
+		// changed: where the rest stays valid, the object is narrowed.
+		for _, inst := range insts {
+			if s.ValidJSON([]byte(inst)) {
+				insts = append(insts, oneMemberChanged(inst)...)
+			}
+		}
 		for _, inst := range insts {
 			if v, err := decode(inst); err == nil {
 				if d := schemas.NarrowedDisagrees(s, []byte(inst), s.Validate(v)); d != "" {
@@ -46,4 +54,27 @@ func FuzzFastPathStructured(f *testing.F) {
 			}
 		}
 	})
+}
+
+// oneMemberChanged is the object inst with one member's value replaced by
+// a value of each JSON type in turn, for each member; nothing for another
+// value.
+func oneMemberChanged(inst string) []string {
+	dec := json.NewDecoder(strings.NewReader(inst))
+	dec.UseNumber()
+	var obj map[string]any
+	if dec.Decode(&obj) != nil {
+		return nil
+	}
+	var out []string
+	for key, was := range obj {
+		for _, v := range []string{`1`, `-2.5`, `"x"`, `""`, `true`, `null`, `[]`, `[1,"a"]`, `{}`, `{"a":1}`} {
+			obj[key] = json.RawMessage(v)
+			if b, err := json.Marshal(obj); err == nil {
+				out = append(out, string(b))
+			}
+		}
+		obj[key] = was
+	}
+	return out
 }

@@ -3,7 +3,6 @@ package schemas
 import (
 	"net/url"
 	"slices"
-	"strings"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -87,8 +86,4 @@ func (s *Schema) ValidateMembers(members map[string]any) ([]audit.Failure, bool)
 
 // libraryToken is a key as jsonschema/v5 writes it into a location: a
 // JSON Pointer token, then URL path escaping.
-func libraryToken(key string) string {
-	key = strings.ReplaceAll(key, "~", "~0")
-	key = strings.ReplaceAll(key, "/", "~1")
-	return url.PathEscape(key)
-}
+func libraryToken(key string) string { return url.PathEscape(audit.PointerToken(key)) }

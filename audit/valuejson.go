@@ -144,6 +144,11 @@ func appendString(dst []byte, s string) []byte {
 // the instance paths of violations and pushdown and the pointers of
 // schemas.
 func PointerToken(key string) string {
+	// Most keys need no escape; a Replacer is built on its first use, so
+	// one made per call would be built per call.
+	if !strings.ContainsAny(key, "~/") {
+		return key
+	}
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(key)
 }
 

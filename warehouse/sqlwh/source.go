@@ -657,14 +657,17 @@ func (s *Source) slices(ctx context.Context, w audit.Window, rowsPer int) ([]aud
 func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.Row, arena *[]byte, yield func([]audit.Row) error) error {
 	raw, _ := rows.(RowScanner)
 	for rows.Next() {
-		var r audit.Row
+		// The row is read in place: a local passed to the RowScanner
+		// interface would escape, one allocation a row.
+		*batch = append(*batch, audit.Row{})
+		r := &(*batch)[len(*batch)-1]
 		scanned := false
 		if raw != nil {
 			if *arena == nil {
 				*arena = s.arenas.get()
 			}
 			var err error
-			if *arena, scanned, err = raw.ScanRow(&r, *arena); err != nil {
+			if *arena, scanned, err = raw.ScanRow(r, *arena); err != nil {
 				return fmt.Errorf("read %s: %w", s.Table.Table, err)
 			}
 		}
@@ -678,7 +681,6 @@ func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.R
 			}
 		}
 		r.ReceivedAt = r.ReceivedAt.UTC()
-		*batch = append(*batch, r)
 		if len(*batch) == size {
 			if err := yield(*batch); err != nil {
 				return err

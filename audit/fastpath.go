@@ -7,6 +7,13 @@ type envelope struct {
 	schemaID    []byte
 	// object is the raw validated object ("{}" when absent or null).
 	object []byte
+	// proven, when set, is the route guessed from the fields before the
+	// object, whose schema proved object valid in the envelope's walk: the
+	// proof stands where the message's route has that schema. sameRoute
+	// says the message's route is that one (the fields after the object
+	// changed none of its four strings).
+	proven    *routed
+	sameRoute bool
 }
 
 var emptyObject = []byte("{}")
@@ -15,7 +22,15 @@ var emptyObject = []byte("{}")
 // ok=false means "take the slow path": malformed JSON, escapes or a
 // non-string where a routing string should be, duplicate routing keys,
 // anything unusual.
-func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
+//
+// Where prove names a schema for the object about to be read, from the
+// routing fields read before it, the walk over the object is that schema's
+// proof. A message with its keys sorted names its type after its
+// properties and traits, so prove gets the type "track" where an event
+// came first, and "" where nothing says. The caller keeps the proof only
+// if the message's route turns out to have that schema: it is a proof of
+// those bytes against that schema, whatever the route.
+func scanEnvelope(b []byte, target ValidateTarget, prove func(field int, typ string, event, name []byte) *routed) (env envelope, ok bool) {
 	i := SkipSpace(b, 0)
 	var seen [6]bool
 	str := func(vs int) ([]byte, int, bool) {
@@ -31,6 +46,7 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 	// those of properties and traits.
 	type object struct{ start, end, id int }
 	props, traits, message := object{-1, -1, -1}, object{-1, -1, -1}, object{-1, -1, -1}
+	provenAt, provenSeen := -1, [6]bool{}
 	end, ok := EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
 		if kEsc {
 			return 0, false // a key like "typ\u0065" is "type" to encoding/json
@@ -76,6 +92,17 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			message.id = vs
 			return SkipValue(b, vs)
 		}
+		if r, p := proverFor(prove, target, field, seen, &env); p != nil && vs < len(b) && b[vs] == '{' {
+			if e, id, ok := p.ValidAt(b, vs); ok {
+				if field == 3 {
+					props = object{vs, e, id}
+				} else {
+					traits = object{vs, e, id}
+				}
+				env.proven, provenAt, provenSeen = r, vs, seen
+				return e, true
+			}
+		}
 		e, id, plain, ok := skipFinding(b, vs, "schema_id")
 		if !ok || !plain {
 			return 0, false // an escaped key or a second schema_id: the slow path decides
@@ -105,6 +132,9 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			env.object = b[o.start:o.end]
 		}
 	}
+	if o.start < 0 || o.start != provenAt {
+		env.proven = nil
+	}
 	// A schema_id that is not a string is none, as in Match.
 	if o.id >= 0 && b[o.id] == '"' {
 		end, esc, ok := ScanString(b, o.id)
@@ -115,7 +145,54 @@ func scanEnvelope(b []byte, target ValidateTarget) (env envelope, ok bool) {
 			return env, false
 		}
 	}
+	env.sameRoute = env.proven != nil && env.typ == env.proven.m.Type && len(env.schemaID) == 0 &&
+		seen[1] == provenSeen[1] && seen[2] == provenSeen[2]
 	return env, true
+}
+
+// proverFor asks prove for the route of the object of field (3:
+// properties, 4: traits), given the routing fields read so far, and
+// returns it with its schema where that can prove the object in place.
+func proverFor(prove func(field int, typ string, event, name []byte) *routed, target ValidateTarget, field int, seen [6]bool, env *envelope) (*routed, ObjectProver) {
+	if prove == nil || target == ValidateMessage {
+		return nil, nil
+	}
+	typ := env.typ
+	if !seen[0] {
+		typ = ""
+		if seen[1] {
+			typ = "track"
+		}
+	}
+	r := prove(field, typ, env.event, env.name)
+	if r == nil {
+		return nil, nil
+	}
+	p, _ := r.m.Schema.(ObjectProver)
+	return r, p
+}
+
+// typeGuess is a worker's guess of a message's type where its object comes
+// before its type and no event says: the type of the last message of the
+// kind (page or screen for properties, identify or group for traits),
+// which a source mostly repeats.
+type typeGuess [2]string
+
+func (g *typeGuess) of(field int) string {
+	if t := g[field-3]; t != "" {
+		return t
+	}
+	return [...]string{"page", "identify"}[field-3]
+}
+
+// learn keeps the type of a routed message for the next guess.
+func (g *typeGuess) learn(typ string) {
+	switch typ {
+	case "page", "screen":
+		g[0] = typ
+	case "identify", "group":
+		g[1] = typ
+	}
 }
 
 // checkFast handles a row without decoding it when it can: an unplanned
@@ -129,11 +206,29 @@ func (a *Auditor) checkFast(row *Row, agg *aggregate) (done bool, m Match, objec
 	if a.DisableFastPath || row.Payload == nil {
 		return false, m, nil
 	}
-	env, ok := scanEnvelope(row.Payload, a.Matcher.Target)
+	rs := agg.routes
+	prove := func(field int, typ string, event, name []byte) *routed {
+		if typ == "" {
+			typ = rs.guess.of(field)
+		}
+		if key, _ := objectKey(typ); key == "" || (key == "properties") != (field == 3) {
+			return nil
+		}
+		r := rs.route(a.Matcher, &envelope{typ: typ, event: event, name: name})
+		if r == nil || r.m.Problem != nil || r.m.Unplanned {
+			return nil
+		}
+		return r
+	}
+	env, ok := scanEnvelope(row.Payload, a.Matcher.Target, prove)
 	if !ok || !rawStorable(row.MessageID, MaxIDBytes) {
 		return false, m, nil
 	}
-	r := agg.routes.route(a.Matcher, &env)
+	rs.guess.learn(env.typ)
+	r := env.proven
+	if !env.sameRoute {
+		r = rs.route(a.Matcher, &env)
+	}
 	if r == nil {
 		return false, m, nil
 	}
@@ -146,6 +241,9 @@ func (a *Auditor) checkFast(row *Row, agg *aggregate) (done bool, m Match, objec
 			return false, m, nil
 		}
 	default:
+		if env.proven != nil && env.proven.m.Schema == m.Schema {
+			break // proved in the envelope's walk
+		}
 		if fs, ok := m.Schema.(FastSchema); !ok || !fs.ValidJSON(env.object) {
 			return false, m, env.object
 		}

@@ -136,6 +136,19 @@ type FastSchema interface {
 	ValidJSON(raw []byte) bool
 }
 
+// ObjectProver is a FastSchema that proves an object where it lies in a
+// message, so that the envelope's one walk over the object is also its
+// proof, where it would otherwise skip the object and the proof walk it
+// again. ValidAt checks the object at b[i] == '{' as ValidJSON checks
+// b[i:end], and returns end and where its member schema_id's value starts
+// (-1: none). ok=false proves nothing; it is also the answer for a
+// schema_id written twice or a key with escapes, which the envelope leaves
+// to the slow path.
+type ObjectProver interface {
+	FastSchema
+	ValidAt(b []byte, i int) (end, schemaIDAt int, ok bool)
+}
+
 // MemberSchema is a FastSchema that can also narrow an invalid object to
 // the members that fail, so that the library decodes and judges those
 // alone. FailingMembers returns them where it proves the rest of the

@@ -11,6 +11,9 @@ type routes struct {
 	// batch numbers the worker's batches: an entry's agg belongs to the
 	// aggregate of batch aggBatch only.
 	batch int
+	// guess is the type guessed for a message whose object comes before
+	// its type.
+	guess typeGuess
 }
 
 // routed is what the fast path made of one envelope.

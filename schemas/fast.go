@@ -370,6 +370,29 @@ func (s *Schema) ValidJSON(raw []byte) bool {
 	return ok && audit.SkipSpace(raw, end) == len(raw)
 }
 
+// ValidAt implements audit.ObjectProver: valid's walk of an object, which
+// also notes where schema_id's value starts.
+func (s *Schema) ValidAt(b []byte, i int) (end, schemaIDAt int, ok bool) {
+	n, depth := s.fast, 0
+	if n == nil {
+		return 0, -1, false
+	}
+	for n.ref != nil {
+		n = n.ref
+		if depth++; depth > fastMaxDepth {
+			return 0, -1, false
+		}
+	}
+	if n.unsupported || n.never || i >= len(b) || b[i] != '{' || !n.allows(tObject) || n.hasEnum || n.hasConst {
+		return 0, -1, false
+	}
+	schemaIDAt = -1
+	if end, ok = n.checkMembers(b, i, depth, nil, &schemaIDAt); !ok {
+		return 0, -1, false
+	}
+	return end, schemaIDAt, true
+}
+
 const fastMaxDepth = 100
 
 // valid checks the value at b[i] and returns its end; ok=false is "not
@@ -535,7 +558,7 @@ func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 	if !n.allows(tObject) || n.hasEnum || n.hasConst {
 		return 0, false
 	}
-	return n.checkMembers(b, i, depth, nil)
+	return n.checkMembers(b, i, depth, nil, nil)
 }
 
 // checkMembers checks the members of the object at b[i] against n's
@@ -544,8 +567,10 @@ func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 // failed is set: then it gets the member and its value's bounds, and the
 // walk goes on past it. A key with escapes or in invalid UTF-8 is not
 // proven: the decoder rewrites it, and the library judges the rewritten
-// key (a raw "\x80" is "\uFFFD" to it, which a property may name).
-func (n *fastNode) checkMembers(b []byte, i, depth int, failed func(m *fastMember, vs, end int)) (int, bool) {
+// key (a raw "\x80" is "\uFFFD" to it, which a property may name). When
+// idAt is set, it gets where the member schema_id's value starts, and a
+// second schema_id ends the walk unprovable.
+func (n *fastNode) checkMembers(b []byte, i, depth int, failed func(m *fastMember, vs, end int), idAt *int) (int, bool) {
 	var seen uint64 // required[k] present, for the first 64 required names
 	if len(n.required) > 64 {
 		return 0, false
@@ -554,6 +579,12 @@ func (n *fastNode) checkMembers(b []byte, i, depth int, failed func(m *fastMembe
 		key := b[ks+1 : ke-1]
 		if kEsc || !validKey(key) {
 			return 0, false
+		}
+		if idAt != nil && string(key) == "schema_id" {
+			if *idAt >= 0 {
+				return 0, false // the decoder keeps the last of the two
+			}
+			*idAt = vs
 		}
 		if m := n.member(key); m != nil {
 			seen |= m.required

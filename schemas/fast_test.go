@@ -172,6 +172,67 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 	}
 }
 
+// The envelope's walk proves a message's object against the schema that
+// the fields before it name, guessing the type where the message names it
+// later. Each message here is one where that guess, or the fields after
+// the object, name another schema, so that keeping the walk's proof would
+// call an invalid object valid; the rows run in one audit, so each guess
+// also follows the types of the rows before it.
+func TestEnvelopeProofsKeptOnlyForTheirSchema(t *testing.T) {
+	messages := []struct {
+		payload string
+		invalid bool
+	}{
+		{`{"event":"Signed Up","name":"Home","properties":{"method":"email"},"type":"page"}`, true},
+		{`{"event":"Signed Up","properties":{"method":"email","schema_id":"segment/shop/Product Added/1-0.json"},"type":"track"}`, true},
+		{`{"properties":{"path":"/","url":"u"},"type":"track","event":"Signed Up"}`, true},
+		{`{"properties":{"path":"/","url":"u"},"type":"page","name":"Signed Up"}`, true},
+		{`{"name":"Home","properties":{"path":"/","url":"u"},"type":"screen"}`, false},
+		{`{"name":"Home","properties":{"method":"email"},"type":"page"}`, true},
+		{`{"name":"Home","properties":{"path":"/","url":"u","schema_id":"segment/shop/Signed Up/1-0.json"},"type":"page"}`, true},
+		{`{"name":"Home","properties":{"path":"/","url":"u","schema_id":"segment/shop/Page/1-0.json","schema_id":"segment/shop/Signed Up/1-0.json"},"type":"page"}`, true},
+		{`{"traits":{"email":"a@b.c","plan":"pro"},"type":"group"}`, false},
+		{`{"traits":{"email":"a@b.c","plan":"pro","method":"email"},"type":"identify"}`, true},
+		{`{"event":"Signed Up","properties":{"method":"email"}}`, true},
+		{`{"event":"Signed Up","properties":{"method":"email"},"traits":{"method":"bad","schema_id":"segment/shop/Signed Up/1-0.json"},"type":"identify"}`, true},
+		{`{"event":"Signed Up","properties":{"method":"email","schema_id":"segment/shop/Signed Up/1-0.json","schema_id":"nope"},"type":"track"}`, true},
+		{`{"event":"Signed Up","properties":{"method":"email"},"type":"track"}`, false},
+	}
+	var rows []audit.Row
+	for i, m := range messages {
+		rows = append(rows, audit.Row{MessageID: fmt.Sprint(i), ReceivedAt: audittest.CorpusStart, Payload: []byte(m.payload)})
+	}
+	run := func(disable bool) (string, map[string]bool) {
+		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
+			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &audittest.CollectSink{}
+		a := &audit.Auditor{Source: &audittest.Source{Rows: rows}, Sink: sink, Workers: 1,
+			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
+		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+			t.Fatal(err)
+		}
+		failed := map[string]bool{}
+		for _, v := range sink.Violations {
+			failed[v.MessageID] = true
+		}
+		return fmt.Sprint(sink.Violations, sink.Stats), failed
+	}
+	fast, failed := run(false)
+	slow, _ := run(true)
+	if fast != slow {
+		t.Errorf("the fast path and the library disagree:\nfast    %s\nlibrary %s", fast, slow)
+	}
+	for i, m := range messages {
+		if failed[fmt.Sprint(i)] != m.invalid {
+			t.Errorf("%s: violations %v, want %v", m.payload, failed[fmt.Sprint(i)], m.invalid)
+		}
+	}
+}
+
 // The fast path remembers a bounded number of envelopes per worker. A table
 // with more distinct event names than that (a name that is really data)
 // must still be counted and profiled event by event, as the library path
@@ -273,6 +334,10 @@ func FuzzFastPathMessages(f *testing.F) {
 		`{"schema_id":"nope","type":"track","event":"Signed Up","properties":{"method":"email"}}`,
 		`{"schema_id":7,"type":"track","event":"Signed Up","properties":{"schema_id":"nope"}}`,
 		`{"type":"identify","traits":{"email":"a@b.c","plan":"pro"}} x`,
+		`{"event":"Signed Up","name":"Home","properties":{"method":"email"},"type":"page"}`,
+		`{"properties":{"path":"/","url":"u"},"type":"page","name":"Signed Up"}`,
+		`{"name":"Home","properties":{"path":"/","url":"u","schema_id":"segment/shop/Page/1-0.json","schema_id":"segment/shop/Signed Up/1-0.json"},"type":"page"}`,
+		`{"traits":{"email":"a@b.c","plan":"pro"},"type":"group"}`,
 	} {
 		f.Add([]byte(s))
 	}

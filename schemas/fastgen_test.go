@@ -48,6 +48,9 @@ func FuzzFastPathStructured(f *testing.F) {
 			if d := schemas.NarrowedDisagrees(s, []byte(inst), fails); d != "" {
 				t.Fatalf("schema %s\nother file %s\ninstance %s\n%s", schema, other, inst, d)
 			}
+			if d := schemas.ProvedInPlaceDisagrees(s, []byte(inst)); d != "" {
+				t.Fatalf("schema %s\nother file %s\ninstance %s\n%s", schema, other, inst, d)
+			}
 			if s.ValidJSON([]byte(inst)) && len(fails) > 0 {
 				t.Fatalf("schema %s\nother file %s\ninstance %s\nfast path: valid; library: %v", schema, other, inst, fails)
 			}

@@ -37,7 +37,7 @@ func (s *Schema) FailingMembers(raw []byte) ([]audit.RawMember, bool) {
 	var failing []audit.RawMember
 	end, ok := n.checkMembers(raw, i, 0, func(m *fastMember, vs, end int) {
 		failing = append(failing, audit.RawMember{Key: m.name, Value: raw[vs:end]})
-	})
+	}, nil)
 	if !ok || audit.SkipSpace(raw, end) != len(raw) || len(failing) == 0 {
 		return nil, false
 	}

@@ -205,6 +205,9 @@ func judgeSuiteGroup(t *testing.T, g suiteGroup, draft *jsonschema.Draft, assert
 		if d := narrowedDisagrees(s, tc.Data, fails); d != "" {
 			disagreements = append(disagreements, tc.Description+": "+d)
 		}
+		if d := provedInPlaceDisagrees(s, tc.Data); d != "" {
+			disagreements = append(disagreements, tc.Description+": "+d)
+		}
 		if s.ValidJSON(tc.Data) {
 			proven++
 			if !tc.Valid {
@@ -213,6 +216,37 @@ func judgeSuiteGroup(t *testing.T, g suiteGroup, draft *jsonschema.Draft, assert
 		}
 	}
 	return disagreements, cases, proven
+}
+
+// provedInPlaceDisagrees says how ValidAt, proving data where it lies in
+// a message, differs from ValidJSON over data alone, or "": it may prove
+// only what ValidJSON proves, must end where data does, and must find the
+// member schema_id where data holds it.
+func provedInPlaceDisagrees(s *Schema, data []byte) string {
+	data = bytes.TrimSpace(data)
+	before := `{"type":"track","properties":`
+	msg := append(append([]byte(before), data...), `,"event":"x"}`...)
+	end, idAt, ok := s.ValidAt(msg, len(before))
+	if !ok {
+		return ""
+	}
+	if !s.ValidJSON(data) {
+		return "ValidAt proved in place what ValidJSON does not prove"
+	}
+	if end != len(before)+len(data) {
+		return fmt.Sprintf("ValidAt ends %d bytes into the object, which has %d", end-len(before), len(data))
+	}
+	want := -1
+	audit.EachMember(data, 0, func(ks, ke int, _ bool, vs int) (int, bool) {
+		if string(data[ks+1:ke-1]) == "schema_id" {
+			want = len(before) + vs
+		}
+		return audit.SkipValue(data, vs)
+	})
+	if idAt != want {
+		return fmt.Sprintf("ValidAt finds schema_id's value at %d, the object holds it at %d", idAt, want)
+	}
+	return ""
 }
 
 // narrowedDisagrees says how the library, judging only the members

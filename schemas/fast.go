@@ -373,17 +373,11 @@ func (s *Schema) ValidJSON(raw []byte) bool {
 // ValidAt implements audit.ObjectProver: valid's walk of an object, which
 // also notes where schema_id's value starts.
 func (s *Schema) ValidAt(b []byte, i int) (end, schemaIDAt int, ok bool) {
-	n, depth := s.fast, 0
-	if n == nil {
+	if s.fast == nil {
 		return 0, -1, false
 	}
-	for n.ref != nil {
-		n = n.ref
-		if depth++; depth > fastMaxDepth {
-			return 0, -1, false
-		}
-	}
-	if n.unsupported || n.never || i >= len(b) || b[i] != '{' || !n.allows(tObject) || n.hasEnum || n.hasConst {
+	n, depth, ok := s.fast.deref(0)
+	if !ok || i >= len(b) || b[i] != '{' || !n.provesObjects() {
 		return 0, -1, false
 	}
 	schemaIDAt = -1
@@ -395,16 +389,27 @@ func (s *Schema) ValidAt(b []byte, i int) (end, schemaIDAt int, ok bool) {
 
 const fastMaxDepth = 100
 
-// valid checks the value at b[i] and returns its end; ok=false is "not
-// proven valid".
-func (n *fastNode) valid(b []byte, i, depth int) (int, bool) {
+// deref follows n's $refs from depth, and says whether the node they end
+// at, at the depth it returns, can prove anything.
+func (n *fastNode) deref(depth int) (*fastNode, int, bool) {
 	for n.ref != nil {
 		n = n.ref
 		if depth++; depth > fastMaxDepth {
-			return 0, false
+			return nil, 0, false
 		}
 	}
-	if n.unsupported || n.never || i >= len(b) || depth > fastMaxDepth {
+	return n, depth, !n.unsupported && !n.never && depth <= fastMaxDepth
+}
+
+// provesObjects says whether n's own keywords let it prove an object from
+// its members: an object-level enum or const it leaves to the library.
+func (n *fastNode) provesObjects() bool { return n.allows(tObject) && !n.hasEnum && !n.hasConst }
+
+// valid checks the value at b[i] and returns its end; ok=false is "not
+// proven valid".
+func (n *fastNode) valid(b []byte, i, depth int) (int, bool) {
+	n, depth, ok := n.deref(depth)
+	if !ok || i >= len(b) {
 		return 0, false
 	}
 	switch c := b[i]; {
@@ -555,7 +560,7 @@ func (n *fastNode) member(key []byte) *fastMember {
 }
 
 func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
-	if !n.allows(tObject) || n.hasEnum || n.hasConst {
+	if !n.provesObjects() {
 		return 0, false
 	}
 	return n.checkMembers(b, i, depth, nil, nil)

@@ -26,8 +26,7 @@ func (s *Schema) FailingMembers(raw []byte) ([]audit.RawMember, bool) {
 	n := s.fast
 	// A root $ref (draft 7 ignores its siblings) and an object-level
 	// enum or const are left whole to the library.
-	if n == nil || n.ref != nil || s.compiled.Ref != nil || n.unsupported || n.never ||
-		!n.allows(tObject) || n.hasEnum || n.hasConst {
+	if n == nil || n.ref != nil || s.compiled.Ref != nil || n.unsupported || n.never || !n.provesObjects() {
 		return nil, false
 	}
 	i := audit.SkipSpace(raw, 0)

@@ -92,20 +92,17 @@ func scanEnvelope(b []byte, target ValidateTarget, prove func(field int, typ str
 			message.id = vs
 			return SkipValue(b, vs)
 		}
+		e, id, proven := 0, -1, false
 		if r, p := proverFor(prove, target, field, seen, &env); p != nil && vs < len(b) && b[vs] == '{' {
-			if e, id, ok := p.ValidAt(b, vs); ok {
-				if field == 3 {
-					props = object{vs, e, id}
-				} else {
-					traits = object{vs, e, id}
-				}
+			if e, id, proven = p.ValidAt(b, vs); proven {
 				env.proven, provenAt, provenSeen = r, vs, seen
-				return e, true
 			}
 		}
-		e, id, plain, ok := skipFinding(b, vs, "schema_id")
-		if !ok || !plain {
-			return 0, false // an escaped key or a second schema_id: the slow path decides
+		if !proven {
+			var plain, ok bool
+			if e, id, plain, ok = skipFinding(b, vs, "schema_id"); !ok || !plain {
+				return 0, false // an escaped key or a second schema_id: the slow path decides
+			}
 		}
 		if field == 3 {
 			props = object{vs, e, id}
@@ -132,7 +129,7 @@ func scanEnvelope(b []byte, target ValidateTarget, prove func(field int, typ str
 			env.object = b[o.start:o.end]
 		}
 	}
-	if o.start < 0 || o.start != provenAt {
+	if o.start != provenAt {
 		env.proven = nil
 	}
 	// A schema_id that is not a string is none, as in Match.

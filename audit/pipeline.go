@@ -383,8 +383,9 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 
 // worker is one validator goroutine's own state, which no other touches.
 type worker struct {
-	prof   *profile // nil when the run keeps none
-	routes routes
+	prof     *profile // nil when the run keeps none
+	routes   routes
+	verdicts memberVerdicts
 }
 
 // checkBatch validates rows, profiling them into the worker's profile; it
@@ -392,12 +393,12 @@ type worker struct {
 func (a *Auditor) checkBatch(runID string, rows []Row, w *worker) batchResult {
 	res := batchResult{agg: newAggregate()}
 	w.routes.batch++
-	res.agg.prof, res.agg.routes = w.prof, &w.routes
+	res.agg.prof, res.agg.routes, res.agg.verdicts = w.prof, &w.routes, &w.verdicts
 	for i := range rows {
 		vs := a.checkRow(runID, &rows[i], &res.agg)
 		res.violations = append(res.violations, vs...)
 	}
-	res.agg.prof, res.agg.routes = nil, nil // the worker's; its profile is sent once at its end
+	res.agg.prof, res.agg.routes, res.agg.verdicts = nil, nil, nil // the worker's; its profile is sent once at its end
 	return res
 }
 
@@ -423,7 +424,7 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	if object != nil {
 		base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
 			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
-		vs, ok := a.validateMembers(base, m, object)
+		vs, ok := a.validateMembers(base, m, object, agg.verdicts)
 		if !ok {
 			// The scan proved the object's bytes one JSON value.
 			if obj, _, err := decodeJSON(object); err == nil {
@@ -534,15 +535,24 @@ func (a *Auditor) validate(base Violation, m Match, obj any) []Violation {
 // where its schema proves the rest valid (MemberSchema): the library then
 // decodes and judges a property where it would the whole object. The
 // violations are validate's, to the byte; ok is false where the schema
-// cannot narrow the object.
-func (a *Auditor) validateMembers(base Violation, m Match, object []byte) ([]Violation, bool) {
+// cannot narrow the object. Where one member fails, or only the object's
+// own keywords, the verdict is kept, and a row that repeats it is not
+// judged again (memberVerdicts).
+func (a *Auditor) validateMembers(base Violation, m Match, object []byte, verdicts *memberVerdicts) ([]Violation, bool) {
 	ms, ok := m.Schema.(MemberSchema)
 	if !ok {
 		return nil, false
 	}
-	raw, ok := ms.FailingMembers(object)
-	if !ok {
+	raw, own, ok := ms.FailingMembers(object)
+	switch {
+	case !ok || own != "" && len(raw) > 0:
 		return nil, false
+	case own != "":
+		return a.validateOwn(base, m, object, own, verdicts)
+	case len(raw) == 1:
+		if v, ok := verdicts.get(m.Schema, memberKey(raw[0])); ok {
+			return v.violations(base, m.ObjectPath), true
+		}
 	}
 	members := make(map[string]any, len(raw))
 	for _, r := range raw {
@@ -558,7 +568,38 @@ func (a *Auditor) validateMembers(base Violation, m Match, object []byte) ([]Vio
 	}
 	// Every failure is inside a member, whose value members holds as the
 	// whole object would.
-	return a.violations(base, m, members, fs), true
+	vs := a.violations(base, m, members, fs)
+	if len(raw) == 1 {
+		verdicts.put(m.Schema, memberKey(raw[0]), newVerdict(fs, vs))
+	}
+	return vs, true
+}
+
+// validateOwn judges an object whose members are all valid and whose own
+// keywords fail, as own names them. The library's failures are the same
+// for every such object with the same own; their values, the object
+// itself, are each row's.
+func (a *Auditor) validateOwn(base Violation, m Match, object []byte, own string, verdicts *memberVerdicts) ([]Violation, bool) {
+	obj, _, err := decodeJSON(object)
+	if err != nil {
+		return nil, false
+	}
+	key := ownKey(own)
+	if v, ok := verdicts.get(m.Schema, key); ok {
+		vs := v.violations(base, m.ObjectPath)
+		for i := range vs {
+			vs[i].Value = a.Values.at(obj, v[i].instancePath)
+		}
+		return vs, true
+	}
+	fs := m.Schema.Validate(obj)
+	vs := a.violations(base, m, obj, fs)
+	// Kept only as FailingMembers describes it: failures of the object's
+	// own, at the object.
+	if len(fs) > 0 && !slices.ContainsFunc(fs, func(f Failure) bool { return f.InstancePath != "" }) {
+		verdicts.put(m.Schema, key, newVerdict(fs, nil))
+	}
+	return vs, true
 }
 
 // violations are the rows of a schema's failures on obj.

@@ -55,10 +55,12 @@ type aggregate struct {
 	rows, invalid, unplanned, violations int64
 	suppressed                           int64
 	events                               map[eventKey]*eventAgg
-	// prof is the property profile, when the run keeps one, and routes the
-	// fast path's: both are the worker's, lent for one batch.
-	prof   *profile
-	routes *routes
+	// prof is the property profile, when the run keeps one, routes the
+	// fast path's and verdicts the narrowed members': all are the
+	// worker's, lent for one batch.
+	prof     *profile
+	routes   *routes
+	verdicts *memberVerdicts
 }
 
 func newAggregate() aggregate { return aggregate{events: map[eventKey]*eventAgg{}} }

@@ -568,14 +568,16 @@ func (n *fastNode) validObject(b []byte, i, depth int) (int, bool) {
 
 // checkMembers checks the members of the object at b[i] against n's
 // properties, additionalProperties and required, and returns its end. A
-// member that fails its property's node ends the walk unprovable, unless
-// failed is set: then it gets the member and its value's bounds, and the
-// walk goes on past it. A key with escapes or in invalid UTF-8 is not
-// proven: the decoder rewrites it, and the library judges the rewritten
-// key (a raw "\x80" is "\uFFFD" to it, which a property may name). When
-// idAt is set, it gets where the member schema_id's value starts, and a
-// second schema_id ends the walk unprovable.
-func (n *fastNode) checkMembers(b []byte, i, depth int, failed func(m *fastMember, vs, end int), idAt *int) (int, bool) {
+// member that fails its property's node, a key additionalProperties: false
+// forbids, or a required name missing ends the walk unprovable, unless nw
+// is set: then nw gathers them, and the walk goes on past them (a member
+// that fails additionalProperties' schema still ends it). A key with
+// escapes or in invalid UTF-8 is not proven: the decoder rewrites it, and
+// the library judges the rewritten key (a raw "\x80" is "\uFFFD" to it,
+// which a property may name). When idAt is set, it gets where the member
+// schema_id's value starts, and a second schema_id ends the walk
+// unprovable.
+func (n *fastNode) checkMembers(b []byte, i, depth int, nw *narrowing, idAt *int) (int, bool) {
 	var seen uint64 // required[k] present, for the first 64 required names
 	if len(n.required) > 64 {
 		return 0, false
@@ -595,25 +597,35 @@ func (n *fastNode) checkMembers(b []byte, i, depth int, failed func(m *fastMembe
 			seen |= m.required
 			if m.node != nil {
 				end, ok := m.node.valid(b, vs, depth+1)
-				if ok || failed == nil {
+				if ok || nw == nil {
 					return end, ok
 				}
 				if end, ok = audit.SkipValue(b, vs); ok {
-					failed(m, vs, end)
+					nw.failing = append(nw.failing, audit.RawMember{Key: m.name, Value: b[vs:end]})
 				}
 				return end, ok
 			}
 		}
 		switch {
 		case n.addlFalse:
-			return 0, false
+			if nw == nil {
+				return 0, false
+			}
+			nw.forbidden = append(nw.forbidden, string(key))
+			return audit.SkipValue(b, vs)
 		case n.addl != nil:
 			return n.addl.valid(b, vs, depth+1)
 		}
 		return audit.SkipValue(b, vs)
 	})
-	if !ok || seen != (uint64(1)<<len(n.required))-1 {
+	if !ok {
 		return 0, false
+	}
+	if all := uint64(1)<<len(n.required) - 1; seen != all {
+		if nw == nil {
+			return 0, false
+		}
+		nw.missing = all &^ seen
 	}
 	return end, true
 }

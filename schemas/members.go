@@ -3,6 +3,8 @@ package schemas
 import (
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/eventaudit/eventaudit/audit"
 )
@@ -15,31 +17,41 @@ import (
 // the whole object's judgement gives it.
 
 // FailingMembers implements audit.MemberSchema. It proves the object at
-// raw valid but for the members it returns: the object's own keywords
-// hold (its type, required, additionalProperties), every other member is
-// valid, and each member returned is judged by its property's subschema
-// alone (draft 7: no patternProperties, no dependencies; the fast path
-// leaves a schema with either to the library). A failing key written
-// twice, with escapes or in invalid UTF-8 leaves the object whole to the
-// library, as does anything the fast path cannot prove.
-func (s *Schema) FailingMembers(raw []byte) ([]audit.RawMember, bool) {
+// raw valid but for the members it returns and for its own failures, which
+// own names: the object's type holds, every other member is valid, and
+// each member returned is judged by its property's subschema alone (draft
+// 7: no patternProperties, no dependencies; the fast path leaves a schema
+// with either to the library). A failing key written twice, with escapes
+// or in invalid UTF-8 leaves the object whole to the library, as does
+// anything the fast path cannot prove.
+//
+// own is "" where the object's own keywords hold. Otherwise it names what
+// fails of them: the required names missing and the keys that
+// additionalProperties: false forbids. Those two are all the object's own
+// keywords the fast path proves, and each depends on the object's keys
+// alone, so where every member is valid the library's failures of two
+// objects are the same wherever own is.
+func (s *Schema) FailingMembers(raw []byte) (members []audit.RawMember, own string, ok bool) {
 	n := s.fast
 	// A root $ref (draft 7 ignores its siblings) and an object-level
 	// enum or const are left whole to the library.
 	if n == nil || n.ref != nil || s.compiled.Ref != nil || n.unsupported || n.never || !n.provesObjects() {
-		return nil, false
+		return nil, "", false
 	}
 	i := audit.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
-		return nil, false
+		return nil, "", false
 	}
-	var failing []audit.RawMember
-	end, ok := n.checkMembers(raw, i, 0, func(m *fastMember, vs, end int) {
-		failing = append(failing, audit.RawMember{Key: m.name, Value: raw[vs:end]})
-	}, nil)
-	if !ok || audit.SkipSpace(raw, end) != len(raw) || len(failing) == 0 {
-		return nil, false
+	var nw narrowing
+	end, ok := n.checkMembers(raw, i, 0, &nw, nil)
+	if !ok || audit.SkipSpace(raw, end) != len(raw) {
+		return nil, "", false
 	}
+	own = nw.own()
+	if len(nw.failing) == 0 {
+		return nil, own, own != ""
+	}
+	failing := nw.failing
 	// The library reads the last of two equal keys, which need not be the
 	// one that failed: a failing key the object repeats leaves it whole.
 	counts := make([]int, len(failing))
@@ -52,14 +64,35 @@ func (s *Schema) FailingMembers(raw []byte) ([]audit.RawMember, bool) {
 		return audit.SkipValue(raw, vs)
 	})
 	if slices.ContainsFunc(counts, func(c int) bool { return c != 1 }) {
-		return nil, false
+		return nil, "", false
 	}
 	for _, f := range failing {
 		if s.compiled.Properties[f.Key] == nil {
-			return nil, false
+			return nil, "", false
 		}
 	}
-	return failing, true
+	return failing, own, true
+}
+
+// narrowing is what checkMembers gathers of an object it goes on past
+// failures in.
+type narrowing struct {
+	failing   []audit.RawMember // members that fail their property's subschema
+	forbidden []string          // keys additionalProperties: false forbids
+	missing   uint64            // required[k] missing, bit k
+}
+
+// own names the object's own failures: the required names missing, by
+// their bits, and the forbidden keys, sorted and each once (the decoded
+// object holds a key once). A raw key holds no control character, so the
+// NUL between keys is no key's.
+func (nw *narrowing) own() string {
+	if nw.missing == 0 && len(nw.forbidden) == 0 {
+		return ""
+	}
+	slices.Sort(nw.forbidden)
+	keys := slices.Compact(nw.forbidden)
+	return strconv.FormatUint(nw.missing, 16) + "\x00" + strings.Join(keys, "\x00")
 }
 
 // ValidateMembers implements audit.MemberSchema: the failures of the

@@ -190,6 +190,7 @@ func judgeSuiteGroup(t *testing.T, g suiteGroup, draft *jsonschema.Draft, assert
 			memo: map[string]*fastNode{}}
 		s.fast = fc.compile("suite/Case/1-0.json")
 	}
+	owns := ownVerdicts{}
 	for _, tc := range g.Tests {
 		cases++
 		m, err := audit.DecodePayload([]byte(`{"v":` + string(tc.Data) + `}`))
@@ -202,7 +203,7 @@ func judgeSuiteGroup(t *testing.T, g suiteGroup, draft *jsonschema.Draft, assert
 			disagreements = append(disagreements,
 				fmt.Sprintf("%s: valid=%v, the suite says %v (%v)", tc.Description, got, tc.Valid, fails))
 		}
-		if d := narrowedDisagrees(s, tc.Data, fails); d != "" {
+		if d := narrowedDisagrees(s, tc.Data, fails, owns); d != "" {
 			disagreements = append(disagreements, tc.Description+": "+d)
 		}
 		if d := provedInPlaceDisagrees(s, tc.Data); d != "" {
@@ -252,10 +253,33 @@ func provedInPlaceDisagrees(s *Schema, data []byte) string {
 // narrowedDisagrees says how the library, judging only the members
 // FailingMembers returns of data, reports other than it does of the whole
 // (whole), or "". Each failure must also find the same value in those
-// members as in the whole object.
-func narrowedDisagrees(s *Schema, data []byte, whole []audit.Failure) string {
-	raw, ok := s.FailingMembers(data)
+// members as in the whole object. Where FailingMembers names the object's
+// own failures instead, every failure of the whole must be the object's
+// own, at the object, and the same as the library's of each object before
+// it (in owns) whose own was the same: the audit judges one of them and
+// keeps its verdict for the rest.
+func narrowedDisagrees(s *Schema, data []byte, whole []audit.Failure, owns ownVerdicts) string {
+	raw, own, ok := s.FailingMembers(data)
 	if !ok {
+		return ""
+	}
+	if own != "" {
+		if len(raw) > 0 {
+			return "" // the audit judges the whole object
+		}
+		if len(whole) == 0 {
+			return fmt.Sprintf("own failures %q, but the library finds none", own)
+		}
+		for _, f := range whole {
+			if f.InstancePath != "" {
+				return fmt.Sprintf("own failures %q, but the library fails %s at %q", own, f.Keyword, f.InstancePath)
+			}
+		}
+		k := ownVerdictKey{s, own}
+		if before, ok := owns[k]; ok && before != fmt.Sprint(whole) {
+			return fmt.Sprintf("own failures %q: the library's are %v here, %s before", own, whole, before)
+		}
+		owns[k] = fmt.Sprint(whole)
 		return ""
 	}
 	members := map[string]any{}
@@ -285,6 +309,15 @@ func narrowedDisagrees(s *Schema, data []byte, whole []audit.Failure) string {
 		}
 	}
 	return ""
+}
+
+// ownVerdicts are the library's failures of the objects whose own
+// failures FailingMembers named, by schema and own.
+type ownVerdicts map[ownVerdictKey]string
+
+type ownVerdictKey struct {
+	s   *Schema
+	own string
 }
 
 // decodeSchemaValue decodes a suite schema, which may be a boolean.

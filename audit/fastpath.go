@@ -14,6 +14,9 @@ type envelope struct {
 	// changed none of its four strings).
 	proven    *routed
 	sameRoute bool
+	// unproven, when set, is the route whose schema failed to prove object
+	// in the walk: asking that schema again would fail again.
+	unproven *routed
 }
 
 var emptyObject = []byte("{}")
@@ -46,7 +49,7 @@ func scanEnvelope(b []byte, target ValidateTarget, prove func(field int, typ str
 	// those of properties and traits.
 	type object struct{ start, end, id int }
 	props, traits, message := object{-1, -1, -1}, object{-1, -1, -1}, object{-1, -1, -1}
-	provenAt, provenSeen := -1, [6]bool{}
+	provenAt, provenSeen, unprovenAt := -1, [6]bool{}, -1
 	end, ok := EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
 		if kEsc {
 			return 0, false // a key like "typ\u0065" is "type" to encoding/json
@@ -96,6 +99,8 @@ func scanEnvelope(b []byte, target ValidateTarget, prove func(field int, typ str
 		if r, p := proverFor(prove, target, field, seen, &env); p != nil && vs < len(b) && b[vs] == '{' {
 			if e, id, proven = p.ValidAt(b, vs); proven {
 				env.proven, provenAt, provenSeen = r, vs, seen
+			} else {
+				env.unproven, unprovenAt = r, vs
 			}
 		}
 		if !proven {
@@ -131,6 +136,9 @@ func scanEnvelope(b []byte, target ValidateTarget, prove func(field int, typ str
 	}
 	if o.start != provenAt {
 		env.proven = nil
+	}
+	if o.start != unprovenAt {
+		env.unproven = nil
 	}
 	// A schema_id that is not a string is none, as in Match.
 	if o.id >= 0 && b[o.id] == '"' {
@@ -240,6 +248,9 @@ func (a *Auditor) checkFast(row *Row, agg *aggregate) (done bool, m Match, objec
 	default:
 		if env.proven != nil && env.proven.m.Schema == m.Schema {
 			break // proved in the envelope's walk
+		}
+		if env.unproven != nil && env.unproven.m.Schema == m.Schema {
+			return false, m, env.object // failed in the envelope's walk
 		}
 		if fs, ok := m.Schema.(FastSchema); !ok || !fs.ValidJSON(env.object) {
 			return false, m, env.object

@@ -58,7 +58,7 @@ const (
 	// maxVerdicts bounds a worker's verdicts. A member whose value is
 	// fresh on every row (a price sent as a string) fills the table; it is
 	// then emptied, so that verdicts still repeating are kept again.
-	maxVerdicts = 4096
+	maxVerdicts = 1024
 	// maxVerdictKey is the longest look-up key kept: long values rarely
 	// repeat, and the table's memory is entries times this.
 	maxVerdictKey = 256

@@ -353,12 +353,14 @@ func FuzzFastPathMessages(f *testing.F) {
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		// Both targets: the envelope finds schema_id in the whole message's
-		// members or in the object's.
+		// members or in the object's. The message comes twice, so that the
+		// second is judged by any verdict the first left.
+		rows := []audit.Row{{MessageID: "m", ReceivedAt: w.Start, Payload: payload}, {MessageID: "n", ReceivedAt: w.Start, Payload: payload}}
 		for _, target := range []audit.ValidateTarget{audit.ValidateObject, audit.ValidateMessage} {
 			var out [2]string
 			for i, disable := range []bool{false, true} {
 				sink := &audittest.CollectSink{}
-				a := &audit.Auditor{Source: &audittest.Source{Rows: []audit.Row{{MessageID: "m", ReceivedAt: w.Start, Payload: payload}}},
+				a := &audit.Auditor{Source: &audittest.Source{Rows: rows},
 					Sink: sink, Workers: 1, Matcher: &audit.Matcher{Catalog: reg[disable], Target: target}, DisableFastPath: disable}
 				if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
 					t.Fatal(err)

@@ -23,23 +23,12 @@ func FuzzFastPathStructured(f *testing.F) {
 		if err != nil {
 			return
 		}
-		// Instances at the schema's edges, where the two checkers would
-		// part, then random ones.
-		insts := g.Edges(schema, 20)
-		for range 20 {
-			insts = append(insts, g.Instance(0))
-		}
-		// And each object the fast path proves valid with one member
-		// changed: where the rest stays valid, the object is narrowed.
-		// With its keys changed, valid objects of other values share
-		// their own failures (a required member missing, a key not
-		// allowed), whose verdict the audit keeps.
-		for _, inst := range insts {
-			if s.ValidJSON([]byte(inst)) {
-				insts = append(insts, oneMemberChanged(inst)...)
-				insts = append(insts, keysChanged(inst)...)
-			}
-		}
+		// Each valid object with one member changed: where the rest stays
+		// valid, the object is narrowed. With its keys changed, valid
+		// objects of other values share their own failures (a required
+		// member missing, a key not allowed), whose verdict the audit
+		// keeps.
+		insts := generatedInstances(g, schema, s, oneMemberChanged, keysChanged)
 		owns := schemas.OwnVerdicts{}
 		for _, inst := range insts {
 			v, err := decode(inst)
@@ -61,6 +50,24 @@ func FuzzFastPathStructured(f *testing.F) {
 			}
 		}
 	})
+}
+
+// generatedInstances are instances of a generated schema: at its edges,
+// where the fast path and the library would part, then random ones, then
+// each variant of each one the fast path proves valid.
+func generatedInstances(g schematest.Gen, schema string, s *schemas.Schema, variants ...func(inst string) []string) []string {
+	insts := g.Edges(schema, 20)
+	for range 20 {
+		insts = append(insts, g.Instance(0))
+	}
+	for _, inst := range insts {
+		if s.ValidJSON([]byte(inst)) {
+			for _, vary := range variants {
+				insts = append(insts, vary(inst)...)
+			}
+		}
+	}
+	return insts
 }
 
 // oneMemberChanged is the object inst with one member's value replaced by

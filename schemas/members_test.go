@@ -114,17 +114,8 @@ func TestOwnFailuresNameTheLibrarysVerdict(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		insts := g.Edges(schema, 20)
-		for range 20 {
-			insts = append(insts, g.Instance(0))
-		}
-		for _, inst := range insts {
-			if s.ValidJSON([]byte(inst)) {
-				insts = append(insts, keysChanged(inst)...)
-			}
-		}
 		owns := schemas.OwnVerdicts{}
-		for _, inst := range insts {
+		for _, inst := range generatedInstances(g, schema, s, keysChanged) {
 			v, err := decode(inst)
 			if err != nil {
 				continue

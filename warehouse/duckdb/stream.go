@@ -212,8 +212,10 @@ func (c *conn) streamRaw(ctx context.Context, q string, args []any) (sqlwh.Rows,
 	// s.vectors is never closed: a statement that fails may return while
 	// DuckDB's threads are still inside the function, which must never
 	// send on a closed channel. The reader watches done instead.
+	scanProcs.raise()
 	go func() {
 		defer close(r.done)
+		defer scanProcs.lower()
 		var called int64
 		r.queryErr = c.DB.QueryRowContext(context.WithValue(ctx, streamKey{}, s), wrapped, args...).Scan(&r.total, &called)
 	}()

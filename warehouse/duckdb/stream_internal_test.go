@@ -2,7 +2,9 @@ package duckdb
 
 import (
 	"context"
+	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,5 +46,27 @@ func TestStreamFailsWhenRowsGoMissing(t *testing.T) {
 			t.Errorf("total %d: err %v, want %q", tc.total, err, tc.want)
 		}
 		r.Close()
+	}
+}
+
+// A streamed scan gives the runtime one P more while it runs, and the
+// process gets its GOMAXPROCS back when the last scan ends, however many
+// ran at once.
+func TestScansLeaveGOMAXPROCSAsTheyFoundIt(t *testing.T) {
+	start := runtime.GOMAXPROCS(0)
+	var p extraProc
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			p.raise()
+			if got := runtime.GOMAXPROCS(0); got != start+1 {
+				t.Errorf("GOMAXPROCS %d during a scan, want %d", got, start+1)
+			}
+			p.lower()
+		})
+	}
+	wg.Wait()
+	if got := runtime.GOMAXPROCS(0); got != start {
+		t.Fatalf("GOMAXPROCS %d after the scans, want %d as before them", got, start)
 	}
 }

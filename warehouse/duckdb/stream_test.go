@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -59,11 +60,18 @@ func streamTable(t *testing.T) (*sqlwh.Source, audit.Window) {
 // The window scan streams out of DuckDB on its threads: every row of the
 // window arrives once, with its id, time and payload byte for byte,
 // NULLs as NULLs, whatever order the vectors come in.
+//
+// While it runs, the runtime has one P more than before (DuckDB's threads
+// call into Go for each vector), and the process gets its GOMAXPROCS back
+// when it ends.
 func TestWindowScanStreamsEveryRowOnce(t *testing.T) {
 	src, w := streamTable(t)
 	seen := make([]bool, streamRows)
 	n := 0
+	procs, raised := runtime.GOMAXPROCS(0), false
 	err := src.Scan(context.Background(), w, func(rows []audit.Row) error {
+		// The last batch may come after DuckDB's statement has ended.
+		raised = raised || runtime.GOMAXPROCS(0) == procs+1
 		for _, r := range rows {
 			i := int(r.ReceivedAt.Sub(streamStart) / time.Millisecond)
 			if i < 0 || i >= streamRows || r.ReceivedAt.Sub(streamStart)%time.Millisecond != 0 {
@@ -93,6 +101,9 @@ func TestWindowScanStreamsEveryRowOnce(t *testing.T) {
 	if n != streamRows {
 		t.Fatalf("read %d rows, want %d", n, streamRows)
 	}
+	if got := runtime.GOMAXPROCS(0); !raised || got != procs {
+		t.Fatalf("GOMAXPROCS %d after the scan, want %d as before it, and %d during it (seen: %v)", got, procs, procs+1, raised)
+	}
 }
 
 // A reader that stops early (a failed batch, a cancelled run) ends
@@ -113,6 +124,7 @@ func TestWindowScanStopsWhenTheReaderDoes(t *testing.T) {
 		{"the run is cancelled", ctx, func() error { cancel(); return nil }, context.Canceled},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			procs := runtime.GOMAXPROCS(0)
 			done := make(chan error, 1)
 			go func() {
 				done <- src.Scan(tc.ctx, w, func([]audit.Row) error { return tc.fail() })
@@ -121,6 +133,9 @@ func TestWindowScanStopsWhenTheReaderDoes(t *testing.T) {
 			case err := <-done:
 				if !errors.Is(err, tc.want) {
 					t.Fatalf("scan ended with %v, want %v", err, tc.want)
+				}
+				if got := runtime.GOMAXPROCS(0); got != procs {
+					t.Fatalf("GOMAXPROCS %d after the stopped scan, want %d as before it", got, procs)
 				}
 			case <-time.After(30 * time.Second):
 				t.Fatal("the scan did not end when its reader stopped")

@@ -88,7 +88,8 @@ rated() {
   awk -v m="$med" -v lo="$lo" -v hi="$hi" 'BEGIN {printf "%.0fk (%.0f–%.0fk)", m/1000, lo/1000, hi/1000}'
 }
 med() { read -r m _ _ < <(stat "$1" 1); echo "$m"; }
-x() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1f×", a/b}'; }
+# Two decimals: rounded to one, 2.96× ajv printed as the 3.0× target.
+x() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f×", a/b}'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
 
 core1=$(med core1.rate); core2=$(med core2.rate)

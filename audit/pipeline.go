@@ -385,7 +385,7 @@ func (a *Auditor) pushdownPlan() *PushdownPlan {
 type worker struct {
 	prof     *profile // nil when the run keeps none
 	routes   routes
-	verdicts memberVerdicts
+	verdicts verdictCache
 }
 
 // checkBatch validates rows, profiling them into the worker's profile; it
@@ -537,8 +537,8 @@ func (a *Auditor) validate(base Violation, m Match, obj any) []Violation {
 // violations are validate's, to the byte; ok is false where the schema
 // cannot narrow the object. Where one member fails, or only the object's
 // own keywords, the verdict is kept, and a row that repeats it is not
-// judged again (memberVerdicts).
-func (a *Auditor) validateMembers(base Violation, m Match, object []byte, verdicts *memberVerdicts) ([]Violation, bool) {
+// judged again (verdictCache).
+func (a *Auditor) validateMembers(base Violation, m Match, object []byte, verdicts *verdictCache) ([]Violation, bool) {
 	ms, ok := m.Schema.(MemberSchema)
 	if !ok {
 		return nil, false
@@ -579,7 +579,7 @@ func (a *Auditor) validateMembers(base Violation, m Match, object []byte, verdic
 // keywords fail, as own names them. The library's failures are the same
 // for every such object with the same own; their values, the object
 // itself, are each row's.
-func (a *Auditor) validateOwn(base Violation, m Match, object []byte, own string, verdicts *memberVerdicts) ([]Violation, bool) {
+func (a *Auditor) validateOwn(base Violation, m Match, object []byte, own string, verdicts *verdictCache) ([]Violation, bool) {
 	obj, _, err := decodeJSON(object)
 	if err != nil {
 		return nil, false

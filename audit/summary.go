@@ -56,11 +56,11 @@ type aggregate struct {
 	suppressed                           int64
 	events                               map[eventKey]*eventAgg
 	// prof is the property profile, when the run keeps one, routes the
-	// fast path's and verdicts the narrowed members': all are the
-	// worker's, lent for one batch.
+	// fast path's and verdicts the library's kept for repeated invalid
+	// objects: all are the worker's, lent for one batch.
 	prof     *profile
 	routes   *routes
-	verdicts *memberVerdicts
+	verdicts *verdictCache
 }
 
 func newAggregate() aggregate { return aggregate{events: map[eventKey]*eventAgg{}} }

@@ -9,22 +9,22 @@ import "encoding/binary"
 // member is judged by that member's bytes alone, and one whose members are
 // all valid by the object's own failures alone (validateMembers). So the
 // library's verdict on one row is the verdict of every row that repeats
-// those, under the same schema. memberVerdicts keeps them per worker. The
+// those, under the same schema. verdictCache keeps them per worker. The
 // library still judged each one, and wrote its messages, the first time.
 
-// memberVerdict is what the library made of one narrowed object: its
+// verdict is what the library made of one narrowed object: its
 // failures' fields, each location relative to the object. The route's
 // object path is prefixed on each use: one schema may hold the objects of
 // two routes. A member's verdict keeps the value each failure quotes; the
 // object's own verdict does not, since its failures quote the object.
-type memberVerdict []verdictViolation
+type verdict []verdictViolation
 
 type verdictViolation struct {
 	instancePath, keyword, message, value string
 }
 
-func newVerdict(fs []Failure, vs []Violation) memberVerdict {
-	v := make(memberVerdict, len(fs))
+func newVerdict(fs []Failure, vs []Violation) verdict {
+	v := make(verdict, len(fs))
 	for i, f := range fs {
 		v[i] = verdictViolation{instancePath: f.InstancePath, keyword: f.Keyword, message: f.Message}
 		if vs != nil {
@@ -36,7 +36,7 @@ func newVerdict(fs []Failure, vs []Violation) memberVerdict {
 
 // violations are the rows of a kept verdict, under base and the route's
 // object path.
-func (v memberVerdict) violations(base Violation, objectPath string) []Violation {
+func (v verdict) violations(base Violation, objectPath string) []Violation {
 	out := make([]Violation, len(v))
 	for i, f := range v {
 		out[i] = base
@@ -46,10 +46,10 @@ func (v memberVerdict) violations(base Violation, objectPath string) []Violation
 	return out
 }
 
-// memberVerdicts is one worker's verdicts, by schema and then by what was
+// verdictCache is one worker's verdicts, by schema and then by what was
 // judged: a member's key and value, or the object's own failures.
-type memberVerdicts struct {
-	bySchema map[Schema]map[string]memberVerdict
+type verdictCache struct {
+	bySchema map[Schema]map[string]verdict
 	entries  int
 	key      []byte
 }
@@ -78,7 +78,7 @@ func ownKey(own string) verdictKey { return verdictKey{kind: 'o', name: own} }
 
 // lookup writes k into vs.key, length-prefixing the name, and says whether
 // it is short enough to keep.
-func (vs *memberVerdicts) lookup(k verdictKey) bool {
+func (vs *verdictCache) lookup(k verdictKey) bool {
 	if len(k.name)+len(k.raw) > maxVerdictKey {
 		return false
 	}
@@ -89,7 +89,7 @@ func (vs *memberVerdicts) lookup(k verdictKey) bool {
 }
 
 // get returns the verdict kept under s and k.
-func (vs *memberVerdicts) get(s Schema, k verdictKey) (memberVerdict, bool) {
+func (vs *verdictCache) get(s Schema, k verdictKey) (verdict, bool) {
 	if vs == nil || !vs.lookup(k) {
 		return nil, false
 	}
@@ -98,16 +98,16 @@ func (vs *memberVerdicts) get(s Schema, k verdictKey) (memberVerdict, bool) {
 }
 
 // put keeps v under s and k.
-func (vs *memberVerdicts) put(s Schema, k verdictKey, v memberVerdict) {
+func (vs *verdictCache) put(s Schema, k verdictKey, v verdict) {
 	if vs == nil || !vs.lookup(k) {
 		return
 	}
 	if vs.bySchema == nil || vs.entries >= maxVerdicts {
-		vs.bySchema, vs.entries = map[Schema]map[string]memberVerdict{}, 0
+		vs.bySchema, vs.entries = map[Schema]map[string]verdict{}, 0
 	}
 	byKey := vs.bySchema[s]
 	if byKey == nil {
-		byKey = map[string]memberVerdict{}
+		byKey = map[string]verdict{}
 		vs.bySchema[s] = byKey
 	}
 	byKey[string(vs.key)] = v

@@ -580,17 +580,27 @@ func (a *Auditor) validateMembers(base Violation, m Match, object []byte, verdic
 // for every such object with the same own; their values, the object
 // itself, are each row's.
 func (a *Auditor) validateOwn(base Violation, m Match, object []byte, own string, verdicts *verdictCache) ([]Violation, bool) {
+	key := ownKey(own)
+	if v, ok := verdicts.get(m.Schema, key); ok {
+		// A kept verdict's failures are all at the object, which each
+		// quotes: written from its text where it can be, else decoded.
+		value, ok := a.Values.text(object)
+		if !ok {
+			obj, _, err := decodeJSON(object)
+			if err != nil {
+				return nil, false
+			}
+			value = a.Values.at(obj, "")
+		}
+		vs := v.violations(base, m.ObjectPath)
+		for i := range vs {
+			vs[i].Value = value
+		}
+		return vs, true
+	}
 	obj, _, err := decodeJSON(object)
 	if err != nil {
 		return nil, false
-	}
-	key := ownKey(own)
-	if v, ok := verdicts.get(m.Schema, key); ok {
-		vs := v.violations(base, m.ObjectPath)
-		for i := range vs {
-			vs[i].Value = a.Values.at(obj, v[i].instancePath)
-		}
-		return vs, true
 	}
 	fs := m.Schema.Validate(obj)
 	vs := a.violations(base, m, obj, fs)

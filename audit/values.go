@@ -56,6 +56,20 @@ func (p ValuePolicy) Check() error {
 
 func (p ValuePolicy) keeps() bool { return p.Mode == "" || p.Mode == ValuesKeep }
 
+// text returns what at returns of the whole decoded value of text, a JSON
+// object or array, without decoding it, where the policy keeps values
+// and AppendJSONText writes the text; ok=false: decode it and ask at.
+func (p ValuePolicy) text(text []byte) (string, bool) {
+	if !p.keeps() {
+		return "", false
+	}
+	b, ok := AppendJSONText(nil, text)
+	if !ok {
+		return "", false
+	}
+	return truncate(string(b)), true
+}
+
 // at returns what a violation stores of the value at pointer ptr inside
 // v; "" when the pointer does not resolve (a missing required property).
 func (p ValuePolicy) at(v any, ptr string) string {

@@ -172,6 +172,59 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 	}
 }
 
+// An object whose own keywords fail the same way on many rows (here each
+// page leaves out path) is judged by the library once, and the verdict is
+// kept for the rest; each row's violation still quotes that row's object
+// as the library path writes it: keys sorted, the last of a repeated key,
+// escapes and HTML characters written as encoding/json writes them, cut
+// at the value's limit.
+func TestKeptVerdictsQuoteEachRowsObject(t *testing.T) {
+	objects := []string{
+		`{"url":"https://shop.example.com/","title":"Home"}`,
+		`{ "title" : "Cart", "url" : "https://shop.example.com/cart" }`,
+		`{"url":"u","title":"Caf\u00e9 \"menu\""}`,
+		`{"url":"u","title":"a & b <c>"}`,
+		`{"url":"u","title":"x","title":"y"}`,
+		`{"url":"u","title":"` + strings.Repeat("long title ", 40) + `"}`,
+	}
+	var rows []audit.Row
+	for i, o := range objects {
+		for j := range 2 {
+			rows = append(rows, audit.Row{MessageID: fmt.Sprint(i, "-", j), ReceivedAt: audittest.CorpusStart,
+				Payload: []byte(`{"type":"page","name":"Home","properties":` + o + `}`)})
+		}
+	}
+	run := func(disable bool) []string {
+		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
+			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink := &audittest.CollectSink{}
+		a := &audit.Auditor{Source: &audittest.Source{Rows: rows}, Sink: sink, Workers: 1,
+			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
+		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+			t.Fatal(err)
+		}
+		var vs []string
+		for _, v := range sink.Violations {
+			vs = append(vs, v.MessageID+"|"+v.Keyword+"|"+v.InstancePath+"|"+v.Message+"|"+v.Value)
+		}
+		slices.Sort(vs)
+		return vs
+	}
+	fast, library := run(false), run(true)
+	if len(library) != len(rows) {
+		t.Fatalf("the library found %d violations in %d rows, each missing path: %v", len(library), len(rows), library)
+	}
+	for i := range library {
+		if fast[i] != library[i] {
+			t.Errorf("kept verdict:\n  %s\nthe library:\n  %s", fast[i], library[i])
+		}
+	}
+}
+
 // The envelope's walk proves a message's object against the schema that
 // the fields before it name, guessing the type where the message names it
 // later. Each message here is one where that guess, or the fields after

@@ -140,24 +140,8 @@ func TestFastPathWideObjects(t *testing.T) {
 func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 	corpus := audittest.Generate(audittest.Options{N: 20000, BadRate: 0.1, Seed: 77})
 	run := func(disable bool) ([]string, []audit.EventStats) {
-		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
-			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink := &audittest.CollectSink{}
-		a := &audit.Auditor{Source: &audittest.Source{Rows: corpus.Rows, BatchSize: 500}, Sink: sink, Workers: 2,
-			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
-		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
-		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
-			t.Fatal(err)
-		}
-		var vs []string
-		for _, v := range sink.Violations {
-			vs = append(vs, v.MessageID+"|"+v.Keyword+"|"+v.InstancePath+"|"+v.Message+"|"+v.Value)
-		}
-		slices.Sort(vs)
-		return vs, sink.Stats
+		sink := auditDemo(t, corpus.Rows, 2, 500, disable)
+		return violationLines(sink.Violations), sink.Stats
 	}
 	fastV, fastS := run(false)
 	slowV, slowS := run(true)
@@ -170,6 +154,36 @@ func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
 	if fmt.Sprint(fastS) != fmt.Sprint(slowS) {
 		t.Errorf("stats differ:\n fast %v\n slow %v", fastS, slowS)
 	}
+}
+
+// auditDemo audits rows against the demo plan with the fast path, or
+// with the library alone (disable), and returns what the run wrote.
+func auditDemo(t *testing.T, rows []audit.Row, workers, batchSize int, disable bool) *audittest.CollectSink {
+	t.Helper()
+	reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
+		schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &audittest.CollectSink{}
+	a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: batchSize}, Sink: sink, Workers: workers,
+		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
+	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+	if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
+		t.Fatal(err)
+	}
+	return sink
+}
+
+// violationLines are the violations as sorted lines: message, keyword,
+// location, message and value, which two paths must write alike.
+func violationLines(vs []audit.Violation) []string {
+	var out []string
+	for _, v := range vs {
+		out = append(out, v.MessageID+"|"+v.Keyword+"|"+v.InstancePath+"|"+v.Message+"|"+v.Value)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // An object whose own keywords fail the same way on many rows (here each
@@ -194,26 +208,7 @@ func TestKeptVerdictsQuoteEachRowsObject(t *testing.T) {
 				Payload: []byte(`{"type":"page","name":"Home","properties":` + o + `}`)})
 		}
 	}
-	run := func(disable bool) []string {
-		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
-			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink := &audittest.CollectSink{}
-		a := &audit.Auditor{Source: &audittest.Source{Rows: rows}, Sink: sink, Workers: 1,
-			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
-		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
-		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
-			t.Fatal(err)
-		}
-		var vs []string
-		for _, v := range sink.Violations {
-			vs = append(vs, v.MessageID+"|"+v.Keyword+"|"+v.InstancePath+"|"+v.Message+"|"+v.Value)
-		}
-		slices.Sort(vs)
-		return vs
-	}
+	run := func(disable bool) []string { return violationLines(auditDemo(t, rows, 1, 0, disable).Violations) }
 	fast, library := run(false), run(true)
 	if len(library) != len(rows) {
 		t.Fatalf("the library found %d violations in %d rows, each missing path: %v", len(library), len(rows), library)
@@ -256,18 +251,7 @@ func TestEnvelopeProofsKeptOnlyForTheirSchema(t *testing.T) {
 		rows = append(rows, audit.Row{MessageID: fmt.Sprint(i), ReceivedAt: audittest.CorpusStart, Payload: []byte(m.payload)})
 	}
 	run := func(disable bool) (string, map[string]bool) {
-		reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
-			schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sink := &audittest.CollectSink{}
-		a := &audit.Auditor{Source: &audittest.Source{Rows: rows}, Sink: sink, Workers: 1,
-			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
-		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
-		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
-			t.Fatal(err)
-		}
+		sink := auditDemo(t, rows, 1, 0, disable)
 		failed := map[string]bool{}
 		for _, v := range sink.Violations {
 			failed[v.MessageID] = true

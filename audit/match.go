@@ -154,11 +154,11 @@ type ObjectProver interface {
 // alone. FailingMembers returns them where it proves the rest of the
 // object valid (ok=false proves nothing), and ValidateMembers, given just
 // those members decoded, by key, reports what Validate reports of the
-// whole object (ok=false: ask Validate). own, when not "", names the
-// object's own failures (a required member missing, say): the library's
-// failures of two objects whose members are all valid are the same where
-// their own is. An implementation is comparable (a pointer): the verdicts
-// on its objects are kept by schema.
+// whole object (ok=false: ask Validate). Or, with no member failing, own
+// names the object's own failures (a required member missing, say): the
+// library's failures of two objects whose members are all valid are the
+// same where their own is. An implementation is comparable (a pointer):
+// the verdicts on its objects are kept by schema.
 type MemberSchema interface {
 	FastSchema
 	FailingMembers(raw []byte) (members []RawMember, own string, ok bool)

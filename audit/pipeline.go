@@ -545,7 +545,7 @@ func (a *Auditor) validateMembers(base Violation, m Match, object []byte, verdic
 	}
 	raw, own, ok := ms.FailingMembers(object)
 	switch {
-	case !ok || own != "" && len(raw) > 0:
+	case !ok:
 		return nil, false
 	case own != "":
 		return a.validateOwn(base, m, object, own, verdicts)

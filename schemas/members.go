@@ -25,12 +25,13 @@ import (
 // or in invalid UTF-8 leaves the object whole to the library, as does
 // anything the fast path cannot prove.
 //
-// own is "" where the object's own keywords hold. Otherwise it names what
-// fails of them: the required names missing and the keys that
-// additionalProperties: false forbids. Those two are all the object's own
-// keywords the fast path proves, and each depends on the object's keys
-// alone, so where every member is valid the library's failures of two
-// objects are the same wherever own is.
+// own is "" where the object's own keywords hold. Otherwise no member
+// fails, and own names what fails of the object's own keywords: the
+// required names missing and the keys that additionalProperties: false
+// forbids. Those two are all the object's own keywords the fast path
+// proves, and each depends on the object's keys alone, so the library's
+// failures of two such objects are the same wherever own is. A member
+// failing beside the object's own failures leaves it whole to the library.
 func (s *Schema) FailingMembers(raw []byte) (members []audit.RawMember, own string, ok bool) {
 	n := s.fast
 	// A root $ref (draft 7 ignores its siblings) and an object-level
@@ -48,8 +49,11 @@ func (s *Schema) FailingMembers(raw []byte) (members []audit.RawMember, own stri
 		return nil, "", false
 	}
 	own = nw.own()
-	if len(nw.failing) == 0 {
+	switch {
+	case len(nw.failing) == 0:
 		return nil, own, own != ""
+	case own != "":
+		return nil, "", false // a member failing beside the object's own failures: whole
 	}
 	failing := nw.failing
 	// The library reads the last of two equal keys, which need not be the
@@ -71,7 +75,7 @@ func (s *Schema) FailingMembers(raw []byte) (members []audit.RawMember, own stri
 			return nil, "", false
 		}
 	}
-	return failing, own, true
+	return failing, "", true
 }
 
 // narrowing is what checkMembers gathers of an object it goes on past

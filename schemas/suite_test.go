@@ -265,7 +265,7 @@ func narrowedDisagrees(s *Schema, data []byte, whole []audit.Failure, owns ownVe
 	}
 	if own != "" {
 		if len(raw) > 0 {
-			return "" // the audit judges the whole object
+			return fmt.Sprintf("own failures %q and %d members failing: the object is whole to the library", own, len(raw))
 		}
 		if len(whole) == 0 {
 			return fmt.Sprintf("own failures %q, but the library finds none", own)

@@ -138,6 +138,17 @@ const GroupingMemoryLimit = "96MB"
 // proof's 50,000-row ones.
 const ProofMemoryLimit = "256MB"
 
+// CheckpointThreshold is the write-ahead log's size past which a commit
+// checkpoints (DuckDB's default is 16 MB). A run's results commit in one
+// transaction of a few MB: under the default they went to the log, and
+// closing the file checkpointed them again, 105 ms of a 1.7 s run of 1M
+// rows. Past this threshold the commit writes them to the file itself,
+// and the run is about 70 ms shorter. The small commits of locks and
+// heartbeats stay in the log. DuckDB weighs a commit by its rows and
+// their column types (a string counts 16 bytes), so a run checkpoints at
+// commit from about 6,000 violations. ?checkpoint_threshold= overrides it.
+const CheckpointThreshold = "1MB"
+
 func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }
 
 // Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
@@ -201,6 +212,12 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		// enough.
 		d.GroupingRoom = &[2]string{setMemoryLimit(GroupingMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 		d.ProofRoom = &[2]string{setMemoryLimit(ProofMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
+	}
+	if !strings.Contains(options, "checkpoint_threshold") {
+		if _, err := db.ExecContext(ctx, "SET GLOBAL checkpoint_threshold = '"+CheckpointThreshold+"'"); err != nil {
+			db.Close()
+			return nil, openError(path, err)
+		}
 	}
 	bulk := func(ctx context.Context, tx *sqlwh.StdTx, table sqlwh.Ident, cols []string, rows [][]any) error {
 		return appendRows(ctx, tx, d, table, cols, rows)

@@ -256,3 +256,49 @@ func TestRoomsRestoreTheMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+// A run's results, a few MB in one commit, are in the database file once
+// committed, not left in the write-ahead log for closing the file to
+// checkpoint; a URL's own threshold still decides. 60,000 rows of two
+// strings weigh 1.9 MB to DuckDB (16 bytes a string), past the 1 MB
+// threshold.
+func TestResultsCommitToTheFile(t *testing.T) {
+	for _, tc := range []struct {
+		query   string
+		logKept bool
+	}{{"", false}, {"?checkpoint_threshold=1GB", true}} {
+		t.Run("url"+tc.query, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "test.duckdb")
+			wh, err := duckdb.Open(context.Background(), "duckdb://"+path+tc.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer wh.Close()
+			ctx := context.Background()
+			if err := wh.Conn.Exec(ctx, `CREATE TABLE t (id VARCHAR, message VARCHAR)`); err != nil {
+				t.Fatal(err)
+			}
+			rows := make([][]any, 60000)
+			for i := range rows {
+				rows[i] = []any{fmt.Sprint("m", i), fmt.Sprintf("value %d is not one of the allowed values of /properties/currency", i)}
+			}
+			tx, err := wh.Conn.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.BulkInsert(ctx, sqlwh.Ident{"t"}, []string{"id", "message"}, rows); err != nil {
+				t.Fatal(err)
+			}
+			if err := tx.Commit(ctx); err != nil {
+				t.Fatal(err)
+			}
+			var logged int64
+			if fi, err := os.Stat(path + ".wal"); err == nil {
+				logged = fi.Size()
+			}
+			if kept := logged > 1<<20; kept != tc.logKept {
+				t.Errorf("the write-ahead log holds %d bytes after committing %d rows; want it to hold them: %v", logged, len(rows), tc.logKept)
+			}
+		})
+	}
+}

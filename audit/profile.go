@@ -2,6 +2,7 @@ package audit
 
 import (
 	"cmp"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"slices"
@@ -79,6 +80,7 @@ type pathStats struct {
 	minLen, maxLen int
 	min, max       float64
 	distinct       []string
+	lastDistinct   int // the index in distinct of the last string seen
 	manyDistinct   bool
 	// formats has bit i set while every string matched Formats[i].
 	formats uint32
@@ -217,22 +219,46 @@ func (n *pathNode) add(token []byte, k *pathNode) {
 	}
 }
 
-// walkMembers profiles the members of the object at b[i], at n's path,
-// and returns its end.
+// walkMembers profiles the members of the object at b[i] == '{', at n's
+// path, and returns its end. It walks the members itself, as skipObject
+// does, rather than through EachMember's callback: an object has a few
+// members, and the profile meets every one of every row.
 func (p *profile) walkMembers(e *eventProfile, n *pathNode, b []byte, i, depth int) (int, bool) {
-	return EachMember(b, i, func(ks, ke int, kEsc bool, vs int) (int, bool) {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		ks := i
+		ke, kEsc, ok := ScanString(b, i)
+		if !ok {
+			return 0, false
+		}
+		if i = SkipSpace(b, ke); i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		vs := SkipSpace(b, i+1)
 		k := n.kid(b[ks:ke])
 		if k == nil {
 			p.buf = appendToken(append(p.buf[:0], n.path...), b[ks:ke], kEsc)
-			s := p.stats(e, p.buf)
-			if s == nil {
-				return SkipValue(b, vs) // dropped, and counted so by stats
+			if s := p.stats(e, p.buf); s != nil {
+				k = &pathNode{path: string(p.buf), stats: s}
+				n.add(b[ks:ke], k)
 			}
-			k = &pathNode{path: string(p.buf), stats: s}
-			n.add(b[ks:ke], k)
 		}
-		return p.walkRaw(e, k, b, vs, depth+1)
-	})
+		if k != nil {
+			i, ok = p.walkRaw(e, k, b, vs, depth+1)
+		} else {
+			i, ok = SkipValue(b, vs) // dropped, and counted so by stats
+		}
+		if !ok {
+			return 0, false
+		}
+		var done bool
+		if i, done, ok = afterValue(b, i, '}'); !ok || done {
+			return i, ok
+		}
+	}
 }
 
 // walkRaw profiles the value at b[i] into n's stats and returns its end.
@@ -244,15 +270,19 @@ func (p *profile) walkRaw(e *eventProfile, n *pathNode, b []byte, i, depth int) 
 	case c == '"':
 		var esc bool
 		if end, esc, ok = ScanString(b, i); ok {
-			v, plain := StringValue(b, i, end, esc)
-			if !plain {
+			v := b[i+1 : end-1]
+			runes := asciiLen(v)
+			if runes < 0 && !esc && utf8.Valid(v) {
+				runes = utf8.RuneCount(v)
+			}
+			if esc || runes < 0 {
 				var str string
 				if json.Unmarshal(b[i:end], &str) != nil {
 					return end, ok
 				}
-				v = []byte(str)
+				v, runes = []byte(str), utf8.RuneCountInString(str)
 			}
-			s.string(p.cfg, v)
+			s.string(p.cfg, v, runes)
 			s.example(kindString, b[i:end])
 		}
 	case c == '{':
@@ -323,7 +353,7 @@ func (p *profile) walkValue(e *eventProfile, v any, depth int) {
 	}
 	switch v := v.(type) {
 	case string:
-		s.string(p.cfg, []byte(v))
+		s.string(p.cfg, []byte(v), utf8.RuneCountInString(v))
 		b, _ := appendValue(nil, v, MaxValueBytes)
 		s.example(kindString, b)
 	case json.Number:
@@ -377,8 +407,26 @@ func appendToken(buf, tok []byte, escaped bool) []byte {
 	return buf
 }
 
-func (s *pathStats) string(cfg *Profiling, v []byte) {
-	n := utf8.RuneCount(v)
+// asciiLen is the length of v when every byte of it is ASCII, and -1
+// otherwise: most values are, and their length is their count of code
+// points, with no UTF-8 to check.
+func asciiLen(v []byte) int {
+	var high uint64
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		high |= binary.LittleEndian.Uint64(v[i:])
+	}
+	for ; i < len(v); i++ {
+		high |= uint64(v[i])
+	}
+	if high&highs != 0 {
+		return -1
+	}
+	return len(v)
+}
+
+// string counts a string value of n code points.
+func (s *pathStats) string(cfg *Profiling, v []byte, n int) {
 	if s.types[kindString] == 0 || n < s.minLen {
 		s.minLen = n
 	}
@@ -389,11 +437,15 @@ func (s *pathStats) string(cfg *Profiling, v []byte) {
 	if !s.manyDistinct {
 		if len(v) > cfg.Limits.DistinctBytes {
 			s.manyDistinct, s.distinct = true, nil
-		} else if !slices.ContainsFunc(s.distinct, func(d string) bool { return d == string(v) }) {
-			if len(s.distinct) >= cfg.Limits.Distinct {
+		} else if s.lastDistinct >= len(s.distinct) || s.distinct[s.lastDistinct] != string(v) {
+			// Rows of an event mostly repeat a value, so the last one
+			// found is tried first.
+			if d := slices.Index(s.distinct, string(v)); d >= 0 {
+				s.lastDistinct = d
+			} else if len(s.distinct) >= cfg.Limits.Distinct {
 				s.manyDistinct, s.distinct = true, nil
 			} else {
-				s.distinct = append(s.distinct, string(v))
+				s.lastDistinct, s.distinct = len(s.distinct), append(s.distinct, string(v))
 			}
 		}
 	}

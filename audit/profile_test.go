@@ -71,6 +71,13 @@ var reorderedCorpus = []string{
 	`{"type":"track","event":"Product Viewed","properties":{"products":[{"x":true,"id":3},{"id":4},{"y":null,"x":1}],"sku":"f"}}`,
 	`{"type":"track","event":"Mystery","properties":{"n":8,"color":"green","tags":[[1,2],[]]}}`,
 	wideObject(false), wideObject(true),
+	// Strings as written, not escaped: UTF-8 of 2, 3 and 4 bytes a code
+	// point, whose lengths are in code points, and a value met again
+	// after another.
+	`{"type":"track","event":"Mystery","properties":{"color":"grün","n":9}}`,
+	`{"type":"track","event":"Mystery","properties":{"color":"緑","label":"🟢 go"}}`,
+	`{"type":"track","event":"Mystery","properties":{"color":"red","label":"ok"}}`,
+	`{"type":"track","event":"Mystery","properties":{"color":"grün"}}`,
 }
 
 // wideObject is a Mystery with more keys than a node searches in turn,

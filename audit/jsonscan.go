@@ -227,44 +227,93 @@ const maxDepth = 200
 // SkipValue returns the index after the JSON value at b[i] (no leading space).
 func SkipValue(b []byte, i int) (int, bool) { return skipValue(b, i, 0) }
 
-// skipValue walks containers in place rather than through EachMember's
-// callback: skipping the envelope's context is most of the fast path.
+// skipValue walks containers in one loop, with the containers open in a
+// bit stack, rather than a call a value: skipping the envelope's context
+// is most of the fast path, and most of its values are a few bytes.
 func skipValue(b []byte, i, depth int) (int, bool) {
-	if i >= len(b) || depth > maxDepth {
-		return 0, false
-	}
-	switch c := b[i]; {
-	case c == '"':
-		end, _, ok := ScanString(b, i)
-		return end, ok
-	case c == '{':
-		end, _, _, ok := skipObject(b, i, depth, "")
-		return end, ok
-	case c == '[':
-		i = SkipSpace(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, true
+	// Bit k of objects is set when the k-th container open is an object.
+	var objects [(maxDepth + 64) / 64]uint64
+	open := 0
+	for {
+		// A value starts at b[i], inside open containers.
+		if i >= len(b) || depth+open > maxDepth {
+			return 0, false
 		}
-		for {
-			var ok, done bool
-			if i, ok = skipValue(b, i, depth+1); !ok {
+		var ok bool
+		switch c := b[i]; {
+		case c == '"':
+			i, _, ok = ScanString(b, i)
+		case c == '{' || c == '[':
+			i = SkipSpace(b, i+1)
+			if i < len(b) && b[i] == c+2 { // '}' and ']' follow their openers by two
+				i, ok = i+1, true
+				break
+			}
+			if open >= len(objects)*64 {
 				return 0, false
 			}
-			if i, done, ok = afterValue(b, i, ']'); !ok || done {
-				return i, ok
+			if c == '{' {
+				objects[open>>6] |= 1 << (open & 63)
+				if i, ok = skipKey(b, i); !ok {
+					return 0, false
+				}
+			} else {
+				objects[open>>6] &^= 1 << (open & 63)
 			}
+			open++
+			continue
+		case c == 't':
+			i, ok = literal(b, i, "true")
+		case c == 'f':
+			i, ok = literal(b, i, "false")
+		case c == 'n':
+			i, ok = literal(b, i, "null")
+		case c == '-' || c >= '0' && c <= '9':
+			i, _, ok = ScanNumber(b, i)
 		}
-	case c == 't':
-		return literal(b, i, "true")
-	case c == 'f':
-		return literal(b, i, "false")
-	case c == 'n':
-		return literal(b, i, "null")
-	case c == '-' || c >= '0' && c <= '9':
-		end, _, ok := ScanNumber(b, i)
-		return end, ok
+		if !ok {
+			return 0, false
+		}
+		// After a value: close what it ends, then find the next one.
+		for {
+			if open == 0 {
+				return i, true
+			}
+			if i = SkipSpace(b, i); i >= len(b) {
+				return 0, false
+			}
+			object := objects[(open-1)>>6]&(1<<((open-1)&63)) != 0
+			c := b[i]
+			if c == ',' {
+				i = SkipSpace(b, i+1)
+				if object {
+					if i, ok = skipKey(b, i); !ok {
+						return 0, false
+					}
+				}
+				break
+			}
+			if object && c == '}' || !object && c == ']' {
+				open--
+				i++
+				continue
+			}
+			return 0, false
+		}
 	}
-	return 0, false
+}
+
+// skipKey skips a member's key and colon at b[i], and the space after
+// them: the member's value starts where it returns.
+func skipKey(b []byte, i int) (int, bool) {
+	ke, _, ok := ScanString(b, i)
+	if !ok {
+		return 0, false
+	}
+	if i = SkipSpace(b, ke); i >= len(b) || b[i] != ':' {
+		return 0, false
+	}
+	return SkipSpace(b, i+1), true
 }
 
 // skipFinding skips the value at b[i] as SkipValue does and, when it is

@@ -102,3 +102,62 @@ func checkParseNumber(t *testing.T, tok string) {
 		t.Errorf("ParseNumber(%q) = %v (%016x), %v; strconv reads %v (%016x), %v", tok, got, math.Float64bits(got), ok, want, math.Float64bits(want), err)
 	}
 }
+
+// skipValueCases are values the skip must take whole, and texts it must
+// refuse, around each turn of its loop.
+var skipValueCases = []string{
+	`{}`, `[]`, `{ }`, `[ ]`, `""`, `0`, `-0.5e+3`, `true`, `false`, `null`,
+	`{"a":1}`, `{"a" : [1, {"b": [] , "c":{}}], "d" :"e"}`, `[[],[[]],{},[{}]]`,
+	`[1,]`, `{"a":1,}`, `{"a" 1}`, `{"a":}`, `{1:2}`, `[}`, `{]`, `[1 2]`, `{"a":1 "b":2}`,
+	`01`, `tru`, `nulll`, `"\u00e9"`, `"\x"`, `[1]]`, `{"a":{"b":1}}}`, `[1}`, `{"a":1]`, `[{"a":[1}]`, `[`, `{"a":`, `{"a"`,
+	strings.Repeat("[", maxDepth) + "1" + strings.Repeat("]", maxDepth),
+	strings.Repeat("[", maxDepth+1) + "1" + strings.Repeat("]", maxDepth+1),
+	strings.Repeat(`{"a":`, maxDepth) + "[]" + strings.Repeat("}", maxDepth),
+	strings.Repeat(`{"a":`, maxDepth+1) + "[]" + strings.Repeat("}", maxDepth+1),
+	strings.Repeat(`{"a":`, maxDepth+1) + "[1]" + strings.Repeat("}", maxDepth+1),
+}
+
+// SkipValue takes exactly one JSON value: what it takes is valid JSON,
+// and a valid text within its depth it takes whole.
+func TestSkipValueTakesOneJSONValue(t *testing.T) {
+	for _, s := range skipValueCases {
+		checkSkipValue(t, []byte(s))
+	}
+	for _, s := range []string{
+		strings.Repeat("[", maxDepth+1) + "1" + strings.Repeat("]", maxDepth+1),
+		strings.Repeat(`{"a":`, maxDepth+1) + "[1]" + strings.Repeat("}", maxDepth+1),
+	} {
+		if _, ok := SkipValue([]byte(s), 0); ok {
+			t.Errorf("took a value nested past %d levels", maxDepth)
+		}
+	}
+}
+
+func FuzzSkipValue(f *testing.F) {
+	for _, s := range skipValueCases {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkSkipValue(t, b) })
+}
+
+func checkSkipValue(t *testing.T, b []byte) {
+	t.Helper()
+	end, ok := SkipValue(b, 0)
+	if ok && !json.Valid(b[:end]) {
+		t.Fatalf("%q: took %q, which is not JSON", b, b[:end])
+	}
+	if ok && SkipSpace(b, end) < len(b) && json.Valid(b) {
+		t.Fatalf("%q: took %q, part of one value", b, b[:end])
+	}
+	// Within the depth, bounded by the brackets' count, a valid text
+	// with no space before it is taken.
+	opens := 0
+	for _, c := range b {
+		if c == '[' || c == '{' {
+			opens++
+		}
+	}
+	if !ok && json.Valid(b) && SkipSpace(b, 0) == 0 && opens <= maxDepth {
+		t.Fatalf("%q: refused a JSON value", b)
+	}
+}

@@ -146,7 +146,8 @@ const ProofMemoryLimit = "256MB"
 // and the run is about 70 ms shorter. The small commits of locks and
 // heartbeats stay in the log. DuckDB weighs a commit by its rows and
 // their column types (a string counts 16 bytes), so a run checkpoints at
-// commit from about 6,000 violations. ?checkpoint_threshold= overrides it.
+// commit from about 6,000 violations. ?checkpoint_threshold= (or its other
+// name, wal_autocheckpoint) overrides it.
 const CheckpointThreshold = "1MB"
 
 func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }
@@ -213,7 +214,7 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		d.GroupingRoom = &[2]string{setMemoryLimit(GroupingMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 		d.ProofRoom = &[2]string{setMemoryLimit(ProofMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 	}
-	if !strings.Contains(options, "checkpoint_threshold") {
+	if !strings.Contains(options, "checkpoint_threshold") && !strings.Contains(options, "wal_autocheckpoint") { // one setting, two names
 		if _, err := db.ExecContext(ctx, "SET GLOBAL checkpoint_threshold = '"+CheckpointThreshold+"'"); err != nil {
 			db.Close()
 			return nil, openError(path, err)

@@ -266,7 +266,7 @@ func TestResultsCommitToTheFile(t *testing.T) {
 	for _, tc := range []struct {
 		query   string
 		logKept bool
-	}{{"", false}, {"?checkpoint_threshold=1GB", true}} {
+	}{{"", false}, {"?checkpoint_threshold=1GB", true}, {"?wal_autocheckpoint=1GB", true}} {
 		t.Run("url"+tc.query, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "test.duckdb")
 			wh, err := duckdb.Open(context.Background(), "duckdb://"+path+tc.query)

@@ -201,9 +201,10 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	}
 	// DuckDB's buffer pool defaults to 80% of RAM; the audit reads each
 	// block once, so caching buys nothing and memory would grow with the
-	// table. Spills go to DuckDB's temp directory. ?memory_limit= overrides.
+	// table. Spills go to DuckDB's temp directory. ?memory_limit= (or its other
+	// name, max_memory) overrides.
 	d := NewDialect()
-	if !strings.Contains(options, "memory_limit") {
+	if !strings.Contains(options, "memory_limit") && !strings.Contains(options, "max_memory") { // one setting, two names
 		if _, err := db.ExecContext(ctx, setMemoryLimit(DefaultMemoryLimit)); err != nil {
 			db.Close()
 			return nil, openError(path, err)

@@ -302,3 +302,31 @@ func TestResultsCommitToTheFile(t *testing.T) {
 		})
 	}
 }
+
+// A memory limit the URL sets, by either of its names, is the user's: the
+// 32 MB default does not replace it.
+func TestURLMemoryLimitStands(t *testing.T) {
+	for _, query := range []string{"?memory_limit=1GB", "?max_memory=1GB"} {
+		t.Run(query, func(t *testing.T) {
+			wh, err := duckdb.Open(context.Background(), "duckdb://"+filepath.Join(t.TempDir(), "test.duckdb")+query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer wh.Close()
+			rows, err := wh.Conn.Query(context.Background(), `SELECT current_setting('memory_limit')`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var limit string
+			for rows.Next() {
+				if err := rows.Scan(&limit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if limit != "953.6 MiB" {
+				t.Errorf("memory_limit is %s with %s, want the URL's 1GB (953.6 MiB)", limit, query)
+			}
+		})
+	}
+}

@@ -239,18 +239,7 @@ func TestRoomsRestoreTheMemoryLimit(t *testing.T) {
 			if err := tc.run(ctx, src); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := wh.Conn.Query(ctx, `SELECT current_setting('memory_limit')`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var limit string
-			for rows.Next() {
-				if err := rows.Scan(&limit); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if limit != "30.5 MiB" {
+			if limit := memoryLimit(t, wh); limit != "30.5 MiB" {
 				t.Errorf("memory_limit after %s is %s, want the 32MB default back (30.5 MiB)", tc.name, limit)
 			}
 		})
@@ -313,20 +302,26 @@ func TestURLMemoryLimitStands(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer wh.Close()
-			rows, err := wh.Conn.Query(context.Background(), `SELECT current_setting('memory_limit')`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var limit string
-			for rows.Next() {
-				if err := rows.Scan(&limit); err != nil {
-					t.Fatal(err)
-				}
-			}
-			if limit != "953.6 MiB" {
+			if limit := memoryLimit(t, wh); limit != "953.6 MiB" {
 				t.Errorf("memory_limit is %s with %s, want the URL's 1GB (953.6 MiB)", limit, query)
 			}
 		})
 	}
+}
+
+// memoryLimit is DuckDB's memory_limit as it shows it ("30.5 MiB").
+func memoryLimit(t *testing.T, wh *sqlwh.Warehouse) string {
+	t.Helper()
+	rows, err := wh.Conn.Query(context.Background(), `SELECT current_setting('memory_limit')`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var limit string
+	for rows.Next() {
+		if err := rows.Scan(&limit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return limit
 }

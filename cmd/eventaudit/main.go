@@ -42,13 +42,13 @@ func main() {
 
 // goMemoryLimit is the soft limit on the Go runtime's memory that eventaudit
 // sets where GOMEMLIMIT sets none. A run's peak RSS is bounded at 256 MB:
-// about 65 MB of it is the binary's own pages and DuckDB's allocations are
-// outside Go's, while Go's heap, whose live part is 20–60 MB, grows to 2.5
-// times that between collections. Snowflake's 3M-row run peaked at 246–275 MB
-// without the limit and 210–217 MB with it, a 10M-row DuckDB run at 247 MB
-// and 235–242 MB, in the same time (docs/performance.md). A live heap past
-// the limit is collected more often, never refused: the runtime caps the
-// collector at half the CPU while it holds the limit.
+// 60–85 MB of it is the binary's own pages, while Go's heap, whose live
+// part is 20–60 MB, grows to 2.5 times that between collections.
+// Snowflake's 3M-row run peaked at 246–275 MB without the limit and 210–217
+// MB with it, in the same time (docs/performance.md). DuckDB's allocations
+// are its own, outside the limit. A live heap past the limit is collected
+// more often, never refused: the runtime caps the collector at half the
+// CPU while it holds the limit.
 const goMemoryLimit = 150 << 20
 
 // softMemoryLimit is the limit to set, unless GOMEMLIMIT (Go's own setting,

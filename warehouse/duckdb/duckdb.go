@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -150,6 +151,13 @@ const ProofMemoryLimit = "256MB"
 // name, wal_autocheckpoint) overrides it.
 const CheckpointThreshold = "1MB"
 
+// setsAny says whether a URL's query string sets a DuckDB setting by any
+// of its names: DuckDB takes memory_limit as max_memory too, and
+// checkpoint_threshold as wal_autocheckpoint.
+func setsAny(options string, names ...string) bool {
+	return slices.ContainsFunc(names, func(n string) bool { return strings.Contains(options, n) })
+}
+
 func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }
 
 // Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
@@ -204,7 +212,7 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	// table. Spills go to DuckDB's temp directory. ?memory_limit= (or its other
 	// name, max_memory) overrides.
 	d := NewDialect()
-	if !strings.Contains(options, "memory_limit") && !strings.Contains(options, "max_memory") { // one setting, two names
+	if !setsAny(options, "memory_limit", "max_memory") {
 		if _, err := db.ExecContext(ctx, setMemoryLimit(DefaultMemoryLimit)); err != nil {
 			db.Close()
 			return nil, openError(path, err)
@@ -215,7 +223,7 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 		d.GroupingRoom = &[2]string{setMemoryLimit(GroupingMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 		d.ProofRoom = &[2]string{setMemoryLimit(ProofMemoryLimit), setMemoryLimit(DefaultMemoryLimit)}
 	}
-	if !strings.Contains(options, "checkpoint_threshold") && !strings.Contains(options, "wal_autocheckpoint") { // one setting, two names
+	if !setsAny(options, "checkpoint_threshold", "wal_autocheckpoint") {
 		if _, err := db.ExecContext(ctx, "SET GLOBAL checkpoint_threshold = '"+CheckpointThreshold+"'"); err != nil {
 			db.Close()
 			return nil, openError(path, err)

@@ -254,7 +254,7 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 			}
 			if c == '{' {
 				objects[open>>6] |= 1 << (open & 63)
-				if i, ok = skipKey(b, i); !ok {
+				if _, _, i, ok = scanMemberKey(b, i); !ok {
 					return 0, false
 				}
 			} else {
@@ -287,7 +287,7 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 			if c == ',' {
 				i = SkipSpace(b, i+1)
 				if object {
-					if i, ok = skipKey(b, i); !ok {
+					if _, _, i, ok = scanMemberKey(b, i); !ok {
 						return 0, false
 					}
 				}
@@ -303,17 +303,18 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 	}
 }
 
-// skipKey skips a member's key and colon at b[i], and the space after
-// them: the member's value starts where it returns.
-func skipKey(b []byte, i int) (int, bool) {
-	ke, _, ok := ScanString(b, i)
-	if !ok {
-		return 0, false
+// scanMemberKey reads a member's key at b[i] and the colon after it: the key
+// token ends at ke (quotes included, escaped says it has escapes), and the
+// member's value starts at vs. Every walk over an object's members reads
+// its keys through it.
+func scanMemberKey(b []byte, i int) (ke int, escaped bool, vs int, ok bool) {
+	if ke, escaped, ok = ScanString(b, i); !ok {
+		return 0, false, 0, false
 	}
 	if i = SkipSpace(b, ke); i >= len(b) || b[i] != ':' {
-		return 0, false
+		return 0, false, 0, false
 	}
-	return SkipSpace(b, i+1), true
+	return ke, escaped, SkipSpace(b, i+1), true
 }
 
 // skipFinding skips the value at b[i] as SkipValue does and, when it is
@@ -339,17 +340,12 @@ func skipObject(b []byte, i, depth int, key string) (end, at int, plain, ok bool
 	}
 	for {
 		ks := i
-		ke, esc, ok := ScanString(b, i)
+		ke, esc, vs, ok := scanMemberKey(b, i)
 		if !ok {
 			return 0, -1, false, false
 		}
 		named := key != "" && !esc && ke-ks-2 == len(key) && string(b[ks+1:ke-1]) == key
 		plain = plain && !esc && !(named && at >= 0)
-		i = SkipSpace(b, ke)
-		if i >= len(b) || b[i] != ':' {
-			return 0, -1, false, false
-		}
-		vs := SkipSpace(b, i+1)
 		if named {
 			at = vs
 		}
@@ -385,15 +381,10 @@ func EachMember(b []byte, i int, fn func(ks, ke int, kEscaped bool, vs int) (int
 	}
 	for {
 		ks := i
-		ke, esc, ok := ScanString(b, i)
+		ke, esc, vs, ok := scanMemberKey(b, i)
 		if !ok {
 			return 0, false
 		}
-		i = SkipSpace(b, ke)
-		if i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		vs := SkipSpace(b, i+1)
 		ve, ok := fn(ks, ke, esc, vs)
 		if !ok {
 			return 0, false

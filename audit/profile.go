@@ -230,14 +230,10 @@ func (p *profile) walkMembers(e *eventProfile, n *pathNode, b []byte, i, depth i
 	}
 	for {
 		ks := i
-		ke, kEsc, ok := ScanString(b, i)
+		ke, kEsc, vs, ok := scanMemberKey(b, i)
 		if !ok {
 			return 0, false
 		}
-		if i = SkipSpace(b, ke); i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		vs := SkipSpace(b, i+1)
 		k := n.kid(b[ks:ke])
 		if k == nil {
 			p.buf = appendToken(append(p.buf[:0], n.path...), b[ks:ke], kEsc)

@@ -421,6 +421,16 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	if done {
 		return nil
 	}
+	if object == nil && m.Problem != nil && m.Problem.Keyword == KeywordSchemaID {
+		// A schema_id that names no loaded schema: the route holds all the
+		// violation says, and the value it quotes is that schema_id, as the
+		// envelope read it. Not decoding the message matters the night a
+		// release sends a wrong schema_id on every event.
+		base, vs := matchedBase(runID, row, m)
+		vs = append(vs, problemViolation(base, m.Problem, a.Values.at(m.SchemaID, "")))
+		a.count(agg, base, false, vs)
+		return vs
+	}
 	if object != nil {
 		base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
 			EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
@@ -441,21 +451,11 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 	if err != nil {
 		return a.payloadViolation(runID, row, agg, err.Error())
 	}
-	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt}
 	m = a.Matcher.Match(msg)
-	base.EventType, base.EventName, base.SchemaID = m.Type, m.Name, m.SchemaID
-	// The identity goes into the stats and every violation row: it must be
-	// storable, and a row whose identity was not is flagged.
-	vs := cleanIdentity(&base)
-	if v, ok := invalidUTF8(base, row.Payload); ok {
-		vs = append(vs, v)
-	}
+	base, vs := matchedBase(runID, row, m)
 	switch {
 	case m.Problem != nil:
-		v := base
-		v.InstancePath, v.Keyword, v.Message = m.Problem.InstancePath, m.Problem.Keyword, m.Problem.Message
-		v.Value = a.Values.at(msg, m.Problem.InstancePath)
-		vs = append(vs, v)
+		vs = append(vs, problemViolation(base, m.Problem, a.Values.at(msg, m.Problem.InstancePath)))
 	case m.Unplanned:
 		if a.UnplannedIsViolation {
 			v := base
@@ -476,6 +476,27 @@ func (a *Auditor) judgeRow(runID string, row *Row, agg *aggregate) []Violation {
 		agg.prof.observeValue(eventKey{base.EventType, base.EventName, base.SchemaID, m.Unplanned}, m.ObjectPath, obj)
 	}
 	return vs
+}
+
+// matchedBase is the violation every row of a match starts from. The
+// identity goes into the stats and every violation row: it must be
+// storable, and a row whose identity was not is flagged (the returned
+// violations).
+func matchedBase(runID string, row *Row, m Match) (Violation, []Violation) {
+	base := Violation{RunID: runID, MessageID: row.MessageID, ReceivedAt: row.ReceivedAt,
+		EventType: m.Type, EventName: m.Name, SchemaID: m.SchemaID}
+	vs := cleanIdentity(&base)
+	if v, ok := invalidUTF8(base, row.Payload); ok {
+		vs = append(vs, v)
+	}
+	return base, vs
+}
+
+// problemViolation is the violation of a message that matching refused.
+func problemViolation(base Violation, p *Failure, value string) Violation {
+	v := base
+	v.InstancePath, v.Keyword, v.Message, v.Value = p.InstancePath, p.Keyword, p.Message, value
+	return v
 }
 
 // shapes returns each schema's Shape by id, nil when the catalog does not

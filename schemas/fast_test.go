@@ -1,6 +1,7 @@
 package schemas_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -136,29 +137,54 @@ func TestFastPathWideObjects(t *testing.T) {
 }
 
 // With the fast path on or off, the audit of a corpus writes the same
-// violations and the same statistics.
+// violations and the same statistics, under every policy for the values a
+// violation quotes.
 func TestFastPathVerdictsEqualTheLibrary(t *testing.T) {
-	corpus := audittest.Generate(audittest.Options{N: 20000, BadRate: 0.1, Seed: 77})
-	run := func(disable bool) ([]string, []audit.EventStats) {
-		sink := auditDemo(t, corpus.Rows, 2, 500, disable)
-		return violationLines(sink.Violations), sink.Stats
-	}
-	fastV, fastS := run(false)
-	slowV, slowS := run(true)
-	if len(slowV) < 1000 {
-		t.Fatalf("only %d violations: the comparison proves little", len(slowV))
-	}
-	if !slices.Equal(fastV, slowV) {
-		t.Errorf("violations differ: %d with the fast path, %d without", len(fastV), len(slowV))
-	}
-	if fmt.Sprint(fastS) != fmt.Sprint(slowS) {
-		t.Errorf("stats differ:\n fast %v\n slow %v", fastS, slowS)
+	for _, c := range []struct {
+		values audit.ValuePolicy
+		rows   int
+	}{
+		{audit.ValuePolicy{}, 20000},
+		{audit.ValuePolicy{Mode: audit.ValuesRedact}, 5000},
+		{audit.ValuePolicy{Mode: audit.ValuesHash, Key: []byte("0123456789abcdef")}, 5000},
+		{audit.ValuePolicy{Mode: audit.ValuesTypes}, 5000},
+	} {
+		t.Run("values="+string(cmp.Or(c.values.Mode, "default")), func(t *testing.T) {
+			corpus := audittest.Generate(audittest.Options{N: c.rows, BadRate: 0.1, Seed: 77})
+			run := func(disable bool) ([]string, []audit.EventStats) {
+				sink := auditDemoWith(t, corpus.Rows, 2, 500, disable, c.values)
+				return violationLines(sink.Violations), sink.Stats
+			}
+			fastV, fastS := run(false)
+			slowV, slowS := run(true)
+			if len(slowV) < c.rows/20 {
+				t.Fatalf("only %d violations: the comparison proves little", len(slowV))
+			}
+			if !slices.Equal(fastV, slowV) {
+				t.Errorf("violations differ: %d with the fast path, %d without", len(fastV), len(slowV))
+				for i := range min(len(fastV), len(slowV)) {
+					if fastV[i] != slowV[i] {
+						t.Errorf("first difference:\n fast %s\n slow %s", fastV[i], slowV[i])
+						break
+					}
+				}
+			}
+			if fmt.Sprint(fastS) != fmt.Sprint(slowS) {
+				t.Errorf("stats differ:\n fast %v\n slow %v", fastS, slowS)
+			}
+		})
 	}
 }
 
 // auditDemo audits rows against the demo plan with the fast path, or
 // with the library alone (disable), and returns what the run wrote.
 func auditDemo(t *testing.T, rows []audit.Row, workers, batchSize int, disable bool) *audittest.CollectSink {
+	t.Helper()
+	return auditDemoWith(t, rows, workers, batchSize, disable, audit.ValuePolicy{})
+}
+
+// auditDemoWith is auditDemo with a policy for the values violations quote.
+func auditDemoWith(t *testing.T, rows []audit.Row, workers, batchSize int, disable bool, values audit.ValuePolicy) *audittest.CollectSink {
 	t.Helper()
 	reg, err := schemas.Load(context.Background(), os.DirFS(filepath.Join("..", "testdata", "demo", "schemas")),
 		schemas.Options{Plan: "segment/shop", DisableFastPath: disable})
@@ -167,7 +193,7 @@ func auditDemo(t *testing.T, rows []audit.Row, workers, batchSize int, disable b
 	}
 	sink := &audittest.CollectSink{}
 	a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: batchSize}, Sink: sink, Workers: workers,
-		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable}
+		Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable, Values: values}
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 	if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
 		t.Fatal(err)

@@ -156,6 +156,7 @@ func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	cfg.ConnConfig.BuildFrontend = func(r io.Reader, w io.Writer) *pgproto3.Frontend {
 		return pgproto3.NewFrontend(bufio.NewReaderSize(r, 256<<10), w)
 	}
+	cfg.ConnConfig.DialFunc = gatherDial(cfg.ConnConfig.DialFunc)
 	if !redshift {
 		cfg.AfterConnect = noJIT
 	}
@@ -240,6 +241,9 @@ func (c *Conn) Exec(ctx context.Context, q string, args ...any) error {
 // server waits on TCP back-pressure, so a large window never sits in
 // client memory.
 func (c *Conn) Query(ctx context.Context, q string, args ...any) (sqlwh.Rows, error) {
+	if sqlwh.IsProofRead(ctx) {
+		return c.queryProof(ctx, q, args...)
+	}
 	rows, err := c.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err

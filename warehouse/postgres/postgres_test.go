@@ -286,3 +286,36 @@ func TestVitalsReadTheTableOnceWithoutAnIndex(t *testing.T) {
 		}
 	}
 }
+
+// A pushdown proof's connection lets its rows gather while they are read,
+// and stops when they are closed: no other statement on that connection
+// may wait on its socket. An ordinary query's never does.
+func TestOnlyProofReadsGather(t *testing.T) {
+	wh := openPostgres(t)
+	ctx := context.Background()
+	rows, err := wh.Conn.Query(sqlwh.WithProofRead(ctx), "SELECT g FROM generate_series(1, 3) AS g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !postgres.Gathering(t, rows) {
+		t.Error("a proof's rows are read without gathering")
+	}
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	if err := rows.Close(); err != nil || n != 3 {
+		t.Fatalf("read %d rows of 3, then %v", n, err)
+	}
+	if got := postgres.IdleGathering(t, wh); got != 0 {
+		t.Errorf("%d idle connections still gather after the proof's rows closed", got)
+	}
+	plain, err := wh.Conn.Query(ctx, "SELECT 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	if postgres.Gathering(t, plain) {
+		t.Error("an ordinary query's rows gather")
+	}
+}

@@ -74,6 +74,19 @@ func WithBulkRead(ctx context.Context) context.Context {
 // IsBulkRead reports whether ctx marks a window's data scan.
 func IsBulkRead(ctx context.Context) bool { return ctx.Value(bulkReadKey{}) != nil }
 
+type proofReadKey struct{}
+
+// WithProofRead marks a query as a pushdown proof (ScanUnproven): a bulk
+// read whose rows, the ones SQL did not prove, come few at a time while
+// the server works through the window. A backend may let them gather
+// before it reads them.
+func WithProofRead(ctx context.Context) context.Context {
+	return context.WithValue(WithBulkRead(ctx), proofReadKey{}, true)
+}
+
+// IsProofRead reports whether ctx marks a pushdown proof.
+func IsProofRead(ctx context.Context) bool { return ctx.Value(proofReadKey{}) != nil }
+
 type rawReadKey struct{}
 
 // WithRawRead marks a query as the raw layout's window scan, a bulk read

@@ -393,7 +393,7 @@ func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.Pu
 	}
 	batch := make([]audit.Row, 0, size)
 	var counts []audit.ProvenCount
-	for rows, err := range s.open(WithBulkRead(ctx), query, parts) {
+	for rows, err := range s.open(WithProofRead(ctx), query, parts) {
 		if err != nil {
 			return nil, fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 		}
@@ -429,7 +429,7 @@ func (s *Source) proveParts(ctx context.Context, query string, parts []audit.Win
 	counts := make([][]audit.ProvenCount, len(parts))
 	for i, part := range parts {
 		g.Go(func() error {
-			rows, err := s.WH.Conn.Query(WithBulkRead(gctx), query, part.Start.UTC(), part.End.UTC())
+			rows, err := s.WH.Conn.Query(WithProofRead(gctx), query, part.Start.UTC(), part.End.UTC())
 			if err != nil {
 				return fmt.Errorf("query %s: %w", s.Table.Table, lostConnection(err))
 			}

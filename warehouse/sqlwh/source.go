@@ -568,7 +568,7 @@ func (s *Source) Scan(ctx context.Context, w audit.Window, yield func([]audit.Ro
 // open runs the query of each slice one slice ahead of the caller: DuckDB
 // computes a slice's whole result inside Query, which would otherwise
 // leave the reader idle while it does. At most two slices are open. ctx
-// carries the kind of read (WithRawRead, WithBulkRead).
+// carries the kind of read (WithRawRead, WithBulkRead, WithProofRead).
 func (s *Source) open(ctx context.Context, query string, parts []audit.Window) iter.Seq2[Rows, error] {
 	return func(yield func(Rows, error) bool) {
 		ctx, cancel := context.WithCancel(ctx)

@@ -18,6 +18,18 @@ import (
 // not as the document it holds, so a table with a JSON column takes the
 // INSERT path, whose SQL casts each value.
 func appendRows(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh.Ident, cols []string, rows [][]any) error {
+	err := appendTo(ctx, tx, d, table, cols, rows)
+	if sqlwh.OutOfMemory(err) {
+		// DuckDB's own advice names its settings, and one of them
+		// (preserve_insertion_order=false) makes appends fail sooner.
+		return fmt.Errorf("DuckDB ran out of memory writing this run's results, so the run wrote nothing: "+
+			"raise its limit on the warehouse URL (duckdb://FILE?memory_limit=256MB; eventaudit sets %s where the URL sets none), "+
+			"or audit the window in shards: %w", DefaultMemoryLimit, err)
+	}
+	return err
+}
+
+func appendTo(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh.Ident, cols []string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -324,4 +325,74 @@ func memoryLimit(t *testing.T, wh *sqlwh.Warehouse) string {
 		}
 	}
 	return limit
+}
+
+// Where DuckDB runs out of memory under a limit the URL set, eventaudit
+// says what to do in its own terms: writing a run's results (DuckDB's own
+// advice names its settings, one of which makes appends fail sooner), and
+// counting duplicate message ids. Nothing of the failed write stays.
+func TestOutOfMemorySaysWhatToDo(t *testing.T) {
+	ctx := context.Background()
+	// openLimited opens file under a 2 MB limit, after setup has run on it
+	// under the default one.
+	openLimited := func(t *testing.T, setup string) *sqlwh.Warehouse {
+		file := filepath.Join(t.TempDir(), "test.duckdb")
+		wh, err := duckdb.Open(ctx, "duckdb://"+file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = wh.Conn.Exec(ctx, setup)
+		wh.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if wh, err = duckdb.Open(ctx, "duckdb://"+file+"?memory_limit=2MB"); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { wh.Close() })
+		return wh
+	}
+	t.Run("writing results", func(t *testing.T) {
+		wh := openLimited(t, `CREATE TABLE t (id VARCHAR, v VARCHAR)`)
+		tx, err := wh.Conn.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Violation-sized rows, 8,192 a write as the sink writes them: 2 MB
+		// holds none of DuckDB's row groups of them.
+		long := strings.Repeat("x", 1000)
+		for b := 0; b < 24 && err == nil; b++ {
+			rows := make([][]any, 8192)
+			for i := range rows {
+				rows[i] = []any{fmt.Sprint(b, "-", i), long}
+			}
+			err = tx.BulkInsert(ctx, sqlwh.Ident{"t"}, []string{"id", "v"}, rows)
+		}
+		if err == nil {
+			t.Fatal("196,608 rows of 1 KB appended under a 2 MB limit: the test no longer runs out of memory")
+		}
+		for _, want := range []string{"ran out of memory writing this run's results", "the run wrote nothing", "?memory_limit=256MB", "in shards"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("the error says\n%v\nwithout %q", err, want)
+			}
+		}
+		if err := tx.Rollback(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := warehousetest.Count(t, wh, `SELECT count(*) FROM t`); n != 0 {
+			t.Errorf("%d rows of the failed write stayed", n)
+		}
+	})
+	t.Run("counting duplicates", func(t *testing.T) {
+		wh := openLimited(t, `CREATE TABLE ev AS SELECT 'message-' || i AS message_id, TIMESTAMPTZ '2026-11-20 00:00:00+00' AS received_at, '{}' AS payload FROM range(200000) t(i)`)
+		src := &sqlwh.Source{WH: wh, Table: sqlwh.RawTable{Table: sqlwh.Ident{"ev"}, MessageID: "message_id", ReceivedAt: "received_at", Payload: "payload"}}
+		w := audit.Window{Start: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), End: time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC)}
+		_, err := src.Vitals(ctx, w)
+		if err == nil {
+			t.Fatal("200,000 message ids counted under a 2 MB limit: the test no longer runs out of memory")
+		}
+		if !strings.Contains(err.Error(), "add ?memory_limit=1GB to the warehouse URL") {
+			t.Errorf("the error says\n%v\nwithout what to do", err)
+		}
+	})
 }

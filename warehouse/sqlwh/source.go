@@ -488,23 +488,38 @@ func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (s
 
 // enterRoom runs room's first statement, if there is a room, and returns
 // what runs its second once the work is done: an error of either is the
-// work's, unless the work failed first. Work that runs out of memory even
-// in its room says what to do next (hint).
+// work's, unless the work failed first. Work that runs out of memory, in
+// its room or under the limit the URL set, says what to do next (hint).
 func enterRoom(ctx context.Context, wh *Warehouse, room *[2]string, work, hint string) (leave func(err *error), _ error) {
+	explain := func(err *error) {
+		if OutOfMemory(*err) {
+			*err = fmt.Errorf("%w (%s)", *err, hint)
+		}
+	}
 	if room == nil {
-		return func(*error) {}, nil
+		return explain, nil
 	}
 	if err := wh.Conn.Exec(ctx, room[0]); err != nil {
 		return nil, fmt.Errorf("make room for %s: %w", work, err)
 	}
 	return func(err *error) {
-		if *err != nil && strings.Contains((*err).Error(), "Out of Memory") {
-			*err = fmt.Errorf("%w (%s)", *err, hint)
-		}
+		explain(err)
 		if rerr := wh.Conn.Exec(context.WithoutCancel(ctx), room[1]); rerr != nil && *err == nil {
 			*err = fmt.Errorf("restore the memory limit after %s: %w", work, rerr)
 		}
 	}, nil
+}
+
+// OutOfMemory says whether err is DuckDB refusing memory past its limit:
+// a statement's "Out of Memory Error", or an append's block it could not
+// allocate or pin.
+func OutOfMemory(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Out of Memory") || strings.Contains(msg, "could not allocate block") ||
+		strings.Contains(msg, "failed to pin block")
 }
 
 // queryOne scans the one row of an aggregate.

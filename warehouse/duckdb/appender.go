@@ -22,9 +22,9 @@ func appendRows(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sq
 	if sqlwh.OutOfMemory(err) {
 		// DuckDB's own advice names its settings, and one of them
 		// (preserve_insertion_order=false) makes appends fail sooner.
-		return fmt.Errorf("DuckDB ran out of memory writing this run's results, so the run wrote nothing: "+
+		return fmt.Errorf("DuckDB ran out of memory appending to %s, and the transaction writes nothing: "+
 			"raise its limit on the warehouse URL (duckdb://FILE?memory_limit=256MB; eventaudit sets %s where the URL sets none), "+
-			"or audit the window in shards: %w", DefaultMemoryLimit, err)
+			"or write less at once (an audit: its window in shards): %w", table, DefaultMemoryLimit, err)
 	}
 	return err
 }

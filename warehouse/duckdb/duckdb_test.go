@@ -328,9 +328,10 @@ func memoryLimit(t *testing.T, wh *sqlwh.Warehouse) string {
 }
 
 // Where DuckDB runs out of memory under a limit the URL set, eventaudit
-// says what to do in its own terms: writing a run's results (DuckDB's own
-// advice names its settings, one of which makes appends fail sooner), and
-// counting duplicate message ids. Nothing of the failed write stays.
+// says what to do in its own terms: appending a run's results or loaded
+// events (DuckDB's own advice names its settings, one of which makes
+// appends fail sooner), and counting duplicate message ids. Nothing of
+// the failed write stays.
 func TestOutOfMemorySaysWhatToDo(t *testing.T) {
 	ctx := context.Background()
 	// openLimited opens file under a 2 MB limit, after setup has run on it
@@ -371,7 +372,7 @@ func TestOutOfMemorySaysWhatToDo(t *testing.T) {
 		if err == nil {
 			t.Fatal("196,608 rows of 1 KB appended under a 2 MB limit: the test no longer runs out of memory")
 		}
-		for _, want := range []string{"ran out of memory writing this run's results", "the run wrote nothing", "?memory_limit=256MB", "in shards"} {
+		for _, want := range []string{"ran out of memory appending to t", "the transaction writes nothing", "?memory_limit=256MB", "in shards"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("the error says\n%v\nwithout %q", err, want)
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse"
+	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
@@ -33,6 +34,7 @@ func main() {
 	table := flag.String("table", "events", "table to create and fill with -warehouse")
 	payloadType := flag.String("payload-type", "", "payload column type with -warehouse (default: the warehouse's text type)")
 	scan := flag.Bool("scan", false, "with -warehouse: time a plain scan of -table through eventaudit's reader, no validation, and print rows/s")
+	sliced := flag.Bool("sliced", false, "with -scan: read the window in slices of 10,000 rows, each query's result materialised and read through Arrow, as eventaudit read DuckDB before its streamed scan: the read limit the DuckDB targets are set against")
 	exec := flag.String("exec", "", "with -warehouse: run this SQL statement (benchmark setup) and exit")
 	core := flag.String("core", "", "validate the corpus in memory against this schemas directory's segment/shop plan, no warehouse, and print events, invalid, seconds, events/s: the validation core on the corpus the peers read")
 	workers := flag.Int("workers", 1, "validator goroutines with -core")
@@ -48,7 +50,7 @@ func main() {
 	case *wh != "" && *segmentSchema != "":
 		err = loadSegment(*wh, *segmentSchema, opts)
 	case *wh != "" && *scan:
-		err = scanOnly(*wh, *table)
+		err = scanOnly(*wh, *table, *sliced)
 	case *wh != "":
 		err = load(*wh, *table, *payloadType, opts)
 	case *out != "":
@@ -116,8 +118,9 @@ func execSQL(url, q string) error {
 }
 
 // scanOnly is the raw read limit: the same window query and row decoding
-// the audit uses, and nothing else.
-func scanOnly(url, table string) error {
+// the audit uses, and nothing else; or, sliced, the read eventaudit's
+// DuckDB reader used to be.
+func scanOnly(url, table string, sliced bool) error {
 	ctx := context.Background()
 	w, err := warehouse.Open(ctx, url, warehouse.Credentials{})
 	if err != nil {
@@ -128,12 +131,23 @@ func scanOnly(url, table string) error {
 	if err != nil {
 		return err
 	}
+	win := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 	start := time.Now()
 	n := 0
+	if sliced {
+		s, ok := src.Source.(*sqlwh.Source)
+		if !ok {
+			return fmt.Errorf("-sliced reads a raw table of a SQL warehouse, not %T", src.Source)
+		}
+		n, err = s.ReadSliced(ctx, win, sqlwh.BaselineSliceRows)
+		secs := time.Since(start).Seconds()
+		fmt.Printf("%d %.3f %.0f\n", n, secs, float64(n)/secs)
+		return err
+	}
 	// Batches go back to the source at once, as the audit gives them back
 	// once judged.
 	recycler, _ := src.Source.(audit.RecyclingSource)
-	err = src.Scan(ctx, audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)},
+	err = src.Scan(ctx, win,
 		func(rows []audit.Row) error {
 			n += len(rows)
 			if recycler != nil {

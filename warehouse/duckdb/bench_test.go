@@ -57,8 +57,9 @@ func BenchmarkLayouts(b *testing.B) {
 // BenchmarkWindowScan reads the same 200,000 generated messages' window
 // as the audit does (read=streamed: one statement, DuckDB's threads copying
 // each vector out through eventaudit's scan function) and as it did before
-// (read=sliced-arrow: 5,000-row slices at quantiles of received_at, each
-// result materialised and read through Arrow), with nothing judged.
+// (read=sliced-arrow: slices of sqlwh.BaselineSliceRows at quantiles of
+// received_at, each result materialised and read through Arrow), with
+// nothing judged.
 //
 //	go test ./warehouse/duckdb -run '^$' -bench WindowScan -count 6 | benchstat -col /read -
 func BenchmarkWindowScan(b *testing.B) {
@@ -67,10 +68,6 @@ func BenchmarkWindowScan(b *testing.B) {
 	wh, corpus := benchTable(b, raw, 200000)
 	w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 	src := &sqlwh.Source{WH: wh, Table: raw}
-	query, err := src.ScanSQL(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
 	for _, read := range []struct {
 		name string
 		scan func() (int, error)
@@ -83,30 +80,7 @@ func BenchmarkWindowScan(b *testing.B) {
 			})
 			return n, err
 		}},
-		{"sliced-arrow", func() (n int, err error) {
-			parts, err := src.Slices(ctx, w)
-			if err != nil {
-				return 0, err
-			}
-			var arena []byte
-			for _, p := range parts {
-				rows, err := wh.Conn.Query(sqlwh.WithBulkRead(ctx), query, p.Start, p.End)
-				if err != nil {
-					return n, err
-				}
-				for rows.Next() {
-					var r audit.Row
-					if arena, _, err = rows.(sqlwh.RowScanner).ScanRow(&r, arena[:0]); err != nil {
-						return n, err
-					}
-					n++
-				}
-				if err := rows.Close(); err != nil {
-					return n, err
-				}
-			}
-			return n, nil
-		}},
+		{"sliced-arrow", func() (int, error) { return src.ReadSliced(ctx, w, sqlwh.BaselineSliceRows) }},
 	} {
 		b.Run("read="+read.name, func(b *testing.B) {
 			rows := 0

@@ -106,6 +106,20 @@ func TestWindowScanStreamsEveryRowOnce(t *testing.T) {
 	}
 }
 
+// The sliced read the benchmarks measure DuckDB against reads the window
+// the streamed scan reads, each row once: a baseline over more or fewer
+// rows would flatter or wrong the audit's figures.
+func TestReadSlicedReadsTheWindowOnce(t *testing.T) {
+	src, w := streamTable(t)
+	n, err := src.ReadSliced(context.Background(), w, sqlwh.BaselineSliceRows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != streamRows {
+		t.Fatalf("read %d rows in slices of %d, want the window's %d", n, sqlwh.BaselineSliceRows, streamRows)
+	}
+}
+
 // A reader that stops early (a failed batch, a cancelled run) ends
 // DuckDB's statement and leaves the warehouse usable: the scan returns
 // the reader's own error, and the next scan reads the whole window.

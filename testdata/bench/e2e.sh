@@ -16,8 +16,8 @@ source testdata/bench/pg.sh
 trap 'stop_pg; rm -rf "$work"' EXIT
 log() { echo "$*" >&2; }
 
-go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
-go build -tags duckdb_arrow -o "$work/corpus" ./cmd/eventaudit-corpus
+go build -tags duckdb_arrow,minicore_disabled -o "$work/eventaudit" ./cmd/eventaudit
+go build -tags duckdb_arrow,minicore_disabled -o "$work/corpus" ./cmd/eventaudit-corpus
 schemas=testdata/demo/schemas
 window=(--since 2026-11-20 --until 2026-11-21 --log-level warn)
 

@@ -10,8 +10,8 @@ cd "$(dirname "$0")/../.."
 N=${N:-1000000}; BIG=${BIG:-10000000}; KEYS=${KEYS:-5000}
 work=$(mktemp -d /tmp/eventaudit-profile.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
-go build -tags duckdb_arrow -o "$work/corpus" ./cmd/eventaudit-corpus
+go build -tags duckdb_arrow,minicore_disabled -o "$work/eventaudit" ./cmd/eventaudit
+go build -tags duckdb_arrow,minicore_disabled -o "$work/corpus" ./cmd/eventaudit-corpus
 DUCK="duckdb://$work/bench.duckdb"
 "$work/corpus" -n "$N" -bad 0.05 -seed 1 -warehouse "$DUCK" -table events
 "$work/corpus" -warehouse "$DUCK" -exec "CREATE TABLE events_big AS SELECT message_id || '-' || k AS message_id, received_at,

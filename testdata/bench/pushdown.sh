@@ -10,8 +10,8 @@ N=${N:-200000}; REPS=${REPS:-3}
 work=$(mktemp -d /tmp/pdb.XXXXXX)
 source testdata/bench/pg.sh
 trap 'stop_pg; rm -rf "$work"' EXIT
-go build -tags duckdb_arrow -o "$work/eventaudit" ./cmd/eventaudit
-go build -tags duckdb_arrow -o "$work/corpus" ./cmd/eventaudit-corpus
+go build -tags duckdb_arrow,minicore_disabled -o "$work/eventaudit" ./cmd/eventaudit
+go build -tags duckdb_arrow,minicore_disabled -o "$work/corpus" ./cmd/eventaudit-corpus
 start_pg "$work"
 "$work/corpus" -n "$N" -bad 0.05 -seed 1 -warehouse "$PG" -table events_text -payload-type TEXT
 DUCK="duckdb://$work/bench.duckdb"

@@ -21,7 +21,6 @@ import (
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/schemas"
 	"github.com/eventaudit/eventaudit/warehouse"
-	"github.com/eventaudit/eventaudit/warehouse/sqlwh"
 	"github.com/eventaudit/eventaudit/warehouse/warehousetest"
 )
 
@@ -135,11 +134,7 @@ func scanOnly(url, table string, sliced bool) error {
 	start := time.Now()
 	n := 0
 	if sliced {
-		s, ok := src.Source.(*sqlwh.Source)
-		if !ok {
-			return fmt.Errorf("-sliced reads a raw table of a SQL warehouse, not %T", src.Source)
-		}
-		n, err = s.ReadSliced(ctx, win, sqlwh.BaselineSliceRows)
+		n, err = src.ReadSliced(ctx, win)
 		secs := time.Since(start).Seconds()
 		fmt.Printf("%d %.3f %.0f\n", n, secs, float64(n)/secs)
 		return err

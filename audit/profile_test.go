@@ -25,7 +25,7 @@ func profileRun(t *testing.T, a *audit.Auditor, payloads ...string) *audit.Summa
 		a.Matcher = &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject}
 	}
 	if a.Profile == nil {
-		a.Profile = &audit.Profiling{Limits: audit.DefaultProfileLimits}
+		a.Profile = &audit.Profiling{Limits: audit.DefaultProfileLimits, ValueStats: true}
 	}
 	a.Now = func() time.Time { return audittest.CorpusStart }
 	s, err := a.Run(context.Background(), audit.Run{RunID: "r", Source: "t", Window: window})
@@ -97,13 +97,58 @@ func wideObject(backwards bool) string {
 // must profile a message alike.
 func TestProfileRawAndDecodedAgree(t *testing.T) {
 	corpus := append(slices.Clone(profileCorpus), reorderedCorpus...)
-	fast := profileRun(t, &audit.Auditor{}, corpus...)
-	slow := profileRun(t, &audit.Auditor{DisableFastPath: true}, corpus...)
-	if len(fast.Profiles) == 0 {
-		t.Fatal("no profile")
+	for _, stats := range []bool{true, false} {
+		profiling := func() *audit.Profiling {
+			return &audit.Profiling{Limits: audit.DefaultProfileLimits, ValueStats: stats}
+		}
+		fast := profileRun(t, &audit.Auditor{Profile: profiling()}, corpus...)
+		slow := profileRun(t, &audit.Auditor{Profile: profiling(), DisableFastPath: true}, corpus...)
+		if len(fast.Profiles) == 0 {
+			t.Fatal("no profile")
+		}
+		if diff := cmp.Diff(slow.Profiles, fast.Profiles); diff != "" {
+			t.Errorf("value stats %v: the raw walk and the decoded walk disagree (-decoded +raw):\n%s", stats, diff)
+		}
 	}
-	if diff := cmp.Diff(slow.Profiles, fast.Profiles); diff != "" {
-		t.Errorf("the raw walk and the decoded walk disagree (-decoded +raw):\n%s", diff)
+}
+
+// An audit keeps no value statistics (Profiling.ValueStats), only what
+// its tables, drift and reports read: each path's types, counts and
+// examples, which must be those of a profile that keeps them, on either
+// walk, with every value policy.
+func TestProfileWithoutValueStatsKeepsWhatAnAuditReads(t *testing.T) {
+	corpus := append(slices.Clone(profileCorpus), reorderedCorpus...)
+	for _, r := range audittest.Generate(audittest.Options{N: 2000, BadRate: 0.1, Seed: 5}).Rows {
+		corpus = append(corpus, string(r.Payload))
+	}
+	for _, mode := range []audit.ValueMode{audit.ValuesKeep, audit.ValuesRedact, audit.ValuesTypes} {
+		for _, disable := range []bool{false, true} {
+			run := func(stats bool) *audit.Summary {
+				return profileRun(t, &audit.Auditor{DisableFastPath: disable, Values: audit.ValuePolicy{Mode: mode},
+					Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits, ValueStats: stats}}, corpus...)
+			}
+			full, light := run(true), run(false)
+			if diff := cmp.Diff(full.PropertyStats(), light.PropertyStats()); diff != "" {
+				t.Errorf("values %v, fast path %v: the property stats differ without value stats (-with +without):\n%s", mode, !disable, diff)
+			}
+			if diff := cmp.Diff(full.Drift, light.Drift); diff != "" {
+				t.Errorf("values %v, fast path %v: the drift differs without value stats (-with +without):\n%s", mode, !disable, diff)
+			}
+			strings, numbers := 0, 0
+			for i, e := range full.Profiles {
+				for j, p := range e.Properties {
+					strings += int(p.CountOf("string"))
+					numbers += int(p.CountOf("integer") + p.CountOf("number"))
+					p.MinLength, p.MaxLength, p.Minimum, p.Maximum, p.Values, p.Formats = 0, 0, 0, 0, nil, nil
+					if diff := cmp.Diff(p, light.Profiles[i].Properties[j]); diff != "" {
+						t.Errorf("values %v, fast path %v: %s %s differs past its value stats (-with +without):\n%s", mode, !disable, e.Name, p.Path, diff)
+					}
+				}
+			}
+			if strings == 0 || numbers == 0 {
+				t.Fatalf("the corpus profiled %d strings and %d numbers", strings, numbers)
+			}
+		}
 	}
 }
 
@@ -120,7 +165,7 @@ func TestProfileCapKeepsPathsWholeAndCountsTheRest(t *testing.T) {
 		disable := i%2 == 1
 		capped.PathsPerEvent = []int{3, 5}[i/2]
 		all := profileRun(t, &audit.Auditor{DisableFastPath: disable, Workers: 1}, corpus...)
-		cut := profileRun(t, &audit.Auditor{DisableFastPath: disable, Workers: 1, Profile: &audit.Profiling{Limits: capped}}, corpus...)
+		cut := profileRun(t, &audit.Auditor{DisableFastPath: disable, Workers: 1, Profile: &audit.Profiling{Limits: capped, ValueStats: true}}, corpus...)
 		for _, e := range all.Profiles {
 			var kept *audit.EventProfile
 			for i := range cut.Profiles {
@@ -220,7 +265,7 @@ func TestProfileCapsPathsAndSaysSo(t *testing.T) {
 	}
 	lim := audit.DefaultProfileLimits
 	lim.PathsPerEvent, lim.Distinct = 10, 5
-	s := profileRun(t, &audit.Auditor{Profile: &audit.Profiling{Limits: lim}, Workers: 4}, payloads...)
+	s := profileRun(t, &audit.Auditor{Profile: &audit.Profiling{Limits: lim, ValueStats: true}, Workers: 4}, payloads...)
 	e := s.Profiles[0]
 	if len(e.Properties) > 10 || e.Dropped == 0 {
 		t.Errorf("%d paths profiled and %d values dropped; want at most 10 paths and the rest dropped", len(e.Properties), e.Dropped)
@@ -241,7 +286,7 @@ func TestProfileCapsPathsAndSaysSo(t *testing.T) {
 
 func TestProfileFormatsHoldOnlyWhenEveryValueMatches(t *testing.T) {
 	hasAt := audit.ProfileFormat{Name: "email", Check: func(s string) bool { return strings.Contains(s, "@") }}
-	s := profileRun(t, &audit.Auditor{Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits, Formats: []audit.ProfileFormat{hasAt}}},
+	s := profileRun(t, &audit.Auditor{Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits, ValueStats: true, Formats: []audit.ProfileFormat{hasAt}}},
 		`{"type":"track","event":"Mystery","properties":{"a":"x@y","b":"x@y"}}`,
 		`{"type":"track","event":"Mystery","properties":{"a":"z@w","b":"nope"}}`)
 	if f := property(t, s, "Mystery", "/properties/a").Formats; !cmp.Equal(f, []string{"email"}) {
@@ -288,7 +333,7 @@ func TestProfileSameWhateverTheWorkers(t *testing.T) {
 	run := func(workers int) *audit.Summary {
 		a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 37}, Workers: workers,
 			Matcher: &audit.Matcher{Catalog: demoCatalog(), Target: audit.ValidateObject},
-			Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits},
+			Profile: &audit.Profiling{Limits: audit.DefaultProfileLimits, ValueStats: true},
 			Now:     func() time.Time { return audittest.CorpusStart }}
 		s, err := a.Run(context.Background(), audit.Run{RunID: "r", Source: "t", Window: window})
 		if err != nil {

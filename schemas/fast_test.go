@@ -320,7 +320,7 @@ func TestFastPathCountsMoreEventsThanItRemembers(t *testing.T) {
 		sink := &audittest.CollectSink{}
 		a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 250}, Sink: sink, Workers: 2,
 			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable,
-			Profile: &audit.Profiling{Limits: audit.ProfileLimits{PathsPerEvent: 50, Paths: 100000, Distinct: 5, DistinctBytes: 64, Depth: 4}}}
+			Profile: &audit.Profiling{ValueStats: true, Limits: audit.ProfileLimits{PathsPerEvent: 50, Paths: 100000, Distinct: 5, DistinctBytes: 64, Depth: 4}}}
 		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
 		if _, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w}); err != nil {
 			t.Fatal(err)

@@ -146,7 +146,7 @@ func runSchemasInfer(ctx context.Context, d *deps, o *inferOptions) error {
 	limits := audit.DefaultProfileLimits
 	auditor := &audit.Auditor{Source: src.Source, Matcher: matcher, Workers: a.Workers, MaxPayloadBytes: a.MaxPayload,
 		Now:     d.now, // no logger: its "audit finished" line would read as an audit's
-		Profile: &audit.Profiling{Limits: limits, Formats: schemas.FormatChecks()}}
+		Profile: &audit.Profiling{Limits: limits, ValueStats: true, Formats: schemas.FormatChecks()}}
 	if d.isTTY(d.stderr) {
 		p := newProgress(d.stderr, d.now)
 		auditor.Progress = p.update

@@ -78,6 +78,8 @@ var reorderedCorpus = []string{
 	`{"type":"track","event":"Mystery","properties":{"color":"緑","label":"🟢 go"}}`,
 	`{"type":"track","event":"Mystery","properties":{"color":"red","label":"ok"}}`,
 	`{"type":"track","event":"Mystery","properties":{"color":"grün"}}`,
+	// Every kind of value at the top of an object.
+	`{"type":"track","event":"Product Viewed","properties":{"price":7.25,"gift":true,"wrap":false,"note":null,"sku":"g","item":{"qty":4},"tags":["t"]}}`,
 }
 
 // wideObject is a Mystery with more keys than a node searches in turn,

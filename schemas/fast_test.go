@@ -14,6 +14,7 @@ import (
 	"github.com/eventaudit/eventaudit/audit"
 	"github.com/eventaudit/eventaudit/audit/audittest"
 	"github.com/eventaudit/eventaudit/schemas"
+	gocmp "github.com/google/go-cmp/cmp"
 )
 
 // loadOne compiles one schema document as the plan's only file.
@@ -336,6 +337,72 @@ func TestFastPathCountsMoreEventsThanItRemembers(t *testing.T) {
 	}
 	if fmt.Sprint(fast.Properties) != fmt.Sprint(slow.Properties) {
 		t.Error("the profiles differ between the fast path and the library path")
+	}
+}
+
+// The fast path profiles an object from its raw bytes, the library path
+// from decoded values: the two must agree on objects their schema proves
+// and on the rest, with and without value stats, for every kind of value,
+// nested or not, in any key order, keys spelled plainly or not, and under
+// the profile's caps.
+func TestFastPathProfilesAsTheLibraryPathDoes(t *testing.T) {
+	fsys := fstest.MapFS{"p/Any/1-0.json": {Data: []byte(`{"type":"object","required":["n"],"properties":{
+		"n":{"type":"number"},"flag":{"type":"boolean"},"none":{"type":"null"},"s":{"type":"string"},
+		"o":{"type":"object","properties":{"k":{"type":"integer"}}},"a":{"type":"array","items":{"type":["integer","object"]}}}}`)}}
+	payloads := []string{
+		`{"type":"track","event":"Any","properties":{"n":1,"flag":true,"none":null,"s":"x","o":{"k":2},"a":[1,{"z":false}],"extra":"y"}}`,
+		`{"event":"Any","properties":{"s":"é\"q","n":1.0,"flag":false,"extra":[null],"o":{},"a":[]},"type":"track"}`,
+		`{"event":"Any","properties":{"n":-2.5e3,"more":{"deep":{"deeper":["v"]}},"s":"\u00e9"},"type":"track"}`,
+		`{"type":"track","event":"Any","properties":{"n":12345678901234567890,"s":"🟢","x1":1,"x2":2,"x3":3,"x4":4}}`,
+		`{"type":"track","event":"Any","properties":{"n":3,"k\u00e9y":"escaped key","s":""}}`,
+		`{"type":"track","event":"Any","properties":{"n":"not a number","flag":"no"}}`, // invalid: the library path
+		`{"type":"track","event":"Other","properties":{"n":1,"flag":true,"s":"unplanned"}}`,
+		`{"properties":{"n":4,"flag":true},"type":"track","event":"Any"}`, // the route guessed before the object
+	}
+	var rows []audit.Row
+	for i, p := range payloads {
+		rows = append(rows, audit.Row{MessageID: fmt.Sprint("m", i), ReceivedAt: audittest.CorpusStart, Payload: []byte(p)})
+	}
+	run := func(disable, stats bool, paths int) *audit.Summary {
+		reg, err := schemas.Load(context.Background(), fsys, schemas.Options{Plan: "p", DisableFastPath: disable})
+		if err != nil {
+			t.Fatal(err)
+		}
+		limits := audit.DefaultProfileLimits
+		limits.PathsPerEvent = paths
+		a := &audit.Auditor{Source: &audittest.Source{Rows: rows, BatchSize: 3}, Workers: 1,
+			Matcher: &audit.Matcher{Catalog: reg, Target: audit.ValidateObject}, DisableFastPath: disable,
+			Profile: &audit.Profiling{Limits: limits, ValueStats: stats}}
+		w := audit.Window{Start: audittest.CorpusStart, End: audittest.CorpusStart.Add(audittest.CorpusSpan)}
+		s, err := a.Run(context.Background(), audit.Run{RunID: "r", Window: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for _, stats := range []bool{false, true} {
+		fast, slow := run(false, stats, 50), run(true, stats, 50)
+		if len(fast.Profiles) != 2 || fast.Run.RowsInvalid != 1 {
+			t.Fatalf("%d events profiled, %d rows invalid; want Any and Other, and one", len(fast.Profiles), fast.Run.RowsInvalid)
+		}
+		if diff := gocmp.Diff(slow.Profiles, fast.Profiles); diff != "" {
+			t.Errorf("value stats %v: the fast path profiles differently (-library +fast):\n%s", stats, diff)
+		}
+		// Under the caps, which paths fit follows the order a walk meets
+		// them in; each kept is whole, and the rest are counted dropped.
+		whole := map[string]audit.PropertyProfile{}
+		for _, p := range fast.Profiles[0].Properties {
+			whole[p.Path] = p
+		}
+		capped := run(false, stats, 6).Profiles[0]
+		if capped.Name != "Any" || len(capped.Properties) != 6 || capped.Dropped == 0 {
+			t.Errorf("value stats %v: %s kept %d paths and dropped %d values under a cap of 6", stats, capped.Name, len(capped.Properties), capped.Dropped)
+		}
+		for _, p := range capped.Properties {
+			if diff := gocmp.Diff(whole[p.Path], p); diff != "" {
+				t.Errorf("value stats %v: %s under the cap is not the path whole (-whole +capped):\n%s", stats, p.Path, diff)
+			}
+		}
 	}
 }
 

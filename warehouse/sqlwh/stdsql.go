@@ -80,7 +80,15 @@ func (t *StdTx) BulkInsert(ctx context.Context, table Ident, cols []string, rows
 // Raw runs f with the driver's connection, inside the transaction.
 func (t *StdTx) Raw(f func(driverConn any) error) error { return t.conn.Raw(f) }
 
-func (t *StdTx) Commit(context.Context) error {
+// Commit commits unless ctx has ended: database/sql's Commit takes no
+// context, and a run cancelled after its last write must still write
+// nothing. The transaction is then rolled back.
+func (t *StdTx) Commit(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		_ = t.tx.Rollback()
+		t.conn.Close()
+		return err
+	}
 	err := t.tx.Commit()
 	t.conn.Close()
 	return err

@@ -33,7 +33,7 @@ func appendTo(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlw
 	if len(rows) == 0 {
 		return nil
 	}
-	json, err := hasJSONColumn(ctx, tx, d, table)
+	json, err := hasJSON(ctx, tx, d, table)
 	if err != nil {
 		return err
 	}
@@ -71,6 +71,29 @@ func appendTo(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlw
 		}
 		return nil
 	})
+}
+
+// jsonTables remembers, for one transaction (StdTx.BulkState), which
+// tables have a JSON column, as the catalog answered the first time: a
+// run appends to its violations table every few thousand rows, and the
+// question cost 2-8 ms each time.
+type jsonTables map[string]bool
+
+func hasJSON(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh.Ident) (bool, error) {
+	known, _ := tx.BulkState.(jsonTables)
+	if json, ok := known[table.String()]; ok {
+		return json, nil
+	}
+	json, err := hasJSONColumn(ctx, tx, d, table)
+	if err != nil {
+		return false, err
+	}
+	if known == nil {
+		known = jsonTables{}
+		tx.BulkState = known
+	}
+	known[table.String()] = json
+	return json, nil
 }
 
 // hasJSONColumn asks the catalog, through the dialect's own column query,

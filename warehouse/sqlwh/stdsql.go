@@ -59,6 +59,9 @@ type StdTx struct {
 	tx      *sql.Tx
 	dialect *Dialect
 	bulk    BulkInserter
+	// BulkState is what the BulkInserter keeps for the transaction's life
+	// (DuckDB: which tables take its Appender); nil until it sets it.
+	BulkState any
 }
 
 func (t *StdTx) Exec(ctx context.Context, q string, args ...any) error {

@@ -81,7 +81,8 @@ type jsonTables map[string]bool
 
 func hasJSON(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh.Ident) (bool, error) {
 	known, _ := tx.BulkState.(jsonTables)
-	if json, ok := known[table.String()]; ok {
+	key := table.String()
+	if json, ok := known[key]; ok {
 		return json, nil
 	}
 	json, err := hasJSONColumn(ctx, tx, d, table)
@@ -92,7 +93,7 @@ func hasJSON(ctx context.Context, tx *sqlwh.StdTx, d *sqlwh.Dialect, table sqlwh
 		known = jsonTables{}
 		tx.BulkState = known
 	}
-	known[table.String()] = json
+	known[key] = json
 	return json, nil
 }
 

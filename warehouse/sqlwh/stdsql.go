@@ -87,14 +87,12 @@ func (t *StdTx) Raw(f func(driverConn any) error) error { return t.conn.Raw(f) }
 // context, and a run cancelled after its last write must still write
 // nothing. The transaction is then rolled back.
 func (t *StdTx) Commit(ctx context.Context) error {
+	defer t.conn.Close()
 	if err := ctx.Err(); err != nil {
 		_ = t.tx.Rollback()
-		t.conn.Close()
 		return err
 	}
-	err := t.tx.Commit()
-	t.conn.Close()
-	return err
+	return t.tx.Commit()
 }
 
 // Rollback after Commit is a no-op, as Tx requires.

@@ -136,19 +136,19 @@ func TestProfileWithoutValueStatsKeepsWhatAnAuditReads(t *testing.T) {
 			if diff := cmp.Diff(full.Drift, light.Drift); diff != "" {
 				t.Errorf("values %v, fast path %v: the drift differs without value stats (-with +without):\n%s", mode, !disable, diff)
 			}
-			strings, numbers := 0, 0
+			nStrings, nNumbers := 0, 0
 			for i, e := range full.Profiles {
 				for j, p := range e.Properties {
-					strings += int(p.CountOf("string"))
-					numbers += int(p.CountOf("integer") + p.CountOf("number"))
+					nStrings += int(p.CountOf("string"))
+					nNumbers += int(p.CountOf("integer") + p.CountOf("number"))
 					p.MinLength, p.MaxLength, p.Minimum, p.Maximum, p.Values, p.Formats = 0, 0, 0, 0, nil, nil
 					if diff := cmp.Diff(p, light.Profiles[i].Properties[j]); diff != "" {
 						t.Errorf("values %v, fast path %v: %s %s differs past its value stats (-with +without):\n%s", mode, !disable, e.Name, p.Path, diff)
 					}
 				}
 			}
-			if strings == 0 || numbers == 0 {
-				t.Fatalf("the corpus profiled %d strings and %d numbers", strings, numbers)
+			if nStrings == 0 || nNumbers == 0 {
+				t.Fatalf("the corpus profiled %d strings and %d numbers", nStrings, nNumbers)
 			}
 		}
 	}

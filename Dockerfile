@@ -12,9 +12,10 @@ RUN --mount=type=cache,target=/root/go/pkg/mod go mod download
 COPY . .
 ARG VERSION=dev
 # The tags every build of eventaudit uses (Makefile): duckdb_arrow, the Arrow
-# read path; minicore_disabled, no native library written out at each start.
+# read path; minicore_disabled, no native library written out at each start;
+# and GOEXPERIMENT=simd, the scanner's 16-byte string scan.
 RUN --mount=type=cache,target=/root/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=1 go build -tags duckdb_arrow,minicore_disabled -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+    CGO_ENABLED=1 GOEXPERIMENT=simd go build -tags duckdb_arrow,minicore_disabled -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
       -o /out/eventaudit ./cmd/eventaudit \
  && /out/eventaudit version
 

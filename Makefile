@@ -13,6 +13,12 @@ LDFLAGS := -X main.version=$(VERSION)
 # every run, and leave there when a run exits first
 # (warehouse/snowflake TestBuiltWithoutTheDriversNativeLibrary).
 TAGS := -tags duckdb_arrow,minicore_disabled
+# GOEXPERIMENT=simd builds in the scanner's 16-byte string scan (Go 1.26's
+# simd/archsimd, audit/jsonscan_vector.go), 5-10% of the validation core;
+# without it strings are scanned eight bytes a turn, with the same results
+# (audit TestBuiltWithTheVectorStringScan fails a CI build without it).
+GOEXPERIMENT ?= simd
+export GOEXPERIMENT
 # The race detector runs where the concurrency lives: the pipeline, the CLI
 # that drives it end to end, the pgx backend, and DuckDB's streamed window
 # scan (its threads call into Go). The rest of DuckDB's conformance run is

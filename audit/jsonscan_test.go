@@ -8,47 +8,66 @@ import (
 	"testing"
 )
 
-// ScanString reads eight bytes at a time; a stop byte (quote, backslash,
-// control character) in any lane, after any prefix, must end the run
-// exactly where a byte-by-byte scan ends it.
+// ScanString reads 16 bytes at a time where it can, then eight; a stop byte
+// (quote, backslash, control character) in any lane of either, after any
+// prefix, must end the run exactly where a byte-by-byte scan ends it. Bytes
+// at and above 0x7f are content: the vector scan compares bytes unsigned.
 func TestScanStringEveryLane(t *testing.T) {
-	for _, stop := range []string{`"`, `\"`, `\\`, `\u00e9`, "\x00", "\x1f", "\n"} {
-		for pre := 0; pre <= 17; pre++ {
-			for _, fill := range []string{"a", "é", "\x7f", " "} {
-				s := `"` + strings.Repeat(fill, pre) + stop + `tail"` + ` , "next"`
-				end, esc, ok := ScanString([]byte(s), 0)
-				wantEnd, wantEsc, wantOK := scanStringByByte([]byte(s), 0)
-				if end != wantEnd || esc != wantEsc || ok != wantOK {
-					t.Errorf("%q: got (%d, %v, %v), want (%d, %v, %v)", s, end, esc, ok, wantEnd, wantEsc, wantOK)
-				}
-				if ok && !json.Valid([]byte(s[:end])) {
-					t.Errorf("%q: accepted %q, which is not a JSON string", s, s[:end])
+	eachStringScan(t, func(t *testing.T) {
+		for _, stop := range []string{`"`, `\"`, `\\`, `\u00e9`, "\x00", "\x1f", "\n"} {
+			for pre := 0; pre <= 40; pre++ {
+				for _, fill := range []string{"a", "é", "\x7f", "\xff", " ", "\x20"} {
+					s := `"` + strings.Repeat(fill, pre) + stop + `tail"` + ` , "next"`
+					end, esc, ok := ScanString([]byte(s), 0)
+					wantEnd, wantEsc, wantOK := scanStringByByte([]byte(s), 0)
+					if end != wantEnd || esc != wantEsc || ok != wantOK {
+						t.Errorf("%q: got (%d, %v, %v), want (%d, %v, %v)", s, end, esc, ok, wantEnd, wantEsc, wantOK)
+					}
+					if ok && !json.Valid([]byte(s[:end])) {
+						t.Errorf("%q: accepted %q, which is not a JSON string", s, s[:end])
+					}
 				}
 			}
 		}
+	})
+}
+
+// eachStringScan runs test with the 16-byte scan, where the build and the
+// CPU have it, and without it.
+func eachStringScan(t *testing.T, test func(t *testing.T)) {
+	was := setVectors(true)
+	defer setVectors(was)
+	for _, vectors := range []bool{true, false} {
+		if setVectors(vectors); vectors && !haveVectors {
+			continue
+		}
+		t.Run(map[bool]string{true: "16 bytes", false: "8 bytes"}[vectors], test)
 	}
 }
 
 func FuzzScanString(f *testing.F) {
-	for _, s := range []string{`"abc"`, `"a\"b"`, `"é\u00e9"`, "\"a\x01\"", `"unterminated`, `"12345678\"9"`} {
+	for _, s := range []string{`"abc"`, `"a\"b"`, `"é\u00e9"`, "\"a\x01\"", `"unterminated`, `"12345678\"9"`,
+		`"0123456789abcdef0123456789\u00e9x"`, "\"0123456789abcdef\xff\x1f\""} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) == 0 || b[0] != '"' {
 			return
 		}
-		end, esc, ok := ScanString(b, 0)
-		wantEnd, wantEsc, wantOK := scanStringByByte(b, 0)
-		if end != wantEnd || esc != wantEsc || ok != wantOK {
-			t.Fatalf("%q: got (%d, %v, %v), want (%d, %v, %v)", b, end, esc, ok, wantEnd, wantEsc, wantOK)
-		}
-		if ok && !json.Valid(b[:end]) {
-			t.Fatalf("%q: accepted %q, which is not a JSON string", b, b[:end])
-		}
+		eachStringScan(t, func(t *testing.T) {
+			end, esc, ok := ScanString(b, 0)
+			wantEnd, wantEsc, wantOK := scanStringByByte(b, 0)
+			if end != wantEnd || esc != wantEsc || ok != wantOK {
+				t.Fatalf("%q: got (%d, %v, %v), want (%d, %v, %v)", b, end, esc, ok, wantEnd, wantEsc, wantOK)
+			}
+			if ok && !json.Valid(b[:end]) {
+				t.Fatalf("%q: accepted %q, which is not a JSON string", b, b[:end])
+			}
+		})
 	})
 }
 
-// scanStringByByte is ScanString without the eight-byte runs: the
+// scanStringByByte is ScanString without the 16- and eight-byte runs: the
 // reference the fast scan must agree with. Escapes are checked alike
 // (escapeEnd); the runs are what differs.
 func scanStringByByte(b []byte, i int) (end int, escaped, ok bool) {

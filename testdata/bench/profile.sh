@@ -10,6 +10,8 @@ cd "$(dirname "$0")/../.."
 N=${N:-1000000}; BIG=${BIG:-10000000}; KEYS=${KEYS:-5000}
 work=$(mktemp -d /tmp/eventaudit-profile.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# The build make builds: its tags, and the 16-byte string scan (Makefile).
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 go build -tags duckdb_arrow,minicore_disabled -o "$work/eventaudit" ./cmd/eventaudit
 go build -tags duckdb_arrow,minicore_disabled -o "$work/corpus" ./cmd/eventaudit-corpus
 DUCK="duckdb://$work/bench.duckdb"

@@ -10,6 +10,8 @@ N=${N:-200000}; REPS=${REPS:-3}
 work=$(mktemp -d /tmp/pdb.XXXXXX)
 source testdata/bench/pg.sh
 trap 'stop_pg; rm -rf "$work"' EXIT
+# The build make builds: its tags, and the 16-byte string scan (Makefile).
+export GOEXPERIMENT=${GOEXPERIMENT:-simd}
 go build -tags duckdb_arrow,minicore_disabled -o "$work/eventaudit" ./cmd/eventaudit
 go build -tags duckdb_arrow,minicore_disabled -o "$work/corpus" ./cmd/eventaudit-corpus
 start_pg "$work"

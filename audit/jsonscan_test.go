@@ -10,13 +10,14 @@ import (
 
 // ScanString reads 16 bytes at a time where it can, then eight; a stop byte
 // (quote, backslash, control character) in any lane of either, after any
-// prefix, must end the run exactly where a byte-by-byte scan ends it. Bytes
-// at and above 0x7f are content: the vector scan compares bytes unsigned.
+// prefix, must end the run exactly where a byte-by-byte scan ends it. The
+// fillers are content next to each stop byte's value (space, '!', '#', '[',
+// ']') and at and above 0x7f, which the vector scan compares unsigned.
 func TestScanStringEveryLane(t *testing.T) {
 	eachStringScan(t, func(t *testing.T) {
 		for _, stop := range []string{`"`, `\"`, `\\`, `\u00e9`, "\x00", "\x1f", "\n"} {
 			for pre := 0; pre <= 40; pre++ {
-				for _, fill := range []string{"a", "é", "\x7f", "\xff", " ", "\x20"} {
+				for _, fill := range []string{"a", "é", " ", "!", "#", "[", "]", "\x7f", "\x80", "\xff"} {
 					s := `"` + strings.Repeat(fill, pre) + stop + `tail"` + ` , "next"`
 					end, esc, ok := ScanString([]byte(s), 0)
 					wantEnd, wantEsc, wantOK := scanStringByByte([]byte(s), 0)

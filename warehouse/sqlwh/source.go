@@ -673,7 +673,13 @@ func (s *Source) ReadSliced(ctx context.Context, w audit.Window, rowsPer int) (i
 			}
 			n++
 		}
-		if err := rows.Close(); err != nil {
+		// A read that ended early is an error, not a short count: the
+		// benchmark would print it as a rate.
+		err = rows.Err()
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return n, err
 		}
 	}

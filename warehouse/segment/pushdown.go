@@ -45,6 +45,9 @@ type proof struct {
 	// unproven are the rules the table's rows may need that it proves
 	// none of, and why.
 	unproven map[int]string
+	// binds is how many times the table's statement takes the window's
+	// two parameters: 0 or 1, once.
+	binds int
 }
 
 // Proof renders the statements a pushdown run sends, one per table, or
@@ -591,20 +594,49 @@ func holdsForEmptyObject(p *audit.Pred) bool {
 // provenSQL wraps a table's scan (the select list exprs, over from, filtered
 // by where) into the pushdown statement: one statement, so one snapshot,
 // whose rows are a row not proven (the scan's columns, then rule and n
-// NULL) or a count n of the rows rule proved, with the values of the
-// grouped columns.
-func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, rule, from, where string) string {
+// NULL) or a count n of rows under rule, with the values of the grouped
+// columns.
+//
+// Where the proof names one rule only (pr.single), the statement fetches
+// the rows not proven by a filter and counts every row of the window, per
+// group, without evaluating the proof again; the reader subtracts the rows
+// it fetched (windowCounts). Postgres, which materialises a proof read
+// twice, runs it in half the time (product_viewed, 241,869 rows: 262 ms
+// against 557, docs/performance.md). Otherwise the count is of the rows
+// proven, under the rule the proof names.
+//
+// whereAt filters the window with its parameters numbered from first;
+// binds is how many times the statement takes the window's two.
+func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, pr proof, from string, whereAt func(first int) string) (q string, binds int) {
+	where := whereAt(1)
 	sel := make([]string, len(exprs))
 	cols := make([]string, len(exprs))
 	counted := make([]string, len(exprs))
 	groupBy := []string{d.QuoteName("rule")}
+	var grouped []string
 	for i, e := range exprs {
 		c := d.QuoteName("c" + strconv.Itoa(i))
 		sel[i], cols[i], counted[i] = e+" AS "+c, c, "NULL"
 		if slices.Contains(group, i) {
 			counted[i] = c
 			groupBy = append(groupBy, c)
+			grouped = append(grouped, e)
 		}
+	}
+	if rule, ok := pr.single(); ok {
+		for i, e := range exprs {
+			if slices.Contains(group, i) {
+				counted[i] = e
+			}
+		}
+		groupedBy := ""
+		if len(grouped) > 0 {
+			groupedBy = " GROUP BY " + strings.Join(grouped, ", ")
+		}
+		return d.SQL(`SELECT %s, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {n} FROM %s WHERE %s AND (%s) IS NULL
+UNION ALL
+SELECT %s, %d, COUNT(*) FROM %s WHERE %s%s`,
+			strings.Join(sel, ", "), d.Bigint, d.Bigint, from, where, pr.expr, strings.Join(counted, ", "), rule, from, whereAt(3), groupedBy), 2
 	}
 	return d.SQL(`WITH {proof} AS (
   SELECT %s, %s AS {rule} FROM %s WHERE %s
@@ -612,5 +644,105 @@ func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, rule, from, where 
 SELECT %s, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
 UNION ALL
 SELECT %s, {rule}, COUNT(*) FROM {proof} WHERE {rule} IS NOT NULL GROUP BY %s`,
-		strings.Join(sel, ", "), rule, from, where, strings.Join(cols, ", "), d.Bigint, d.Bigint, strings.Join(counted, ", "), strings.Join(groupBy, ", "))
+		strings.Join(sel, ", "), pr.expr, from, where, strings.Join(cols, ", "), d.Bigint, d.Bigint, strings.Join(counted, ", "), strings.Join(groupBy, ", ")), 1
+}
+
+// single is the one rule the proof names, when it names one: its
+// statement counts the window's rows, not the proven ones (provenSQL).
+func (pr proof) single() (int, bool) {
+	if pr.expr == "" || len(pr.proven) != 1 {
+		return 0, false
+	}
+	for i := range pr.proven {
+		return i, true
+	}
+	return 0, false
+}
+
+// windowCounts makes the counts of a statement that counts the window's
+// rows per group (proof.single) counts of the rows proven, less the rows
+// fetched in each group. A group left with none is dropped: a count of
+// nothing would add an event a run without pushdown does not report.
+type windowCounts struct {
+	on      bool
+	fetched map[string]int64
+	counts  map[string]audit.ProvenCount
+	order   []string
+	// proof holds the counts of a statement that counts rows proven.
+	proof []audit.ProvenCount
+}
+
+// fetch notes a row not proven, of group key.
+func (w *windowCounts) fetch(key string) {
+	if w.on {
+		if w.fetched == nil {
+			w.fetched = map[string]int64{}
+		}
+		w.fetched[key]++
+	}
+}
+
+// count notes the statement's count c of group key.
+func (w *windowCounts) count(key string, c audit.ProvenCount) {
+	if !w.on {
+		w.proof = append(w.proof, c)
+		return
+	}
+	if w.counts == nil {
+		w.counts = map[string]audit.ProvenCount{}
+	}
+	if old, ok := w.counts[key]; ok {
+		c.Rows += old.Rows // another slice's
+	} else {
+		w.order = append(w.order, key)
+	}
+	w.counts[key] = c
+}
+
+// proven returns the counts of the rows proven, and, from a statement that
+// counts the window's rows, each one's group key.
+func (w *windowCounts) proven() ([]audit.ProvenCount, []string, error) {
+	if !w.on {
+		return w.proof, nil, nil
+	}
+	var out []audit.ProvenCount
+	var keys []string
+	for _, key := range w.order {
+		c := w.counts[key]
+		c.Rows -= w.fetched[key]
+		delete(w.fetched, key)
+		switch {
+		case c.Rows < 0:
+			return nil, nil, fmt.Errorf("the warehouse counted fewer rows in the window than it returned unproven (%d)", c.Rows)
+		case c.Rows > 0:
+			out, keys = append(out, c), append(keys, key)
+		}
+	}
+	for _, n := range w.fetched {
+		if n > 0 {
+			return nil, nil, fmt.Errorf("the warehouse returned %d rows unproven in a group it did not count", n)
+		}
+	}
+	return out, keys, nil
+}
+
+// groupKey keys a row's grouped values, NULL apart from every value.
+func groupKey(vals ...any) string {
+	var b strings.Builder
+	for _, v := range vals {
+		switch v := v.(type) {
+		case nil:
+			b.WriteString("\x00")
+		case *string:
+			if v == nil {
+				b.WriteString("\x00")
+			} else {
+				b.WriteString("\x01" + *v)
+			}
+		default:
+			fmt.Fprintf(&b, "\x01%T:%v", v, v)
+		}
+		b.WriteString("\x02")
+	}
+	return b.String()
 }

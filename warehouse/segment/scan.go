@@ -173,13 +173,17 @@ func (s *Source) rawTable(name string) sqlwh.RawTable {
 // each runs q, whose WHERE clause starts with windowWhere, over the window
 // — in slices where the dialect needs them, as for the raw layout — and
 // calls scan on each row.
-func (s *Source) each(ctx context.Context, w audit.Window, rt sqlwh.RawTable, q string, scan func(sqlwh.Rows) error) error {
+func (s *Source) each(ctx context.Context, w audit.Window, rt sqlwh.RawTable, q string, binds int, scan func(sqlwh.Rows) error) error {
 	parts, err := (&sqlwh.Source{WH: s.WH, Table: rt, Shard: s.Shard}).Slices(ctx, w)
 	if err != nil {
 		return err
 	}
 	for _, part := range parts {
-		rows, err := s.WH.Conn.Query(sqlwh.WithBulkRead(ctx), q, part.Start.UTC(), part.End.UTC())
+		var args []any
+		for range max(binds, 1) {
+			args = append(args, part.Start.UTC(), part.End.UTC())
+		}
+		rows, err := s.WH.Conn.Query(sqlwh.WithBulkRead(ctx), q, args...)
 		if err != nil {
 			return fmt.Errorf("query %s: %w", rt.Table, err)
 		}
@@ -207,23 +211,28 @@ func (s *Source) tracksQuery(table string, planned map[string]bool, plan *audit.
 	d := s.WH.Dialect
 	rt := s.rawTable(table)
 	exprs := []string{d.AsText(d.QuoteName("id")), d.QuoteName("received_at"), d.QuoteName("event"), d.QuoteName("event_text")}
-	where := sqlwh.WindowWhere(d, rt, s.Shard)
-	if len(planned) > 0 {
-		slugs := make([]string, 0, len(planned))
-		for slug := range planned {
-			slugs = append(slugs, "'"+strings.ReplaceAll(slug, "'", "''")+"'")
+	whereAt := func(first int) string {
+		where := sqlwh.WindowWhereAt(d, rt, s.Shard, first)
+		if len(planned) > 0 {
+			slugs := make([]string, 0, len(planned))
+			for slug := range planned {
+				slugs = append(slugs, "'"+strings.ReplaceAll(slug, "'", "''")+"'")
+			}
+			slices.Sort(slugs)
+			where += d.SQL(` AND ({event} IS NULL OR LOWER({event}) NOT IN (%s))`, strings.Join(slugs, ", "))
 		}
-		slices.Sort(slugs)
-		where += d.SQL(` AND ({event} IS NULL OR LOWER({event}) NOT IN (%s))`, strings.Join(slugs, ", "))
+		return where
 	}
 	var pr proof
 	if plan != nil {
 		pr = s.tracksProof(plan)
 	}
 	if pr.expr == "" {
-		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), where), pr
+		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), whereAt(1)), pr
 	}
-	return provenSQL(d, exprs, []int{2, 3}, pr.expr, d.Quote(rt.Table), where), pr
+	var q string
+	q, pr.binds = provenSQL(d, exprs, []int{2, 3}, pr, d.Quote(rt.Table), whereAt)
+	return q, pr
 }
 
 // scanTracks reads, from tracks, the track calls of events with no schema:
@@ -231,7 +240,8 @@ func (s *Source) tracksQuery(table string, planned map[string]bool, plan *audit.
 func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, tables map[string]string, planned map[string]bool,
 	plan *audit.PushdownPlan, b *batcher) ([]audit.ProvenCount, error) {
 	q, pr := s.tracksQuery(table, planned, plan)
-	var counts []audit.ProvenCount
+	_, single := pr.single()
+	counts := windowCounts{on: single}
 	unplannedTable := func(slug, text *string) {
 		if slug != nil {
 			if name, ok := tables[strings.ToLower(*slug)]; ok && !segmentReserved[strings.ToLower(*slug)] {
@@ -241,7 +251,7 @@ func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, t
 			}
 		}
 	}
-	err := s.each(ctx, w, s.rawTable(table), q, func(rows sqlwh.Rows) error {
+	err := s.each(ctx, w, s.rawTable(table), q, pr.binds, func(rows sqlwh.Rows) error {
 		var id, slug, text *string
 		var at *time.Time
 		var rule, n *int64
@@ -254,16 +264,21 @@ func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, t
 		}
 		unplannedTable(slug, text)
 		if rule != nil && n != nil {
-			counts = append(counts, audit.ProvenCount{Rule: int(*rule), Name: deref(text), Rows: *n})
+			counts.count(groupKey(slug, text), audit.ProvenCount{Rule: int(*rule), Name: deref(text), Rows: *n})
 			return nil
 		}
+		counts.fetch(groupKey(slug, text))
 		if at == nil {
 			return fmt.Errorf("read %s: row %q has no received_at", table, deref(id))
 		}
 		event := deref(text)
 		return b.add(message{typ: "track", event: &event, id: id}.row(*at))
 	})
-	return counts, err
+	if err != nil {
+		return nil, err
+	}
+	proven, _, err := counts.proven()
+	return proven, err
 }
 
 func deref(s *string) string {
@@ -397,19 +412,20 @@ func (s *Source) query(ctx context.Context, t *segmentTable, plan *audit.Pushdow
 			exprs[i] = d.AsText(d.QuoteName("id"))
 		}
 	}
-	where := sqlwh.WindowWhere(d, rt, s.Shard)
+	whereAt := func(first int) string { return sqlwh.WindowWhereAt(d, rt, s.Shard, first) }
 	if plan != nil {
 		pr = s.tableProof(t, idx, plan)
 	}
 	if pr.expr == "" {
-		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), where), idx, pr, nil
+		return fmt.Sprintf("SELECT %s FROM %s WHERE %s", strings.Join(exprs, ", "), d.Quote(rt.Table), whereAt(1)), idx, pr, nil
 	}
 	// Pages and screens are counted under their names.
 	var group []int
 	if i, ok := idx["name"]; ok && (t.typ == "page" || t.typ == "screen") {
 		group = []int{i}
 	}
-	return provenSQL(d, exprs, group, pr.expr, d.Quote(rt.Table), where), idx, pr, nil
+	q, pr.binds = provenSQL(d, exprs, group, pr, d.Quote(rt.Table), whereAt)
+	return q, idx, pr, nil
 }
 
 // scanTable reads one table of the layout and rebuilds each row; with a
@@ -443,7 +459,6 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 			return nil
 		})
 	}
-	var counts []audit.ProvenCount
 	chunk := make([][]any, 0, rebuildChunk)
 	send := func() error {
 		select {
@@ -455,7 +470,16 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		}
 	}
 	var rule, n *int64
-	readErr := s.each(gctx, w, rt, q, func(rows sqlwh.Rows) error {
+	_, single := pr.single()
+	counts := windowCounts{on: single}
+	// key is a row's group, as the statement counts it: pages and screens
+	// by name.
+	key := func(vals []any) string { return "" }
+	if i, ok := idx["name"]; ok && (t.typ == "page" || t.typ == "screen") {
+		key = func(vals []any) string { return groupKey(vals[i]) }
+	}
+	matches := map[string]audit.Match{}
+	readErr := s.each(gctx, w, rt, q, pr.binds, func(rows sqlwh.Rows) error {
 		// Each row's values are its own: a rebuilder holds them.
 		vals := make([]any, len(t.cols))
 		ptrs := make([]any, len(t.cols), len(t.cols)+2)
@@ -470,6 +494,7 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 			return fmt.Errorf("read %s: %w", rt.Table, err)
 		}
 		if rule == nil || n == nil {
+			counts.fetch(key(vals))
 			if chunk = append(chunk, vals); len(chunk) == rebuildChunk {
 				return send()
 			}
@@ -489,8 +514,12 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		default:
 			m = s.Matcher.Resolve(t.typ, "", "", "")
 		}
-		counts = append(counts, c)
-		s.checkedLayout(t, m) // the columns are checked as for a row rebuilt
+		counts.count(key(vals), c)
+		if single {
+			matches[key(vals)] = m // checked once its group is known to hold rows proven
+		} else {
+			s.checkedLayout(t, m) // the columns are checked as for a row rebuilt
+		}
 		return nil
 	})
 	if readErr == nil && len(chunk) > 0 {
@@ -500,7 +529,19 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 	if err := g.Wait(); err != nil {
 		return nil, err // a rebuilder's error caused any the reader saw
 	}
-	return counts, readErr
+	if readErr != nil {
+		return nil, readErr
+	}
+	proven, keys, err := counts.proven()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", rt.Table, err)
+	}
+	for _, k := range keys {
+		if m, ok := matches[k]; ok {
+			s.checkedLayout(t, m)
+		}
+	}
+	return proven, nil
 }
 
 // rebuildChunk is how many rows a rebuilder takes at a time. There is one

@@ -344,12 +344,12 @@ func messageIDText(d *Dialect, t RawTable) string { return d.AsText(d.QuoteName(
 
 // WindowWhere filters the window (parameters 1 and 2) and the shard.
 func WindowWhere(d *Dialect, t RawTable, shard audit.Shard) string {
-	return windowWhere(d, t, shard, 1)
+	return WindowWhereAt(d, t, shard, 1)
 }
 
-// windowWhere is WindowWhere with the window's parameters numbered from
-// first.
-func windowWhere(d *Dialect, t RawTable, shard audit.Shard, first int) string {
+// WindowWhereAt is WindowWhere with the window's parameters numbered from
+// first, for a statement that filters the window more than once.
+func WindowWhereAt(d *Dialect, t RawTable, shard audit.Shard, first int) string {
 	at := d.QuoteName(t.ReceivedAt)
 	w := fmt.Sprintf("%s >= %s AND %s < %s", at, d.Placeholder(first), at, d.Placeholder(first+1))
 	if shard.Sharded() {
@@ -483,7 +483,7 @@ func DuplicatesSQL(d *Dialect, t RawTable, shard audit.Shard, w audit.Window) (s
 	if d.HashText != nil {
 		// Ids whose hash repeats, then those ids themselves. The window
 		// is filtered twice, so its parameters come twice.
-		h, inner := d.HashText(mid), windowWhere(d, t, shard, 3)
+		h, inner := d.HashText(mid), WindowWhereAt(d, t, shard, 3)
 		where = fmt.Sprintf("%s AND %s IS NOT NULL AND %s IN (SELECT %s FROM %s WHERE %s AND %s IS NOT NULL GROUP BY 1 HAVING COUNT(*) > 1)",
 			where, mid, h, h, from, inner, mid)
 		args = append(args, args...)

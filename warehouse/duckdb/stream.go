@@ -1,7 +1,6 @@
 package duckdb
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/eventaudit/eventaudit/audit"
@@ -26,8 +24,7 @@ import (
 //	SELECT count(*), count(f(m, r, p)) FROM (window query) AS s(m, r, p)
 //
 // The function copies each vector's strings into a buffer of eventaudit's
-// and hands it to the reader, which lends the payloads on to the pipeline
-// in place (streamRows.NextBatch). Read the usual way, duckdb-go has DuckDB
+// and hands it to the reader. Read the usual way, duckdb-go has DuckDB
 // materialise the whole result, then converts it to Arrow (or to driver
 // values), which is why the window used to be read in slices of 5,000
 // rows; each slice costs a planned statement and another pass over the
@@ -55,10 +52,6 @@ type rawVector struct {
 	idOK  []bool
 	at    []time.Time
 	spans [][2]int // each payload's [start, end) in buf; start < 0 for NULL
-	// holds counts the reader, while it lends the vector's rows, and each
-	// batch lent from it not yet returned (streamRows.NextBatch); under
-	// streamRows.lentMu.
-	holds int
 }
 
 func (v *rawVector) reset() {
@@ -80,13 +73,8 @@ type rawStream struct {
 }
 
 // freeVectors bounds rawStream.free; a vector returned past it is left
-// to the collector. Lent batches (streamRows.NextBatch) keep vectors in
-// the pipeline's queues too: 4 a worker ahead, one a worker in hand.
-const freeVectors = 16
-
-// maxLent bounds the vectors awaiting Return, as sqlwh's arenas bound
-// theirs: past it, the oldest are left to the collector.
-const maxLent = 128
+// to the collector.
+const freeVectors = 8
 
 // vector returns a free vector, or a new one.
 func (s *rawStream) vector() *rawVector {
@@ -162,13 +150,11 @@ func copyVector(ctx context.Context, state *duckdb.ChunkIteratorState) error {
 		}
 		size += len(p)
 	}
-	if cap(v.buf) < size || v.buf == nil {
+	if cap(v.buf) < size {
 		// A quarter more than this vector needs: vectors' sizes vary, and a
 		// buffer cut to each new largest one was reallocated about once in
 		// twelve vectors, 58 MB of a 1M-row run's 296 MB of allocations.
-		// One byte more: a buffer is never nil, so that a lent batch's
-		// empty payload is not taken for a NULL one.
-		v.buf = make([]byte, 0, size+size/4+1)
+		v.buf = make([]byte, 0, size+size/4)
 	}
 	for r := range n {
 		id, idOK, err := ids.GetValueBorrowed(r)
@@ -278,11 +264,6 @@ type streamRows struct {
 	received int64
 	err      error
 	closed   bool
-
-	// lent maps the first non-empty payload of each batch lent and not yet
-	// returned to its vector, for Return.
-	lentMu sync.Mutex
-	lent   map[*byte]*rawVector
 }
 
 func (r *streamRows) Columns() ([]string, error) {
@@ -341,100 +322,6 @@ func (r *streamRows) end() error {
 			"re-run the window, and report it if it happens again", r.total, r.received)
 	}
 	return nil
-}
-
-// NextBatch implements sqlwh.BatchLender: rows of the current vector,
-// their payloads in its buffer, which goes back to DuckDB's threads only
-// once the pipeline has returned every batch lent from it. That saves
-// copying each payload again, into a batch's arena (3% of a 1M-row run's
-// CPU). A vector is lent in even parts of at most max rows, so that the
-// pipeline's queues hold as many rows, and as many bytes, as with max-row
-// batches.
-func (r *streamRows) NextBatch(batch []audit.Row, max int) ([]audit.Row, error) {
-	if r.err != nil || r.closed {
-		return batch, r.err
-	}
-	for r.cur == nil || r.row >= len(r.cur.at) {
-		if r.cur != nil {
-			r.release(r.cur) // the reader's own hold
-			r.cur = nil
-		}
-		v, ok := r.receive()
-		if !ok {
-			r.err = r.end()
-			return batch, r.err
-		}
-		r.received += int64(len(v.at))
-		v.holds = 1
-		r.cur, r.row = v, 0
-	}
-	v := r.cur
-	max = cmp.Or(max, len(v.at))
-	parts := (len(v.at) + max - 1) / max
-	end := min(len(v.at), r.row+(len(v.at)+parts-1)/parts)
-	var first *byte
-	for i := r.row; i < end; i++ {
-		row := audit.Row{ReceivedAt: v.at[i]}
-		if v.idOK[i] {
-			row.MessageID = v.ids[i]
-		}
-		if sp := v.spans[i]; sp[0] >= 0 {
-			row.Payload = v.buf[sp[0]:sp[1]:sp[1]]
-			// An empty payload's slice points at the buffer's start, not
-			// at its offset, so only a non-empty one tells the batch apart.
-			if first == nil && sp[1] > sp[0] {
-				first = &v.buf[sp[0]]
-			}
-		}
-		batch = append(batch, row)
-	}
-	r.row = end
-	if first != nil {
-		r.lentMu.Lock()
-		if r.lent == nil {
-			r.lent = map[*byte]*rawVector{}
-		}
-		if len(r.lent) >= maxLent {
-			// A reader that returns no batches (Source.Scan outside an
-			// audit's pipeline) must not keep every vector it has read.
-			clear(r.lent)
-		}
-		r.lent[first] = v
-		v.holds++
-		r.lentMu.Unlock()
-	}
-	return batch, nil
-}
-
-// Return implements sqlwh.BatchLender, finding the batch's vector by its
-// first non-empty payload. A batch with none refers to no bytes of it.
-func (r *streamRows) Return(batch []audit.Row) {
-	for _, row := range batch {
-		if len(row.Payload) == 0 {
-			continue
-		}
-		first := unsafe.SliceData(row.Payload)
-		r.lentMu.Lock()
-		v, ok := r.lent[first]
-		delete(r.lent, first)
-		r.lentMu.Unlock()
-		if ok {
-			r.release(v)
-		}
-		return
-	}
-}
-
-// release drops one hold on a lent vector: the reader's, or a batch's. The
-// last returns it to DuckDB's threads.
-func (r *streamRows) release(v *rawVector) {
-	r.lentMu.Lock()
-	v.holds--
-	last := v.holds == 0
-	r.lentMu.Unlock()
-	if last {
-		r.s.recycle(v)
-	}
 }
 
 // ScanRow implements sqlwh.RowScanner.

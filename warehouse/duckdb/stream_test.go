@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -104,46 +103,6 @@ func TestWindowScanStreamsEveryRowOnce(t *testing.T) {
 	}
 	if got := runtime.GOMAXPROCS(0); !raised || got != procs {
 		t.Fatalf("GOMAXPROCS %d after the scan, want %d as before it, and %d during it (seen: %v)", got, procs, procs+1, raised)
-	}
-}
-
-// The scan lends each batch's payloads where DuckDB's threads copied
-// them, and takes a buffer back only when every batch lent from it has
-// been recycled: a batch the pipeline still holds reads its own payloads
-// however many buffers are refilled meanwhile. Batches keep to the
-// Source's size.
-func TestWindowScanLendsPayloadsUntilRecycled(t *testing.T) {
-	src, w := streamTable(t)
-	src.BatchSize = 700 // a 2,048-row vector in three parts
-	var held [][]audit.Row
-	n, batches := 0, 0
-	err := src.Scan(context.Background(), w, func(rows []audit.Row) error {
-		if len(rows) > src.BatchSize {
-			return fmt.Errorf("a batch of %d rows, over the source's %d", len(rows), src.BatchSize)
-		}
-		n, batches = n+len(rows), batches+1
-		own := slices.Clone(rows) // as the pipeline does: the source reuses its slice
-		if batches%3 == 0 {
-			held = append(held, own)
-			return nil
-		}
-		src.Recycle(own)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n != streamRows || len(held) < 100 {
-		t.Fatalf("read %d rows, held %d batches; want %d rows and some batches held", n, len(held), streamRows)
-	}
-	for _, rows := range held {
-		for _, r := range rows {
-			i := int(r.ReceivedAt.Sub(streamStart) / time.Millisecond)
-			if want, ok := streamPayload(i); (r.Payload != nil) != ok || string(r.Payload) != want {
-				t.Fatalf("row %d, held after the scan: payload %q, want %q: its buffer was refilled while lent", i, r.Payload, want)
-			}
-		}
-		src.Recycle(rows)
 	}
 }
 

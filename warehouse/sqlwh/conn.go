@@ -33,21 +33,6 @@ type RowScanner interface {
 	ScanRow(r *audit.Row, arena []byte) (grown []byte, ok bool, err error)
 }
 
-// BatchLender is implemented by rows that are read a batch at a time
-// (DuckDB's streamed scan, a vector at a time) and lend each batch's
-// payloads where they already lie, in a buffer of the rows' own, instead
-// of having a RowScanner copy each into an arena: one copy of every
-// payload the fewer.
-type BatchLender interface {
-	// NextBatch appends the next batch's rows, at most max, to batch and
-	// returns it; it appends none at the end of the rows, and Err says why
-	// they ended.
-	NextBatch(batch []audit.Row, max int) ([]audit.Row, error)
-	// Return takes back the buffer of a batch NextBatch lent, once nothing
-	// refers to its payloads; it ignores rows it did not lend.
-	Return(batch []audit.Row)
-}
-
 // AppendPayload copies p to the end of arena and returns the grown arena
 // and the copy, capped at its own length so that the batch's later appends
 // never write into it.

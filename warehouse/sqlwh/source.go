@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -34,9 +33,6 @@ type Source struct {
 	Shard     audit.Shard
 
 	arenas *arenas // set by Scan
-	// lender is the scan's rows while they lend their batches (BatchLender),
-	// for Recycle to return them to.
-	lender atomic.Pointer[BatchLender]
 
 	// described is the table's description, read once per Source: a run
 	// asks for it to plan pushdown, to measure vitals and to scan, and on a
@@ -102,9 +98,6 @@ func (a *arenas) put(rows []audit.Row) {
 func (s *Source) Recycle(rows []audit.Row) {
 	if s.arenas != nil {
 		s.arenas.put(rows)
-	}
-	if l := s.lender.Load(); l != nil {
-		(*l).Return(rows)
 	}
 }
 
@@ -732,16 +725,6 @@ func (s *Source) slices(ctx context.Context, w audit.Window, rowsPer int) ([]aud
 
 // read appends the rows to batch, yielding each full batch.
 func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.Row, arena *[]byte, yield func([]audit.Row) error) error {
-	if l, ok := rows.(BatchLender); ok {
-		// An earlier part's rows go first, and their arena with them.
-		if len(*batch) > 0 {
-			if err := yield(*batch); err != nil {
-				return err
-			}
-			*batch, *arena = (*batch)[:0], nil
-		}
-		return s.readLent(ctx, rows, l, size, batch, yield)
-	}
 	raw, _ := rows.(RowScanner)
 	for rows.Next() {
 		// The row is read in place: a local passed to the RowScanner
@@ -783,33 +766,6 @@ func (s *Source) read(ctx context.Context, rows Rows, size int, batch *[]audit.R
 		return fmt.Errorf("read %s: %w", s.Table.Table, lostConnection(err))
 	}
 	return nil
-}
-
-// readLent yields the batches l lends, as they come.
-func (s *Source) readLent(ctx context.Context, rows Rows, l BatchLender, size int, batch *[]audit.Row, yield func([]audit.Row) error) error {
-	s.lender.Store(&l)
-	for {
-		var err error
-		if *batch, err = l.NextBatch((*batch)[:0], size); err != nil || len(*batch) == 0 {
-			if err == nil {
-				err = rows.Err()
-			}
-			*batch = (*batch)[:0]
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				return fmt.Errorf("read %s: %w", s.Table.Table, lostConnection(err))
-			}
-			return nil
-		}
-		for i := range *batch {
-			(*batch)[i].ReceivedAt = (*batch)[i].ReceivedAt.UTC()
-		}
-		if err := yield(*batch); err != nil {
-			return err
-		}
-	}
 }
 
 // lostConnection says what a bare driver error like "unexpected EOF" means

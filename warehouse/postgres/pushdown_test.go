@@ -98,7 +98,9 @@ func TestRedshiftLiteralReadsBackAsItself(t *testing.T) {
 
 // A case-insensitive collation equates "A" with the enum's "a", and an
 // event_text "BOUNDED" with the table's "Bounded", where Go tells them
-// apart: the proof compares text byte for byte whatever the collation.
+// apart: the proof compares text byte for byte whatever the collation, and
+// counts a page name's or an event's rows under each spelling apart, as
+// Go keys the rows it fetches.
 func TestSegmentPushdownHoldsUnderACaseInsensitiveCollation(t *testing.T) {
 	wh := openPostgres(t)
 	err := wh.Conn.Exec(context.Background(), `CREATE COLLATION IF NOT EXISTS eventaudit_test_ci
@@ -107,13 +109,16 @@ func TestSegmentPushdownHoldsUnderACaseInsensitiveCollation(t *testing.T) {
 		t.Fatalf("this server has no ICU collations: %v", err)
 	}
 	reg, rows, extra := warehousetest.SegmentEdgeCorpus(t)
-	for _, c := range []string{"bounded.event_text", "texts.code", "pages.name"} {
+	for _, c := range []string{"bounded.event_text", "texts.code", "pages.name", "tracks.event_text"} {
 		table, col, _ := strings.Cut(c, ".")
 		extra = append(extra, "ALTER TABLE SCHEMA."+table+" ALTER COLUMN "+col+" TYPE text COLLATE eventaudit_test_ci")
 	}
 	extra = append(extra,
 		`INSERT INTO SCHEMA.bounded (id, received_at, event, event_text, qty, ratio) VALUES ('ci-event', '2026-11-20 00:00:21+00', 'bounded', 'BOUNDED', 5, 1)`,
-		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES ('ci-page', '2026-11-20 00:00:22+00', 'HOME', '/')`)
+		`INSERT INTO SCHEMA.pages (id, received_at, name, path) VALUES ('ci-page', '2026-11-20 00:00:22+00', 'HOME', '/')`,
+		// Two spellings of one unplanned event, counted under each.
+		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('ci-track-1', '2026-11-20 00:00:23+00', 'mystery', 'Mystery Event')`,
+		`INSERT INTO SCHEMA.tracks (id, received_at, event, event_text) VALUES ('ci-track-2', '2026-11-20 00:00:24+00', 'mystery', 'MYSTERY EVENT')`)
 	proven, _ := warehousetest.SegmentPushdownAgrees(t, wh, reg, rows, extra...)
 	if proven < 20 {
 		t.Errorf("only %d rows proven", proven)

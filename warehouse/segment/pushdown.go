@@ -45,6 +45,11 @@ type proof struct {
 	// unproven are the rules the table's rows may need that it proves
 	// none of, and why.
 	unproven map[int]string
+	// dispatch renders, from the columns a statement groups its counts by
+	// alone (a page's name), the rule expr names for a row of the group
+	// when it names one, and -1 where it names none: the rule a group's
+	// count is under (provenSQL).
+	dispatch string
 	// binds is how many times the table's statement takes the window's
 	// two parameters: 0 or 1, once.
 	binds int
@@ -154,7 +159,7 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 			return proof{}
 		}
 		if e := cond(i, t.event); e != "" {
-			pr.expr = e
+			pr.expr, pr.dispatch = e, strconv.Itoa(i)
 			if j, ok := idx["event_text"]; ok {
 				if kindOf(t.cols[j].Type) != kindText {
 					return proof{unproven: map[int]string{i: "its table's event_text column is not text"}}
@@ -168,52 +173,70 @@ func (s *Source) tableProof(t *segmentTable, idx map[string]int, plan *audit.Pus
 		if hasName && kindOf(t.cols[j].Type) != kindText {
 			return proof{} // Go reads the name as the column prints
 		}
-		named := map[string]string{}
-		fallback := ""
+		// named holds each name's condition and rule ("NULL" and -1 where
+		// none proves it); the dispatch is built from the same names.
+		type namedRule struct {
+			cond string
+			rule int
+		}
+		named := map[string]namedRule{}
+		fallback, fallbackRule := "", -1
 		for i, r := range plan.Rules {
 			switch {
 			case r.Type != t.typ:
 			case len(r.Names) > 0 && !hasName: // no row is named
 			case len(r.Names) > 0:
 				for _, n := range r.Names {
-					named[n] = "NULL"
+					named[n] = namedRule{"NULL", -1}
 					if n != "" && audit.ProvenIdentity(n) {
-						named[n] = cmp.Or(cond(i, n), "NULL")
+						if c := cond(i, n); c != "" {
+							named[n] = namedRule{c, i}
+						}
 					}
 				}
 			default:
 				for _, n := range r.Except {
 					if _, ok := named[n]; !ok {
-						named[n] = "NULL" // a name with no rule of its own is not the fallback's
+						named[n] = namedRule{"NULL", -1} // a name with no rule of its own is not the fallback's
 					}
 				}
-				fallback = cond(i, "")
+				if fallback = cond(i, ""); fallback != "" {
+					fallbackRule = i
+				}
 			}
 		}
 		switch {
 		case !hasName:
-			pr.expr = fallback // every row falls back
+			pr.expr, pr.dispatch = fallback, strconv.Itoa(fallbackRule) // every row falls back
 		default:
-			var whens []string
+			var whens, dispatch []string
 			for _, n := range slices.Sorted(maps.Keys(named)) {
-				whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", cp.Literal(n), named[n]))
+				whens = append(whens, fmt.Sprintf("WHEN %s THEN %s", cp.Literal(n), named[n].cond))
+				dispatch = append(dispatch, fmt.Sprintf("WHEN %s THEN %d", cp.Literal(n), named[n].rule))
 			}
 			if fallback != "" {
 				// Go counts the rows under the name they carry, which must
 				// be storable; NULL is none.
-				whens = append(whens, fmt.Sprintf("ELSE CASE WHEN coalesce(%s, true) THEN %s END", cp.Storable(col("name"), audit.MaxNameBytes), fallback))
+				storable := fmt.Sprintf("coalesce(%s, true)", cp.Storable(col("name"), audit.MaxNameBytes))
+				whens = append(whens, fmt.Sprintf("ELSE CASE WHEN %s THEN %s END", storable, fallback))
+				dispatch = append(dispatch, fmt.Sprintf("ELSE CASE WHEN %s THEN %d ELSE -1 END", storable, fallbackRule))
+			} else {
+				dispatch = append(dispatch, "ELSE -1")
 			}
 			if len(pr.proven) > 0 {
 				pr.expr = fmt.Sprintf("CASE %s %s END", binary(cp, col("name")), strings.Join(whens, " "))
+				pr.dispatch = fmt.Sprintf("CASE %s %s END", binary(cp, col("name")), strings.Join(dispatch, " "))
 			}
 		}
 	case "identify", "group":
 		if i := slices.IndexFunc(plan.Rules, func(r audit.PushdownRule) bool { return r.Type == t.typ }); i >= 0 {
-			pr.expr = cond(i, "")
+			if pr.expr = cond(i, ""); pr.expr != "" {
+				pr.dispatch = strconv.Itoa(i)
+			}
 		}
 	}
 	if pr.expr == "" {
-		pr.proven = nil
+		pr.proven, pr.dispatch = nil, ""
 	}
 	return pr
 }
@@ -582,7 +605,8 @@ func (s *Source) tracksProof(plan *audit.PushdownPlan) proof {
 		}
 		conds = append(conds, fmt.Sprintf("%s NOT IN (%s)", text, strings.Join(lits, ", ")))
 	}
-	return proof{expr: fmt.Sprintf("CASE WHEN %s THEN %d END", strings.Join(conds, " AND "), rule), proven: map[int]map[string]string{rule: nil}}
+	return proof{expr: fmt.Sprintf("CASE WHEN %s THEN %d END", strings.Join(conds, " AND "), rule), proven: map[int]map[string]string{rule: nil},
+		dispatch: strconv.Itoa(rule)}
 }
 
 // holdsForEmptyObject evaluates a rule's predicate for {}, the object of a
@@ -592,119 +616,87 @@ func holdsForEmptyObject(p *audit.Pred) bool {
 }
 
 // provenSQL wraps a table's scan (the select list exprs, over from, filtered
-// by where) into the pushdown statement: one statement, so one snapshot,
-// whose rows are a row not proven (the scan's columns, then rule and n
-// NULL) or a count n of rows under rule, with the values of the grouped
-// columns.
+// by whereAt, the window's parameters numbered from its argument) into the
+// pushdown statement: one statement, so one snapshot, whose rows are a
+// row not proven (the scan's columns, then rule and n NULL) or, per group
+// (the group columns' values, byte for byte; a page's name), the count n
+// of every row of the window, under the rule pr.dispatch names for the
+// group. It
+// takes the window's two parameters twice.
 //
-// Where the proof names one rule only (pr.single), the statement fetches
-// the rows not proven by a filter and counts every row of the window, per
-// group, without evaluating the proof again; the reader subtracts the rows
-// it fetched (windowCounts). Postgres, which materialises a proof read
-// twice, runs it in half the time (product_viewed, 241,869 rows: 262 ms
-// against 557, docs/performance.md). Otherwise the count is of the rows
-// proven, under the rule the proof names.
-//
-// whereAt filters the window with its parameters numbered from first;
-// binds is how many times the statement takes the window's two.
+// The rows not proven are fetched by a filter, and the count reads the
+// window again without evaluating the proof: the reader subtracts the rows
+// it fetched from their group's count (windowCounts). Postgres
+// materialised the proof that the statement before this one read twice (a
+// WITH of the proof and its rule, then its rows not proven and its counts
+// per rule); this takes about half the time (product_viewed, 241,869 rows:
+// 195 ms against 359; docs/performance.md).
 func provenSQL(d *sqlwh.Dialect, exprs []string, group []int, pr proof, from string, whereAt func(first int) string) (q string, binds int) {
-	where := whereAt(1)
 	sel := make([]string, len(exprs))
-	cols := make([]string, len(exprs))
 	counted := make([]string, len(exprs))
-	groupBy := []string{d.QuoteName("rule")}
 	var grouped []string
 	for i, e := range exprs {
-		c := d.QuoteName("c" + strconv.Itoa(i))
-		sel[i], cols[i], counted[i] = e+" AS "+c, c, "NULL"
+		sel[i], counted[i] = e+" AS "+d.QuoteName("c"+strconv.Itoa(i)), "NULL"
 		if slices.Contains(group, i) {
-			counted[i] = c
-			groupBy = append(groupBy, c)
-			grouped = append(grouped, e)
-		}
-	}
-	if rule, ok := pr.single(); ok {
-		for i, e := range exprs {
-			if slices.Contains(group, i) {
-				counted[i] = e
+			// Grouped byte for byte, as the reader keys the rows it fetched:
+			// under a case-insensitive collation "Home" and "HOME" would be
+			// one group, counted under one of the two. The column itself
+			// too, which the dispatch reads.
+			counted[i] = binary(d.ProveColumns, e)
+			grouped = append(grouped, counted[i])
+			if counted[i] != e {
+				grouped = append(grouped, e)
 			}
 		}
-		groupedBy := ""
-		if len(grouped) > 0 {
-			groupedBy = " GROUP BY " + strings.Join(grouped, ", ")
-		}
-		return d.SQL(`SELECT %s, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {n} FROM %s WHERE %s AND (%s) IS NULL
-UNION ALL
-SELECT %s, %d, COUNT(*) FROM %s WHERE %s%s`,
-			strings.Join(sel, ", "), d.Bigint, d.Bigint, from, where, pr.expr, strings.Join(counted, ", "), rule, from, whereAt(3), groupedBy), 2
 	}
-	return d.SQL(`WITH {proof} AS (
-  SELECT %s, %s AS {rule} FROM %s WHERE %s
-)
-SELECT %s, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {n} FROM {proof} WHERE {rule} IS NULL
+	groupBy := ""
+	if len(grouped) > 0 {
+		groupBy = " GROUP BY " + strings.Join(grouped, ", ")
+	}
+	dispatch := cmp.Or(pr.dispatch, "-1") // none: rows counted and not fetched fail the run
+	return d.SQL(`SELECT %s, CAST(NULL AS %s) AS {rule}, CAST(NULL AS %s) AS {n} FROM %s WHERE %s AND (%s) IS NULL
 UNION ALL
-SELECT %s, {rule}, COUNT(*) FROM {proof} WHERE {rule} IS NOT NULL GROUP BY %s`,
-		strings.Join(sel, ", "), pr.expr, from, where, strings.Join(cols, ", "), d.Bigint, d.Bigint, strings.Join(counted, ", "), strings.Join(groupBy, ", ")), 1
+SELECT %s, %s, COUNT(*) FROM %s WHERE %s%s`,
+		strings.Join(sel, ", "), d.Bigint, d.Bigint, from, whereAt(1), pr.expr,
+		strings.Join(counted, ", "), dispatch, from, whereAt(3), groupBy), 2
 }
 
-// single is the one rule the proof names, when it names one: its
-// statement counts the window's rows, not the proven ones (provenSQL).
-func (pr proof) single() (int, bool) {
-	if pr.expr == "" || len(pr.proven) != 1 {
-		return 0, false
-	}
-	for i := range pr.proven {
-		return i, true
-	}
-	return 0, false
-}
-
-// windowCounts makes the counts of a statement that counts the window's
-// rows per group (proof.single) counts of the rows proven, less the rows
-// fetched in each group. A group left with none is dropped: a count of
-// nothing would add an event a run without pushdown does not report.
+// windowCounts makes a statement's counts of the window's rows per group
+// (provenSQL) the counts of the rows proven: each group's count less the
+// rows fetched in it. A group left with none is dropped, as a run without
+// pushdown reports no such event. Counts that cannot be fail the run:
+// fewer rows counted than fetched, rows fetched in a group not counted, or
+// rows left proven in a group no rule proves.
 type windowCounts struct {
-	on      bool
 	fetched map[string]int64
 	counts  map[string]audit.ProvenCount
 	order   []string
-	// proof holds the counts of a statement that counts rows proven.
-	proof []audit.ProvenCount
 }
 
 // fetch notes a row not proven, of group key.
 func (w *windowCounts) fetch(key string) {
-	if w.on {
-		if w.fetched == nil {
-			w.fetched = map[string]int64{}
-		}
-		w.fetched[key]++
+	if w.fetched == nil {
+		w.fetched = map[string]int64{}
 	}
+	w.fetched[key]++
 }
 
-// count notes the statement's count c of group key.
+// count notes the statement's count c of group key; the counts of one
+// group in several slices add up.
 func (w *windowCounts) count(key string, c audit.ProvenCount) {
-	if !w.on {
-		w.proof = append(w.proof, c)
-		return
-	}
 	if w.counts == nil {
 		w.counts = map[string]audit.ProvenCount{}
 	}
 	if old, ok := w.counts[key]; ok {
-		c.Rows += old.Rows // another slice's
+		c.Rows += old.Rows
 	} else {
 		w.order = append(w.order, key)
 	}
 	w.counts[key] = c
 }
 
-// proven returns the counts of the rows proven, and, from a statement that
-// counts the window's rows, each one's group key.
+// proven returns the counts of the rows proven, and each one's group key.
 func (w *windowCounts) proven() ([]audit.ProvenCount, []string, error) {
-	if !w.on {
-		return w.proof, nil, nil
-	}
 	var out []audit.ProvenCount
 	var keys []string
 	for _, key := range w.order {
@@ -714,6 +706,8 @@ func (w *windowCounts) proven() ([]audit.ProvenCount, []string, error) {
 		switch {
 		case c.Rows < 0:
 			return nil, nil, fmt.Errorf("the warehouse counted fewer rows in the window than it returned unproven (%d)", c.Rows)
+		case c.Rows > 0 && c.Rule < 0:
+			return nil, nil, fmt.Errorf("the warehouse counted %d rows more than it returned unproven in a group no rule proves", c.Rows)
 		case c.Rows > 0:
 			out, keys = append(out, c), append(keys, key)
 		}

@@ -10,10 +10,11 @@ import (
 
 // A statement that counts the window's rows per group reports, per group,
 // the rows it proved: its count less the rows it returned unproven, over
-// every slice. A group whose rows all came back unproven, or an empty
-// window's count of nothing, reports nothing, as a run without pushdown
-// reports no such event; counts that cannot be (fewer rows counted than
-// returned, or rows returned in a group never counted) fail the run.
+// every slice. A group whose rows all came back unproven (a page name no
+// rule proves among them), or an empty window's count of nothing, reports
+// nothing, as a run without pushdown reports no such event; counts that
+// cannot be (fewer rows counted than returned, rows returned in a group
+// never counted, rows left proven where no rule proves) fail the run.
 func TestWindowCountsReportTheRowsProven(t *testing.T) {
 	a, b, null := "Signed Up", "Signed up", (*string)(nil)
 	tests := []struct {
@@ -48,6 +49,23 @@ func TestWindowCountsReportTheRowsProven(t *testing.T) {
 			}{{groupKey(), audit.ProvenCount{Rule: 1}}},
 		},
 		{
+			name:    "a name no rule proves, every row fetched",
+			fetched: []string{groupKey(&b), groupKey(&b)},
+			counts: []struct {
+				key string
+				c   audit.ProvenCount
+			}{{groupKey(&b), audit.ProvenCount{Rule: -1, Name: b, Rows: 2}}},
+		},
+		{
+			name:    "rows left proven under no rule",
+			fetched: []string{groupKey(&b)},
+			counts: []struct {
+				key string
+				c   audit.ProvenCount
+			}{{groupKey(&b), audit.ProvenCount{Rule: -1, Name: b, Rows: 2}}},
+			wantErr: "no rule proves",
+		},
+		{
 			name:    "fewer counted than returned",
 			fetched: []string{groupKey(), groupKey()},
 			counts: []struct {
@@ -68,7 +86,7 @@ func TestWindowCountsReportTheRowsProven(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			w := windowCounts{on: true}
+			var w windowCounts
 			for _, k := range tt.fetched {
 				w.fetch(k)
 			}

@@ -240,8 +240,7 @@ func (s *Source) tracksQuery(table string, planned map[string]bool, plan *audit.
 func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, tables map[string]string, planned map[string]bool,
 	plan *audit.PushdownPlan, b *batcher) ([]audit.ProvenCount, error) {
 	q, pr := s.tracksQuery(table, planned, plan)
-	_, single := pr.single()
-	counts := windowCounts{on: single}
+	var counts windowCounts
 	unplannedTable := func(slug, text *string) {
 		if slug != nil {
 			if name, ok := tables[strings.ToLower(*slug)]; ok && !segmentReserved[strings.ToLower(*slug)] {
@@ -267,7 +266,9 @@ func (s *Source) scanTracks(ctx context.Context, w audit.Window, table string, t
 			counts.count(groupKey(slug, text), audit.ProvenCount{Rule: int(*rule), Name: deref(text), Rows: *n})
 			return nil
 		}
-		counts.fetch(groupKey(slug, text))
+		if pr.expr != "" {
+			counts.fetch(groupKey(slug, text))
+		}
 		if at == nil {
 			return fmt.Errorf("read %s: row %q has no received_at", table, deref(id))
 		}
@@ -470,8 +471,7 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		}
 	}
 	var rule, n *int64
-	_, single := pr.single()
-	counts := windowCounts{on: single}
+	var counts windowCounts
 	// key is a row's group, as the statement counts it: pages and screens
 	// by name.
 	key := func(vals []any) string { return "" }
@@ -494,7 +494,9 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 			return fmt.Errorf("read %s: %w", rt.Table, err)
 		}
 		if rule == nil || n == nil {
-			counts.fetch(key(vals))
+			if pr.expr != "" {
+				counts.fetch(key(vals))
+			}
 			if chunk = append(chunk, vals); len(chunk) == rebuildChunk {
 				return send()
 			}
@@ -515,11 +517,7 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 			m = s.Matcher.Resolve(t.typ, "", "", "")
 		}
 		counts.count(key(vals), c)
-		if single {
-			matches[key(vals)] = m // checked once its group is known to hold rows proven
-		} else {
-			s.checkedLayout(t, m) // the columns are checked as for a row rebuilt
-		}
+		matches[key(vals)] = m // checked below, once the group is known to hold rows proven
 		return nil
 	})
 	if readErr == nil && len(chunk) > 0 {
@@ -537,9 +535,7 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		return nil, fmt.Errorf("read %s: %w", rt.Table, err)
 	}
 	for _, k := range keys {
-		if m, ok := matches[k]; ok {
-			s.checkedLayout(t, m)
-		}
+		s.checkedLayout(t, matches[k]) // the columns are checked as for a row rebuilt
 	}
 	return proven, nil
 }

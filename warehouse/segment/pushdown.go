@@ -621,8 +621,7 @@ func holdsForEmptyObject(p *audit.Pred) bool {
 // row not proven (the scan's columns, then rule and n NULL) or, per group
 // (the group columns' values, byte for byte; a page's name), the count n
 // of every row of the window, under the rule pr.dispatch names for the
-// group. It
-// takes the window's two parameters twice.
+// group. It takes the window's two parameters twice.
 //
 // The rows not proven are fetched by a filter, and the count reads the
 // window again without evaluating the proof: the reader subtracts the rows

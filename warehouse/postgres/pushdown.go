@@ -62,16 +62,37 @@ const jsonTextMax = 8192
 // and numbers without an exponent or a negative zero, which jsonb prints
 // as written (1e2 would print as 100).
 func flatJSONArray() string {
-	const (
-		ws     = `[ \t\n\r]*`
-		str    = `"([^"\\\x01-\x1f]|\\["\\/bfnrt])*"`
-		number = `(0|-?[1-9][0-9]*)(\.[0-9]+)?`
-		scalar = `(` + str + `|` + number + `|true|false|null)`
-		member = str + ws + `:` + ws + scalar
-		object = `\{` + ws + `(` + member + `(` + ws + `,` + ws + member + `)*)?` + ws + `\}`
-		elem   = `(` + object + `|` + scalar + `)`
-	)
-	return `^` + ws + `\[` + ws + `(` + elem + `(` + ws + `,` + ws + elem + `)*)?` + ws + `\]` + ws + `$`
+	return jsonArrayPattern(`[ \t\n\r]*`, `"([^"\\\x01-\x1f]|\\["\\/bfnrt])*"`, `|true|false|null`, true)
+}
+
+// plainJSONArray matches a part of flatJSONArray's text: a non-empty array
+// of non-empty objects whose values are strings and numbers, with no
+// whitespace and no escape. Built by jsonArrayPattern from parts that each
+// match less than flatJSONArray's, it matches nothing flatJSONArray does
+// not, and Postgres's engine tests it in about half the time (Order
+// Completed's products, 96,832 rows: 306 ms against 605): the proof tries
+// it first.
+func plainJSONArray() string {
+	return jsonArrayPattern(``, `"[^"\\\x01-\x1f]*"`, ``, false)
+}
+
+// jsonArrayPattern renders the grammar of a flat JSON array: ws between
+// tokens, str a string, literals more scalars after strings and numbers
+// ("|true|…"); whole allows empty arrays and objects and scalars as items.
+func jsonArrayPattern(ws, str, literals string, whole bool) string {
+	number := `(0|-?[1-9][0-9]*)(\.[0-9]+)?`
+	scalar := `(` + str + `|` + number + literals + `)`
+	member := str + ws + `:` + ws + scalar
+	members := member + `(` + ws + `,` + ws + member + `)*`
+	elem := `\{` + ws + members + ws + `\}`
+	if whole {
+		elem = `(\{` + ws + `(` + members + `)?` + ws + `\}|` + scalar + `)`
+	}
+	elems := elem + `(` + ws + `,` + ws + elem + `)*`
+	if whole {
+		elems = `(` + elems + `)?`
+	}
+	return `^` + ws + `\[` + ws + elems + ws + `\]` + ws + `$`
 }
 
 // jsonText renders ColumnProof.JSONText: text that flatJSONArray matches is
@@ -79,8 +100,8 @@ func flatJSONArray() string {
 // raw layout checks jsonb; any other text proves nothing, and is never
 // parsed.
 func jsonText(x string, p *audit.Pred) string {
-	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d AND %[1]s ~ %[3]s THEN (SELECT %[4]s FROM (SELECT CAST(%[1]s AS jsonb) AS "j" OFFSET 0) AS "parsed") ELSE false END`,
-		x, jsonTextMax, literal(flatJSONArray()), renderPred(p, `"j"`, 0))
+	return fmt.Sprintf(`CASE WHEN octet_length(%[1]s) <= %[2]d AND (%[1]s ~ %[3]s OR %[1]s ~ %[4]s) THEN (SELECT %[5]s FROM (SELECT CAST(%[1]s AS jsonb) AS "j" OFFSET 0) AS "parsed") ELSE false END`,
+		x, jsonTextMax, literal(plainJSONArray()), literal(flatJSONArray()), renderPred(p, `"j"`, 0))
 }
 
 // literal quotes s; a string holding NUL, which no Postgres text can hold,

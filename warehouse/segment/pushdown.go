@@ -117,8 +117,9 @@ func (s *Source) Proof(ctx context.Context, plan audit.PushdownPlan) (sqlwh.Proo
 }
 
 // ScanUnproven implements audit.ProvingSource: each table's rows not
-// proven are yielded, and the others counted, by one statement per table
-// (per slice, on DuckDB), so every row is either yielded or counted, once.
+// proven are yielded, and the others counted (the window's rows less
+// those), by one statement per table (per slice, on DuckDB), from one
+// snapshot, so every row is either yielded or counted, once.
 func (s *Source) ScanUnproven(ctx context.Context, w audit.Window, plan audit.PushdownPlan, yield func([]audit.Row) error) ([]audit.ProvenCount, error) {
 	if s.WH.Dialect.ProveColumns == nil {
 		return nil, s.Scan(ctx, w, yield)

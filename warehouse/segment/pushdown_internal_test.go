@@ -8,6 +8,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
+// groupCount is one count row of a statement: its group's key and count.
+type groupCount struct {
+	key string
+	c   audit.ProvenCount
+}
+
 // A statement that counts the window's rows per group reports, per group,
 // the rows it proved: its count less the rows it returned unproven, over
 // every slice. A group whose rows all came back unproven (a page name no
@@ -20,20 +26,14 @@ func TestWindowCountsReportTheRowsProven(t *testing.T) {
 	tests := []struct {
 		name    string
 		fetched []string
-		counts  []struct {
-			key string
-			c   audit.ProvenCount
-		}
+		counts  []groupCount
 		want    []audit.ProvenCount
 		wantErr string
 	}{
 		{
 			name:    "groups",
 			fetched: []string{groupKey(&a), groupKey(&a), groupKey(null), groupKey(&b)},
-			counts: []struct {
-				key string
-				c   audit.ProvenCount
-			}{
+			counts: []groupCount{
 				{groupKey(&a), audit.ProvenCount{Rule: 3, Name: a, Rows: 10}},
 				{groupKey(null), audit.ProvenCount{Rule: 3, Rows: 1}},
 				{groupKey(&b), audit.ProvenCount{Rule: 3, Name: b, Rows: 4}},
@@ -42,45 +42,30 @@ func TestWindowCountsReportTheRowsProven(t *testing.T) {
 			want: []audit.ProvenCount{{Rule: 3, Name: a, Rows: 13}, {Rule: 3, Name: b, Rows: 3}},
 		},
 		{
-			name: "an empty window",
-			counts: []struct {
-				key string
-				c   audit.ProvenCount
-			}{{groupKey(), audit.ProvenCount{Rule: 1}}},
+			name:   "an empty window",
+			counts: []groupCount{{groupKey(), audit.ProvenCount{Rule: 1}}},
 		},
 		{
 			name:    "a name no rule proves, every row fetched",
 			fetched: []string{groupKey(&b), groupKey(&b)},
-			counts: []struct {
-				key string
-				c   audit.ProvenCount
-			}{{groupKey(&b), audit.ProvenCount{Rule: -1, Name: b, Rows: 2}}},
+			counts:  []groupCount{{groupKey(&b), audit.ProvenCount{Rule: -1, Name: b, Rows: 2}}},
 		},
 		{
 			name:    "rows left proven under no rule",
 			fetched: []string{groupKey(&b)},
-			counts: []struct {
-				key string
-				c   audit.ProvenCount
-			}{{groupKey(&b), audit.ProvenCount{Rule: -1, Name: b, Rows: 2}}},
+			counts:  []groupCount{{groupKey(&b), audit.ProvenCount{Rule: -1, Name: b, Rows: 2}}},
 			wantErr: "no rule proves",
 		},
 		{
 			name:    "fewer counted than returned",
 			fetched: []string{groupKey(), groupKey()},
-			counts: []struct {
-				key string
-				c   audit.ProvenCount
-			}{{groupKey(), audit.ProvenCount{Rule: 1, Rows: 1}}},
+			counts:  []groupCount{{groupKey(), audit.ProvenCount{Rule: 1, Rows: 1}}},
 			wantErr: "counted fewer rows",
 		},
 		{
 			name:    "returned in a group never counted",
 			fetched: []string{groupKey(&a)},
-			counts: []struct {
-				key string
-				c   audit.ProvenCount
-			}{{groupKey(&b), audit.ProvenCount{Rule: 1, Rows: 1}}},
+			counts:  []groupCount{{groupKey(&b), audit.ProvenCount{Rule: 1, Rows: 1}}},
 			wantErr: "did not count",
 		},
 	}

@@ -160,8 +160,6 @@ func setsAny(options string, names ...string) bool {
 
 func setMemoryLimit(limit string) string { return "SET GLOBAL memory_limit = '" + limit + "'" }
 
-// Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
-// duckdb://:memory: is an in-memory database).
 // openError explains DuckDB's lock error: one process at a time may open
 // a file for writing, so `eventaudit runs` fails while an audit runs.
 func openError(path string, err error) error {
@@ -178,6 +176,8 @@ func openError(path string, err error) error {
 
 var lockHolder = regexp.MustCompile(`\(PID (\d+)\)`)
 
+// Open opens duckdb://PATH (PATH may be relative; duckdb:// alone or
+// duckdb://:memory: is an in-memory database).
 func Open(ctx context.Context, rawURL string) (*sqlwh.Warehouse, error) {
 	rest, ok := strings.CutPrefix(rawURL, "duckdb://")
 	if !ok {

@@ -92,6 +92,13 @@ rated() {
   awk -v m="$med" -v lo="$lo" -v hi="$hi" 'BEGIN {printf "%.0fk (%.0f–%.0fk)", m/1000, lo/1000, hi/1000}'
 }
 med() { read -r m _ _ < <(stat "$1" 1); echo "$m"; }
+# paired FAST SLOW: SLOW's rate as a share of FAST's, round by round (the
+# two ran back to back in each round, so the ratio leaves out the drift of
+# a noisy hour between rounds): "median% (min–max%)".
+paired() {
+  paste -d' ' "$work/$1" "$work/$2" | awk '{print 100*$1/$3}' | sort -g |
+    awk '{v[NR]=$1} END {printf "%.0f%% (%.0f–%.0f%%)", v[int((NR+1)/2)], v[1], v[NR]}'
+}
 # Two decimals: rounded to one, 2.96× ajv printed as the 3.0× target.
 x() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f×", a/b}'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.0f%%", 100*a/b}'; }
@@ -113,8 +120,8 @@ echo "| eventaudit validation core, 1 worker, the same events ($core_invalid inv
 echo "| eventaudit validation core, 2 workers | $(rated core2.rate) | $(x "$core2" "$core1") one worker |"
 echo "| DuckDB read limit: eventaudit's streamed scan, no validation, $N rows | $(per "$N" duckscan) | |"
 echo "| DuckDB sliced Arrow read, 10,000-row slices, no validation, $N rows | $(per "$N" ducksliced) | the reader the streamed scan replaced |"
-echo "| DuckDB end to end with writes, 2 workers, $N rows | $(per "$N" duck2) | $(pct "$duck2" "$ducksliced") of the sliced Arrow read, $(pct "$duck2" "$duckscan") of the streamed scan; peak RSS $(peakrss duck2) MB |"
+echo "| DuckDB end to end with writes, 2 workers, $N rows | $(per "$N" duck2) | $(pct "$duck2" "$ducksliced") of the sliced Arrow read (round by round $(paired ducksliced duck2)), $(pct "$duck2" "$duckscan") of the streamed scan; peak RSS $(peakrss duck2) MB |"
 echo "| DuckDB end to end with writes, 1 worker | $(per "$N" duck1) | $(vs "$duck1" "$py") Python per core; 2 workers $(x "$duck2" "$duck1") |"
 echo "| DuckDB end to end with writes, $BIG rows | $(per "$BIG" big) | peak RSS $(peakrss big) MB |"
 echo "| Postgres read limit: COPY (SELECT payload …) TO STDOUT, $N rows | $(per "$N" pgcopy) | |"
-echo "| Postgres end to end with writes, 2 workers, $N rows | $(per "$N" pg2) | $(pct "$pg2" "$pgcopy") of COPY out; peak RSS $(peakrss pg2) MB |"
+echo "| Postgres end to end with writes, 2 workers, $N rows | $(per "$N" pg2) | $(pct "$pg2" "$pgcopy") of COPY out (round by round $(paired pgcopy pg2)); peak RSS $(peakrss pg2) MB |"

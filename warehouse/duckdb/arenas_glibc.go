@@ -3,20 +3,19 @@
 package duckdb
 
 // DuckDB's buffer pool is its own (jemalloc, within memory_limit), but its
-// threads allocate the rest (appended rows' chunks, hash tables' and plans'
-// parts) through the C library's malloc, and glibc gives each thread an
-// arena of its own, up to eight per core. Freed memory stays in the arena
-// that held it, so a run whose appends spread over many threads keeps tens
-// of MB that no arena reuses. A window where 90% of 2M rows fail peaked at
-// 263–275 MB with glibc's default and 242–257 MB with two arenas (4
-// alternating rounds), in the same time; the 1M- and 10M-row runs of 5%
-// invalid rows did not change (docs/performance.md).
+// threads allocate the rest through the C library's malloc, and glibc gives
+// each thread an arena of its own, up to eight per core. Freed memory
+// stays in the arena that held it, so a run whose appends spread over many
+// threads keeps tens of MB that no arena reuses. A window where 90% of 2M
+// rows fail peaked at 263–275 MB with glibc's default and 242–257 MB with
+// two arenas (4 alternating rounds), in the same time; the 1M- and 10M-row
+// runs of 5% invalid rows did not change (docs/performance.md).
 //
-// The cap is set by a constructor, before the Go runtime starts a thread:
-// arenas once made stay for the life of the process, and by the time Go
-// code runs, its threads' calls into C have made several. It is glibc's
-// own setting, so MALLOC_ARENA_MAX or glibc.malloc.arena_max in
-// GLIBC_TUNABLES, which glibc reads itself, stand.
+// The cap is set by a C constructor, which runs before any Go code: set
+// from Open, it came too late, since a test binary's threads had made five
+// arenas by then, and arenas once made stay for the life of the process.
+// It is glibc's own setting, so MALLOC_ARENA_MAX or glibc.malloc.arena_max
+// in GLIBC_TUNABLES, which glibc reads itself, stand.
 
 /*
 #include <stdio.h>

@@ -6,7 +6,7 @@ package duckdb
 // threads allocate the rest through the C library's malloc, and glibc gives
 // each thread an arena of its own, up to eight per core. Freed memory
 // stays in the arena that held it, so a run whose appends spread over many
-// threads keeps tens of MB that no arena reuses. A window where 90% of 2M
+// threads keeps about 20 MB that no arena reuses. A window where 90% of 2M
 // rows fail peaked at 263–275 MB with glibc's default and 242–257 MB with
 // two arenas (4 alternating rounds), in the same time; the 1M- and 10M-row
 // runs of 5% invalid rows did not change (docs/performance.md).

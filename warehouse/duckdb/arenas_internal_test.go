@@ -68,6 +68,10 @@ func arenasChild() {
 	}
 	for rows.Next() {
 	}
+	if err := rows.Err(); err != nil {
+		fmt.Println("query:", err)
+		os.Exit(1)
+	}
 	rows.Close()
 	fmt.Printf("heaps=%d\n", mallocHeaps())
 }

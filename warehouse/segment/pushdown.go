@@ -51,7 +51,7 @@ type proof struct {
 	// count is under (provenSQL).
 	dispatch string
 	// binds is how many times the table's statement takes the window's
-	// two parameters: 0 or 1, once.
+	// two parameters: provenSQL's take them twice; 0, as 1, is once.
 	binds int
 }
 

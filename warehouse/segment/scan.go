@@ -516,8 +516,9 @@ func (s *Source) scanTable(ctx context.Context, w audit.Window, t *segmentTable,
 		default:
 			m = s.Matcher.Resolve(t.typ, "", "", "")
 		}
-		counts.count(key(vals), c)
-		matches[key(vals)] = m // checked below, once the group is known to hold rows proven
+		k := key(vals)
+		counts.count(k, c)
+		matches[k] = m // checked below, once the group is known to hold rows proven
 		return nil
 	})
 	if readErr == nil && len(chunk) > 0 {
